@@ -1,0 +1,41 @@
+import { createHash } from "node:crypto";
+import type { RequestHandler } from "express";
+import type { ApiKey, ApiRole } from "@hookbus/core";
+import { HttpError } from "./http-errors.js";
+
+declare module "express-serve-static-core" {
+  interface Request {
+    /** The role of the API key that made the request, set by requireRole. */
+    apiRole?: ApiRole;
+    /** A short, non-secret name for the key, for rate limits and logs. */
+    apiKeyId?: string;
+  }
+}
+
+function digest(key: string): string {
+  return createHash("sha256").update(key).digest("hex");
+}
+
+/**
+ * Bearer-key authentication. Keys are looked up by their SHA-256, so the comparison never
+ * runs over the secret itself and leaks nothing through timing.
+ */
+export function apiKeyAuth(keys: ApiKey[]) {
+  const roles = new Map(keys.map(({ key, role }) => [digest(key), role]));
+
+  /** Lets through keys of the given roles: admin keys may do everything, publisher keys only publish. */
+  return function requireRole(...allowed: ApiRole[]): RequestHandler {
+    return (request, _response, next) => {
+      const header = request.headers.authorization ?? "";
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match) return next(new HttpError(401, "missing API key: send Authorization: Bearer KEY"));
+      const hash = digest(match[1]!);
+      const role = roles.get(hash);
+      if (!role) return next(new HttpError(401, "unknown API key"));
+      if (!allowed.includes(role)) return next(new HttpError(403, `a ${role} key may not do this`));
+      request.apiRole = role;
+      request.apiKeyId = hash.slice(0, 12);
+      next();
+    };
+  };
+}

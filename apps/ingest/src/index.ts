@@ -1,0 +1,2 @@
+export { startIngest, type RunningIngest } from "./server.js";
+export { createIngestApp } from "./app.js";

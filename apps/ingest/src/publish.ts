@@ -1,0 +1,133 @@
+import {
+  DELIVER_JOB_OPTIONS,
+  enqueueRoute,
+  newId,
+  subscriptionMatches,
+  UnavailableError,
+  type EventRecord,
+  type HookbusContext,
+  type Subscription,
+  type SyncOutcome,
+  type SyncOutcomeListener,
+} from "@hookbus/core";
+import type { PublishBody } from "@hookbus/schemas";
+
+/**
+ * How long past a sync subscription's timeout the publisher waits for the worker's report:
+ * room for queue pick-up and the report itself, inside the 250 ms the contract allows.
+ */
+export const SYNC_REPORT_GRACE_MS = 150;
+
+export interface SyncResult {
+  subscriptionId: string;
+  deliveryId?: string;
+  outcome: SyncOutcome["outcome"];
+  statusCode?: number;
+  body?: string;
+  durationMs: number;
+}
+
+export interface PublishResult {
+  event: EventRecord;
+  /** False when the idempotency key had been used: the first event is returned, nothing new is made. */
+  created: boolean;
+  /** One per matching sync subscription; undefined when none matched. */
+  sync?: SyncResult[];
+}
+
+/**
+ * Publishing: store the event before anything else, hand it to the route queue, and, when
+ * sync subscriptions match, route those here at once and wait for their first attempt.
+ * The ingest never calls a receiver itself: a worker does, and reports back through Redis.
+ */
+export class Publisher {
+  constructor(
+    private readonly context: HookbusContext,
+    private readonly syncOutcomes: SyncOutcomeListener,
+  ) {}
+
+  async publish(body: PublishBody, started = Date.now()): Promise<PublishResult> {
+    const candidate: EventRecord = {
+      id: newId("evt", started),
+      type: body.type,
+      data: body.data,
+      idempotencyKey: body.id,
+      occurredAt: body.occurredAt ? Date.parse(body.occurredAt) : started,
+      createdAt: started,
+    };
+    const syncSubscriptions = (await this.context.subscriptions.forEventType(body.type)).filter(
+      (s) => s.mode === "sync" && subscriptionMatches(s, candidate),
+    );
+    if (syncSubscriptions.length === 0) return this.publishAsync(candidate);
+
+    const deadline = started + Math.max(...syncSubscriptions.map((s) => s.timeoutMs)) + SYNC_REPORT_GRACE_MS;
+    // Listen before anything is enqueued, so that no report can come before the listener.
+    await this.syncOutcomes.listen(candidate.id, syncSubscriptions.map((s) => s.id));
+    try {
+      const { event, created } = await beforeDeadline(this.context.events.store(candidate), deadline, "the event could not be stored in time");
+      if (!created) {
+        this.syncOutcomes.stop(candidate.id);
+        await enqueueRoute(this.context.queues, event.id);
+        return { event, created, sync: await this.syncResultsFromLog(event, syncSubscriptions) };
+      }
+      const routing = Promise.all([enqueueRoute(this.context.queues, event.id), this.enqueueSync(event, syncSubscriptions)]);
+      // Past the deadline the enqueueing goes on in the background; the route job re-creates anything missing.
+      const deliveryIds = await beforeDeadline(routing, deadline, "").then(([, ids]) => ids).catch(() => new Map<string, string>());
+      const outcomes = await this.syncOutcomes.collect(event.id, deadline);
+      return { event, created, sync: syncSubscriptions.map((s) => toSyncResult(s, outcomes, deliveryIds, deadline - started)) };
+    } finally {
+      this.syncOutcomes.stop(candidate.id);
+    }
+  }
+
+  private async publishAsync(candidate: EventRecord): Promise<PublishResult> {
+    const { event, created } = await this.context.events.store(candidate);
+    // Re-adding the route job for a repeated key is harmless (routing is idempotent), and it
+    // routes an event whose first publish stopped between storing and enqueueing.
+    await enqueueRoute(this.context.queues, event.id);
+    return { event, created };
+  }
+
+  /** Makes the sync deliveries and their jobs now, on the queue that sync work has to itself. */
+  private async enqueueSync(event: EventRecord, subscriptions: Subscription[]): Promise<Map<string, string>> {
+    const routed = await this.context.deliveries.route(event, subscriptions);
+    const jobs = routed
+      .filter((r) => r.needsJob)
+      .map((r) => ({ name: "deliver", data: { deliveryId: r.deliveryId, reportOutcome: true }, opts: { ...DELIVER_JOB_OPTIONS, jobId: r.deliveryId } }));
+    if (jobs.length > 0) await this.context.queues.deliverSync.addBulk(jobs);
+    return new Map(routed.map((r) => [r.subscription.id, r.deliveryId]));
+  }
+
+  /** For a repeated idempotency key: the first attempt of each sync delivery, as logged. */
+  private async syncResultsFromLog(event: EventRecord, subscriptions: Subscription[]): Promise<SyncResult[]> {
+    const deliveries = await this.context.deliveries.forEvent(event.id);
+    return Promise.all(
+      subscriptions.map(async (subscription): Promise<SyncResult> => {
+        const delivery = deliveries.find((d) => d.subscriptionId === subscription.id);
+        const [first] = delivery ? await this.context.deliveries.attempts(delivery.id) : [];
+        if (!delivery || !first) return { subscriptionId: subscription.id, deliveryId: delivery?.id, outcome: "timeout", durationMs: 0 };
+        const outcome = first.statusCode && first.statusCode < 300 && !first.error ? "delivered" : first.error === "timeout" ? "timeout" : "failed";
+        return { subscriptionId: subscription.id, deliveryId: delivery.id, outcome, statusCode: first.statusCode, body: first.responseBody, durationMs: first.durationMs };
+      }),
+    );
+  }
+}
+
+function toSyncResult(subscription: Subscription, outcomes: SyncOutcome[], deliveryIds: Map<string, string>, waitedMs: number): SyncResult {
+  const reported = outcomes.find((o) => o.subscriptionId === subscription.id);
+  if (reported) return reported;
+  return { subscriptionId: subscription.id, deliveryId: deliveryIds.get(subscription.id), outcome: "timeout", durationMs: waitedMs };
+}
+
+/** The promise's value, or UnavailableError once the deadline passes. */
+async function beforeDeadline<T>(promise: Promise<T>, deadline: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UnavailableError(message || "deadline passed")), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,26 @@
+import { Router } from "express";
+import type { HookbusContext } from "@hookbus/core";
+import { publishBody } from "@hookbus/schemas";
+import type { Publisher } from "../publish.js";
+import { parseOr422 } from "../validate.js";
+import { eventView } from "../views.js";
+import type { Guards } from "./guards.js";
+
+export function eventsRouter(context: HookbusContext, publisher: Publisher, guards: Guards): Router {
+  const router = Router();
+
+  router.post("/v1/events", ...guards.publisher, async (request, response) => {
+    const body = parseOr422(publishBody, request.body, "event");
+    const result = await publisher.publish(body);
+    const answer = { id: result.event.id, type: result.event.type, ...(result.created ? {} : { duplicate: true }) };
+    if (result.sync) response.status(200).json({ ...answer, sync: result.sync });
+    else response.status(202).json(answer);
+  });
+
+  router.get("/v1/events/:id", ...guards.admin, async (request, response) => {
+    const event = await context.events.get(request.params.id as string);
+    response.json(eventView(event, await context.deliveries.forEvent(event.id)));
+  });
+
+  return router;
+}

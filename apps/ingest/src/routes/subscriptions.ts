@@ -1,0 +1,61 @@
+import { Router } from "express";
+import { z } from "zod";
+import { UnprocessableError, urlTargetsPrivateAddress, type HookbusContext } from "@hookbus/core";
+import { createSubscriptionBody, updateSubscriptionBody } from "@hookbus/schemas";
+import { parseOr422 } from "../validate.js";
+import { subscriptionView } from "../views.js";
+import type { Guards } from "./guards.js";
+
+export interface SubscriptionRouteOptions {
+  /** How long a rotated-out secret keeps signing, ms. */
+  secretOverlapMs: number;
+}
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().optional(),
+});
+
+export function subscriptionsRouter(context: HookbusContext, guards: Guards, options: SubscriptionRouteOptions): Router {
+  const router = Router();
+  const refusePrivateUrl = (url: string | undefined) => {
+    if (url && !context.config.allowPrivateNetworks && urlTargetsPrivateAddress(url)) {
+      throw new UnprocessableError("url targets a private or loopback address (set HOOKBUS_ALLOW_PRIVATE_NETWORKS=true to allow)", ["url"]);
+    }
+  };
+
+  router.post("/v1/subscriptions", ...guards.admin, async (request, response) => {
+    const body = parseOr422(createSubscriptionBody, request.body, "subscription");
+    refusePrivateUrl(body.url);
+    const subscription = await context.subscriptions.create(body);
+    response.status(201).json({ ...subscriptionView(subscription), secret: subscription.secrets[0]!.secret });
+  });
+
+  router.get("/v1/subscriptions", ...guards.admin, async (request, response) => {
+    const query = parseOr422(listQuery, request.query, "query");
+    const page = await context.subscriptions.list(query.limit, query.cursor);
+    response.json({ items: page.items.map(subscriptionView), nextCursor: page.nextCursor ?? null });
+  });
+
+  router.get("/v1/subscriptions/:id", ...guards.admin, async (request, response) => {
+    response.json(subscriptionView(await context.subscriptions.get(request.params.id as string)));
+  });
+
+  router.patch("/v1/subscriptions/:id", ...guards.admin, async (request, response) => {
+    const patch = parseOr422(updateSubscriptionBody, request.body, "subscription update");
+    refusePrivateUrl(patch.url);
+    response.json(subscriptionView(await context.subscriptions.update(request.params.id as string, patch)));
+  });
+
+  router.delete("/v1/subscriptions/:id", ...guards.admin, async (request, response) => {
+    await context.subscriptions.delete(request.params.id as string);
+    response.status(204).end();
+  });
+
+  router.post("/v1/subscriptions/:id/rotate-secret", ...guards.admin, async (request, response) => {
+    const subscription = await context.subscriptions.rotateSecret(request.params.id as string, options.secretOverlapMs);
+    response.json({ ...subscriptionView(subscription), secret: subscription.secrets[0]!.secret });
+  });
+
+  return router;
+}

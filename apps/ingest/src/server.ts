@@ -1,0 +1,54 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  createContext,
+  createLogger,
+  createMetricsRegistry,
+  createRedis,
+  SyncOutcomeListener,
+  type Config,
+  type Logger,
+} from "@hookbus/core";
+import { createIngestApp } from "./app.js";
+import { IngestMetrics } from "./metrics.js";
+
+export interface RunningIngest {
+  port: number;
+  url: string;
+  /** Stops accepting connections, lets requests in flight finish, then disconnects. */
+  close(): Promise<void>;
+}
+
+export async function startIngest(config: Config & { redisUrl: string }, options: { logger?: Logger } = {}): Promise<RunningIngest> {
+  const logger = options.logger ?? createLogger("hookbus-ingest", config.logLevel);
+  const context = createContext(config);
+  // Pub/sub needs a connection of its own; one per process serves every waiting request.
+  const subscriber = createRedis(config.redisUrl);
+  const registry = createMetricsRegistry("ingest");
+  const app = createIngestApp({
+    context,
+    syncOutcomes: new SyncOutcomeListener(subscriber, context.keys),
+    registry,
+    metrics: new IngestMetrics(registry),
+    logger,
+  });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(config.port, config.host, () => resolve(listening));
+  });
+  server.keepAliveTimeout = 65_000;
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port }, "ingest listening");
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await new Promise((resolve) => {
+        server.close(resolve);
+        server.closeIdleConnections();
+      });
+      subscriber.disconnect();
+      await context.close();
+      logger.info("ingest stopped");
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import type { Attempt, Delivery, EventRecord, Subscription } from "@hookbus/core";
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+/** A subscription as the API shows it: never its secrets, nor its Basic auth password. */
+export function subscriptionView(subscription: Subscription) {
+  const { secrets: _secrets, auth, createdAt, updatedAt, ...rest } = subscription;
+  return {
+    ...rest,
+    auth: auth ? { type: auth.type, username: auth.username } : undefined,
+    createdAt: iso(createdAt),
+    updatedAt: iso(updatedAt),
+  };
+}
+
+export function eventView(event: EventRecord, deliveries: Delivery[]) {
+  return {
+    id: event.id,
+    type: event.type,
+    data: event.data,
+    occurredAt: iso(event.occurredAt),
+    createdAt: iso(event.createdAt),
+    deliveries: deliveries.map((d) => ({ id: d.id, subscriptionId: d.subscriptionId, status: d.status, attemptCount: d.attemptCount })),
+  };
+}
+
+export function deliveryView(delivery: Delivery) {
+  return {
+    ...delivery,
+    createdAt: iso(delivery.createdAt),
+    nextAttemptAt: iso(delivery.nextAttemptAt),
+    lastAttemptAt: iso(delivery.lastAttemptAt),
+  };
+}
+
+export function attemptView(attempt: Attempt) {
+  return { ...attempt, at: iso(attempt.at) };
+}

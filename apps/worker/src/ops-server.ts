@@ -1,0 +1,31 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Redis } from "ioredis";
+import type { Registry } from "prom-client";
+import { redisReachable } from "@hookbus/core";
+
+/** The worker's /metrics, /healthz and /readyz: a bare HTTP server, as it serves nothing else. */
+export async function startOpsServer(port: number, host: string, registry: Registry, redis: Redis): Promise<http.Server & { port: number }> {
+  const server = http.createServer((request, response) => {
+    const reply = (status: number, contentType: string, body: string) => {
+      response.writeHead(status, { "content-type": contentType });
+      response.end(body);
+    };
+    const path = (request.url ?? "/").split("?")[0];
+    if (request.method !== "GET") return reply(405, "application/json", JSON.stringify({ error: "method not allowed" }));
+    if (path === "/healthz") return reply(200, "application/json", JSON.stringify({ status: "ok" }));
+    if (path === "/readyz") {
+      void redisReachable(redis).then((ready) =>
+        reply(ready ? 200 : 503, "application/json", JSON.stringify({ status: ready ? "ready" : "redis unreachable" })),
+      );
+      return;
+    }
+    if (path === "/metrics") {
+      void registry.metrics().then((text) => reply(200, registry.contentType, text));
+      return;
+    }
+    reply(404, "application/json", JSON.stringify({ error: "not found" }));
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  return Object.assign(server, { port: (server.address() as AddressInfo).port });
+}

@@ -1,0 +1,82 @@
+import { Worker, type Job } from "bullmq";
+import {
+  createContext,
+  createLogger,
+  createMetricsRegistry,
+  DELIVERY_BACKOFF,
+  QUEUE_NAMES,
+  type Config,
+  type DeliverJobData,
+  type Logger,
+  type RouteJobData,
+} from "@hookbus/core";
+import { DeliveryProcessor, RetryLaterError } from "./deliver.js";
+import { WebhookHttpClient } from "./http-attempt.js";
+import { WorkerMetrics } from "./metrics.js";
+import { startOpsServer } from "./ops-server.js";
+import { RouteProcessor } from "./route.js";
+
+export interface RunningWorker {
+  metricsPort: number;
+  /** Stops taking jobs, lets the attempts in flight finish and record, then disconnects. */
+  close(): Promise<void>;
+}
+
+export interface WorkerOptions {
+  logger?: Logger;
+  /** Start the /metrics server (default true). */
+  opsServer?: boolean;
+}
+
+/** A worker stalls a job when its process dies mid-attempt; it is retried this often before BullMQ gives up on it. */
+const MAX_STALLED_COUNT = 20;
+
+/** The retry policy's delay travels on the error the attempt threw. */
+function scheduledBackoff(_attemptsMade: number, type: string | undefined, error: Error | undefined): number {
+  if (type === DELIVERY_BACKOFF && error instanceof RetryLaterError) return error.delayMs;
+  return 1000;
+}
+
+export async function startWorker(config: Config & { redisUrl: string }, options: WorkerOptions = {}): Promise<RunningWorker> {
+  const logger = options.logger ?? createLogger("hookbus-worker", config.logLevel);
+  const context = createContext(config);
+  const registry = createMetricsRegistry("worker");
+  const metrics = new WorkerMetrics(registry);
+  const http = new WebhookHttpClient(config.allowPrivateNetworks);
+  const deliveries = new DeliveryProcessor(context, http, metrics, logger);
+  const routes = new RouteProcessor(context, logger);
+  const common = { connection: context.redis, prefix: config.queuePrefix, maxStalledCount: MAX_STALLED_COUNT };
+  const deliver = (job: Job<DeliverJobData>) => deliveries.process(job);
+  const workers = [
+    new Worker<RouteJobData>(QUEUE_NAMES.route, (job) => routes.process(job), { ...common, concurrency: 20 }),
+    new Worker<DeliverJobData>(QUEUE_NAMES.deliver, deliver, {
+      ...common,
+      concurrency: config.asyncConcurrency,
+      settings: { backoffStrategy: scheduledBackoff },
+    }),
+    new Worker<DeliverJobData>(QUEUE_NAMES.deliverSync, deliver, {
+      ...common,
+      concurrency: config.syncConcurrency,
+      settings: { backoffStrategy: scheduledBackoff },
+    }),
+  ];
+  for (const worker of workers) {
+    worker.on("error", (error) => logger.error({ err: error, queue: worker.name }, "worker error"));
+    worker.on("failed", (job, error) => {
+      if (!(error instanceof RetryLaterError)) logger.error({ err: error, queue: worker.name, jobId: job?.id }, "job failed");
+    });
+  }
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  const ops = options.opsServer === false ? undefined : await startOpsServer(config.workerMetricsPort, config.host, registry, context.redis);
+  logger.info({ metricsPort: ops?.port }, "worker started");
+  return {
+    metricsPort: ops?.port ?? 0,
+    close: async () => {
+      await Promise.all(workers.map((w) => w.close()));
+      http.close();
+      await new Promise((resolve) => (ops ? ops.close(resolve) : resolve(undefined)));
+      await context.close();
+      logger.info("worker stopped");
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { z } from "zod";
+import { parseRetrySchedule, DEFAULT_RETRY_SCHEDULE } from "./retry.js";
+import { parseDuration } from "./duration.js";
+
+export type ApiRole = "admin" | "publisher";
+export interface ApiKey {
+  role: ApiRole;
+  key: string;
+}
+
+const boolean = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const apiKeys = z.string().transform((value, ctx): ApiKey[] => {
+  const keys: ApiKey[] = [];
+  for (const entry of value.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const [role, key] = entry.split(/:(.*)/s, 2);
+    if ((role !== "admin" && role !== "publisher") || !key || key.length < 16) {
+      ctx.addIssue({ code: "custom", message: `"${role}:…" must be role:key with role admin or publisher and a key of 16+ characters` });
+      return z.NEVER;
+    }
+    keys.push({ role, key });
+  }
+  return keys;
+});
+
+const retrySchedule = z.string().transform((value, ctx) => {
+  try {
+    return parseRetrySchedule(value.split(","));
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const positiveDuration = z.string().transform((value, ctx) => {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const envSchema = z.object({
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  PORT: port.default(8080),
+  HOST: z.string().default("0.0.0.0"),
+  WORKER_METRICS_PORT: port.default(9091),
+  HOOKBUS_API_KEYS: apiKeys.default([]),
+  HOOKBUS_ALLOW_PRIVATE_NETWORKS: boolean.default(false),
+  HOOKBUS_RETRY_SCHEDULE: retrySchedule.default(DEFAULT_RETRY_SCHEDULE),
+  HOOKBUS_QUEUE_PREFIX: z.string().min(1).default("{hookbus}"),
+  HOOKBUS_RETENTION: positiveDuration.default(30 * 24 * 3600 * 1000),
+  HOOKBUS_ASYNC_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(50),
+  HOOKBUS_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(50),
+  HOOKBUS_RATE_LIMIT: z.coerce.number().int().min(0).default(5000),
+  HOOKBUS_SECRET_OVERLAP: positiveDuration.default(24 * 3600 * 1000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+/** Hookbus's settings, read once from the environment. */
+export interface Config {
+  redisUrl?: string;
+  port: number;
+  host: string;
+  workerMetricsPort: number;
+  apiKeys: ApiKey[];
+  allowPrivateNetworks: boolean;
+  /** Default delays (ms) before each retry: its length + 1 is the number of attempts. */
+  retrySchedule: number[];
+  queuePrefix: string;
+  /** How long events and deliveries are kept, in ms. */
+  retentionMs: number;
+  asyncConcurrency: number;
+  syncConcurrency: number;
+  /** Requests per second per API key before 429; 0 turns the limit off. */
+  rateLimitPerSecond: number;
+  /** How long a rotated-out signing secret keeps signing, ms. */
+  secretOverlapMs: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the environment; throws ConfigError with one line per bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`invalid environment:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  return {
+    redisUrl: e.REDIS_URL,
+    port: e.PORT,
+    host: e.HOST,
+    workerMetricsPort: e.WORKER_METRICS_PORT,
+    apiKeys: e.HOOKBUS_API_KEYS,
+    allowPrivateNetworks: e.HOOKBUS_ALLOW_PRIVATE_NETWORKS,
+    retrySchedule: e.HOOKBUS_RETRY_SCHEDULE,
+    queuePrefix: e.HOOKBUS_QUEUE_PREFIX,
+    retentionMs: e.HOOKBUS_RETENTION,
+    asyncConcurrency: e.HOOKBUS_ASYNC_CONCURRENCY,
+    syncConcurrency: e.HOOKBUS_SYNC_CONCURRENCY,
+    rateLimitPerSecond: e.HOOKBUS_RATE_LIMIT,
+    secretOverlapMs: e.HOOKBUS_SECRET_OVERLAP,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,39 @@
+import type { Redis } from "ioredis";
+import type { Config } from "./config.js";
+import { DeliveryLog } from "./delivery-log.js";
+import { EventStore } from "./event-store.js";
+import { Keys } from "./keys.js";
+import { createQueues, type HookbusQueues } from "./queues.js";
+import { createRedis } from "./redis.js";
+import { SubscriptionStore } from "./subscription-store.js";
+
+/** The stores and queues both apps work with, on one Redis connection. */
+export interface HookbusContext {
+  config: Config;
+  redis: Redis;
+  keys: Keys;
+  subscriptions: SubscriptionStore;
+  events: EventStore;
+  deliveries: DeliveryLog;
+  queues: HookbusQueues;
+  close(): Promise<void>;
+}
+
+export function createContext(config: Config & { redisUrl: string }): HookbusContext {
+  const redis = createRedis(config.redisUrl);
+  const keys = new Keys(config.queuePrefix);
+  const queues = createQueues(redis, config.queuePrefix);
+  return {
+    config,
+    redis,
+    keys,
+    subscriptions: new SubscriptionStore(redis, keys),
+    events: new EventStore(redis, keys, config.retentionMs),
+    deliveries: new DeliveryLog(redis, keys, config.retentionMs),
+    queues,
+    close: async () => {
+      await queues.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

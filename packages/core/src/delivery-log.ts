@@ -1,0 +1,247 @@
+import type { Redis } from "ioredis";
+import type { EventType } from "@hookbus/schemas";
+import { deliveryStatuses, type Attempt, type Delivery, type DeliveryStatus, type EventRecord, type Subscription } from "./domain.js";
+import { NotFoundError } from "./errors.js";
+import { idLowerBound, newId } from "./ids.js";
+import type { Keys } from "./keys.js";
+import { defineScript } from "./redis.js";
+
+/** Attempts kept per delivery; older ones are dropped first. */
+export const MAX_ATTEMPTS_KEPT = 100;
+
+// Creates the delivery of one (event, subscription) pair unless it exists: a route job that
+// runs twice finds the first one's delivery and creates nothing.
+// KEYS: eventDeliveries, delivery, index all, index pending, index subscription, index type
+// ARGV: subscriptionId, deliveryId, eventId, eventType, createdAt, retentionMs
+const CREATE_DELIVERY = `
+local existing = redis.call('HGET', KEYS[1], ARGV[1])
+if existing then return {existing, 0} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('HSET', KEYS[2], 'id', ARGV[2], 'eventId', ARGV[3], 'subscriptionId', ARGV[1],
+  'eventType', ARGV[4], 'status', 'pending', 'createdAt', ARGV[5], 'attemptCount', 0)
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+for i = 3, 6 do redis.call('ZADD', KEYS[i], 0, ARGV[2]) end
+return {ARGV[2], 1}
+`;
+
+// Moves a delivery to a new status, keeping the status indexes in step, and appends an
+// attempt when one is given. Returns the attempt count, or -1 if the delivery has expired.
+// KEYS: delivery, attempts, index pending, retrying, delivered, failed
+// ARGV: deliveryId, status, nextAttemptAt ('' for none), attempt JSON ('' for none), attempt time, max attempts kept
+const SET_STATUS = `
+local old = redis.call('HGET', KEYS[1], 'status')
+if not old then return -1 end
+local statuses = {pending = 3, retrying = 4, delivered = 5, failed = 6}
+local count = tonumber(redis.call('HGET', KEYS[1], 'attemptCount'))
+if ARGV[4] ~= '' then
+  redis.call('RPUSH', KEYS[2], ARGV[4])
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[6]), -1)
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+  count = redis.call('HINCRBY', KEYS[1], 'attemptCount', 1)
+  redis.call('HSET', KEYS[1], 'lastAttemptAt', ARGV[5])
+end
+redis.call('HSET', KEYS[1], 'status', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'nextAttemptAt', ARGV[3])
+else redis.call('HDEL', KEYS[1], 'nextAttemptAt') end
+if old ~= ARGV[2] then
+  redis.call('ZREM', KEYS[statuses[old]], ARGV[1])
+  redis.call('ZADD', KEYS[statuses[ARGV[2]]], 0, ARGV[1])
+end
+return count
+`;
+
+export interface DeliveryFilter {
+  status?: DeliveryStatus;
+  subscriptionId?: string;
+  eventType?: EventType;
+  /** Created at or after (ms). */
+  since?: number;
+  /** Created before (ms). */
+  until?: number;
+}
+
+export interface DeliveryPage {
+  items: Delivery[];
+  nextCursor?: string;
+}
+
+/** The result of routing one subscription: its delivery and whether it still needs a job. */
+export interface RoutedDelivery {
+  deliveryId: string;
+  subscription: Subscription;
+  /** True when nothing has been attempted yet, so a first delivery job must exist. */
+  needsJob: boolean;
+}
+
+/**
+ * One record per (event, subscription) with its status and attempts, indexed by status,
+ * subscription, event type and time. Index members are delivery ids, whose sortable part
+ * is their creation time: a lexicographic range is a time range, and a cursor is an id.
+ */
+export class DeliveryLog {
+  private readonly createDelivery;
+  private readonly setStatus;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly retentionMs: number,
+  ) {
+    this.createDelivery = defineScript<[string, number]>(redis, "hookbusCreateDelivery", 6, CREATE_DELIVERY);
+    this.setStatus = defineScript<number>(redis, "hookbusSetDeliveryStatus", 6, SET_STATUS);
+  }
+
+  /** The deliveries of an event to these subscriptions, made once however often it is asked. */
+  async route(event: EventRecord, subscriptions: Subscription[], now = Date.now()): Promise<RoutedDelivery[]> {
+    if (subscriptions.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const subscription of subscriptions) {
+      const deliveryId = newId("dlv", now);
+      this.createDelivery.queue(
+        pipeline,
+        [
+          this.keys.eventDeliveries(event.id),
+          this.keys.delivery(deliveryId),
+          this.keys.deliveriesAll(),
+          this.keys.deliveriesByStatus("pending"),
+          this.keys.deliveriesBySubscription(subscription.id),
+          this.keys.deliveriesByType(event.type),
+        ],
+        [subscription.id, deliveryId, event.id, event.type, now, this.retentionMs],
+      );
+    }
+    const results = await execPipeline<[string, number]>(pipeline);
+    const existing = results.flatMap(([id, created]) => (created === 1 ? [] : [id]));
+    const states = new Map((await this.getMany(existing)).map((d) => [d.id, d]));
+    return results.map(([deliveryId, created], i) => {
+      const state = states.get(deliveryId);
+      const untouched = state !== undefined && state.status === "pending" && state.attemptCount === 0;
+      return { deliveryId, subscription: subscriptions[i]!, needsJob: created === 1 || untouched };
+    });
+  }
+
+  /** Records one attempt and the status it leads to. */
+  async recordAttempt(deliveryId: string, attempt: Attempt, status: DeliveryStatus, nextAttemptAt?: number): Promise<number> {
+    return this.changeStatus(deliveryId, status, nextAttemptAt, attempt);
+  }
+
+  /** Sets the status alone, as a replay does before its attempt. */
+  async markStatus(deliveryId: string, status: DeliveryStatus, nextAttemptAt?: number): Promise<void> {
+    await this.changeStatus(deliveryId, status, nextAttemptAt);
+  }
+
+  async get(id: string): Promise<Delivery> {
+    const [delivery] = await this.getMany([id]);
+    if (!delivery) throw new NotFoundError("delivery", id);
+    return delivery;
+  }
+
+  async attempts(id: string): Promise<Attempt[]> {
+    return (await this.redis.lrange(this.keys.attempts(id), 0, -1)).map((raw) => JSON.parse(raw) as Attempt);
+  }
+
+  /** Deliveries of one event, by subscription. */
+  async forEvent(eventId: string): Promise<Delivery[]> {
+    const bySubscription = await this.redis.hgetall(this.keys.eventDeliveries(eventId));
+    return this.getMany(Object.values(bySubscription));
+  }
+
+  async getMany(ids: string[]): Promise<Delivery[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.keys.delivery(id));
+    const hashes = await execPipeline<Record<string, string>>(pipeline);
+    return hashes.flatMap((hash) => (hash.id ? [toDelivery(hash)] : []));
+  }
+
+  /**
+   * Newest first. Reads the most selective index and filters the rest while scanning, so a
+   * page costs O(limit) reads when one filter is given. The cursor is the last id returned:
+   * ids only grow, so items written while paging never shift a page, and none is skipped or
+   * repeated.
+   */
+  async list(filter: DeliveryFilter, limit: number, cursor?: string): Promise<DeliveryPage> {
+    const index = this.chooseIndex(filter);
+    const lowest = filter.since !== undefined ? `[${idLowerBound("dlv", filter.since)}` : "-";
+    let highest = filter.until !== undefined ? `(${idLowerBound("dlv", filter.until)}` : "+";
+    if (cursor && (highest === "+" || cursor < highest.slice(1))) highest = `(${cursor}`;
+    const items: Delivery[] = [];
+    const batch = Math.max(limit, 100);
+    for (;;) {
+      const ids = await this.redis.zrange(index, highest, lowest, "BYLEX", "REV", "LIMIT", 0, batch);
+      if (ids.length === 0) return { items };
+      for (const delivery of await this.getMany(ids)) {
+        if (!matches(delivery, filter)) continue;
+        items.push(delivery);
+        if (items.length === limit) return { items, nextCursor: delivery.id };
+      }
+      if (ids.length < batch) return { items };
+      highest = `(${ids[ids.length - 1]}`;
+    }
+  }
+
+  /** Every delivery id matching a filter, oldest first, in batches: for bulk replays. */
+  async *scanIds(filter: DeliveryFilter, batch = 500): AsyncGenerator<string[]> {
+    const index = this.chooseIndex(filter);
+    let lowest = filter.since !== undefined ? `[${idLowerBound("dlv", filter.since)}` : "-";
+    const highest = filter.until !== undefined ? `(${idLowerBound("dlv", filter.until)}` : "+";
+    for (;;) {
+      const ids = await this.redis.zrange(index, lowest, highest, "BYLEX", "LIMIT", 0, batch);
+      if (ids.length === 0) return;
+      const deliveries = await this.getMany(ids);
+      yield deliveries.filter((d) => matches(d, filter)).map((d) => d.id);
+      if (ids.length < batch) return;
+      lowest = `(${ids[ids.length - 1]}`;
+    }
+  }
+
+  private chooseIndex(filter: DeliveryFilter): string {
+    if (filter.subscriptionId) return this.keys.deliveriesBySubscription(filter.subscriptionId);
+    if (filter.status) return this.keys.deliveriesByStatus(filter.status);
+    if (filter.eventType) return this.keys.deliveriesByType(filter.eventType);
+    return this.keys.deliveriesAll();
+  }
+
+  private async changeStatus(deliveryId: string, status: DeliveryStatus, nextAttemptAt?: number, attempt?: Attempt): Promise<number> {
+    const count = await this.setStatus.run(
+      [this.keys.delivery(deliveryId), this.keys.attempts(deliveryId), ...deliveryStatuses.map((s) => this.keys.deliveriesByStatus(s))],
+      [deliveryId, status, nextAttemptAt ?? "", attempt ? JSON.stringify(attempt) : "", attempt?.at ?? "", MAX_ATTEMPTS_KEPT],
+    );
+    if (count < 0) throw new NotFoundError("delivery", deliveryId);
+    return count;
+  }
+}
+
+function matches(delivery: Delivery, filter: DeliveryFilter): boolean {
+  return (
+    (!filter.status || delivery.status === filter.status) &&
+    (!filter.subscriptionId || delivery.subscriptionId === filter.subscriptionId) &&
+    (!filter.eventType || delivery.eventType === filter.eventType)
+  );
+}
+
+function toDelivery(hash: Record<string, string>): Delivery {
+  const optionalNumber = (value: string | undefined) => (value ? Number(value) : undefined);
+  return {
+    id: hash.id!,
+    eventId: hash.eventId!,
+    subscriptionId: hash.subscriptionId!,
+    eventType: hash.eventType as EventType,
+    status: hash.status as DeliveryStatus,
+    createdAt: Number(hash.createdAt),
+    attemptCount: Number(hash.attemptCount ?? 0),
+    nextAttemptAt: optionalNumber(hash.nextAttemptAt),
+    lastAttemptAt: optionalNumber(hash.lastAttemptAt),
+  };
+}
+
+/** Runs a pipeline and throws the first command error instead of returning it. */
+export async function execPipeline<T>(pipeline: ReturnType<Redis["pipeline"]>): Promise<T[]> {
+  const results = (await pipeline.exec()) ?? [];
+  return results.map(([error, value]) => {
+    if (error) throw error;
+    return value as T;
+  });
+}

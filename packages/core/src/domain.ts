@@ -1,0 +1,79 @@
+import type {
+  BasicAuth,
+  EventType,
+  PayloadFormat,
+  SubscriptionEnvironment,
+  SubscriptionFilter,
+  SubscriptionMode,
+} from "@hookbus/schemas";
+
+export interface SigningSecret {
+  secret: string;
+  createdAt: number;
+  /** Set on a rotated-out secret: it keeps signing until then (ms). */
+  expiresAt?: number;
+}
+
+export interface Subscription {
+  id: string;
+  url: string;
+  eventTypes: EventType[];
+  mode: SubscriptionMode;
+  environment: SubscriptionEnvironment;
+  filter?: SubscriptionFilter;
+  auth?: BasicAuth;
+  headers?: Record<string, string>;
+  timeoutMs: number;
+  /** Delays (ms) before each retry; unset means the configured default. */
+  retrySchedule?: number[];
+  format: PayloadFormat;
+  legacyParameters: boolean;
+  description?: string;
+  enabled: boolean;
+  /** Newest first. */
+  secrets: SigningSecret[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface EventRecord {
+  id: string;
+  type: EventType;
+  data: Record<string, unknown>;
+  /** The publisher's idempotency key, when it gave one. */
+  idempotencyKey?: string;
+  /** When it happened (the publisher's occurredAt, else createdAt), ms. */
+  occurredAt: number;
+  createdAt: number;
+  /** Samples sent by "send sample" reach test subscriptions only. */
+  sample?: boolean;
+}
+
+export const deliveryStatuses = ["pending", "retrying", "delivered", "failed"] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
+
+export type AttemptErrorKind = "timeout" | "connection" | "dns" | "http" | "ssrf_blocked";
+
+export interface Attempt {
+  at: number;
+  statusCode?: number;
+  error?: AttemptErrorKind;
+  /** A human-readable detail of the error, never a secret. */
+  message?: string;
+  durationMs: number;
+  responseBody?: string;
+}
+
+export interface Delivery {
+  id: string;
+  eventId: string;
+  subscriptionId: string;
+  eventType: EventType;
+  status: DeliveryStatus;
+  createdAt: number;
+  attemptCount: number;
+  nextAttemptAt?: number;
+  lastAttemptAt?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = { async: 15_000, sync: 5_000 } as const;

@@ -1,0 +1,20 @@
+/** Failures a caller can act on; the ingest maps each to one HTTP status in one place. */
+export class NotFoundError extends Error {
+  override name = "NotFoundError";
+  constructor(readonly resource: string, readonly id: string) {
+    super(`${resource} ${id} not found`);
+  }
+}
+
+/** A request that is well-formed but cannot be carried out as asked (maps to 422). */
+export class UnprocessableError extends Error {
+  override name = "UnprocessableError";
+  constructor(message: string, readonly path: (string | number)[] = []) {
+    super(message);
+  }
+}
+
+/** Redis or the queue did not answer in time (maps to 503). */
+export class UnavailableError extends Error {
+  override name = "UnavailableError";
+}

@@ -1,0 +1,44 @@
+import { Redis, type RedisOptions } from "ioredis";
+
+/**
+ * A Redis connection as BullMQ needs it: commands wait through a reconnect instead of
+ * failing after a few retries (maxRetriesPerRequest null), so a Redis restart pauses
+ * Hookbus rather than losing work.
+ */
+export function createRedis(url: string, options: RedisOptions = {}): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
+}
+
+/** True when Redis answers PING within `timeoutMs`: what /readyz reports. */
+export async function redisReachable(redis: Redis, timeoutMs = 500): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    if (redis.status !== "ready") return false;
+    return await Promise.race([redis.ping().then((r) => r === "PONG"), timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A Lua script registered once per connection and then called by its SHA (ioredis falls back
+ * to EVAL after a Redis restart). Used where several keys must change together.
+ */
+export function defineScript<Result>(redis: Redis, name: string, numberOfKeys: number, lua: string) {
+  if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua });
+  const command = name;
+  return {
+    /** Runs the script now. */
+    run: (keys: string[], args: (string | number)[]): Promise<Result> =>
+      (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<Result>>)[command]!(...keys, ...args),
+    /** Queues the script on a pipeline or MULTI. */
+    queue: (pipeline: ReturnType<Redis["pipeline"]>, keys: string[], args: (string | number)[]): void => {
+      (pipeline as unknown as Record<string, (...a: (string | number)[]) => unknown>)[command]!(...keys, ...args);
+    },
+  };
+}

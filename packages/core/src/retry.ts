@@ -1,0 +1,32 @@
+import type { Duration } from "@hookbus/schemas";
+import { parseDuration } from "./duration.js";
+
+/** 5s, 5m, 30m, 2h, 5h, 10h, 10h: 8 attempts over about 28 hours. */
+export const DEFAULT_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000].map((s) => s * 1000);
+
+/** How far a delay may move either way, so that retries of one outage do not all land together. */
+export const JITTER_RATIO = 0.1;
+
+export function parseRetrySchedule(delays: Duration[]): number[] {
+  return delays.map((d) => parseDuration(typeof d === "string" ? d.trim() : d));
+}
+
+/** The subscription's own schedule, or the default one. */
+export function effectiveSchedule(subscriptionSchedule: number[] | undefined, defaultSchedule: number[]): number[] {
+  return subscriptionSchedule ?? defaultSchedule;
+}
+
+export function maxAttempts(schedule: number[]): number {
+  return schedule.length + 1;
+}
+
+/**
+ * The delay before the next attempt after `attemptsMade` attempts failed, or null when
+ * the last one has been made and the delivery is dead-lettered.
+ */
+export function nextRetryDelay(schedule: number[], attemptsMade: number, random: () => number = Math.random): number | null {
+  const base = schedule[attemptsMade - 1];
+  if (base === undefined) return null;
+  const jitter = base * JITTER_RATIO * (random() * 2 - 1);
+  return Math.max(0, Math.round(base + jitter));
+}

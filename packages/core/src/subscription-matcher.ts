@@ -1,0 +1,34 @@
+import type { EventType, SubscriptionFilter } from "@hookbus/schemas";
+import type { EventRecord, Subscription } from "./domain.js";
+
+/** The payload field each filter narrows on, and the event types that carry that field. */
+const FILTERS: Record<keyof SubscriptionFilter, { field: string; types: EventType[] }> = {
+  surveyNames: { field: "surveyName", types: ["survey.submitted"] },
+  scheduleNames: { field: "scheduleName", types: ["schedule.triggered"] },
+  formIds: { field: "formId", types: ["record.created", "record.updated", "record.review_changed"] },
+};
+
+/**
+ * Does a published event reach this subscription? Only enabled live subscriptions get
+ * published events; test ones get the samples sent to them by name.
+ */
+export function subscriptionMatches(subscription: Subscription, event: EventRecord): boolean {
+  return (
+    subscription.enabled &&
+    subscription.environment === "live" &&
+    subscription.eventTypes.includes(event.type) &&
+    filterMatches(subscription.filter, event)
+  );
+}
+
+/** A filter narrows only the event types that carry its field; an event lacking the field does not pass. */
+function filterMatches(filter: SubscriptionFilter | undefined, event: EventRecord): boolean {
+  if (!filter) return true;
+  return (Object.keys(FILTERS) as (keyof SubscriptionFilter)[]).every((name) => {
+    const allowed = filter[name];
+    const { field, types } = FILTERS[name];
+    if (!allowed || !types.includes(event.type)) return true;
+    const value = event.data[field];
+    return typeof value === "string" && allowed.includes(value);
+  });
+}

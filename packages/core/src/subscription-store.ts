@@ -1,0 +1,118 @@
+import type { Redis } from "ioredis";
+import type { CreateSubscriptionBody, EventType, UpdateSubscriptionBody } from "@hookbus/schemas";
+import { DEFAULT_TIMEOUT_MS, type Subscription } from "./domain.js";
+import { NotFoundError } from "./errors.js";
+import { newId } from "./ids.js";
+import type { Keys } from "./keys.js";
+import { parseRetrySchedule } from "./retry.js";
+import { activeSecrets, newSigningSecret } from "./signing.js";
+
+/** Subscriptions in Redis: one JSON value each, indexed by event type for routing. */
+export class SubscriptionStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  async create(body: CreateSubscriptionBody, now = Date.now()): Promise<Subscription> {
+    const mode = body.mode ?? "async";
+    const subscription: Subscription = {
+      id: newId("sub", now),
+      url: body.url,
+      eventTypes: [...new Set(body.eventTypes)],
+      mode,
+      environment: body.environment ?? "live",
+      filter: body.filter,
+      auth: body.auth,
+      headers: body.headers,
+      timeoutMs: body.timeoutMs ?? DEFAULT_TIMEOUT_MS[mode],
+      retrySchedule: body.retrySchedule ? parseRetrySchedule(body.retrySchedule) : undefined,
+      format: body.format ?? "envelope",
+      legacyParameters: body.legacyParameters ?? false,
+      description: body.description,
+      enabled: body.enabled ?? true,
+      secrets: [{ secret: newSigningSecret(), createdAt: now }],
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.save(subscription, []);
+    return subscription;
+  }
+
+  async get(id: string): Promise<Subscription> {
+    const raw = await this.redis.get(this.keys.subscription(id));
+    if (!raw) throw new NotFoundError("subscription", id);
+    return JSON.parse(raw) as Subscription;
+  }
+
+  /** Several at once, in one round trip; unknown ids are left out. */
+  async getMany(ids: string[]): Promise<Subscription[]> {
+    if (ids.length === 0) return [];
+    const raws = await this.redis.mget(ids.map((id) => this.keys.subscription(id)));
+    return raws.flatMap((raw) => (raw ? [JSON.parse(raw) as Subscription] : []));
+  }
+
+  /** The subscriptions to one event type: one set read and one MGET, whatever the total. */
+  async forEventType(type: EventType): Promise<Subscription[]> {
+    return this.getMany(await this.redis.smembers(this.keys.subscriptionsByType(type)));
+  }
+
+  /** A page of subscriptions in creation order, after the cursor id. */
+  async list(limit: number, cursor?: string): Promise<{ items: Subscription[]; nextCursor?: string }> {
+    const ids = await this.redis.zrangebylex(this.keys.subscriptions(), cursor ? `(${cursor}` : "-", "+", "LIMIT", 0, limit + 1);
+    const page = ids.slice(0, limit);
+    return { items: await this.getMany(page), nextCursor: ids.length > limit ? page[page.length - 1] : undefined };
+  }
+
+  async update(id: string, patch: UpdateSubscriptionBody, now = Date.now()): Promise<Subscription> {
+    const current = await this.get(id);
+    const next: Subscription = { ...current, updatedAt: now };
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      const target = next as unknown as Record<string, unknown>;
+      if (value === null) delete target[field];
+      else if (field === "retrySchedule") next.retrySchedule = parseRetrySchedule(value as (string | number)[]);
+      else if (field === "eventTypes") next.eventTypes = [...new Set(value as EventType[])];
+      else target[field] = value;
+    }
+    if (patch.mode && patch.timeoutMs === undefined && current.timeoutMs === DEFAULT_TIMEOUT_MS[current.mode]) {
+      next.timeoutMs = DEFAULT_TIMEOUT_MS[patch.mode];
+    }
+    if (patch.timeoutMs === null) next.timeoutMs = DEFAULT_TIMEOUT_MS[next.mode];
+    await this.save(next, current.eventTypes);
+    return next;
+  }
+
+  async delete(id: string): Promise<void> {
+    const current = await this.get(id);
+    const multi = this.redis.multi().del(this.keys.subscription(id)).zrem(this.keys.subscriptions(), id);
+    for (const type of current.eventTypes) multi.srem(this.keys.subscriptionsByType(type), id);
+    await multi.exec();
+  }
+
+  /**
+   * A new current secret; the old ones keep signing beside it for `overlapMs`, so receivers
+   * can switch without losing a delivery.
+   */
+  async rotateSecret(id: string, overlapMs: number, now = Date.now()): Promise<Subscription> {
+    const current = await this.get(id);
+    const kept = current.secrets
+      .filter((s) => activeSecrets([s], now).length > 0)
+      .map((s) => ({ ...s, expiresAt: Math.min(s.expiresAt ?? Infinity, now + overlapMs) }));
+    const next: Subscription = { ...current, secrets: [{ secret: newSigningSecret(), createdAt: now }, ...kept], updatedAt: now };
+    await this.save(next, current.eventTypes);
+    return next;
+  }
+
+  private async save(subscription: Subscription, previousTypes: EventType[]): Promise<void> {
+    const multi = this.redis
+      .multi()
+      .set(this.keys.subscription(subscription.id), JSON.stringify(subscription))
+      .zadd(this.keys.subscriptions(), 0, subscription.id);
+    for (const type of previousTypes) {
+      if (!subscription.eventTypes.includes(type)) multi.srem(this.keys.subscriptionsByType(type), subscription.id);
+    }
+    for (const type of subscription.eventTypes) multi.sadd(this.keys.subscriptionsByType(type), subscription.id);
+    await multi.exec();
+  }
+}

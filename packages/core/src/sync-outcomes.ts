@@ -1,0 +1,89 @@
+import type { Redis } from "ioredis";
+import type { Keys } from "./keys.js";
+
+export type SyncOutcomeKind = "delivered" | "failed" | "timeout";
+
+/** What a worker reports of a delivery's first attempt, for the request waiting on it. */
+export interface SyncOutcome {
+  subscriptionId: string;
+  deliveryId: string;
+  outcome: SyncOutcomeKind;
+  statusCode?: number;
+  body?: string;
+  durationMs: number;
+}
+
+export async function publishSyncOutcome(redis: Redis, keys: Keys, eventId: string, outcome: SyncOutcome): Promise<void> {
+  await redis.publish(keys.syncOutcomes(eventId), JSON.stringify(outcome));
+}
+
+interface Waiter {
+  subscriptionIds: Set<string>;
+  outcomes: SyncOutcome[];
+  resolve: () => void;
+}
+
+/**
+ * Waits for sync outcomes on one subscriber connection shared by every waiting request of
+ * this process: a request subscribes to its event's channel, so only the outcomes it waits
+ * for reach this process, and the connection's listener count never grows.
+ */
+export class SyncOutcomeListener {
+  private readonly waiters = new Map<string, Waiter>();
+
+  constructor(
+    private readonly subscriber: Redis,
+    private readonly keys: Keys,
+  ) {
+    subscriber.on("message", (channel: string, message: string) => this.onMessage(channel, message));
+  }
+
+  /** Listens on the event's channel. Call before the jobs that report to it are enqueued. */
+  async listen(eventId: string, subscriptionIds: string[]): Promise<void> {
+    this.waiters.set(this.keys.syncOutcomes(eventId), {
+      subscriptionIds: new Set(subscriptionIds),
+      outcomes: [],
+      resolve: () => undefined,
+    });
+    await this.subscriber.subscribe(this.keys.syncOutcomes(eventId));
+  }
+
+  /** The outcomes that arrived by the deadline (ms since epoch); stops listening. */
+  async collect(eventId: string, deadline: number): Promise<SyncOutcome[]> {
+    const channel = this.keys.syncOutcomes(eventId);
+    const waiter = this.waiters.get(channel);
+    if (!waiter) return [];
+    if (waiter.outcomes.length < waiter.subscriptionIds.size) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        waiter.resolve = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.stop(eventId);
+    return waiter.outcomes;
+  }
+
+  /** Stops listening for an event's outcomes. */
+  stop(eventId: string): void {
+    const channel = this.keys.syncOutcomes(eventId);
+    if (!this.waiters.delete(channel)) return;
+    this.subscriber.unsubscribe(channel).catch(() => undefined);
+  }
+
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
+  private onMessage(channel: string, message: string): void {
+    const waiter = this.waiters.get(channel);
+    if (!waiter) return;
+    const outcome = JSON.parse(message) as SyncOutcome;
+    if (!waiter.subscriptionIds.has(outcome.subscriptionId)) return;
+    if (waiter.outcomes.some((o) => o.subscriptionId === outcome.subscriptionId)) return;
+    waiter.outcomes.push(outcome);
+    if (waiter.outcomes.length === waiter.subscriptionIds.size) waiter.resolve();
+  }
+}

@@ -1,0 +1,91 @@
+import { z } from "zod";
+
+/**
+ * Ids are strings on both platforms; MyDataHelps ones are GUIDs. z.guid() accepts any
+ * 8-4-4-4-12 hex id: the platform's own samples do not all carry an RFC 4122 variant.
+ */
+const uuid = z.guid();
+const text = z.string().min(1).max(1000);
+const isoTime = z.iso.datetime({ offset: true });
+
+const myDataHelpsParticipant = {
+  projectId: uuid,
+  participantId: uuid,
+  participantIdentifier: text,
+};
+
+export const surveySubmittedData = z.strictObject({
+  ...myDataHelpsParticipant,
+  surveyResultId: uuid,
+  surveyId: text.optional(),
+  surveyName: text,
+  submittedAt: isoTime.optional(),
+});
+
+export const scheduleTriggeredData = z.strictObject({
+  ...myDataHelpsParticipant,
+  scheduleId: text,
+  scheduleName: text.optional(),
+  triggeredAt: isoTime.optional(),
+});
+
+const trialKitRecord = {
+  transId: text,
+  formId: text,
+  formName: text,
+};
+
+export const recordChangedData = z.strictObject(trialKitRecord);
+
+export const recordReviewChangedData = z.strictObject({
+  ...trialKitRecord,
+  workflow: z.strictObject({
+    id: text,
+    name: text,
+    description: text.optional(),
+  }),
+});
+
+/** The `data` schema of each event type: the single list every other part reads. */
+export const eventDataSchemas = {
+  "survey.submitted": surveySubmittedData,
+  "schedule.triggered": scheduleTriggeredData,
+  "record.created": recordChangedData,
+  "record.updated": recordChangedData,
+  "record.review_changed": recordReviewChangedData,
+} as const;
+
+export const eventTypes = Object.keys(eventDataSchemas) as [EventType, ...EventType[]];
+export type EventType = keyof typeof eventDataSchemas;
+export const eventType = z.enum(eventTypes);
+
+export type SurveySubmittedData = z.infer<typeof surveySubmittedData>;
+export type ScheduleTriggeredData = z.infer<typeof scheduleTriggeredData>;
+export type RecordChangedData = z.infer<typeof recordChangedData>;
+export type RecordReviewChangedData = z.infer<typeof recordReviewChangedData>;
+export type EventData = { [T in EventType]: z.infer<(typeof eventDataSchemas)[T]> }[EventType];
+
+/** The publisher's idempotency key: printable, no spaces, bounded. */
+export const idempotencyKey = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces");
+
+function publishBodyFor<T extends EventType>(type: T) {
+  return z.strictObject({
+    type: z.literal(type),
+    data: eventDataSchemas[type],
+    id: idempotencyKey.optional(),
+    occurredAt: isoTime.optional(),
+  });
+}
+
+export const publishBody = z.discriminatedUnion("type", [
+  publishBodyFor("survey.submitted"),
+  publishBodyFor("schedule.triggered"),
+  publishBodyFor("record.created"),
+  publishBodyFor("record.updated"),
+  publishBodyFor("record.review_changed"),
+]);
+export type PublishBody = z.infer<typeof publishBody>;

@@ -1,0 +1,3 @@
+export * from "./events.js";
+export * from "./subscriptions.js";
+export * from "./errors.js";

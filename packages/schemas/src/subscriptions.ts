@@ -1,0 +1,109 @@
+import { z } from "zod";
+import { eventType } from "./events.js";
+
+/** A delay: milliseconds, or a number with a unit such as "30s", "5m", "2h", "1d". */
+export const duration = z.union([
+  z.number().int().min(0).max(7 * 24 * 3600 * 1000),
+  z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a number with a unit: "500ms", "30s", "5m", "2h", "1d"'),
+]);
+export type Duration = z.infer<typeof duration>;
+
+/** Headers Hookbus sets itself; a subscription may not override them. */
+export const reservedHeaders = [
+  "authorization",
+  "content-length",
+  "content-type",
+  "host",
+  "webhook-id",
+  "webhook-signature",
+  "webhook-timestamp",
+  "user-agent",
+];
+
+const headerName = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "an HTTP header name")
+  .refine((name) => !reservedHeaders.includes(name.toLowerCase()), "set by Hookbus itself");
+const headerValue = z.string().max(4096).regex(/^[\t\x20-\x7e]*$/, "printable ASCII");
+
+const webhookUrl = z
+  .url({ protocol: /^https?$/, hostname: z.regexes.hostname })
+  .max(2048);
+
+export const subscriptionMode = z.enum(["async", "sync"]);
+export const subscriptionEnvironment = z.enum(["live", "test"]);
+export const payloadFormat = z.enum(["envelope", "native"]);
+
+export const subscriptionFilter = z.strictObject({
+  surveyNames: z.array(z.string().min(1)).min(1).optional(),
+  scheduleNames: z.array(z.string().min(1)).min(1).optional(),
+  formIds: z.array(z.string().min(1)).min(1).optional(),
+});
+export type SubscriptionFilter = z.infer<typeof subscriptionFilter>;
+
+export const basicAuth = z.strictObject({
+  type: z.literal("basic"),
+  // TrialKit builds its hook credentials from an email and a password; any username works.
+  username: z.string().min(1).max(256).refine((u) => !u.includes(":"), "may not contain ':'"),
+  password: z.string().max(256),
+});
+
+export const MAX_TIMEOUT_MS = 30_000;
+
+const subscriptionFields = {
+  url: webhookUrl,
+  eventTypes: z.array(eventType).min(1),
+  mode: subscriptionMode,
+  environment: subscriptionEnvironment,
+  filter: subscriptionFilter,
+  auth: basicAuth,
+  headers: z.record(headerName, headerValue),
+  timeoutMs: z.number().int().min(100).max(MAX_TIMEOUT_MS),
+  retrySchedule: z.array(duration).max(20),
+  format: payloadFormat,
+  legacyParameters: z.boolean(),
+  description: z.string().max(500),
+  enabled: z.boolean(),
+};
+
+export const createSubscriptionBody = z.strictObject({
+  url: subscriptionFields.url,
+  eventTypes: subscriptionFields.eventTypes,
+  mode: subscriptionFields.mode.optional(),
+  environment: subscriptionFields.environment.optional(),
+  filter: subscriptionFields.filter.optional(),
+  auth: subscriptionFields.auth.optional(),
+  headers: subscriptionFields.headers.optional(),
+  timeoutMs: subscriptionFields.timeoutMs.optional(),
+  retrySchedule: subscriptionFields.retrySchedule.optional(),
+  format: subscriptionFields.format.optional(),
+  legacyParameters: subscriptionFields.legacyParameters.optional(),
+  description: subscriptionFields.description.optional(),
+  enabled: subscriptionFields.enabled.optional(),
+});
+export type CreateSubscriptionBody = z.infer<typeof createSubscriptionBody>;
+
+/** PATCH: any field of the create body; `null` clears an optional one. */
+export const updateSubscriptionBody = z
+  .strictObject({
+    url: subscriptionFields.url.optional(),
+    eventTypes: subscriptionFields.eventTypes.optional(),
+    mode: subscriptionFields.mode.optional(),
+    environment: subscriptionFields.environment.optional(),
+    filter: subscriptionFields.filter.nullable().optional(),
+    auth: subscriptionFields.auth.nullable().optional(),
+    headers: subscriptionFields.headers.nullable().optional(),
+    timeoutMs: subscriptionFields.timeoutMs.nullable().optional(),
+    retrySchedule: subscriptionFields.retrySchedule.nullable().optional(),
+    format: subscriptionFields.format.optional(),
+    legacyParameters: subscriptionFields.legacyParameters.optional(),
+    description: subscriptionFields.description.nullable().optional(),
+    enabled: subscriptionFields.enabled.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, "name at least one field to change");
+export type UpdateSubscriptionBody = z.infer<typeof updateSubscriptionBody>;
+
+export type SubscriptionMode = z.infer<typeof subscriptionMode>;
+export type SubscriptionEnvironment = z.infer<typeof subscriptionEnvironment>;
+export type PayloadFormat = z.infer<typeof payloadFormat>;
+export type BasicAuth = z.infer<typeof basicAuth>;

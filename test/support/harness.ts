@@ -1,0 +1,126 @@
+import { randomBytes } from "node:crypto";
+import { createLogger, loadConfig, type Config } from "@hookbus/core";
+import { startIngest, type RunningIngest } from "@hookbus/ingest";
+import { startWorker, type RunningWorker } from "@hookbus/worker";
+
+export type TestConfig = Config & { redisUrl: string };
+
+const silent = createLogger("test", "silent");
+
+/** A config for one test file: its own key prefix on the test Redis, loopback receivers allowed. */
+export function testConfig(env: Record<string, string> = {}): TestConfig & { adminKey: string; publisherKey: string } {
+  const adminKey = `adm_${randomBytes(16).toString("hex")}`;
+  const publisherKey = `pub_${randomBytes(16).toString("hex")}`;
+  const redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) throw new Error("REDIS_URL is not set: the jest global setup starts a redis-server");
+  const config = loadConfig({
+    REDIS_URL: redisUrl,
+    HOOKBUS_API_KEYS: `admin:${adminKey},publisher:${publisherKey}`,
+    HOOKBUS_ALLOW_PRIVATE_NETWORKS: "true",
+    HOOKBUS_QUEUE_PREFIX: `{test-${randomBytes(6).toString("hex")}}`,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    WORKER_METRICS_PORT: "0",
+    LOG_LEVEL: "silent",
+    ...env,
+  });
+  return { ...config, redisUrl, adminKey, publisherKey };
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A running Hookbus (ingest and, unless told otherwise, a worker) and a client for its API. */
+export class TestHookbus {
+  private workers: RunningWorker[] = [];
+
+  private constructor(
+    readonly config: ReturnType<typeof testConfig>,
+    readonly ingest: RunningIngest,
+  ) {}
+
+  static async start(options: { env?: Record<string, string>; worker?: boolean } = {}): Promise<TestHookbus> {
+    const config = testConfig(options.env);
+    const hookbus = new TestHookbus(config, await startIngest(config, { logger: silent }));
+    if (options.worker !== false) await hookbus.startWorker();
+    return hookbus;
+  }
+
+  get url(): string {
+    return this.ingest.url;
+  }
+
+  async startWorker(): Promise<RunningWorker> {
+    const worker = await startWorker(this.config, { logger: silent });
+    this.workers.push(worker);
+    return worker;
+  }
+
+  async stopWorkers(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+    this.workers = [];
+  }
+
+  /** Calls the API as admin unless another key (or null for none) is given. */
+  async api<T = any>(method: string, path: string, body?: unknown, key: string | null = this.config.adminKey): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = {};
+    if (key !== null) headers.authorization = `Bearer ${key}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
+  }
+
+  async createSubscription(body: Record<string, unknown>): Promise<{ id: string; secret: string } & Record<string, any>> {
+    const response = await this.api("POST", "/v1/subscriptions", body);
+    if (response.status !== 201) throw new Error(`subscription not created: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body;
+  }
+
+  async publish(body: Record<string, unknown>, key: string = this.config.publisherKey): Promise<ApiResponse> {
+    return this.api("POST", "/v1/events", body, key);
+  }
+
+  async delivery(id: string): Promise<any> {
+    return (await this.api("GET", `/v1/deliveries/${id}`)).body;
+  }
+
+  /** The deliveries of an event, once routing has made at least `count` of them. */
+  async deliveriesOf(eventId: string, count = 1): Promise<any[]> {
+    return waitFor(async () => {
+      const event = (await this.api("GET", `/v1/events/${eventId}`)).body;
+      return event?.deliveries?.length >= count ? event.deliveries : undefined;
+    }, `${count} deliveries of ${eventId}`);
+  }
+
+  /** Waits until the delivery reaches the status, and returns it with its attempts. */
+  async deliveryWithStatus(id: string, status: string, timeoutMs = 15_000): Promise<any> {
+    return waitFor(async () => {
+      const delivery = await this.delivery(id);
+      return delivery?.status === status ? delivery : undefined;
+    }, `delivery ${id} to be ${status}`, timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    await this.stopWorkers();
+    await this.ingest.close();
+  }
+}
+
+/** Polls until `probe` returns a value other than undefined/false, or fails at the deadline. */
+export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 15_000, everyMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}

@@ -1,0 +1,79 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { waitFor } from "./harness.js";
+
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+/** What the receiver answers to its n-th request (0-based); `hang` never answers. */
+export type Reply = { status: number; body?: string; delayMs?: number } | "hang";
+
+/** A real HTTP receiver on 127.0.0.1 that records every request and answers as told. */
+export class TestReceiver {
+  readonly requests: ReceivedRequest[] = [];
+  private readonly server: http.Server;
+
+  private constructor(private reply: (request: ReceivedRequest, index: number) => Reply) {
+    this.server = http.createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        const received: ReceivedRequest = {
+          method: request.method ?? "",
+          path: request.url ?? "/",
+          headers: request.headers,
+          body: Buffer.concat(chunks).toString("utf8"),
+          at: Date.now(),
+        };
+        const index = this.requests.push(received) - 1;
+        const answer = this.reply(received, index);
+        if (answer === "hang") return;
+        const send = () => {
+          response.writeHead(answer.status, { "content-type": "application/json" });
+          response.end(answer.body ?? JSON.stringify({ received: true }));
+        };
+        if (answer.delayMs) setTimeout(send, answer.delayMs);
+        else send();
+      });
+    });
+  }
+
+  static async start(reply: (request: ReceivedRequest, index: number) => Reply = () => ({ status: 200 })): Promise<TestReceiver> {
+    return TestReceiver.startOn(0, reply);
+  }
+
+  /** On a given port: to bring back a receiver that was stopped. */
+  static async startOn(port: number, reply: (request: ReceivedRequest, index: number) => Reply = () => ({ status: 200 })): Promise<TestReceiver> {
+    const receiver = new TestReceiver(reply);
+    await new Promise<void>((resolve) => receiver.server.listen(port, "127.0.0.1", resolve));
+    return receiver;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/hook`;
+  }
+
+  answer(reply: (request: ReceivedRequest, index: number) => Reply): void {
+    this.reply = reply;
+  }
+
+  async waitForRequests(count: number, timeoutMs = 15_000): Promise<ReceivedRequest[]> {
+    return waitFor(() => (this.requests.length >= count ? this.requests.slice(0, count) : undefined), `${count} requests at the receiver`, timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
