@@ -11,6 +11,7 @@ export default {
   testMatch: ["<rootDir>/packages/*/src/**/*.test.ts", "<rootDir>/apps/*/src/**/*.test.ts", "<rootDir>/test/**/*.test.ts"],
   globalSetup: "<rootDir>/test/support/global-setup.js",
   globalTeardown: "<rootDir>/test/support/global-teardown.js",
+  reporters: ["default", "<rootDir>/test/support/summary-reporter.js"],
   testTimeout: 60_000,
   maxWorkers: 2,
 };
