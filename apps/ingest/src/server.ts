@@ -21,7 +21,7 @@ export interface RunningIngest {
 
 export async function startIngest(config: Config & { redisUrl: string }, options: { logger?: Logger } = {}): Promise<RunningIngest> {
   const logger = options.logger ?? createLogger("hookbus-ingest", config.logLevel);
-  const context = createContext(config);
+  const context = createContext(config, logger);
   // Pub/sub needs a connection of its own; one per process serves every waiting request.
   const subscriber = createRedis(config.redisUrl);
   const registry = createMetricsRegistry("ingest");

@@ -39,7 +39,7 @@ function scheduledBackoff(_attemptsMade: number, type: string | undefined, error
 
 export async function startWorker(config: Config & { redisUrl: string }, options: WorkerOptions = {}): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger("hookbus-worker", config.logLevel);
-  const context = createContext(config);
+  const context = createContext(config, logger);
   const registry = createMetricsRegistry("worker");
   const metrics = new WorkerMetrics(registry);
   const http = new WebhookHttpClient(config.allowPrivateNetworks);

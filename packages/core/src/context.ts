@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Config } from "./config.js";
+import type { Logger } from "./logger.js";
 import { DeliveryLog } from "./delivery-log.js";
 import { EventStore } from "./event-store.js";
 import { Keys } from "./keys.js";
@@ -19,10 +20,11 @@ export interface HookbusContext {
   close(): Promise<void>;
 }
 
-export function createContext(config: Config & { redisUrl: string }): HookbusContext {
+export function createContext(config: Config & { redisUrl: string }, logger: Logger): HookbusContext {
   const redis = createRedis(config.redisUrl);
+  redis.on("error", (error: Error) => logger.warn({ err: error }, "redis connection error"));
   const keys = new Keys(config.queuePrefix);
-  const queues = createQueues(redis, config.queuePrefix);
+  const queues = createQueues(redis, config.queuePrefix, (error) => logger.warn({ err: error }, "queue error"));
   return {
     config,
     redis,

@@ -40,6 +40,8 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
     ["--port", String(port), "--bind", "127.0.0.1", "--maxmemory-policy", "noeviction", ...persistence],
     { stdio: "ignore" },
   );
+  // The owner stops it explicitly; until then it must not keep the owner's event loop alive.
+  child.unref();
   const url = `redis://127.0.0.1:${port}`;
   await waitUntilAnswers(url, child);
   return {

@@ -51,16 +51,20 @@ export interface HookbusQueues {
   close(): Promise<void>;
 }
 
-export function createQueues(connection: ConnectionOptions, prefix: string): HookbusQueues {
+export function createQueues(connection: ConnectionOptions, prefix: string, onError: (error: Error) => void): HookbusQueues {
   const route = new Queue<RouteJobData>(QUEUE_NAMES.route, { connection, prefix });
   const deliver = new Queue<DeliverJobData>(QUEUE_NAMES.deliver, { connection, prefix });
   const deliverSync = new Queue<DeliverJobData>(QUEUE_NAMES.deliverSync, { connection, prefix });
+  const all = [route, deliver, deliverSync];
+  for (const queue of all) queue.on("error", onError);
   return {
     route,
     deliver,
     deliverSync,
     close: async () => {
-      await Promise.all([route.close(), deliver.close(), deliverSync.close()]);
+      // A queue still connecting when closed reports the closed connection as an error.
+      await Promise.all(all.map((queue) => queue.waitUntilReady().catch(() => undefined)));
+      await Promise.all(all.map((queue) => queue.close()));
     },
   };
 }

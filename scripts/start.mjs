@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// `npm start`: ingest and worker on one machine. With no REDIS_URL it runs its own
+// redis-server (append-only, data under .hookbus/); with no API keys it makes one of each.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { RedisServerMissingError, startEmbeddedRedis } from "@hookbus/core";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const env = { ...process.env };
+let embedded;
+
+if (!env.REDIS_URL) {
+  try {
+    embedded = await startEmbeddedRedis({ dataDir: `${root}.hookbus/redis` });
+  } catch (error) {
+    console.error(error instanceof RedisServerMissingError ? error.message : `could not start redis-server: ${error.message}`);
+    process.exit(1);
+  }
+  env.REDIS_URL = embedded.url;
+  console.log(`hookbus: started redis-server on ${embedded.url} (append-only, data in .hookbus/redis)`);
+}
+
+if (!env.HOOKBUS_API_KEYS) {
+  const admin = `hb_admin_${randomBytes(18).toString("base64url")}`;
+  const publisher = `hb_pub_${randomBytes(18).toString("base64url")}`;
+  env.HOOKBUS_API_KEYS = `admin:${admin},publisher:${publisher}`;
+  console.log(`hookbus: made API keys for this run (set HOOKBUS_API_KEYS to choose your own)\n  admin:     ${admin}\n  publisher: ${publisher}`);
+}
+
+// Local receivers are the common case on a developer machine; production sets this to false.
+env.HOOKBUS_ALLOW_PRIVATE_NETWORKS ??= "true";
+const port = env.PORT ?? "8080";
+console.log(`hookbus: ingest on http://127.0.0.1:${port}, worker metrics on :${env.WORKER_METRICS_PORT ?? "9091"}`);
+
+const children = ["apps/ingest/dist/main.js", "apps/worker/dist/main.js"].map((script) =>
+  spawn(process.execPath, [script], { cwd: root, env, stdio: "inherit" }),
+);
+
+let stopping = false;
+async function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all(
+    children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once("exit", resolve), child.kill("SIGTERM"))))),
+  );
+  await embedded?.stop();
+  process.exit(code);
+}
+for (const child of children) child.once("exit", (code) => void stop(code ?? 1));
+process.on("SIGINT", () => void stop(0));
+process.on("SIGTERM", () => void stop(0));
