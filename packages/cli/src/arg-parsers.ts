@@ -1,0 +1,53 @@
+import { InvalidArgumentError } from "commander";
+import { toIsoInstant } from "./relative-time.js";
+
+// Pure parsers for option values, and `optionParser` to hand them to commander, which then
+// reports a bad value as a usage error naming the option.
+
+/** `a,b , c` -> ["a", "b", "c"]. */
+export function commaList(value: string): string[] {
+  return value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+export function positiveInteger(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`"${value}" is not a positive whole number`);
+  return Number(value);
+}
+
+/**
+ * `5s,5m,30m` -> ["5s", "5m", "30m"]: the API takes the units itself; bare numbers are
+ * milliseconds. An empty value means no retries at all (one attempt, then dead-lettered).
+ */
+export function retrySchedule(value: string): (string | number)[] {
+  return commaList(value).map((delay) => {
+    if (/^\d+$/.test(delay)) return Number(delay);
+    if (/^\d+(ms|s|m|h|d)$/.test(delay)) return delay;
+    throw new Error(`"${delay}" is not a delay such as 500ms, 30s, 5m, 2h or 1d`);
+  });
+}
+
+/** One `Name: value` header, added to those given before (the option repeats). */
+export function headerEntry(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const colon = value.indexOf(":");
+  const name = value.slice(0, colon).trim();
+  if (colon < 1 || name === "") throw new Error(`"${value}" is not a header of the form "Name: value"`);
+  return { ...previous, [name]: value.slice(colon + 1).trim() };
+}
+
+/** `2h`, `30m`, `1d` or ISO 8601, to the ISO 8601 instant the API takes. */
+export function timeBound(value: string): string {
+  return toIsoInstant(value);
+}
+
+export function optionParser<T, P>(parse: (value: string, previous: P) => T): (value: string, previous: P) => T {
+  return (value, previous) => {
+    try {
+      return parse(value, previous);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
+}

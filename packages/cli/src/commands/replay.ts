@@ -1,0 +1,84 @@
+import { setTimeout as delay } from "node:timers/promises";
+import type { Command } from "commander";
+import type { ApiClient } from "../api-client.js";
+import type { BulkReplayAccepted, BulkReplayDryRun, Replay, SingleReplayAccepted } from "../api-types.js";
+import { optionParser, positiveInteger } from "../arg-parsers.js";
+import type { CommandContext } from "../context.js";
+import { ExitCode, ReplayFailuresError } from "../exit-codes.js";
+import { addDeliveryFilterOptions, deliveryFilterFrom, withoutUndefined, type DeliveryFilter, type DeliveryFilterOptions } from "../filters.js";
+import { jsonFlag, printJson, printLine } from "../io.js";
+import { replayProgress } from "../progress.js";
+
+/** How often a running bulk replay is asked how far it got. */
+const POLL_INTERVAL_MS = 250;
+
+export interface ReplayOptions extends DeliveryFilterOptions {
+  dryRun?: boolean;
+  rate?: number;
+  json?: boolean;
+}
+
+export type BulkReplayBody = DeliveryFilter & { dryRun?: true; ratePerSecond?: number };
+
+export function bulkReplayBodyFrom(options: ReplayOptions): BulkReplayBody {
+  return withoutUndefined({ ...deliveryFilterFrom(options), dryRun: options.dryRun ? (true as const) : undefined, ratePerSecond: options.rate });
+}
+
+export function registerReplay(program: Command, context: CommandContext): void {
+  const replay = program
+    .command("replay")
+    .description("deliver again: one delivery by id, or every delivery matching filters")
+    .argument("[id]", "delivery id (dlv_...); leave out for a bulk replay by filters");
+  addDeliveryFilterOptions(replay)
+    .option("--dry-run", "only count what a bulk replay would deliver")
+    .option("--rate <perSecond>", "bulk replay speed, deliveries per second", optionParser(positiveInteger))
+    .option(...jsonFlag)
+    .addHelpText("after", "\nExamples:\n  hookbus replay dlv_01J...\n  hookbus replay --status failed --since 2h --dry-run\n  hookbus replay --status failed --subscription sub_01J... --rate 50")
+    .action(async (id: string | undefined, options: ReplayOptions, command: Command) => {
+      const bulk = bulkReplayBodyFrom(options);
+      if (id !== undefined && Object.keys(bulk).length > 0) {
+        command.error("error: give either a delivery id or filters, not both", { exitCode: ExitCode.usage });
+      }
+      if (id === undefined && Object.keys(deliveryFilterFrom(options)).length === 0) {
+        command.error("error: name a delivery id, or at least one filter (e.g. --status failed) for a bulk replay", { exitCode: ExitCode.usage });
+      }
+      if (id !== undefined) return replayOne(context, id, options);
+      return replayMany(context, bulk, options);
+    });
+}
+
+async function replayOne(context: CommandContext, id: string, options: ReplayOptions): Promise<void> {
+  const accepted = await context.client().post<SingleReplayAccepted>(`/v1/deliveries/${encodeURIComponent(id)}/replay`);
+  if (options.json) return printJson(context.io, accepted);
+  printLine(context.io, `replaying ${accepted.id} (now ${accepted.status})`);
+}
+
+async function replayMany(context: CommandContext, body: BulkReplayBody, options: ReplayOptions): Promise<void> {
+  const client = context.client();
+  const answer = await client.post<BulkReplayDryRun | BulkReplayAccepted>("/v1/deliveries/replay", body);
+  if ("dryRun" in answer) {
+    if (options.json) return printJson(context.io, answer);
+    return printLine(context.io, `${answer.count} deliveries match; nothing replayed (dry run)`);
+  }
+
+  const progress = options.json ? undefined : replayProgress(context.io, answer.id, answer.replayed);
+  let final: Replay;
+  try {
+    final = await waitForReplay(client, answer.id, (replay) => progress?.update(replay));
+  } finally {
+    progress?.stop();
+  }
+  if (options.json) printJson(context.io, final);
+  else printLine(context.io, `${final.id} done: ${final.done} delivered, ${final.failed} failed, of ${final.total}`);
+  if (final.failed > 0) throw new ReplayFailuresError(final.id, final.failed, final.total);
+}
+
+/** Polls the replay until the server says it is done, reporting each state seen. */
+async function waitForReplay(client: ApiClient, id: string, onUpdate: (replay: Replay) => void): Promise<Replay> {
+  for (;;) {
+    const replay = await client.get<Replay>(`/v1/replays/${encodeURIComponent(id)}`);
+    onUpdate(replay);
+    if (replay.status === "done") return replay;
+    await delay(POLL_INTERVAL_MS);
+  }
+}

@@ -1,0 +1,29 @@
+import type { Command } from "commander";
+import type { SampleOutcome } from "../api-types.js";
+import type { CommandContext } from "../context.js";
+import { excerpt } from "../format.js";
+import { jsonFlag, printJson, printLine } from "../io.js";
+
+/** One line a person can read: outcome, status code, time, and the start of the body. */
+export function describeOutcome(sample: SampleOutcome): string {
+  const status = sample.statusCode === undefined ? "" : ` (HTTP ${sample.statusCode})`;
+  const body = sample.body ? `: ${excerpt(sample.body, 200)}` : "";
+  return `${sample.type} sample ${sample.outcome}${status} in ${sample.durationMs} ms${body}`;
+}
+
+export function registerSendSample(program: Command, context: CommandContext): void {
+  program
+    .command("send-sample")
+    .description("send a sample event with dummy values to one subscription and wait for the outcome")
+    .argument("<subscriptionId>", "subscription id (sub_...)")
+    .option("--type <type>", "event type of the sample; by default the subscription's first")
+    .option(...jsonFlag)
+    .addHelpText("after", "\nThe exit code is 0 whenever the API answered, even if the receiver failed: check `outcome` in --json.")
+    .action(async (subscriptionId: string, options: { type?: string; json?: boolean }) => {
+      const body = options.type === undefined ? {} : { type: options.type };
+      const sample = await context.client().post<SampleOutcome>(`/v1/subscriptions/${encodeURIComponent(subscriptionId)}/test`, body);
+      if (options.json) return printJson(context.io, sample);
+      printLine(context.io, describeOutcome(sample));
+      printLine(context.io, `delivery ${sample.deliveryId}, event ${sample.eventId}`);
+    });
+}

@@ -1,0 +1,103 @@
+import { Option, type Command } from "commander";
+import type { CreatedSubscription, Subscription } from "../api-types.js";
+import { commaList, headerEntry, optionParser, positiveInteger, retrySchedule } from "../arg-parsers.js";
+import type { CommandContext } from "../context.js";
+import { ExitCode } from "../exit-codes.js";
+import { withoutUndefined } from "../filters.js";
+import { subscriptionsTable } from "../format.js";
+import { jsonFlag, printJson, printLine, printNote } from "../io.js";
+import { addListingOptions, fetchListing, printListing, type ListingOptions } from "../listing.js";
+
+/** `subscriptions create` flags as commander parses them. */
+export interface CreateSubscriptionOptions {
+  url: string;
+  eventTypes: string[];
+  mode?: "async" | "sync";
+  environment?: "live" | "test";
+  timeoutMs?: number;
+  retrySchedule?: (string | number)[];
+  format?: "envelope" | "native";
+  legacyParameters?: boolean;
+  filterSurveyNames?: string[];
+  filterScheduleNames?: string[];
+  filterFormIds?: string[];
+  username?: string;
+  password?: string;
+  header?: Record<string, string>;
+  description?: string;
+}
+
+/** The POST /v1/subscriptions body: only what was given, so the server's defaults apply. */
+export function subscriptionBodyFrom(options: CreateSubscriptionOptions): Record<string, unknown> {
+  const filter = withoutUndefined({
+    surveyNames: options.filterSurveyNames,
+    scheduleNames: options.filterScheduleNames,
+    formIds: options.filterFormIds,
+  });
+  return withoutUndefined({
+    url: options.url,
+    eventTypes: options.eventTypes,
+    mode: options.mode,
+    environment: options.environment,
+    timeoutMs: options.timeoutMs,
+    retrySchedule: options.retrySchedule,
+    format: options.format,
+    legacyParameters: options.legacyParameters,
+    filter: Object.keys(filter).length ? filter : undefined,
+    auth: options.username === undefined ? undefined : { type: "basic", username: options.username, password: options.password ?? "" },
+    headers: options.header,
+    description: options.description,
+  });
+}
+
+export function registerSubscriptions(program: Command, context: CommandContext): void {
+  const subscriptions = program.command("subscriptions").description("manage webhook subscriptions");
+
+  const list = subscriptions.command("list").description("every subscription").option(...jsonFlag);
+  addListingOptions(list, 100).action(async (options: ListingOptions) => {
+    const page = await fetchListing<Subscription>(context.client(), "/v1/subscriptions", {}, options);
+    printListing(context.io, page, options, subscriptionsTable);
+  });
+
+  const commaListParser = optionParser(commaList);
+  subscriptions
+    .command("create")
+    .description("subscribe a URL to event types; prints the new id and its signing secret")
+    .requiredOption("--url <url>", "where to POST the webhooks (http or https)")
+    .requiredOption("--event-types <types>", "comma-separated, e.g. survey.submitted,record.created", commaListParser)
+    .addOption(new Option("--mode <mode>", "sync answers the publisher with the outcome").choices(["async", "sync"]))
+    .addOption(new Option("--environment <env>", "test subscriptions get only samples").choices(["live", "test"]))
+    .option("--timeout-ms <ms>", "per attempt", optionParser(positiveInteger))
+    .option("--retry-schedule <delays>", 'delays before each retry, e.g. "5s,5m,30m"; "" for none', optionParser(retrySchedule))
+    .addOption(new Option("--format <format>", "envelope, or the platform's native body").choices(["envelope", "native"]))
+    .option("--legacy-parameters", "native MyDataHelps bodies also carry PatientIdentifier/PatientID")
+    .option("--filter-survey-names <names>", "only these surveys (comma-separated)", commaListParser)
+    .option("--filter-schedule-names <names>", "only these schedules (comma-separated)", commaListParser)
+    .option("--filter-form-ids <ids>", "only these TrialKit forms (comma-separated)", commaListParser)
+    .option("--username <name>", "Basic auth user name sent to the receiver")
+    .option("--password <password>", "Basic auth password (with --username)")
+    .option("--header <header>", 'a header for the receiver, "Name: value"; repeatable', optionParser(headerEntry))
+    .option("--description <text>", "a note for people")
+    .option(...jsonFlag)
+    .action(async (options: CreateSubscriptionOptions & { json?: boolean }, command: Command) => {
+      if (options.password !== undefined && options.username === undefined) {
+        command.error("error: --password needs --username", { exitCode: ExitCode.usage });
+      }
+      const created = await context.client().post<CreatedSubscription>("/v1/subscriptions", subscriptionBodyFrom(options));
+      if (options.json) return printJson(context.io, created);
+      printLine(context.io, `created ${created.id}`);
+      printLine(context.io, `secret  ${created.secret}`);
+      printNote(context.io, "keep the secret now: the API never shows it again (rotate-secret makes a new one)");
+    });
+
+  subscriptions
+    .command("delete")
+    .description("delete a subscription")
+    .argument("<id>", "subscription id (sub_...)")
+    .option(...jsonFlag)
+    .action(async (id: string, options: { json?: boolean }) => {
+      await context.client().delete(`/v1/subscriptions/${encodeURIComponent(id)}`);
+      if (options.json) return printJson(context.io, { id, deleted: true });
+      printLine(context.io, `deleted ${id}`);
+    });
+}

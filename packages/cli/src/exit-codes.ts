@@ -1,0 +1,40 @@
+import { CommanderError } from "commander";
+import { ApiError, ApiUnreachableError } from "./api-client.js";
+
+/** What scripts can rely on; `hookbus --help` lists them. */
+export const ExitCode = {
+  success: 0,
+  apiError: 1,
+  usage: 2,
+  unreachable: 3,
+  replayFailures: 4,
+} as const;
+
+export const exitCodesHelp = `Exit codes:
+  0  success
+  1  the API answered with an error (its message and issues are printed)
+  2  usage error: unknown command or option, bad or missing value
+  3  cannot reach the API (refused, unknown host, no answer in time)
+  4  a bulk replay finished, but some of its deliveries failed`;
+
+/** A bulk replay ran to the end and some deliveries failed again. */
+export class ReplayFailuresError extends Error {
+  override name = "ReplayFailuresError";
+  constructor(
+    readonly replayId: string,
+    readonly failed: number,
+    readonly total: number,
+  ) {
+    super(`replay ${replayId}: ${failed} of ${total} deliveries failed`);
+  }
+}
+
+export function exitCodeFor(error: unknown): number {
+  // Commander reports --help and --version through the same path as its errors.
+  if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.success : ExitCode.usage;
+  if (error instanceof ApiUnreachableError) return ExitCode.unreachable;
+  if (error instanceof ApiError) return ExitCode.apiError;
+  if (error instanceof ReplayFailuresError) return ExitCode.replayFailures;
+  // Anything else is a fault in the CLI itself: the generic failure code, with its message.
+  return ExitCode.apiError;
+}

@@ -1,0 +1,44 @@
+import { Option, type Command } from "commander";
+import { deliveryStatuses, type DeliveryStatus } from "./api-types.js";
+import { optionParser, timeBound } from "./arg-parsers.js";
+
+/** The delivery filter options as commander parses them (--since/--until already ISO 8601). */
+export interface DeliveryFilterOptions {
+  status?: DeliveryStatus;
+  subscription?: string;
+  eventType?: string;
+  since?: string;
+  until?: string;
+}
+
+/** The filter as the API names it, in a list query and in a bulk replay body alike. */
+export type DeliveryFilter = {
+  status?: DeliveryStatus;
+  subscriptionId?: string;
+  eventType?: string;
+  since?: string;
+  until?: string;
+};
+
+export function addDeliveryFilterOptions(command: Command): Command {
+  return command
+    .addOption(new Option("--status <status>", "only deliveries in this status").choices(deliveryStatuses))
+    .option("--subscription <id>", "only deliveries to this subscription")
+    .option("--event-type <type>", "only deliveries of this event type, e.g. survey.submitted")
+    .addOption(new Option("--since <time>", "created at or after: 30m, 2h, 1d or ISO 8601").argParser(optionParser(timeBound)))
+    .addOption(new Option("--until <time>", "created before: 30m, 2h, 1d or ISO 8601").argParser(optionParser(timeBound)));
+}
+
+export function deliveryFilterFrom(options: DeliveryFilterOptions): DeliveryFilter {
+  return withoutUndefined({
+    status: options.status,
+    subscriptionId: options.subscription,
+    eventType: options.eventType,
+    since: options.since,
+    until: options.until,
+  });
+}
+
+export function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

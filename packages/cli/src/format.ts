@@ -1,0 +1,67 @@
+import Table from "cli-table3";
+import type { Attempt, Delivery, DeliveryWithAttempts, Subscription } from "./api-types.js";
+
+type Cell = string | number | undefined;
+
+/** A plain table: no colours, so it reads the same in a terminal, a pipe or a log. */
+export function table(head: string[], rows: Cell[][]): string {
+  const rendered = new Table({ head, style: { head: [], border: [] } });
+  for (const row of rows) rendered.push(row.map((cell) => (cell === undefined ? "" : String(cell))));
+  return rendered.toString();
+}
+
+/** ISO 8601 to the second, in UTC: sortable, unambiguous, and short enough for a column. */
+export function shortTime(iso: string | undefined): string | undefined {
+  return iso?.replace(/\.\d+Z$/, "Z");
+}
+
+/** The start of a response body on one line, for a table cell. */
+export function excerpt(text: string | undefined, maxChars = 60): string | undefined {
+  if (text === undefined) return undefined;
+  const oneLine = text.replace(/\s+/g, " ").trim();
+  return oneLine.length > maxChars ? `${oneLine.slice(0, maxChars - 1)}…` : oneLine;
+}
+
+export function deliveriesTable(deliveries: Delivery[]): string {
+  return table(
+    ["id", "status", "event type", "subscription", "attempts", "created", "next attempt"],
+    deliveries.map((d) => [d.id, d.status, d.eventType, d.subscriptionId, d.attemptCount, shortTime(d.createdAt), shortTime(d.nextAttemptAt)]),
+  );
+}
+
+/** One delivery as name/value rows. */
+export function deliveryDetails(delivery: DeliveryWithAttempts): string {
+  return table(
+    ["field", "value"],
+    [
+      ["id", delivery.id],
+      ["status", delivery.status],
+      ["event", delivery.eventId],
+      ["event type", delivery.eventType],
+      ["subscription", delivery.subscriptionId],
+      ["created", shortTime(delivery.createdAt)],
+      ["attempts", delivery.attemptCount],
+      ["last attempt", shortTime(delivery.lastAttemptAt)],
+      ["next attempt", shortTime(delivery.nextAttemptAt)],
+    ],
+  );
+}
+
+export function attemptsTable(attempts: Attempt[]): string {
+  return table(
+    ["at", "status code", "error", "duration ms", "body excerpt"],
+    attempts.map((a) => [shortTime(a.at), a.statusCode, attemptError(a), a.durationMs, excerpt(a.responseBody)]),
+  );
+}
+
+function attemptError(attempt: Attempt): string | undefined {
+  if (!attempt.error) return undefined;
+  return attempt.message ? `${attempt.error}: ${attempt.message}` : attempt.error;
+}
+
+export function subscriptionsTable(subscriptions: Subscription[]): string {
+  return table(
+    ["id", "url", "event types", "mode", "environment", "enabled", "description"],
+    subscriptions.map((s) => [s.id, s.url, s.eventTypes.join(", "), s.mode, s.environment, s.enabled ? "yes" : "no", s.description]),
+  );
+}
