@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
+import net from "node:net";
 import getPort from "get-port";
-import { Redis } from "ioredis";
 
 export class RedisServerMissingError extends Error {
   override name = "RedisServerMissingError";
@@ -43,7 +43,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   // The owner stops it explicitly; until then it must not keep the owner's event loop alive.
   child.unref();
   const url = `redis://127.0.0.1:${port}`;
-  await waitUntilAnswers(url, child);
+  await waitUntilAnswers(port, child);
   return {
     url,
     port,
@@ -56,22 +56,31 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   };
 }
 
-async function waitUntilAnswers(url: string, child: ChildProcess, deadlineMs = 10_000): Promise<void> {
+async function waitUntilAnswers(port: number, child: ChildProcess, deadlineMs = 10_000): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on("error", () => undefined);
-    try {
-      await probe.connect();
-      if ((await probe.ping()) === "PONG") return;
-    } catch {
-      // not listening yet
-    } finally {
-      probe.disconnect();
-    }
+    if (await answersPing(port)) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   child.kill("SIGKILL");
-  throw new Error(`redis-server did not answer on ${url} within ${deadlineMs} ms`);
+  throw new Error(`redis-server did not answer on port ${port} within ${deadlineMs} ms`);
+}
+
+/**
+ * One PING over a bare socket. A Redis client would do, but closing one whose first
+ * connection failed leaves a timer that holds the process for seconds.
+ */
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    const done = (answered: boolean) => {
+      socket.destroy();
+      resolve(answered);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once("error", () => done(false));
+    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.once("data", (data) => done(data.toString().startsWith("+PONG")));
+  });
 }

@@ -1,0 +1,24 @@
+import { ConfigError, loadConfig } from "./config.js";
+
+test("defaults follow the design: port 8080, the default schedule, the {hookbus} prefix, private networks refused", () => {
+  const config = loadConfig({});
+  expect(config).toMatchObject({ port: 8080, workerMetricsPort: 9091, queuePrefix: "{hookbus}", allowPrivateNetworks: false, apiKeys: [] });
+  expect(config.retrySchedule).toHaveLength(7);
+  expect(config.retentionMs).toBe(30 * 24 * 3600 * 1000);
+});
+
+test("API keys and schedules are parsed", () => {
+  const config = loadConfig({ HOOKBUS_API_KEYS: "admin:0123456789abcdef, publisher:fedcba9876543210", HOOKBUS_RETRY_SCHEDULE: "1s,2m" });
+  expect(config.apiKeys).toEqual([
+    { role: "admin", key: "0123456789abcdef" },
+    { role: "publisher", key: "fedcba9876543210" },
+  ]);
+  expect(config.retrySchedule).toEqual([1000, 120_000]);
+});
+
+test("each bad value gets a line that names the variable", () => {
+  const attempt = () => loadConfig({ PORT: "http", HOOKBUS_API_KEYS: "root:short", HOOKBUS_RETRY_SCHEDULE: "5s,later", HOOKBUS_ALLOW_PRIVATE_NETWORKS: "maybe" });
+  expect(attempt).toThrow(ConfigError);
+  const message = (() => { try { attempt(); } catch (e) { return (e as Error).message; } return ""; })();
+  for (const name of ["PORT", "HOOKBUS_API_KEYS", "HOOKBUS_RETRY_SCHEDULE", "HOOKBUS_ALLOW_PRIVATE_NETWORKS"]) expect(message).toContain(name);
+});
