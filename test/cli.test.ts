@@ -1,0 +1,221 @@
+import { spawn } from "node:child_process";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { surveySubmitted } from "./fixtures/events.js";
+import { TestHookbus } from "./support/harness.js";
+import { TestReceiver } from "./support/receiver.js";
+
+// The built `hookbus` command, run as a child process against a real Hookbus, as a script would.
+const CLI = fileURLToPath(new URL("../packages/cli/dist/main.js", import.meta.url));
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let hookbus: TestHookbus;
+let receiver: TestReceiver;
+
+beforeEach(async () => {
+  hookbus = await TestHookbus.start();
+  receiver = await TestReceiver.start(() => ({ status: 500, body: "receiver down" }));
+});
+
+afterEach(async () => {
+  await hookbus.stop();
+  await receiver.stop();
+});
+
+/** Runs `hookbus ARGS` with the test Hookbus's URL and admin key unless `env` says otherwise. */
+function hookbusCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? "", HOOKBUS_URL: hookbus.url, HOOKBUS_API_KEY: hookbus.config.adminKey, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A subscription made through the CLI whose deliveries fail on their one and only attempt. */
+async function oneAttemptSubscription(): Promise<string> {
+  const created = await hookbusCli(["subscriptions", "create", "--url", receiver.url, "--event-types", "survey.submitted", "--retry-schedule", "", "--json"]);
+  expect(created).toMatchObject({ code: 0, stderr: "" });
+  return JSON.parse(created.stdout).id;
+}
+
+/** Publishes `count` events and waits until each one's delivery is dead-lettered. */
+async function deadLetteredDeliveries(count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let n = 0; n < count; n++) {
+    const published = await hookbus.publish(surveySubmitted());
+    const [delivery] = await hookbus.deliveriesOf(published.body.id);
+    await hookbus.deliveryWithStatus(delivery.id, "failed");
+    ids.push(delivery.id);
+  }
+  return ids;
+}
+
+const webhookIds = (requests: TestReceiver["requests"]) => requests.map((request) => request.headers["webhook-id"]);
+
+test("subscriptions create prints the new id and its secret, and subscriptions list --json shows it", async () => {
+  const created = await hookbusCli([
+    "subscriptions", "create", "--url", receiver.url, "--event-types", "survey.submitted,record.created",
+    "--description", "study A", "--header", "X-Team: research", "--username", "trialkit", "--password", "pw",
+  ]);
+  expect(created.code).toBe(0);
+  const id = /^created (sub_\S+)$/m.exec(created.stdout)?.[1];
+  expect(id).toBeDefined();
+  expect(created.stdout).toMatch(/^secret {2}whsec_[A-Za-z0-9+/=]{32,}$/m);
+
+  const listed = await hookbusCli(["subscriptions", "list", "--json"]);
+  expect(listed.code).toBe(0);
+  const { items } = JSON.parse(listed.stdout);
+  expect(items).toEqual([
+    expect.objectContaining({
+      id,
+      url: receiver.url,
+      eventTypes: ["survey.submitted", "record.created"],
+      description: "study A",
+      headers: { "X-Team": "research" },
+      auth: { type: "basic", username: "trialkit" },
+    }),
+  ]);
+
+  const table = await hookbusCli(["subscriptions", "list"]);
+  expect(table.stdout).toContain(id);
+
+  const deleted = await hookbusCli(["subscriptions", "delete", id!]);
+  expect(deleted).toMatchObject({ code: 0, stdout: `deleted ${id}\n` });
+  expect(JSON.parse((await hookbusCli(["subscriptions", "list", "--json"])).stdout).items).toEqual([]);
+});
+
+test("deliveries list --status failed --json shows the dead-lettered deliveries, and deliveries show their attempts", async () => {
+  const subscriptionId = await oneAttemptSubscription();
+  const failed = await deadLetteredDeliveries(2);
+
+  const listed = await hookbusCli(["deliveries", "list", "--status", "failed", "--since", "1h", "--json"]);
+  expect(listed.code).toBe(0);
+  const page = JSON.parse(listed.stdout);
+  expect(page.nextCursor).toBeNull();
+  expect(page.items.map((d: { id: string }) => d.id).sort()).toEqual([...failed].sort());
+  for (const delivery of page.items) expect(delivery).toMatchObject({ status: "failed", subscriptionId, eventType: "survey.submitted", attemptCount: 1 });
+
+  const nothingYet = await hookbusCli(["deliveries", "list", "--status", "failed", "--until", "1h", "--json"]);
+  expect(JSON.parse(nothingYet.stdout).items).toEqual([]);
+
+  const table = await hookbusCli(["deliveries", "list", "--status", "failed", "--limit", "1"]);
+  expect(table.code).toBe(0);
+  expect(table.stdout).toMatch(/id .*status .*event type .*subscription .*attempts .*created .*next attempt/);
+  expect(table.stderr).toContain("more match");
+
+  const shown = await hookbusCli(["deliveries", "show", failed[0]!]);
+  expect(shown.code).toBe(0);
+  expect(shown.stdout).toContain(failed[0]);
+  expect(shown.stdout).toMatch(/500 .*http.* receiver down/);
+});
+
+test("replay --dry-run counts the failed deliveries and delivers nothing; replay --status failed then delivers each once with its webhook-id, showing progress", async () => {
+  await oneAttemptSubscription();
+  const failed = await deadLetteredDeliveries(3);
+  expect(webhookIds(receiver.requests).sort()).toEqual([...failed].sort());
+  receiver.requests.length = 0;
+  receiver.answer(() => ({ status: 200 }));
+
+  const dryRun = await hookbusCli(["replay", "--status", "failed", "--since", "1h", "--dry-run"]);
+  expect(dryRun).toMatchObject({ code: 0, stdout: "3 deliveries match; nothing replayed (dry run)\n" });
+  const stillFailed = await hookbusCli(["deliveries", "list", "--status", "failed", "--json"]);
+  expect(JSON.parse(stillFailed.stdout).items).toHaveLength(3);
+
+  const replayed = await hookbusCli(["replay", "--status", "failed", "--since", "1h", "--rate", "50"]);
+  expect(replayed.stderr).toBe("");
+  expect(replayed.code).toBe(0);
+  // Not a terminal, so progress comes as plain lines, ending with every delivery finished.
+  expect(replayed.stdout).toMatch(/^rpl_\S+: 3\/3 finished, 0 failed$/m);
+  expect(replayed.stdout).toMatch(/^rpl_\S+ done: 3 delivered, 0 failed, of 3$/m);
+
+  // The dry run added nothing: the receiver got each delivery exactly once, under its old webhook-id.
+  await receiver.waitForRequests(3);
+  expect(webhookIds(receiver.requests).sort()).toEqual([...failed].sort());
+  for (const id of failed) await hookbus.deliveryWithStatus(id, "delivered");
+});
+
+test("a bulk replay whose deliveries fail again exits 4 and prints the final replay as JSON", async () => {
+  await oneAttemptSubscription();
+  const [failed] = await deadLetteredDeliveries(1);
+
+  const replayed = await hookbusCli(["replay", "--status", "failed", "--json"]);
+  expect(replayed.code).toBe(4);
+  expect(JSON.parse(replayed.stdout)).toMatchObject({ id: expect.stringMatching(/^rpl_/), status: "done", total: 1, done: 0, failed: 1 });
+  expect(replayed.stderr).toMatch(/1 of 1 deliveries failed/);
+  expect(receiver.requests.filter((r) => r.headers["webhook-id"] === failed)).toHaveLength(2);
+});
+
+test("replay ID delivers one dead-lettered delivery again", async () => {
+  await oneAttemptSubscription();
+  const [failed] = await deadLetteredDeliveries(1);
+  receiver.answer(() => ({ status: 200 }));
+
+  const replayed = await hookbusCli(["replay", failed!]);
+  expect(replayed.code).toBe(0);
+  expect(replayed.stdout).toMatch(new RegExp(`^replaying ${failed}`));
+  await hookbus.deliveryWithStatus(failed!, "delivered");
+  expect(webhookIds(receiver.requests)).toEqual([failed, failed]);
+});
+
+test("send-sample sends a sample to the subscription and prints its outcome", async () => {
+  receiver.answer(() => ({ status: 200, body: '{"thanks":true}' }));
+  const subscriptionId = await oneAttemptSubscription();
+
+  const sent = await hookbusCli(["send-sample", subscriptionId, "--type", "survey.submitted"]);
+  expect(sent.code).toBe(0);
+  expect(sent.stdout).toMatch(/^survey\.submitted sample delivered \(HTTP 200\) in \d+ ms: \{"thanks":true\}$/m);
+  expect(receiver.requests).toHaveLength(1);
+});
+
+test("bad usage exits 2 and changes nothing", async () => {
+  for (const args of [["deliveries", "list", "--status", "lost"], ["deliveries", "list", "--since", "yesterday"], ["replay"], ["subscriptions", "create", "--url", receiver.url], ["nonsense"]]) {
+    const result = await hookbusCli(args);
+    expect({ args, code: result.code }).toEqual({ args, code: 2 });
+    expect(result.stderr).toMatch(/error:/);
+  }
+  const noKey = await hookbusCli(["deliveries", "list"], { HOOKBUS_API_KEY: "" });
+  expect(noKey.code).toBe(2);
+  expect(noKey.stderr).toContain("HOOKBUS_API_KEY");
+  expect((await hookbus.api("GET", "/v1/subscriptions")).body.items).toEqual([]);
+});
+
+test("an API error exits 1 with the API's error and issues", async () => {
+  const wrongKey = await hookbusCli(["deliveries", "list"], { HOOKBUS_API_KEY: "adm_not_a_key" });
+  expect(wrongKey.code).toBe(1);
+  expect(wrongKey.stderr).toBe("error (HTTP 401): unknown API key\n");
+
+  const invalid = await hookbusCli(["subscriptions", "create", "--url", "ftp://example.org/hook", "--event-types", "survey.submited"]);
+  expect(invalid.code).toBe(1);
+  expect(invalid.stderr).toMatch(/^error \(HTTP 422\): invalid subscription$/m);
+  expect(invalid.stderr).toMatch(/^ {2}- url: /m);
+  expect(invalid.stderr).toMatch(/^ {2}- eventTypes\.0: /m);
+});
+
+test("an unreachable API exits 3", async () => {
+  const closedPort = await portWithNothingListening();
+  const result = await hookbusCli(["deliveries", "list"], { HOOKBUS_URL: `http://127.0.0.1:${closedPort}` });
+  expect(result.code).toBe(3);
+  expect(result.stderr).toBe(`error: cannot reach the Hookbus API at http://127.0.0.1:${closedPort}: ECONNREFUSED\n`);
+});
+
+/** A loopback port that was free a moment ago: listen on port 0, note the port, close. */
+async function portWithNothingListening(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
