@@ -3,9 +3,12 @@ import type { Attempt, Delivery, DeliveryWithAttempts, Subscription } from "./ap
 
 type Cell = string | number | undefined;
 
-/** A plain table: no colours, so it reads the same in a terminal, a pipe or a log. */
+/**
+ * A plain table: no colours, so it reads the same in a terminal, a pipe or a log; compact
+ * (no line between rows) so a list of hundreds stays readable. An empty head: no header row.
+ */
 export function table(head: string[], rows: Cell[][]): string {
-  const rendered = new Table({ head, style: { head: [], border: [] } });
+  const rendered = new Table({ head, style: { head: [], border: [], compact: true } });
   for (const row of rows) rendered.push(row.map((cell) => (cell === undefined ? "" : String(cell))));
   return rendered.toString();
 }
@@ -32,7 +35,7 @@ export function deliveriesTable(deliveries: Delivery[]): string {
 /** One delivery as name/value rows. */
 export function deliveryDetails(delivery: DeliveryWithAttempts): string {
   return table(
-    ["field", "value"],
+    [],
     [
       ["id", delivery.id],
       ["status", delivery.status],

@@ -87,7 +87,7 @@ export function registerSubscriptions(program: Command, context: CommandContext)
       if (options.json) return printJson(context.io, created);
       printLine(context.io, `created ${created.id}`);
       printLine(context.io, `secret  ${created.secret}`);
-      printNote(context.io, "keep the secret now: the API never shows it again (rotate-secret makes a new one)");
+      printNote(context.io, "keep the secret now: it is not shown again");
     });
 
   subscriptions
