@@ -14,6 +14,7 @@ import { DeliveryProcessor, RetryLaterError } from "./deliver.js";
 import { WebhookHttpClient } from "./http-attempt.js";
 import { WorkerMetrics } from "./metrics.js";
 import { startOpsServer } from "./ops-server.js";
+import { startQueueMetrics } from "./queue-metrics.js";
 import { RouteProcessor } from "./route.js";
 
 export interface RunningWorker {
@@ -26,6 +27,8 @@ export interface WorkerOptions {
   logger?: Logger;
   /** Start the /metrics server (default true). */
   opsServer?: boolean;
+  /** How often the queue and subscription gauges are refreshed from Redis (default 5000 ms). */
+  queueMetricsIntervalMs?: number;
 }
 
 /** A worker stalls a job when its process dies mid-attempt; it is retried this often before BullMQ gives up on it. */
@@ -42,6 +45,7 @@ export async function startWorker(config: Config & { redisUrl: string }, options
   const context = createContext(config, logger);
   const registry = createMetricsRegistry("worker");
   const metrics = new WorkerMetrics(registry);
+  const queueMetrics = startQueueMetrics(context, registry, logger, options.queueMetricsIntervalMs);
   const http = new WebhookHttpClient(config.allowPrivateNetworks);
   const deliveries = new DeliveryProcessor(context, http, metrics, logger);
   const routes = new RouteProcessor(context, logger);
@@ -75,6 +79,7 @@ export async function startWorker(config: Config & { redisUrl: string }, options
       await Promise.all(workers.map((w) => w.close()));
       http.close();
       await new Promise((resolve) => (ops ? ops.close(resolve) : resolve(undefined)));
+      await queueMetrics.stop();
       await context.close();
       logger.info("worker stopped");
     },

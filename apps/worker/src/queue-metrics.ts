@@ -1,0 +1,117 @@
+import type { Queue } from "bullmq";
+import { Gauge, type Registry } from "prom-client";
+import type { HookbusContext, Logger } from "@hookbus/core";
+
+/** The BullMQ states reported per queue. */
+const JOB_STATES = ["waiting", "active", "delayed", "failed"] as const;
+
+/** Subscriptions read per round trip while counting them. */
+const SUBSCRIPTION_PAGE = 500;
+
+export const DEFAULT_QUEUE_METRICS_INTERVAL_MS = 5000;
+
+export interface QueueMetrics {
+  /** Reads the queues and the subscription store once and updates the gauges. */
+  refresh(): Promise<void>;
+  /** Stops refreshing; resolves once a refresh in flight has finished. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Gauges of queue depth, backlog age and subscription counts, refreshed on a timer rather than
+ * on each scrape: Prometheus (or several of them) scraping every worker must not turn into a
+ * burst of Redis reads per scrape. Values are at most one interval old.
+ */
+export function startQueueMetrics(
+  context: HookbusContext,
+  registry: Registry,
+  logger: Logger,
+  intervalMs = DEFAULT_QUEUE_METRICS_INTERVAL_MS,
+): QueueMetrics {
+  const jobs = new Gauge({
+    name: "hookbus_queue_jobs",
+    help: "Jobs in each BullMQ queue by state (waiting, active, delayed, failed).",
+    labelNames: ["queue", "state"],
+    registers: [registry],
+  });
+  const oldestWaitingAge = new Gauge({
+    name: "hookbus_queue_oldest_waiting_age_seconds",
+    help: "Age of the oldest job waiting for a worker, from when it was enqueued; 0 when none waits.",
+    labelNames: ["queue"],
+    registers: [registry],
+  });
+  const subscriptions = new Gauge({
+    name: "hookbus_subscriptions",
+    help: "Subscriptions by mode (async, sync) and environment (live, test).",
+    labelNames: ["mode", "environment"],
+    registers: [registry],
+  });
+  const queues: Queue[] = [context.queues.route, context.queues.deliver, context.queues.deliverSync];
+
+  const refresh = async (): Promise<void> => {
+    const [perQueue, subscriptionCounts] = await Promise.all([
+      Promise.all(queues.map(async (queue) => ({ queue, counts: await queue.getJobCounts(...JOB_STATES), ageSeconds: await oldestWaitingAgeSeconds(queue) }))),
+      countSubscriptions(context),
+    ]);
+    // Every value is set in one synchronous pass, so a scrape never sees half a refresh.
+    for (const { queue, counts, ageSeconds } of perQueue) {
+      for (const state of JOB_STATES) jobs.set({ queue: queue.name, state }, counts[state] ?? 0);
+      oldestWaitingAge.set({ queue: queue.name }, ageSeconds);
+    }
+    // Reset first so a combination whose last subscription was deleted disappears instead of going stale.
+    subscriptions.reset();
+    for (const { labels, count } of subscriptionCounts.values()) subscriptions.set(labels, count);
+  };
+
+  let inFlight: Promise<void> | undefined;
+  const tick = () => {
+    if (inFlight) return; // a slow Redis must not pile refreshes up
+    inFlight = refresh()
+      .catch((error: unknown) => logger.warn({ err: error }, "queue metrics refresh failed; gauges keep their last values"))
+      .finally(() => (inFlight = undefined));
+  };
+  tick();
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+
+  return {
+    refresh,
+    stop: async () => {
+      clearInterval(timer);
+      await inFlight;
+    },
+  };
+}
+
+/**
+ * BullMQ pushes waiting jobs at the head of a list, so the oldest is at the tail (ascending
+ * order, first item). Its `timestamp` is when it was first enqueued: a delivery retried after
+ * a long backoff counts from its first enqueue, which only shows while the queue is backed up,
+ * since idle workers take a promoted job within milliseconds.
+ */
+async function oldestWaitingAgeSeconds(queue: Queue): Promise<number> {
+  const [oldest] = await queue.getJobs(["waiting"], 0, 0, true);
+  return oldest ? Math.max(0, Date.now() - oldest.timestamp) / 1000 : 0;
+}
+
+interface SubscriptionCount {
+  labels: { mode: string; environment: string };
+  count: number;
+}
+
+/** Subscription counts per (mode, environment), paging through the store. */
+async function countSubscriptions(context: HookbusContext): Promise<Map<string, SubscriptionCount>> {
+  const counts = new Map<string, SubscriptionCount>();
+  let cursor: string | undefined;
+  do {
+    const page = await context.subscriptions.list(SUBSCRIPTION_PAGE, cursor);
+    for (const { mode, environment } of page.items) {
+      const key = `${mode}/${environment}`;
+      let entry = counts.get(key);
+      if (!entry) counts.set(key, (entry = { labels: { mode, environment }, count: 0 }));
+      entry.count += 1;
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  return counts;
+}

@@ -1,0 +1,52 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** deploy/prometheus in this checkout. */
+export const PROMETHEUS_DEPLOY_DIR = fileURLToPath(new URL("../../deploy/prometheus/", import.meta.url));
+
+/** A valid survey.submitted event to publish. */
+export const surveySubmitted = {
+  type: "survey.submitted",
+  data: {
+    projectId: "6f1c2a4e-0b7d-4a51-9d3e-2f8b6c1e9a10",
+    participantId: "b2e4d6f8-1a3c-4e5f-8a9b-0c1d2e3f4a5b",
+    participantIdentifier: "PT-0042",
+    surveyResultId: "9d8c7b6a-5f4e-4d3c-2b1a-0f9e8d7c6b5a",
+    surveyName: "Daily Symptoms",
+  },
+};
+
+/** True when `command --version` runs: the observability tools are optional on a developer machine. */
+export function commandAvailable(command: string): boolean {
+  return spawnSync(command, ["--version"], { stdio: "ignore" }).status === 0;
+}
+
+/**
+ * `test` when the command is installed, otherwise `test.skip` with a warning that says why, so a
+ * machine without the tool reports skipped tests rather than passes.
+ */
+export function testWhenInstalled(command: string, howToInstall: string): jest.It {
+  if (commandAvailable(command)) return test;
+  console.warn(`${command} is not installed: skipping these tests (${howToInstall})`);
+  return test.skip;
+}
+
+export async function scrape(url: string): Promise<string> {
+  const response = await fetch(url);
+  if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
+  return response.text();
+}
+
+/**
+ * The value of one sample in Prometheus text format whose labels include `labels`, or
+ * undefined when no such sample is exposed.
+ */
+export function sampleValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split("\n")) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const present = Object.fromEntries([...(match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([key, value]) => present[key] === value)) return Number(match[3]);
+  }
+  return undefined;
+}
