@@ -40,7 +40,7 @@ export function createIngestApp({ context, syncOutcomes, registry, metrics, logg
 
   app.use(express.json({ limit: MAX_BODY, type: () => true }));
   const publisher = new Publisher(context, syncOutcomes);
-  app.use(eventsRouter(context, publisher, guards));
+  app.use(eventsRouter(context, publisher, guards, metrics));
   app.use(subscriptionsRouter(context, guards, { secretOverlapMs: context.config.secretOverlapMs }));
   app.use(deliveriesRouter(context, guards));
   app.use((_request, _response, next) => next(new HttpError(404, "no such route")));

@@ -1,17 +1,19 @@
 import { Router } from "express";
 import type { HookbusContext } from "@hookbus/core";
 import { publishBody } from "@hookbus/schemas";
+import type { IngestMetrics } from "../metrics.js";
 import type { Publisher } from "../publish.js";
 import { parseOr422 } from "../validate.js";
 import { eventView } from "../views.js";
 import type { Guards } from "./guards.js";
 
-export function eventsRouter(context: HookbusContext, publisher: Publisher, guards: Guards): Router {
+export function eventsRouter(context: HookbusContext, publisher: Publisher, guards: Guards, metrics: IngestMetrics): Router {
   const router = Router();
 
   router.post("/v1/events", ...guards.publisher, async (request, response) => {
     const body = parseOr422(publishBody, request.body, "event");
     const result = await publisher.publish(body);
+    if (result.created) metrics.eventsAccepted.inc({ event_type: result.event.type });
     const answer = { id: result.event.id, type: result.event.type, ...(result.created ? {} : { duplicate: true }) };
     if (result.sync) response.status(200).json({ ...answer, sync: result.sync });
     else response.status(202).json(answer);
