@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
 import { createLogger, loadConfig, type Config } from "@hookbus/core";
 import { startIngest, type RunningIngest } from "@hookbus/ingest";
 import { startWorker, type RunningWorker } from "@hookbus/worker";
@@ -106,6 +107,16 @@ export class TestHookbus {
       const delivery = await this.delivery(id);
       return delivery?.status === status ? delivery : undefined;
     }, `delivery ${id} to be ${status}`, timeoutMs);
+  }
+
+  /** One Redis command on a connection of its own, for assertions on what Hookbus left in Redis. */
+  async redisCommand(command: string, ...args: string[]): Promise<unknown> {
+    const redis = new Redis(this.config.redisUrl);
+    try {
+      return await redis.call(command, ...args);
+    } finally {
+      await redis.quit();
+    }
   }
 
   async stop(): Promise<void> {

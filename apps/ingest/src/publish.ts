@@ -16,7 +16,7 @@ import type { PublishBody } from "@hookbus/schemas";
  * How long past a sync subscription's timeout the publisher waits for the worker's report:
  * room for queue pick-up and the report itself, inside the 250 ms the contract allows.
  */
-export const SYNC_REPORT_GRACE_MS = 150;
+export const SYNC_REPORT_GRACE_MS = 100;
 
 export interface SyncResult {
   subscriptionId: string;

@@ -15,6 +15,8 @@ import { IngestMetrics } from "./metrics.js";
 export interface RunningIngest {
   port: number;
   url: string;
+  /** What the sync waiting holds now: requests waiting, and listeners on the shared subscriber connection. */
+  syncWaitStats(): { waiting: number; listeners: number };
   /** Stops accepting connections, lets requests in flight finish, then disconnects. */
   close(): Promise<void>;
 }
@@ -25,9 +27,10 @@ export async function startIngest(config: Config & { redisUrl: string }, options
   // Pub/sub needs a connection of its own; one per process serves every waiting request.
   const subscriber = createRedis(config.redisUrl);
   const registry = createMetricsRegistry("ingest");
+  const syncOutcomes = new SyncOutcomeListener(subscriber, context.keys);
   const app = createIngestApp({
     context,
-    syncOutcomes: new SyncOutcomeListener(subscriber, context.keys),
+    syncOutcomes,
     registry,
     metrics: new IngestMetrics(registry),
     logger,
@@ -41,6 +44,7 @@ export async function startIngest(config: Config & { redisUrl: string }, options
   return {
     port,
     url: `http://127.0.0.1:${port}`,
+    syncWaitStats: () => ({ waiting: syncOutcomes.waiting, listeners: subscriber.listenerCount("message") }),
     close: async () => {
       await new Promise((resolve) => {
         server.close(resolve);

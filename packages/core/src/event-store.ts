@@ -7,6 +7,8 @@ import type { Keys } from "./keys.js";
 import { defineScript } from "./redis.js";
 
 export interface NewEvent {
+  /** Chosen by the caller when it must know the id before storing (to listen for sync outcomes). */
+  id?: string;
   type: EventType;
   data: Record<string, unknown>;
   idempotencyKey?: string;
@@ -41,7 +43,7 @@ export class EventStore {
   /** Stores a new event, or returns the one stored before under the same idempotency key. */
   async store(input: NewEvent, now = Date.now()): Promise<{ event: EventRecord; created: boolean }> {
     const event: EventRecord = {
-      id: newId("evt", now),
+      id: input.id ?? newId("evt", now),
       type: input.type,
       data: input.data,
       idempotencyKey: input.idempotencyKey,

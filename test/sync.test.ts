@@ -1,0 +1,162 @@
+import vm from "node:vm";
+import v8 from "node:v8";
+import { recordUpdated } from "./fixtures/events.js";
+import { TestHookbus, waitFor } from "./support/harness.js";
+import { TestReceiver } from "./support/receiver.js";
+
+/** Tolerance of the contract: a sync publish never outlives its longest timeout by more. */
+const OVERRUN_MS = 250;
+
+let hookbus: TestHookbus;
+const receivers: TestReceiver[] = [];
+const receiver = async (...args: Parameters<typeof TestReceiver.start>) => {
+  const started = await TestReceiver.start(...args);
+  receivers.push(started);
+  return started;
+};
+
+afterEach(async () => {
+  await hookbus.stop();
+  await Promise.all(receivers.splice(0).map((r) => r.stop()));
+});
+
+async function timedPublish(body: Record<string, unknown>) {
+  const started = performance.now();
+  const response = await hookbus.publish(body);
+  return { response, elapsedMs: performance.now() - started };
+}
+
+test("a sync publish answers 200 with the receiver's status and body", async () => {
+  hookbus = await TestHookbus.start();
+  const endpoint = await receiver(() => ({ status: 201, body: '{"accepted":"yes"}' }));
+  const subscription = await hookbus.createSubscription({
+    url: endpoint.url,
+    eventTypes: ["record.updated"],
+    mode: "sync",
+    format: "native",
+    auth: { type: "basic", username: "monitor@site.example", password: "pw" },
+  });
+  const { response } = await timedPublish(recordUpdated());
+  expect(response.status).toBe(200);
+  expect(response.body).toEqual({
+    id: expect.stringMatching(/^evt_/),
+    type: "record.updated",
+    sync: [{ subscriptionId: subscription.id, deliveryId: expect.stringMatching(/^dlv_/), outcome: "delivered", statusCode: 201, body: '{"accepted":"yes"}', durationMs: expect.any(Number) }],
+  });
+  const [request] = endpoint.requests;
+  expect(request!.body).toBe('{"trans_id":"435","form_id":"319","form_name":"Sample Form","OnUpdate":true}');
+  expect(request!.headers.authorization).toBe(`Basic ${Buffer.from("monitor@site.example:pw").toString("base64")}`);
+  const delivery = await hookbus.deliveryWithStatus(response.body.sync[0].deliveryId, "delivered");
+  expect(delivery.attempts).toHaveLength(1);
+});
+
+test("async subscriptions of the same event are fanned out without being waited for", async () => {
+  hookbus = await TestHookbus.start();
+  const slow = await receiver(() => ({ status: 200, delayMs: 1500 }));
+  const fast = await receiver();
+  await hookbus.createSubscription({ url: slow.url, eventTypes: ["record.updated"] });
+  const sync = await hookbus.createSubscription({ url: fast.url, eventTypes: ["record.updated"], mode: "sync", timeoutMs: 1000 });
+  const { response, elapsedMs } = await timedPublish(recordUpdated());
+  expect(response.body.sync).toEqual([expect.objectContaining({ subscriptionId: sync.id, outcome: "delivered" })]);
+  expect(elapsedMs).toBeLessThan(1000);
+  await slow.waitForRequests(1);
+});
+
+test("a receiver answering 500 gives outcome failed, and the delivery succeeds later on retry", async () => {
+  hookbus = await TestHookbus.start();
+  const endpoint = await receiver((_request, index) => (index === 0 ? { status: 500, body: "down for maintenance" } : { status: 200 }));
+  await hookbus.createSubscription({ url: endpoint.url, eventTypes: ["record.updated"], mode: "sync", retrySchedule: ["100ms"] });
+  const { response } = await timedPublish(recordUpdated());
+  expect(response.status).toBe(200);
+  expect(response.body.sync[0]).toMatchObject({ outcome: "failed", statusCode: 500, body: "down for maintenance" });
+  const delivery = await hookbus.deliveryWithStatus(response.body.sync[0].deliveryId, "delivered");
+  expect(delivery.attempts.map((a: any) => a.statusCode)).toEqual([500, 200]);
+});
+
+test("a receiver that hangs gives outcome timeout within its timeout + 250 ms", async () => {
+  hookbus = await TestHookbus.start();
+  const endpoint = await receiver(() => "hang");
+  await hookbus.createSubscription({ url: endpoint.url, eventTypes: ["record.updated"], mode: "sync", timeoutMs: 500, retrySchedule: ["1h"] });
+  const { response, elapsedMs } = await timedPublish(recordUpdated());
+  expect(response.body.sync[0]).toMatchObject({ outcome: "timeout" });
+  expect(response.body.sync[0].statusCode).toBeUndefined();
+  expect(elapsedMs).toBeGreaterThanOrEqual(490);
+  expect(elapsedMs).toBeLessThan(500 + OVERRUN_MS);
+  const delivery = await hookbus.deliveryWithStatus(response.body.sync[0].deliveryId, "retrying");
+  expect(delivery.attempts[0].error).toBe("timeout");
+});
+
+test("with no worker running the publisher gets timeout in time, and the delivery is made once a worker starts", async () => {
+  hookbus = await TestHookbus.start({ worker: false });
+  const endpoint = await receiver();
+  await hookbus.createSubscription({ url: endpoint.url, eventTypes: ["record.updated"], mode: "sync", timeoutMs: 400 });
+  const { response, elapsedMs } = await timedPublish(recordUpdated());
+  expect(response.status).toBe(200);
+  expect(response.body.sync[0]).toMatchObject({ outcome: "timeout", deliveryId: expect.stringMatching(/^dlv_/) });
+  expect(elapsedMs).toBeLessThan(400 + OVERRUN_MS);
+  expect(endpoint.requests).toHaveLength(0);
+
+  await hookbus.startWorker();
+  await endpoint.waitForRequests(1);
+  await hookbus.deliveryWithStatus(response.body.sync[0].deliveryId, "delivered");
+});
+
+test("sync publishes never wait behind 10,000 queued async deliveries", async () => {
+  hookbus = await TestHookbus.start({ env: { HOOKBUS_ASYNC_CONCURRENCY: "20" } });
+  const stuck = await receiver(() => "hang");
+  const fast = await receiver();
+  const asyncSubscriptions = 100;
+  for (let i = 0; i < asyncSubscriptions; i++) {
+    await hookbus.createSubscription({ url: stuck.url, eventTypes: ["record.updated"], timeoutMs: 1000, retrySchedule: [] });
+  }
+  for (let i = 0; i < 100; i++) expect((await hookbus.publish(recordUpdated(String(i)))).status).toBe(202);
+  const backlog = await waitFor(async () => {
+    const counts = await deliverQueueCounts();
+    return counts.waiting >= 9_000 ? counts : undefined;
+  }, "the async backlog to build up", 30_000, 100);
+  expect(backlog.waiting + backlog.active).toBeGreaterThanOrEqual(9_900);
+
+  await hookbus.createSubscription({ url: fast.url, eventTypes: ["record.created"], mode: "sync", timeoutMs: 1000 });
+  const { response, elapsedMs } = await timedPublish({ ...recordUpdated(), type: "record.created" });
+  expect(response.body.sync[0].outcome).toBe("delivered");
+  expect(elapsedMs).toBeLessThan(1000);
+});
+
+test("1,000 concurrent sync publishes are all answered, and listeners and heap return to their level", async () => {
+  hookbus = await TestHookbus.start();
+  const endpoint = await receiver();
+  await hookbus.createSubscription({ url: endpoint.url, eventTypes: ["record.updated"], mode: "sync", timeoutMs: 10_000 });
+  const gc = exposeGc();
+  const burst = async (count: number) => Promise.all(Array.from({ length: count }, (_, i) => hookbus.publish(recordUpdated(String(i)))));
+
+  await burst(200); // warm-up: code paths compiled, pools filled
+  gc();
+  const before = { heap: process.memoryUsage().heapUsed, ...hookbus.ingest.syncWaitStats() };
+
+  const responses = await burst(1000);
+  expect(responses.filter((r) => r.status === 200)).toHaveLength(1000);
+  expect(responses.filter((r) => r.body.sync?.[0]?.outcome === "delivered")).toHaveLength(1000);
+
+  gc();
+  const after = { heap: process.memoryUsage().heapUsed, ...hookbus.ingest.syncWaitStats() };
+  expect(after.waiting).toBe(0);
+  expect(after.listeners).toBe(before.listeners);
+  expect(after.heap - before.heap).toBeLessThan(16 * 1024 * 1024);
+  const subscribedChannels = await hookbus.redisCommand("pubsub", "channels", `${hookbus.config.queuePrefix}:sync:*`);
+  expect(subscribedChannels).toEqual([]);
+});
+
+function exposeGc(): () => void {
+  v8.setFlagsFromString("--expose-gc");
+  return vm.runInNewContext("gc") as () => void;
+}
+
+async function deliverQueueCounts() {
+  const { Queue } = await import("bullmq");
+  const queue = new Queue("deliver", { connection: { url: hookbus.config.redisUrl }, prefix: hookbus.config.queuePrefix });
+  try {
+    return await queue.getJobCounts("waiting", "active");
+  } finally {
+    await queue.close();
+  }
+}
