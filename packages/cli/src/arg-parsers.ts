@@ -1,5 +1,4 @@
 import { InvalidArgumentError } from "commander";
-import { toIsoInstant } from "./relative-time.js";
 
 // Pure parsers for option values, and `optionParser` to hand them to commander, which then
 // reports a bad value as a usage error naming the option.
@@ -35,11 +34,6 @@ export function headerEntry(value: string, previous: Record<string, string> = {}
   const name = value.slice(0, colon).trim();
   if (colon < 1 || name === "") throw new Error(`"${value}" is not a header of the form "Name: value"`);
   return { ...previous, [name]: value.slice(colon + 1).trim() };
-}
-
-/** `2h`, `30m`, `1d` or ISO 8601, to the ISO 8601 instant the API takes. */
-export function timeBound(value: string): string {
-  return toIsoInstant(value);
 }
 
 export function optionParser<T, P>(parse: (value: string, previous: P) => T): (value: string, previous: P) => T {

@@ -1,6 +1,8 @@
 import { Option, type Command } from "commander";
 import { deliveryStatuses, type DeliveryStatus } from "./api-types.js";
-import { optionParser, timeBound } from "./arg-parsers.js";
+import { optionParser } from "./arg-parsers.js";
+import { toIsoInstant } from "./relative-time.js";
+import { withoutUndefined } from "./without-undefined.js";
 
 /** The delivery filter options as commander parses them (--since/--until already ISO 8601). */
 export interface DeliveryFilterOptions {
@@ -20,13 +22,16 @@ export type DeliveryFilter = {
   until?: string;
 };
 
+// Converted as parsed, so a bad value is a usage error naming the option.
+const timeParser = optionParser((value: string) => toIsoInstant(value));
+
 export function addDeliveryFilterOptions(command: Command): Command {
   return command
     .addOption(new Option("--status <status>", "only deliveries in this status").choices(deliveryStatuses))
     .option("--subscription <id>", "only deliveries to this subscription")
     .option("--event-type <type>", "only deliveries of this event type, e.g. survey.submitted")
-    .addOption(new Option("--since <time>", "created at or after: 30m, 2h, 1d or ISO 8601").argParser(optionParser(timeBound)))
-    .addOption(new Option("--until <time>", "created before: 30m, 2h, 1d or ISO 8601").argParser(optionParser(timeBound)));
+    .addOption(new Option("--since <time>", "created at or after: 30m, 2h, 1d or ISO 8601").argParser(timeParser))
+    .addOption(new Option("--until <time>", "created before: 30m, 2h, 1d or ISO 8601").argParser(timeParser));
 }
 
 export function deliveryFilterFrom(options: DeliveryFilterOptions): DeliveryFilter {
@@ -37,8 +42,4 @@ export function deliveryFilterFrom(options: DeliveryFilterOptions): DeliveryFilt
     since: options.since,
     until: options.until,
   });
-}
-
-export function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

@@ -8,7 +8,7 @@ import type { CommandContext } from "./context.js";
 import { ExitCode, exitCodeFor, exitCodesHelp } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 
-export const DEFAULT_API_URL = "http://127.0.0.1:8080";
+const DEFAULT_API_URL = "http://127.0.0.1:8080";
 
 interface ConnectionOptions {
   url: string;

@@ -5,7 +5,8 @@ import type { BulkReplayAccepted, BulkReplayDryRun, Replay, SingleReplayAccepted
 import { optionParser, positiveInteger } from "../arg-parsers.js";
 import type { CommandContext } from "../context.js";
 import { ExitCode, ReplayFailuresError } from "../exit-codes.js";
-import { addDeliveryFilterOptions, deliveryFilterFrom, withoutUndefined, type DeliveryFilter, type DeliveryFilterOptions } from "../filters.js";
+import { addDeliveryFilterOptions, deliveryFilterFrom, type DeliveryFilter, type DeliveryFilterOptions } from "../filters.js";
+import { withoutUndefined } from "../without-undefined.js";
 import { jsonFlag, printJson, printLine } from "../io.js";
 import { replayProgress } from "../progress.js";
 

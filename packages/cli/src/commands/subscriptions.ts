@@ -3,7 +3,7 @@ import type { CreatedSubscription, Subscription } from "../api-types.js";
 import { commaList, headerEntry, optionParser, positiveInteger, retrySchedule } from "../arg-parsers.js";
 import type { CommandContext } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
-import { withoutUndefined } from "../filters.js";
+import { withoutUndefined } from "../without-undefined.js";
 import { subscriptionsTable } from "../format.js";
 import { jsonFlag, printJson, printLine, printNote } from "../io.js";
 import { addListingOptions, fetchListing, printListing, type ListingOptions } from "../listing.js";
