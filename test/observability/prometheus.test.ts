@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { RunningWorker } from "@hookbus/worker";
 import { TestHookbus, waitFor } from "../support/harness.js";
 import { TestReceiver } from "../support/receiver.js";
-import { commandAvailable, PROMETHEUS_DEPLOY_DIR, surveySubmitted, testWhenInstalled } from "./support.js";
+import { commandAvailable, dashboardQueries, PROMETHEUS_DEPLOY_DIR, surveySubmitted, testWhenInstalled } from "./support.js";
 
 const maybe = testWhenInstalled("prometheus", "Debian/Ubuntu: apt-get install prometheus");
 
@@ -107,6 +107,7 @@ maybe("Prometheus scrapes both apps and reads back the events accepted and the d
   await reads('sum(hookbus_events_rejected_total{job="hookbus-ingest",reason="validation"})', 1);
   await reads('sum(hookbus_delivery_attempts_total{job="hookbus-worker",app="worker",event_type="survey.submitted",outcome="delivered"})', 3);
   await reads('sum(hookbus_delivery_attempts_total{job="hookbus-worker",outcome!="delivered"}) or vector(0)', 0);
+  await reads('sum(hookbus_delivery_latency_seconds_count{job="hookbus-worker",event_type="survey.submitted"})', 3);
   await reads('sum(up{job=~"hookbus-ingest|hookbus-worker"})', 2);
   await reads('count(hookbus_queue_jobs{job="hookbus-worker"})', 12); // 3 queues x 4 states
 });
@@ -130,4 +131,10 @@ maybe("the alert rules evaluate without error on the live series and none fires 
     "HookbusNoWorkerRunning",
     "HookbusWorkerDown",
   ]);
+});
+
+maybe("every query of the Grafana dashboard runs on the live series", async () => {
+  // Grafana fills these in; any window the scrapes cover will do here.
+  const queries = dashboardQueries().map((query) => query.replaceAll("$__rate_interval", "1m"));
+  for (const query of queries) await expect(prometheus.scalar(query).then(() => "ran")).resolves.toBe("ran");
 });

@@ -1,8 +1,16 @@
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /** deploy/prometheus in this checkout. */
 export const PROMETHEUS_DEPLOY_DIR = fileURLToPath(new URL("../../deploy/prometheus/", import.meta.url));
+
+/** Every PromQL expression of the Grafana dashboard, deploy/grafana/hookbus.json. */
+export function dashboardQueries(): string[] {
+  const file = fileURLToPath(new URL("../../deploy/grafana/hookbus.json", import.meta.url));
+  const dashboard = JSON.parse(readFileSync(file, "utf8")) as { panels: { targets: { expr: string }[] }[] };
+  return dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr));
+}
 
 /** A valid survey.submitted event to publish. */
 export const surveySubmitted = {
@@ -22,13 +30,15 @@ export function commandAvailable(command: string): boolean {
 }
 
 /**
- * `test` when the command is installed, otherwise `test.skip` with a warning that says why, so a
- * machine without the tool reports skipped tests rather than passes.
+ * `test` when the command is installed, otherwise `test.skip` with the reason in each test's
+ * name and on stderr, so a machine without the tool reports skipped tests, never passes.
  */
-export function testWhenInstalled(command: string, howToInstall: string): jest.It {
-  if (commandAvailable(command)) return test;
-  console.warn(`${command} is not installed: skipping these tests (${howToInstall})`);
-  return test.skip;
+export function testWhenInstalled(command: string, howToInstall: string): (name: string, fn: jest.ProvidesCallback) => void {
+  if (commandAvailable(command)) return (name, fn) => test(name, fn);
+  const reason = `${command} is not installed (${howToInstall})`;
+  // Jest drops console output of a file whose tests all skip; stderr always shows.
+  process.stderr.write(`skipping tests that need ${command}: ${reason}\n`);
+  return (name, fn) => test.skip(`${name} [skipped: ${reason}]`, fn);
 }
 
 export async function scrape(url: string): Promise<string> {
