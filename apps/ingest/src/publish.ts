@@ -1,5 +1,5 @@
 import {
-  DELIVER_JOB_OPTIONS,
+  enqueueFirstAttempts,
   enqueueRoute,
   newId,
   subscriptionMatches,
@@ -61,10 +61,15 @@ export class Publisher {
     if (syncSubscriptions.length === 0) return this.publishAsync(candidate);
 
     const deadline = started + Math.max(...syncSubscriptions.map((s) => s.timeoutMs)) + SYNC_REPORT_GRACE_MS;
-    // Listen before anything is enqueued, so that no report can come before the listener.
-    await this.syncOutcomes.listen(candidate.id, syncSubscriptions.map((s) => s.id));
+    // Listen before anything is enqueued, so that no report can come before the listener;
+    // storing needs no listener, so both go in the same round trip.
+    const listening = this.syncOutcomes.listen(candidate.id, syncSubscriptions.map((s) => s.id));
     try {
-      const { event, created } = await beforeDeadline(this.context.events.store(candidate), deadline, "the event could not be stored in time");
+      const [{ event, created }] = await beforeDeadline(
+        Promise.all([this.context.events.store(candidate), listening]),
+        deadline,
+        "the event could not be stored in time",
+      );
       if (!created) {
         this.syncOutcomes.stop(candidate.id);
         await enqueueRoute(this.context.queues, event.id);
@@ -91,10 +96,7 @@ export class Publisher {
   /** Makes the sync deliveries and their jobs now, on the queue that sync work has to itself. */
   private async enqueueSync(event: EventRecord, subscriptions: Subscription[]): Promise<Map<string, string>> {
     const routed = await this.context.deliveries.route(event, subscriptions);
-    const jobs = routed
-      .filter((r) => r.needsJob)
-      .map((r) => ({ name: "deliver", data: { deliveryId: r.deliveryId, reportOutcome: true }, opts: { ...DELIVER_JOB_OPTIONS, jobId: r.deliveryId } }));
-    if (jobs.length > 0) await this.context.queues.deliverSync.addBulk(jobs);
+    await enqueueFirstAttempts(this.context.queues, event.id, routed);
     return new Map(routed.map((r) => [r.subscription.id, r.deliveryId]));
   }
 

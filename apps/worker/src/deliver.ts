@@ -13,7 +13,7 @@ import {
   type Logger,
   type Subscription,
   type SyncOutcome,
-  NotFoundError,
+  loadAttemptInputs,
 } from "@hookbus/core";
 import { truncate, type AttemptResult, type WebhookHttpClient } from "./http-attempt.js";
 import type { WorkerMetrics } from "./metrics.js";
@@ -46,7 +46,7 @@ export class DeliveryProcessor {
   ) {}
 
   async process(job: Job<DeliverJobData>): Promise<void> {
-    const loaded = await this.load(job.data.deliveryId);
+    const loaded = await this.load(job.data);
     if (!loaded) return;
     const { delivery, subscription, event } = loaded;
     const result = await this.attempt(delivery, subscription, event);
@@ -95,22 +95,12 @@ export class DeliveryProcessor {
   }
 
   /** The delivery with what it needs, or undefined when it can no longer be made. */
-  private async load(deliveryId: string) {
-    let delivery: Delivery;
-    try {
-      delivery = await this.context.deliveries.get(deliveryId);
-    } catch (error) {
-      if (error instanceof NotFoundError) return undefined; // expired past retention
-      throw error;
-    }
-    const [subscription] = await this.context.subscriptions.getMany([delivery.subscriptionId]);
-    const event = await this.context.events.get(delivery.eventId).catch((error: unknown) => {
-      if (error instanceof NotFoundError) return undefined;
-      throw error;
-    });
+  private async load(data: DeliverJobData) {
+    const { delivery, subscription, event } = await loadAttemptInputs(this.context.redis, this.context.keys, data);
+    if (!delivery) return undefined; // expired past retention
     if (!subscription || !event) {
-      this.logger.warn({ deliveryId, eventId: delivery.eventId }, "subscription or event gone: delivery dead-lettered");
-      await this.context.deliveries.markStatus(deliveryId, "failed");
+      this.logger.warn({ deliveryId: delivery.id, eventId: delivery.eventId }, "subscription or event gone: delivery dead-lettered");
+      await this.context.deliveries.markStatus(delivery.id, "failed");
       return undefined;
     }
     return { delivery, subscription, event };

@@ -1,7 +1,6 @@
 import type { Job } from "bullmq";
 import {
-  DELIVER_JOB_OPTIONS,
-  deliveryQueue,
+  enqueueFirstAttempts,
   NotFoundError,
   subscriptionMatches,
   type HookbusContext,
@@ -29,17 +28,7 @@ export class RouteProcessor {
     if (!event) return;
     const candidates = await this.context.subscriptions.forEventType(event.type);
     const routed = await this.context.deliveries.route(event, candidates.filter((s) => subscriptionMatches(s, event)));
-    const toEnqueue = routed.filter((r) => r.needsJob);
-    for (const mode of ["async", "sync"] as const) {
-      const jobs = toEnqueue
-        .filter((r) => r.subscription.mode === mode)
-        .map((r) => ({
-          name: "deliver",
-          data: { deliveryId: r.deliveryId, reportOutcome: mode === "sync" },
-          opts: { ...DELIVER_JOB_OPTIONS, jobId: r.deliveryId },
-        }));
-      if (jobs.length > 0) await deliveryQueue(this.context.queues, mode).addBulk(jobs);
-    }
+    await enqueueFirstAttempts(this.context.queues, event.id, routed);
     this.logger.debug({ eventId: event.id, deliveries: routed.length }, "event routed");
   }
 }

@@ -222,7 +222,7 @@ function matches(delivery: Delivery, filter: DeliveryFilter): boolean {
   );
 }
 
-function toDelivery(hash: Record<string, string>): Delivery {
+export function toDelivery(hash: Record<string, string>): Delivery {
   const optionalNumber = (value: string | undefined) => (value ? Number(value) : undefined);
   return {
     id: hash.id!,

@@ -1,3 +1,4 @@
+export * from "./attempt-inputs.js";
 export * from "./config.js";
 export * from "./context.js";
 export * from "./delivery-log.js";

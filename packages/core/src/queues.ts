@@ -1,4 +1,5 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from "bullmq";
+import type { RoutedDelivery } from "./delivery-log.js";
 
 /** BullMQ queue names; their keys sit under HOOKBUS_QUEUE_PREFIX. */
 export const QUEUE_NAMES = {
@@ -17,6 +18,9 @@ export interface RouteJobData {
 
 export interface DeliverJobData {
   deliveryId: string;
+  /** Carried so that an attempt loads delivery, event and subscription in one round trip. */
+  eventId: string;
+  subscriptionId: string;
   /** Publish the outcome of this job's first attempt for a waiting publisher or admin. */
   reportOutcome?: boolean;
 }
@@ -74,7 +78,20 @@ export async function enqueueRoute(queues: HookbusQueues, eventId: string): Prom
   await queues.route.add("route", { eventId }, { ...ROUTE_JOB_OPTIONS, jobId: eventId });
 }
 
-/** The queue a subscription's deliveries go to. */
-export function deliveryQueue(queues: HookbusQueues, mode: "async" | "sync"): Queue<DeliverJobData> {
-  return mode === "sync" ? queues.deliverSync : queues.deliver;
+/**
+ * Enqueues the first attempt of each routed delivery that still needs one, on its mode's
+ * queue. The job id is the delivery id, so a delivery enqueued twice runs once. Sync
+ * deliveries report their first attempt's outcome to the publisher waiting on it.
+ */
+export async function enqueueFirstAttempts(queues: HookbusQueues, eventId: string, routed: RoutedDelivery[]): Promise<void> {
+  for (const mode of ["async", "sync"] as const) {
+    const jobs = routed
+      .filter((r) => r.needsJob && r.subscription.mode === mode)
+      .map((r) => ({
+        name: "deliver",
+        data: { deliveryId: r.deliveryId, eventId, subscriptionId: r.subscription.id, reportOutcome: mode === "sync" },
+        opts: { ...DELIVER_JOB_OPTIONS, jobId: r.deliveryId },
+      }));
+    if (jobs.length > 0) await (mode === "sync" ? queues.deliverSync : queues.deliver).addBulk(jobs);
+  }
 }

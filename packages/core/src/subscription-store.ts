@@ -4,15 +4,33 @@ import { DEFAULT_TIMEOUT_MS, type Subscription } from "./domain.js";
 import { NotFoundError } from "./errors.js";
 import { newId } from "./ids.js";
 import type { Keys } from "./keys.js";
+import { defineScript } from "./redis.js";
 import { parseRetrySchedule } from "./retry.js";
 import { activeSecrets, newSigningSecret } from "./signing.js";
 
+// The subscriptions to one event type, in one round trip. The values are read by a key
+// built in the script: it shares the hash tag of the index key, so it is in the same
+// Redis Cluster slot.
+// KEYS: the type's index. ARGV: the subscription key prefix.
+const SUBSCRIPTIONS_FOR_TYPE = `
+local values = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local value = redis.call('GET', ARGV[1] .. id)
+  if value then values[#values + 1] = value end
+end
+return values
+`;
+
 /** Subscriptions in Redis: one JSON value each, indexed by event type for routing. */
 export class SubscriptionStore {
+  private readonly subscriptionsForType;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-  ) {}
+  ) {
+    this.subscriptionsForType = defineScript<string[]>(redis, "hookbusSubscriptionsForType", 1, SUBSCRIPTIONS_FOR_TYPE);
+  }
 
   async create(body: CreateSubscriptionBody, now = Date.now()): Promise<Subscription> {
     const mode = body.mode ?? "async";
@@ -52,9 +70,10 @@ export class SubscriptionStore {
     return raws.flatMap((raw) => (raw ? [JSON.parse(raw) as Subscription] : []));
   }
 
-  /** The subscriptions to one event type: one set read and one MGET, whatever the total. */
+  /** The subscriptions to one event type: what publishing and routing read for every event. */
   async forEventType(type: EventType): Promise<Subscription[]> {
-    return this.getMany(await this.redis.smembers(this.keys.subscriptionsByType(type)));
+    const values = await this.subscriptionsForType.run([this.keys.subscriptionsByType(type)], [this.keys.subscription("")]);
+    return values.map((raw) => JSON.parse(raw) as Subscription);
   }
 
   /** A page of subscriptions in creation order, after the cursor id. */

@@ -1,0 +1,31 @@
+import type { Redis } from "ioredis";
+import type { Delivery, EventRecord, Subscription } from "./domain.js";
+import { execPipeline, toDelivery } from "./delivery-log.js";
+import type { Keys } from "./keys.js";
+
+/** What one attempt needs; each part is undefined when it no longer exists. */
+export interface AttemptInputs {
+  delivery?: Delivery;
+  subscription?: Subscription;
+  event?: EventRecord;
+}
+
+/**
+ * The delivery, its subscription (as it is now, so a fixed URL applies to the next retry)
+ * and its event, in one round trip: this runs before every attempt, on the hot path.
+ */
+export async function loadAttemptInputs(
+  redis: Redis,
+  keys: Keys,
+  ids: { deliveryId: string; subscriptionId: string; eventId: string },
+): Promise<AttemptInputs> {
+  const [hash, subscription, event] = await execPipeline<unknown>(
+    redis.pipeline().hgetall(keys.delivery(ids.deliveryId)).get(keys.subscription(ids.subscriptionId)).get(keys.event(ids.eventId)),
+  );
+  const deliveryHash = hash as Record<string, string>;
+  return {
+    delivery: deliveryHash.id ? toDelivery(deliveryHash) : undefined,
+    subscription: subscription ? (JSON.parse(subscription as string) as Subscription) : undefined,
+    event: event ? (JSON.parse(event as string) as EventRecord) : undefined,
+  };
+}

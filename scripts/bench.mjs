@@ -1,0 +1,214 @@
+#!/usr/bin/env node
+// `npm run bench`: Hookbus against a direct HTTP POST to the same receiver, measured side by
+// side in one run (the machines are shared and noisy: only ratios within a run mean much).
+// Ingest and worker run as their own processes, as `npm start` runs them.
+import { spawn } from "node:child_process";
+import http from "node:http";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { startEmbeddedRedis } from "@hookbus/core";
+
+const { values: options } = parseArgs({
+  options: {
+    requests: { type: "string", default: "2000" },
+    events: { type: "string", default: "5000" },
+    concurrency: { type: "string", default: "32" },
+  },
+});
+const SYNC_REQUESTS = Number(options.requests);
+const ASYNC_EVENTS = Number(options.events);
+const CONCURRENCY = Number(options.concurrency);
+const root = fileURLToPath(new URL("..", import.meta.url));
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+const event = (i, type = "record.updated") => ({ type, data: { transId: String(i), formId: "319", formName: "Sample Form" } });
+
+function post(url, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body);
+    const request = http.request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload), ...headers } }, (response) => {
+      const chunks = [];
+      response.on("data", (c) => chunks.push(c));
+      response.on("end", () => resolve({ status: response.statusCode, body: Buffer.concat(chunks).toString() }));
+    });
+    request.on("error", reject);
+    request.end(payload);
+  });
+}
+
+function startReceiver() {
+  let onRequest = () => undefined;
+  const server = http.createServer((request, response) => {
+    const chunks = [];
+    request.on("data", (chunk) => chunks.push(chunk));
+    request.on("end", () => {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end('{"ok":true}');
+      onRequest(Buffer.concat(chunks).toString());
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({ url: `http://127.0.0.1:${server.address().port}/hook`, server, setOnRequest: (f) => (onRequest = f) }),
+    ),
+  );
+}
+
+function startApp(script, env) {
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : []), script], { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
+  return child;
+}
+
+async function waitUntil(probe, what, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const ms = (n) => n.toFixed(2);
+
+async function timed(fn) {
+  const started = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+/** Sync: each round sends one direct POST and one sync publish, in alternating order. */
+async function benchSync(ingestUrl, publisherKey, receiverUrl) {
+  const direct = [];
+  const viaHookbus = [];
+  const auth = { authorization: `Bearer ${publisherKey}` };
+  for (let i = 0; i < SYNC_REQUESTS + 200; i++) {
+    const measureDirect = () => timed(() => post(receiverUrl, event(i)));
+    const measureHookbus = () =>
+      timed(async () => {
+        const response = await post(`${ingestUrl}/v1/events`, event(i), auth);
+        const outcome = JSON.parse(response.body).sync?.[0]?.outcome;
+        if (outcome !== "delivered") throw new Error(`sync publish answered ${response.status} ${response.body}`);
+      });
+    // Alternate which goes first, so neither always meets a warmer cache or a quieter moment.
+    let directMs, hookbusMs;
+    if (i % 2) {
+      directMs = await measureDirect();
+      hookbusMs = await measureHookbus();
+    } else {
+      hookbusMs = await measureHookbus();
+      directMs = await measureDirect();
+    }
+    if (i >= 200) {
+      direct.push(directMs);
+      viaHookbus.push(hookbusMs);
+    }
+  }
+  direct.sort((x, y) => x - y);
+  viaHookbus.sort((x, y) => x - y);
+  return {
+    direct: { p50: percentile(direct, 50), p99: percentile(direct, 99) },
+    hookbus: { p50: percentile(viaHookbus, 50), p99: percentile(viaHookbus, 99) },
+  };
+}
+
+/** Async: events/s from publish to the receiver, against direct POSTs at the same concurrency. */
+async function benchAsync(ingestUrl, publisherKey, receiver) {
+  const auth = { authorization: `Bearer ${publisherKey}` };
+  const runPool = async (count, send) => {
+    let next = 0;
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (next < count) await send(next++);
+    }));
+  };
+  const directMs = await timed(() => runPool(ASYNC_EVENTS, (i) => post(receiver.url, event(i, "record.created"))));
+
+  let received = 0;
+  const latencies = [];
+  let allReceived;
+  const done = new Promise((resolve) => (allReceived = resolve));
+  const sentAt = new Map();
+  receiver.setOnRequest((body) => {
+    received++;
+    const at = sentAt.get(JSON.parse(body).data?.transId);
+    if (at) latencies.push(Number(process.hrtime.bigint() - at) / 1e6);
+    if (received === ASYNC_EVENTS) allReceived();
+  });
+  const hookbusMs = await timed(async () => {
+    await runPool(ASYNC_EVENTS, async (i) => {
+      sentAt.set(String(i), process.hrtime.bigint());
+      const response = await post(`${ingestUrl}/v1/events`, event(i, "record.created"), auth);
+      if (response.status !== 202) throw new Error(`publish answered ${response.status} ${response.body}`);
+    });
+    await done;
+  });
+  latencies.sort((x, y) => x - y);
+  return {
+    directPerSecond: ASYNC_EVENTS / (directMs / 1000),
+    hookbusPerSecond: ASYNC_EVENTS / (hookbusMs / 1000),
+    latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+  };
+}
+
+async function main() {
+  const redis = await startEmbeddedRedis();
+  const receiver = await startReceiver();
+  const adminKey = "bench-admin-key-0123456789";
+  const publisherKey = "bench-publisher-key-0123456789";
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const env = {
+    ...process.env,
+    REDIS_URL: redis.url,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    WORKER_METRICS_PORT: "0",
+    HOOKBUS_API_KEYS: `admin:${adminKey},publisher:${publisherKey}`,
+    HOOKBUS_ALLOW_PRIVATE_NETWORKS: "true",
+    HOOKBUS_RATE_LIMIT: "0",
+    LOG_LEVEL: "warn",
+  };
+  const apps = [startApp("apps/ingest/dist/main.js", env), startApp("apps/worker/dist/main.js", env)];
+  const ingestUrl = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntil(async () => (await fetch(`${ingestUrl}/readyz`)).ok, "the ingest");
+    const subscribe = async (body) => {
+      const response = await fetch(`${ingestUrl}/v1/subscriptions`, { method: "POST", headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      if (response.status !== 201) throw new Error(`subscription: ${response.status} ${await response.text()}`);
+    };
+    // Sync on record.updated; async measured on record.created, so the two never mix.
+    await subscribe({ url: receiver.url, eventTypes: ["record.updated"], mode: "sync" });
+    const sync = await benchSync(ingestUrl, publisherKey, receiver.url);
+
+    await subscribe({ url: receiver.url, eventTypes: ["record.created"] });
+    const asyncResult = await benchAsync(ingestUrl, publisherKey, receiver).catch((e) => ({ error: e.message }));
+
+    const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}`;
+    console.log(`\nHookbus benchmark, ${new Date().toISOString().slice(0, 10)}, ${machine}`);
+    console.log(`\nSync publish vs direct POST to the same receiver (${SYNC_REQUESTS} sequential requests each, interleaved)`);
+    console.log("| | p50 ms | p99 ms |\n|---|---|---|");
+    console.log(`| direct POST | ${ms(sync.direct.p50)} | ${ms(sync.direct.p99)} |`);
+    console.log(`| Hookbus sync publish | ${ms(sync.hookbus.p50)} | ${ms(sync.hookbus.p99)} |`);
+    console.log(`| overhead | ${ms(sync.hookbus.p50 - sync.direct.p50)} | ${ms(sync.hookbus.p99 - sync.direct.p99)} |`);
+    if (asyncResult.error) console.log(`\nasync: ${asyncResult.error}`);
+    else {
+      console.log(`\nAsync: ${ASYNC_EVENTS} events, ${CONCURRENCY} publishers in parallel`);
+      console.log("| | events/s |\n|---|---|");
+      console.log(`| direct POST | ${asyncResult.directPerSecond.toFixed(0)} |`);
+      console.log(`| Hookbus publish -> delivered | ${asyncResult.hookbusPerSecond.toFixed(0)} |`);
+      console.log(`| ratio | ${(asyncResult.hookbusPerSecond / asyncResult.directPerSecond).toFixed(2)} |`);
+      console.log(`\npublish -> delivered latency under that load: p50 ${ms(asyncResult.latency.p50)} ms, p99 ${ms(asyncResult.latency.p99)} ms`);
+    }
+  } finally {
+    for (const app of apps) app.kill("SIGTERM");
+    await Promise.all(apps.map((app) => new Promise((r) => (app.exitCode !== null ? r() : app.once("exit", r)))));
+    receiver.server.close();
+    agent.destroy();
+    await redis.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
