@@ -7,18 +7,6 @@ import { PROMETHEUS_DEPLOY_DIR, scrape, surveySubmitted, testWhenInstalled } fro
 
 const maybe = testWhenInstalled("promtool", "Debian/Ubuntu: apt-get install prometheus");
 
-/**
- * prom-client's default metrics include three gauges named `*_total`, which promtool flags.
- * They repeat the sum of `hookbus_nodejs_active_{handles,requests,resources}` by type; the fix
- * is for createMetricsRegistry to unregister them. Until it does, these findings (and only
- * these) are tolerated.
- */
-const PROM_CLIENT_DEFAULT_FINDINGS = [
-  'hookbus_nodejs_active_handles_total non-counter metrics should not have "_total" suffix',
-  'hookbus_nodejs_active_requests_total non-counter metrics should not have "_total" suffix',
-  'hookbus_nodejs_active_resources_total non-counter metrics should not have "_total" suffix',
-];
-
 function promtool(args: string[], input?: string): { status: number | null; output: string } {
   const result = spawnSync("promtool", args, { input, encoding: "utf8", cwd: PROMETHEUS_DEPLOY_DIR });
   return { status: result.status, output: `${result.stdout}${result.stderr}`.trim() };
@@ -27,7 +15,7 @@ function promtool(args: string[], input?: string): { status: number | null; outp
 /** promtool's lint findings on a /metrics text, one per line; none means it is clean. */
 function metricsFindings(text: string): string[] {
   const { output } = promtool(["check", "metrics"], text);
-  return output.split("\n").filter((line) => line && !PROM_CLIENT_DEFAULT_FINDINGS.includes(line));
+  return output.split("\n").filter(Boolean);
 }
 
 let hookbus: TestHookbus;

@@ -10,6 +10,7 @@ import { deliveriesRouter } from "./routes/deliveries.js";
 import { eventsRouter } from "./routes/events.js";
 import type { Guards } from "./routes/guards.js";
 import { opsRouter } from "./routes/ops.js";
+import { replaysRouter } from "./routes/replays.js";
 import { subscriptionsRouter } from "./routes/subscriptions.js";
 
 export interface IngestDependencies {
@@ -41,7 +42,8 @@ export function createIngestApp({ context, syncOutcomes, registry, metrics, logg
   app.use(express.json({ limit: MAX_BODY, type: () => true }));
   const publisher = new Publisher(context, syncOutcomes);
   app.use(eventsRouter(context, publisher, guards, metrics));
-  app.use(subscriptionsRouter(context, guards, { secretOverlapMs: context.config.secretOverlapMs }));
+  app.use(subscriptionsRouter(context, publisher, guards, { secretOverlapMs: context.config.secretOverlapMs }));
+  app.use(replaysRouter(context, guards, metrics));
   app.use(deliveriesRouter(context, guards));
   app.use((_request, _response, next) => next(new HttpError(404, "no such route")));
   app.use(errorHandler(logger));

@@ -7,6 +7,7 @@ export class IngestMetrics {
   readonly eventsAccepted: Counter<"event_type">;
   readonly eventsRejected: Counter<"reason">;
   readonly syncWait: Histogram<"outcome">;
+  readonly replays: Counter<"kind">;
   private readonly requestDuration: Histogram<"method" | "route" | "status_class">;
 
   constructor(registry: Registry) {
@@ -27,6 +28,12 @@ export class IngestMetrics {
       help: "How long a sync publish waited for a receiver's answer, by outcome.",
       labelNames: ["outcome"],
       buckets: DURATION_BUCKETS,
+      registers: [registry],
+    });
+    this.replays = new Counter({
+      name: "hookbus_replays_total",
+      help: "Replays requested by admins: single deliveries, and bulk replays started.",
+      labelNames: ["kind"],
       registers: [registry],
     });
     this.requestDuration = new Histogram({

@@ -10,7 +10,7 @@ import {
   type SyncOutcome,
   type SyncOutcomeListener,
 } from "@hookbus/core";
-import type { PublishBody } from "@hookbus/schemas";
+import type { EventType, PublishBody } from "@hookbus/schemas";
 
 /**
  * How long past a sync subscription's timeout the publisher waits for the worker's report:
@@ -82,6 +82,26 @@ export class Publisher {
       return { event, created, sync: syncSubscriptions.map((s) => toSyncResult(s, outcomes, deliveryIds, deadline - started)) };
     } finally {
       this.syncOutcomes.stop(candidate.id);
+    }
+  }
+
+  /**
+   * Sends a sample of an event type to one subscription, whatever its environment, and waits
+   * for the first attempt like a sync publish. The sample is stored and logged like any event,
+   * and is never routed to other subscriptions.
+   */
+  async sendSample(subscription: Subscription, type: EventType, data: Record<string, unknown>, started = Date.now()): Promise<{ event: EventRecord; result: SyncResult }> {
+    const deadline = started + subscription.timeoutMs + SYNC_REPORT_GRACE_MS;
+    const candidate: EventRecord = { id: newId("evt", started), type, data, occurredAt: started, createdAt: started, sample: true };
+    const [{ event }] = await Promise.all([this.context.events.store(candidate), this.syncOutcomes.listen(candidate.id, [subscription.id])]);
+    try {
+      const routed = await this.context.deliveries.route(event, [subscription]);
+      await enqueueFirstAttempts(this.context.queues, event.id, routed, { reportAll: true });
+      const outcomes = await this.syncOutcomes.collect(event.id, deadline);
+      const deliveryIds = new Map(routed.map((r) => [r.subscription.id, r.deliveryId]));
+      return { event, result: toSyncResult(subscription, outcomes, deliveryIds, deadline - started) };
+    } finally {
+      this.syncOutcomes.stop(event.id);
     }
   }
 

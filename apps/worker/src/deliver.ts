@@ -64,8 +64,9 @@ export class DeliveryProcessor {
       responseBody: result.body === undefined ? undefined : truncate(result.body, LOGGED_BODY_BYTES),
     };
     await Promise.all([
-      this.context.deliveries.recordAttempt(delivery.id, attempt, status, retryDelay === null ? undefined : Date.now() + retryDelay),
+      this.context.deliveries.recordAttempt(delivery, attempt, status, retryDelay === null ? undefined : Date.now() + retryDelay),
       job.data.reportOutcome && job.attemptsMade === 0 ? this.reportOutcome(delivery, result) : undefined,
+      job.data.replayId && status !== "retrying" ? this.context.replays.recordOutcome(job.data.replayId, status === "delivered") : undefined,
     ]);
     this.metrics.recordAttempt(event, result, status);
     this.logger.info(
@@ -100,7 +101,7 @@ export class DeliveryProcessor {
     if (!delivery) return undefined; // expired past retention
     if (!subscription || !event) {
       this.logger.warn({ deliveryId: delivery.id, eventId: delivery.eventId }, "subscription or event gone: delivery dead-lettered");
-      await this.context.deliveries.markStatus(delivery.id, "failed");
+      await this.context.deliveries.markStatus(delivery, "failed");
       return undefined;
     }
     return { delivery, subscription, event };

@@ -46,7 +46,7 @@ export function startQueueMetrics(
     labelNames: ["mode", "environment"],
     registers: [registry],
   });
-  const queues: Queue[] = [context.queues.route, context.queues.deliver, context.queues.deliverSync];
+  const queues: Queue[] = [context.queues.route, context.queues.deliver, context.queues.deliverSync, context.queues.replay];
 
   const refresh = async (): Promise<void> => {
     const [perQueue, subscriptionCounts] = await Promise.all([

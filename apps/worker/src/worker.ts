@@ -7,6 +7,7 @@ import {
   QUEUE_NAMES,
   type Config,
   type DeliverJobData,
+  type ReplayJobData,
   type Logger,
   type RouteJobData,
 } from "@hookbus/core";
@@ -15,6 +16,7 @@ import { WebhookHttpClient } from "./http-attempt.js";
 import { WorkerMetrics } from "./metrics.js";
 import { startOpsServer } from "./ops-server.js";
 import { startQueueMetrics } from "./queue-metrics.js";
+import { startRetentionSweeper } from "./retention-sweeper.js";
 import { RouteProcessor } from "./route.js";
 
 export interface RunningWorker {
@@ -29,6 +31,8 @@ export interface WorkerOptions {
   opsServer?: boolean;
   /** How often the queue and subscription gauges are refreshed from Redis (default 5000 ms). */
   queueMetricsIntervalMs?: number;
+  /** How often expired deliveries are dropped from the delivery log's indexes (default 60 s). */
+  sweepIntervalMs?: number;
 }
 
 /** A worker stalls a job when its process dies mid-attempt; it is retried this often before BullMQ gives up on it. */
@@ -46,6 +50,7 @@ export async function startWorker(config: Config & { redisUrl: string }, options
   const registry = createMetricsRegistry("worker");
   const metrics = new WorkerMetrics(registry);
   const queueMetrics = startQueueMetrics(context, registry, logger, options.queueMetricsIntervalMs);
+  const sweeper = startRetentionSweeper(context, logger, options.sweepIntervalMs);
   const http = new WebhookHttpClient(config.allowPrivateNetworks);
   const deliveries = new DeliveryProcessor(context, http, metrics, logger);
   const routes = new RouteProcessor(context, logger);
@@ -63,6 +68,7 @@ export async function startWorker(config: Config & { redisUrl: string }, options
       concurrency: config.syncConcurrency,
       settings: { backoffStrategy: scheduledBackoff },
     }),
+    new Worker<ReplayJobData>(QUEUE_NAMES.replay, (job) => context.replays.run(job.data.replayId), { ...common, concurrency: 2 }),
   ];
   for (const worker of workers) {
     worker.on("error", (error) => logger.error({ err: error, queue: worker.name }, "worker error"));
@@ -80,6 +86,7 @@ export async function startWorker(config: Config & { redisUrl: string }, options
       http.close();
       await new Promise((resolve) => (ops ? ops.close(resolve) : resolve(undefined)));
       await queueMetrics.stop();
+      await sweeper.stop();
       await context.close();
       logger.info("worker stopped");
     },

@@ -18,6 +18,11 @@ export function shortTime(iso: string | undefined): string | undefined {
   return iso?.replace(/\.\d+Z$/, "Z");
 }
 
+/** Whole milliseconds: the API measures to a tenth, more than a person reading needs. */
+export function wholeMs(durationMs: number): number {
+  return Math.round(durationMs);
+}
+
 /** The start of a response body on one line, for a table cell. */
 export function excerpt(text: string | undefined, maxChars = 60): string | undefined {
   if (text === undefined) return undefined;
@@ -53,7 +58,7 @@ export function deliveryDetails(delivery: DeliveryWithAttempts): string {
 export function attemptsTable(attempts: Attempt[]): string {
   return table(
     ["at", "status code", "error", "duration ms", "body excerpt"],
-    attempts.map((a) => [shortTime(a.at), a.statusCode, attemptError(a), a.durationMs, excerpt(a.responseBody)]),
+    attempts.map((a) => [shortTime(a.at), a.statusCode, attemptError(a), wholeMs(a.durationMs), excerpt(a.responseBody)]),
   );
 }
 

@@ -6,6 +6,7 @@ import { EventStore } from "./event-store.js";
 import { Keys } from "./keys.js";
 import { createQueues, type HookbusQueues } from "./queues.js";
 import { createRedis } from "./redis.js";
+import { Replayer } from "./replay.js";
 import { SubscriptionStore } from "./subscription-store.js";
 
 /** The stores and queues both apps work with, on one Redis connection. */
@@ -17,6 +18,7 @@ export interface HookbusContext {
   events: EventStore;
   deliveries: DeliveryLog;
   queues: HookbusQueues;
+  replays: Replayer;
   close(): Promise<void>;
 }
 
@@ -25,14 +27,17 @@ export function createContext(config: Config & { redisUrl: string }, logger: Log
   redis.on("error", (error: Error) => logger.warn({ err: error }, "redis connection error"));
   const keys = new Keys(config.queuePrefix);
   const queues = createQueues(redis, config.queuePrefix, (error) => logger.warn({ err: error }, "queue error"));
+  const subscriptions = new SubscriptionStore(redis, keys);
+  const deliveries = new DeliveryLog(redis, keys, config.retentionMs);
   return {
     config,
     redis,
     keys,
-    subscriptions: new SubscriptionStore(redis, keys),
+    subscriptions,
     events: new EventStore(redis, keys, config.retentionMs),
-    deliveries: new DeliveryLog(redis, keys, config.retentionMs),
+    deliveries,
     queues,
+    replays: new Replayer(redis, keys, deliveries, subscriptions, queues),
     close: async () => {
       await queues.close();
       await redis.quit().catch(() => redis.disconnect());

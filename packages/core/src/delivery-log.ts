@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { EventType } from "@hookbus/schemas";
+import { eventTypes, type EventType } from "@hookbus/schemas";
 import { deliveryStatuses, type Attempt, type Delivery, type DeliveryStatus, type EventRecord, type Subscription } from "./domain.js";
 import { NotFoundError } from "./errors.js";
 import { idLowerBound, newId } from "./ids.js";
@@ -27,7 +27,7 @@ return {ARGV[2], 1}
 
 // Moves a delivery to a new status, keeping the status indexes in step, and appends an
 // attempt when one is given. Returns the attempt count, or -1 if the delivery has expired.
-// KEYS: delivery, attempts, index pending, retrying, delivered, failed
+// KEYS: delivery, attempts, index pending, retrying, delivered, failed, subscription's last-outcome hash
 // ARGV: deliveryId, status, nextAttemptAt ('' for none), attempt JSON ('' for none), attempt time, max attempts kept
 const SET_STATUS = `
 local old = redis.call('HGET', KEYS[1], 'status')
@@ -41,6 +41,7 @@ if ARGV[4] ~= '' then
   if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
   count = redis.call('HINCRBY', KEYS[1], 'attemptCount', 1)
   redis.call('HSET', KEYS[1], 'lastAttemptAt', ARGV[5])
+  redis.call('HSET', KEYS[7], ARGV[2] == 'delivered' and 'lastSuccessAt' or 'lastFailureAt', ARGV[5])
 end
 redis.call('HSET', KEYS[1], 'status', ARGV[2])
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'nextAttemptAt', ARGV[3])
@@ -52,6 +53,29 @@ end
 return count
 `;
 
+// Moves a delivery from the status its replayer saw back to pending, only if it is still
+// there: two replays racing over the same deliveries claim each one once.
+// KEYS: delivery, index pending, index of the expected status. ARGV: deliveryId, expected status
+// Returns the replay's number (1, 2, …), or 0 when the delivery was not in that status.
+const CLAIM_FOR_REPLAY = `
+if redis.call('HGET', KEYS[1], 'status') ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'pending')
+redis.call('HDEL', KEYS[1], 'nextAttemptAt')
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+return redis.call('HINCRBY', KEYS[1], 'replays', 1)
+`;
+
+/** Counts of one subscription's deliveries by status, and when it last succeeded and failed. */
+export interface SubscriptionStats {
+  pending: number;
+  retrying: number;
+  delivered: number;
+  failed: number;
+  lastSuccessAt?: number;
+  lastFailureAt?: number;
+}
+
 export interface DeliveryFilter {
   status?: DeliveryStatus;
   subscriptionId?: string;
@@ -61,6 +85,9 @@ export interface DeliveryFilter {
   /** Created before (ms). */
   until?: number;
 }
+
+/** Enough of a delivery to change its status. */
+export type DeliveryRef = Pick<Delivery, "id" | "subscriptionId">;
 
 export interface DeliveryPage {
   items: Delivery[];
@@ -83,6 +110,7 @@ export interface RoutedDelivery {
 export class DeliveryLog {
   private readonly createDelivery;
   private readonly setStatus;
+  private readonly claim;
 
   constructor(
     private readonly redis: Redis,
@@ -90,7 +118,8 @@ export class DeliveryLog {
     private readonly retentionMs: number,
   ) {
     this.createDelivery = defineScript<[string, number]>(redis, "hookbusCreateDelivery", 6, CREATE_DELIVERY);
-    this.setStatus = defineScript<number>(redis, "hookbusSetDeliveryStatus", 6, SET_STATUS);
+    this.setStatus = defineScript<number>(redis, "hookbusSetDeliveryStatus", 7, SET_STATUS);
+    this.claim = defineScript<number>(redis, "hookbusClaimForReplay", 3, CLAIM_FOR_REPLAY);
   }
 
   /** The deliveries of an event to these subscriptions, made once however often it is asked. */
@@ -123,13 +152,59 @@ export class DeliveryLog {
   }
 
   /** Records one attempt and the status it leads to. */
-  async recordAttempt(deliveryId: string, attempt: Attempt, status: DeliveryStatus, nextAttemptAt?: number): Promise<number> {
-    return this.changeStatus(deliveryId, status, nextAttemptAt, attempt);
+  async recordAttempt(delivery: DeliveryRef, attempt: Attempt, status: DeliveryStatus, nextAttemptAt?: number): Promise<number> {
+    return this.changeStatus(delivery, status, nextAttemptAt, attempt);
   }
 
-  /** Sets the status alone, as a replay does before its attempt. */
-  async markStatus(deliveryId: string, status: DeliveryStatus, nextAttemptAt?: number): Promise<void> {
-    await this.changeStatus(deliveryId, status, nextAttemptAt);
+  /** Sets the status alone, with no attempt. */
+  async markStatus(delivery: DeliveryRef, status: DeliveryStatus): Promise<void> {
+    await this.changeStatus(delivery, status);
+  }
+
+  /**
+   * Claims a delivery for a replay if it is still in the status the replayer saw. Returns
+   * the replay's number, or 0 when another replay (or an attempt) got there first.
+   */
+  async claimForReplay(delivery: Delivery): Promise<number> {
+    return this.claim.run(
+      [this.keys.delivery(delivery.id), this.keys.deliveriesByStatus("pending"), this.keys.deliveriesByStatus(delivery.status)],
+      [delivery.id, delivery.status],
+    );
+  }
+
+  async stats(subscriptionId: string): Promise<SubscriptionStats> {
+    const bySubscription = this.keys.deliveriesBySubscription(subscriptionId);
+    const pipeline = this.redis.pipeline();
+    for (const status of deliveryStatuses) pipeline.call("ZINTERCARD", 2, bySubscription, this.keys.deliveriesByStatus(status));
+    pipeline.hgetall(this.keys.subscriptionOutcomes(subscriptionId));
+    const results = await execPipeline<unknown>(pipeline);
+    const outcomes = results[deliveryStatuses.length] as Record<string, string>;
+    const [pending, retrying, delivered, failed] = results.slice(0, deliveryStatuses.length).map(Number) as [number, number, number, number];
+    return {
+      pending,
+      retrying,
+      delivered,
+      failed,
+      lastSuccessAt: outcomes.lastSuccessAt ? Number(outcomes.lastSuccessAt) : undefined,
+      lastFailureAt: outcomes.lastFailureAt ? Number(outcomes.lastFailureAt) : undefined,
+    };
+  }
+
+  /**
+   * Drops index entries older than the retention window: the records themselves expire in
+   * Redis, and ids sort by time, so everything below one bound goes in one command per index.
+   */
+  async sweepExpired(subscriptionIds: string[], now = Date.now()): Promise<number> {
+    const bound = `(${idLowerBound("dlv", now - this.retentionMs)}`;
+    const indexes = [
+      this.keys.deliveriesAll(),
+      ...deliveryStatuses.map((s) => this.keys.deliveriesByStatus(s)),
+      ...eventTypes.map((t) => this.keys.deliveriesByType(t)),
+      ...subscriptionIds.map((id) => this.keys.deliveriesBySubscription(id)),
+    ];
+    const pipeline = this.redis.pipeline();
+    for (const index of indexes) pipeline.zremrangebylex(index, "-", bound);
+    return (await execPipeline<number>(pipeline)).reduce((a, b) => a + b, 0);
   }
 
   async get(id: string): Promise<Delivery> {
@@ -182,8 +257,8 @@ export class DeliveryLog {
     }
   }
 
-  /** Every delivery id matching a filter, oldest first, in batches: for bulk replays. */
-  async *scanIds(filter: DeliveryFilter, batch = 500): AsyncGenerator<string[]> {
+  /** Every delivery matching a filter, oldest first, a batch at a time: for bulk replays. */
+  async *scan(filter: DeliveryFilter, batch = 500): AsyncGenerator<Delivery[]> {
     const index = this.chooseIndex(filter);
     let lowest = filter.since !== undefined ? `[${idLowerBound("dlv", filter.since)}` : "-";
     const highest = filter.until !== undefined ? `(${idLowerBound("dlv", filter.until)}` : "+";
@@ -191,7 +266,7 @@ export class DeliveryLog {
       const ids = await this.redis.zrange(index, lowest, highest, "BYLEX", "LIMIT", 0, batch);
       if (ids.length === 0) return;
       const deliveries = await this.getMany(ids);
-      yield deliveries.filter((d) => matches(d, filter)).map((d) => d.id);
+      yield deliveries.filter((d) => matches(d, filter));
       if (ids.length < batch) return;
       lowest = `(${ids[ids.length - 1]}`;
     }
@@ -204,9 +279,15 @@ export class DeliveryLog {
     return this.keys.deliveriesAll();
   }
 
-  private async changeStatus(deliveryId: string, status: DeliveryStatus, nextAttemptAt?: number, attempt?: Attempt): Promise<number> {
+  private async changeStatus(delivery: DeliveryRef, status: DeliveryStatus, nextAttemptAt?: number, attempt?: Attempt): Promise<number> {
+    const deliveryId = delivery.id;
     const count = await this.setStatus.run(
-      [this.keys.delivery(deliveryId), this.keys.attempts(deliveryId), ...deliveryStatuses.map((s) => this.keys.deliveriesByStatus(s))],
+      [
+        this.keys.delivery(deliveryId),
+        this.keys.attempts(deliveryId),
+        ...deliveryStatuses.map((s) => this.keys.deliveriesByStatus(s)),
+        this.keys.subscriptionOutcomes(delivery.subscriptionId),
+      ],
       [deliveryId, status, nextAttemptAt ?? "", attempt ? JSON.stringify(attempt) : "", attempt?.at ?? "", MAX_ATTEMPTS_KEPT],
     );
     if (count < 0) throw new NotFoundError("delivery", deliveryId);

@@ -13,6 +13,7 @@ export * from "./logger.js";
 export * from "./metrics.js";
 export * from "./queues.js";
 export * from "./redis.js";
+export * from "./replay.js";
 export * from "./retry.js";
 export * from "./signing.js";
 export * from "./ssrf.js";

@@ -26,6 +26,10 @@ export class Keys {
   deliveriesBySubscription(subscriptionId: string) { return `${this.prefix}:dlvidx:sub:${subscriptionId}`; }
   deliveriesByType(type: string) { return `${this.prefix}:dlvidx:type:${type}`; }
 
+  /** When a subscription's deliveries last succeeded and failed. */
+  subscriptionOutcomes(subscriptionId: string) { return `${this.prefix}:sub:${subscriptionId}:outcomes`; }
+  replay(id: string) { return `${this.prefix}:rpl:${id}`; }
+
   /** Pub/sub channel where workers report the first attempt of an event's sync deliveries. */
   syncOutcomes(eventId: string) { return `${this.prefix}:sync:${eventId}`; }
 }

@@ -5,6 +5,11 @@ export function createMetricsRegistry(app: "ingest" | "worker"): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ app });
   collectDefaultMetrics({ register: registry, prefix: "hookbus_" });
+  // Gauges named *_total break Prometheus' naming rules (promtool flags them); each only
+  // repeats the sum of its by-type series, which stay.
+  for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
+    registry.removeSingleMetric(`hookbus_${name}`);
+  }
   return registry;
 }
 

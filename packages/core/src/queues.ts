@@ -9,11 +9,17 @@ export const QUEUE_NAMES = {
   deliver: "deliver",
   /** the same for sync subscriptions: a queue of their own so they never wait behind async work */
   deliverSync: "deliver-sync",
+  /** bulk replays: each job walks the deliveries of one replay request */
+  replay: "replay",
 } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
 export interface RouteJobData {
   eventId: string;
+}
+
+export interface ReplayJobData {
+  replayId: string;
 }
 
 export interface DeliverJobData {
@@ -23,6 +29,8 @@ export interface DeliverJobData {
   subscriptionId: string;
   /** Publish the outcome of this job's first attempt for a waiting publisher or admin. */
   reportOutcome?: boolean;
+  /** The bulk replay this job belongs to: its final outcome is counted there. */
+  replayId?: string;
 }
 
 /** The name of the custom backoff the deliver workers implement (see apps/worker). */
@@ -52,6 +60,7 @@ export interface HookbusQueues {
   route: Queue<RouteJobData>;
   deliver: Queue<DeliverJobData>;
   deliverSync: Queue<DeliverJobData>;
+  replay: Queue<ReplayJobData>;
   close(): Promise<void>;
 }
 
@@ -59,12 +68,14 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
   const route = new Queue<RouteJobData>(QUEUE_NAMES.route, { connection, prefix });
   const deliver = new Queue<DeliverJobData>(QUEUE_NAMES.deliver, { connection, prefix });
   const deliverSync = new Queue<DeliverJobData>(QUEUE_NAMES.deliverSync, { connection, prefix });
-  const all = [route, deliver, deliverSync];
+  const replay = new Queue<ReplayJobData>(QUEUE_NAMES.replay, { connection, prefix });
+  const all = [route, deliver, deliverSync, replay];
   for (const queue of all) queue.on("error", onError);
   return {
     route,
     deliver,
     deliverSync,
+    replay,
     close: async () => {
       // A queue still connecting when closed reports the closed connection as an error.
       await Promise.all(all.map((queue) => queue.waitUntilReady().catch(() => undefined)));
@@ -81,17 +92,24 @@ export async function enqueueRoute(queues: HookbusQueues, eventId: string): Prom
 /**
  * Enqueues the first attempt of each routed delivery that still needs one, on its mode's
  * queue. The job id is the delivery id, so a delivery enqueued twice runs once. Sync
- * deliveries report their first attempt's outcome to the publisher waiting on it.
+ * deliveries (and, with reportAll, every one: a sample sent by an admin) go on the sync
+ * queue and report their first attempt's outcome to the request waiting on it.
  */
-export async function enqueueFirstAttempts(queues: HookbusQueues, eventId: string, routed: RoutedDelivery[]): Promise<void> {
-  for (const mode of ["async", "sync"] as const) {
+export async function enqueueFirstAttempts(
+  queues: HookbusQueues,
+  eventId: string,
+  routed: RoutedDelivery[],
+  options: { reportAll?: boolean } = {},
+): Promise<void> {
+  const waitedFor = (r: RoutedDelivery) => options.reportAll === true || r.subscription.mode === "sync";
+  for (const reported of [false, true]) {
     const jobs = routed
-      .filter((r) => r.needsJob && r.subscription.mode === mode)
+      .filter((r) => r.needsJob && waitedFor(r) === reported)
       .map((r) => ({
         name: "deliver",
-        data: { deliveryId: r.deliveryId, eventId, subscriptionId: r.subscription.id, reportOutcome: mode === "sync" },
+        data: { deliveryId: r.deliveryId, eventId, subscriptionId: r.subscription.id, reportOutcome: reported },
         opts: { ...DELIVER_JOB_OPTIONS, jobId: r.deliveryId },
       }));
-    if (jobs.length > 0) await (mode === "sync" ? queues.deliverSync : queues.deliver).addBulk(jobs);
+    if (jobs.length > 0) await (reported ? queues.deliverSync : queues.deliver).addBulk(jobs);
   }
 }

@@ -76,6 +76,11 @@ export class SubscriptionStore {
     return values.map((raw) => JSON.parse(raw) as Subscription);
   }
 
+  /** The id of every subscription: the set is small next to the deliveries, one read. */
+  async allIds(): Promise<string[]> {
+    return this.redis.zrange(this.keys.subscriptions(), 0, -1);
+  }
+
   /** A page of subscriptions in creation order, after the cursor id. */
   async list(limit: number, cursor?: string): Promise<{ items: Subscription[]; nextCursor?: string }> {
     const ids = await this.redis.zrangebylex(this.keys.subscriptions(), cursor ? `(${cursor}` : "-", "+", "LIMIT", 0, limit + 1);
@@ -104,7 +109,10 @@ export class SubscriptionStore {
 
   async delete(id: string): Promise<void> {
     const current = await this.get(id);
-    const multi = this.redis.multi().del(this.keys.subscription(id)).zrem(this.keys.subscriptions(), id);
+    const multi = this.redis
+      .multi()
+      .del(this.keys.subscription(id), this.keys.subscriptionOutcomes(id))
+      .zrem(this.keys.subscriptions(), id);
     for (const type of current.eventTypes) multi.srem(this.keys.subscriptionsByType(type), id);
     await multi.exec();
   }

@@ -15,6 +15,7 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
     const result = await publisher.publish(body);
     if (result.created) metrics.eventsAccepted.inc({ event_type: result.event.type });
     const answer = { id: result.event.id, type: result.event.type, ...(result.created ? {} : { duplicate: true }) };
+    for (const { outcome, durationMs } of result.sync ?? []) metrics.syncWait.observe({ outcome }, durationMs / 1000);
     if (result.sync) response.status(200).json({ ...answer, sync: result.sync });
     else response.status(202).json(answer);
   });

@@ -1,7 +1,9 @@
 import { Router } from "express";
 import { z } from "zod";
 import { UnprocessableError, urlTargetsPrivateAddress, type HookbusContext } from "@hookbus/core";
-import { createSubscriptionBody, updateSubscriptionBody } from "@hookbus/schemas";
+import { createSubscriptionBody, eventType, updateSubscriptionBody } from "@hookbus/schemas";
+import type { Publisher } from "../publish.js";
+import { sampleData } from "../samples.js";
 import { parseOr422 } from "../validate.js";
 import { subscriptionView } from "../views.js";
 import type { Guards } from "./guards.js";
@@ -16,7 +18,7 @@ const listQuery = z.object({
   cursor: z.string().optional(),
 });
 
-export function subscriptionsRouter(context: HookbusContext, guards: Guards, options: SubscriptionRouteOptions): Router {
+export function subscriptionsRouter(context: HookbusContext, publisher: Publisher, guards: Guards, options: SubscriptionRouteOptions): Router {
   const router = Router();
   const refusePrivateUrl = (url: string | undefined) => {
     if (url && !context.config.allowPrivateNetworks && urlTargetsPrivateAddress(url)) {
@@ -57,5 +59,27 @@ export function subscriptionsRouter(context: HookbusContext, guards: Guards, opt
     response.json({ ...subscriptionView(subscription), secret: subscription.secrets[0]!.secret });
   });
 
+  router.get("/v1/subscriptions/:id/stats", ...guards.admin, async (request, response) => {
+    const subscription = await context.subscriptions.get(request.params.id as string);
+    const stats = await context.deliveries.stats(subscription.id);
+    response.json({
+      subscriptionId: subscription.id,
+      ...stats,
+      lastSuccessAt: iso(stats.lastSuccessAt),
+      lastFailureAt: iso(stats.lastFailureAt),
+    });
+  });
+
+  router.post("/v1/subscriptions/:id/test", ...guards.admin, async (request, response) => {
+    const subscription = await context.subscriptions.get(request.params.id as string);
+    const { type = subscription.eventTypes[0]! } = parseOr422(sampleBody, request.body ?? {}, "sample request");
+    const { event, result } = await publisher.sendSample(subscription, type, sampleData(type));
+    response.json({ eventId: event.id, type, ...result });
+  });
+
   return router;
 }
+
+const sampleBody = z.strictObject({ type: eventType.optional() });
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());

@@ -1,14 +1,14 @@
 import type { Command } from "commander";
 import type { SampleOutcome } from "../api-types.js";
 import type { CommandContext } from "../context.js";
-import { excerpt } from "../format.js";
+import { excerpt, wholeMs } from "../format.js";
 import { jsonFlag, printJson, printLine } from "../io.js";
 
 /** One line a person can read: outcome, status code, time, and the start of the body. */
 export function describeOutcome(sample: SampleOutcome): string {
   const status = sample.statusCode === undefined ? "" : ` (HTTP ${sample.statusCode})`;
   const body = sample.body ? `: ${excerpt(sample.body, 200)}` : "";
-  return `${sample.type} sample ${sample.outcome}${status} in ${sample.durationMs} ms${body}`;
+  return `${sample.type} sample ${sample.outcome}${status} in ${wholeMs(sample.durationMs)} ms${body}`;
 }
 
 export function registerSendSample(program: Command, context: CommandContext): void {

@@ -1,0 +1,56 @@
+import { Router } from "express";
+import { z } from "zod";
+import { REPLAYABLE_STATUSES, type HookbusContext } from "@hookbus/core";
+import { eventType } from "@hookbus/schemas";
+import type { IngestMetrics } from "../metrics.js";
+import { parseOr422 } from "../validate.js";
+import { deliveryView } from "../views.js";
+import type { Guards } from "./guards.js";
+
+const time = z.iso.datetime({ offset: true }).transform((value) => Date.parse(value));
+
+const bulkReplayBody = z.strictObject({
+  status: z.enum(REPLAYABLE_STATUSES).default("failed"),
+  subscriptionId: z.string().optional(),
+  eventType: eventType.optional(),
+  since: time.optional(),
+  until: time.optional(),
+  dryRun: z.boolean().default(false),
+  ratePerSecond: z.number().positive().max(10_000).optional(),
+});
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+/** Replays: one delivery, a filtered bulk replay (dead letters by default), and its progress. */
+export function replaysRouter(context: HookbusContext, guards: Guards, metrics: IngestMetrics): Router {
+  const router = Router();
+
+  router.post("/v1/deliveries/replay", ...guards.admin, async (request, response) => {
+    const { dryRun, ratePerSecond, ...filter } = parseOr422(bulkReplayBody, request.body ?? {}, "replay");
+    if (dryRun) {
+      response.json({ dryRun: true, count: await context.replays.count(filter) });
+      return;
+    }
+    const replay = await context.replays.startBulk({ filter, ratePerSecond });
+    metrics.replays.inc({ kind: "bulk" });
+    response.status(202).json({ id: replay.id, replayed: replay.total, status: replay.status });
+  });
+
+  router.post("/v1/deliveries/:id/replay", ...guards.admin, async (request, response) => {
+    const delivery = await context.replays.replayOne(request.params.id as string);
+    metrics.replays.inc({ kind: "single" });
+    response.status(202).json(deliveryView(delivery));
+  });
+
+  router.get("/v1/replays/:id", ...guards.admin, async (request, response) => {
+    const replay = await context.replays.progress(request.params.id as string);
+    response.json({
+      ...replay,
+      filter: { ...replay.filter, since: iso(replay.filter.since), until: iso(replay.filter.until) },
+      createdAt: iso(replay.createdAt),
+      finishedAt: iso(replay.finishedAt),
+    });
+  });
+
+  return router;
+}

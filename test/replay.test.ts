@@ -1,0 +1,165 @@
+import { recordUpdated, surveySubmitted } from "./fixtures/events.js";
+import { TestHookbus, waitFor } from "./support/harness.js";
+import { TestReceiver } from "./support/receiver.js";
+
+let hookbus: TestHookbus;
+let receiver: TestReceiver;
+
+afterEach(async () => {
+  await hookbus.stop();
+  await receiver.stop();
+});
+
+/** Publishes `events` record.updated events to `subscriptions` subscriptions, `parallel` at a time. */
+async function publishMany(events: number, parallel = 20): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < events; i += parallel) {
+    const batch = await Promise.all(Array.from({ length: Math.min(parallel, events - i) }, (_, j) => hookbus.publish(recordUpdated(String(i + j)))));
+    ids.push(...batch.map((r) => r.body.id));
+  }
+  return ids;
+}
+
+async function countByStatus(status: string): Promise<number> {
+  let count = 0;
+  let cursor: string | null = null;
+  do {
+    const page: any = (await hookbus.api("GET", `/v1/deliveries?status=${status}&limit=500${cursor ? `&cursor=${cursor}` : ""}`)).body;
+    count += page.items.length;
+    cursor = page.nextCursor;
+  } while (cursor);
+  return count;
+}
+
+test("1,000 dead letters, replayed in bulk twice at once once the receiver recovers: each delivered once, with its original webhook-id", async () => {
+  hookbus = await TestHookbus.start();
+  receiver = await TestReceiver.start(() => ({ status: 503 }));
+  for (let i = 0; i < 10; i++) await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.updated"], retrySchedule: [] });
+  await publishMany(100);
+  await waitFor(async () => (await countByStatus("failed")) === 1000, "1,000 dead letters", 60_000, 200);
+  const firstWebhookIds = new Set(receiver.requests.map((r) => r.headers["webhook-id"]));
+  expect(firstWebhookIds.size).toBe(1000);
+
+  const dryRun = await hookbus.api("POST", "/v1/deliveries/replay", { status: "failed", dryRun: true });
+  expect(dryRun.body).toEqual({ dryRun: true, count: 1000 });
+  expect(receiver.requests).toHaveLength(1000);
+
+  receiver.answer(() => ({ status: 200 }));
+  receiver.requests.length = 0;
+  const [first, second] = await Promise.all([
+    hookbus.api("POST", "/v1/deliveries/replay", { status: "failed" }),
+    hookbus.api("POST", "/v1/deliveries/replay", { status: "failed" }),
+  ]);
+  expect([first.status, second.status]).toEqual([202, 202]);
+  expect(first.body).toMatchObject({ id: expect.stringMatching(/^rpl_/), replayed: 1000, status: "running" });
+
+  const finished = await waitFor(async () => {
+    const progress = await Promise.all([first, second].map(async (r) => (await hookbus.api("GET", `/v1/replays/${r.body.id}`)).body));
+    return progress.every((p) => p.status === "done") ? progress : undefined;
+  }, "both replays to finish", 60_000, 100);
+  // Between them the two replays took every delivery exactly once.
+  expect(finished[0].done + finished[1].done).toBe(1000);
+  expect(finished[0].skipped + finished[1].skipped).toBe(finished[0].total + finished[1].total - 1000);
+  expect(finished.every((p) => p.failed === 0)).toBe(true);
+
+  expect(await countByStatus("delivered")).toBe(1000);
+  expect(receiver.requests).toHaveLength(1000);
+  const replayedWebhookIds = receiver.requests.map((r) => r.headers["webhook-id"]);
+  expect(new Set(replayedWebhookIds)).toEqual(firstWebhookIds);
+});
+
+test("a rate-capped bulk replay sends no more than the cap per second, as the receiver measures it", async () => {
+  hookbus = await TestHookbus.start();
+  receiver = await TestReceiver.start(() => ({ status: 500 }));
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.updated"], retrySchedule: [] });
+  await publishMany(30);
+  await waitFor(async () => (await countByStatus("failed")) === 30, "30 dead letters");
+  receiver.answer(() => ({ status: 200 }));
+  receiver.requests.length = 0;
+
+  const replay = await hookbus.api("POST", "/v1/deliveries/replay", { ratePerSecond: 10 });
+  expect(replay.body.replayed).toBe(30);
+  await receiver.waitForRequests(30, 20_000);
+  const arrivals = receiver.requests.map((r) => r.at).sort((a, b) => a - b);
+  // 30 at 10 per second: the first and the last are at least 2.9 s apart (29 intervals of 100 ms),
+  // and no one-second window holds more than the cap (+1 for the window's edge).
+  expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThanOrEqual(2800);
+  for (const start of arrivals) expect(arrivals.filter((t) => t >= start && t < start + 1000).length).toBeLessThanOrEqual(11);
+  const progress = await waitFor(async () => {
+    const body = (await hookbus.api("GET", `/v1/replays/${replay.body.id}`)).body;
+    return body.status === "done" ? body : undefined;
+  }, "the replay to finish");
+  expect(progress).toMatchObject({ total: 30, done: 30, failed: 0, ratePerSecond: 10, finishedAt: expect.any(String) });
+});
+
+test("replaying one delivery sends it again now, with the same webhook-id, and appends the attempt", async () => {
+  hookbus = await TestHookbus.start();
+  receiver = await TestReceiver.start((_request, index) => ({ status: index === 0 ? 500 : 200 }));
+  const subscription = await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], retrySchedule: [] });
+  const published = await hookbus.publish(surveySubmitted());
+  const [{ id }] = await hookbus.deliveriesOf(published.body.id);
+  await hookbus.deliveryWithStatus(id, "failed");
+
+  const replayed = await hookbus.api("POST", `/v1/deliveries/${id}/replay`);
+  expect(replayed.status).toBe(202);
+  const delivered = await hookbus.deliveryWithStatus(id, "delivered");
+  expect(delivered.attempts.map((a: any) => a.statusCode)).toEqual([500, 200]);
+  expect(receiver.requests.map((r) => r.headers["webhook-id"])).toEqual([id, id]);
+
+  const stats = (await hookbus.api("GET", `/v1/subscriptions/${subscription.id}/stats`)).body;
+  expect(stats).toMatchObject({ subscriptionId: subscription.id, delivered: 1, failed: 0, pending: 0, retrying: 0 });
+  expect(Date.parse(stats.lastSuccessAt)).toBeGreaterThanOrEqual(Date.parse(stats.lastFailureAt));
+  expect((await hookbus.api("POST", "/v1/deliveries/dlv_missing/replay")).status).toBe(404);
+});
+
+test("a replay of a delivery waiting for its next retry brings that retry forward instead of adding one", async () => {
+  hookbus = await TestHookbus.start();
+  receiver = await TestReceiver.start((_request, index) => ({ status: index === 0 ? 500 : 200 }));
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], retrySchedule: ["1h"] });
+  const published = await hookbus.publish(surveySubmitted());
+  const [{ id }] = await hookbus.deliveriesOf(published.body.id);
+  await hookbus.deliveryWithStatus(id, "retrying");
+  await hookbus.api("POST", `/v1/deliveries/${id}/replay`);
+  const delivered = await hookbus.deliveryWithStatus(id, "delivered");
+  expect(delivered.attempts).toHaveLength(2);
+  expect(receiver.requests).toHaveLength(2);
+});
+
+test("paging through 2,500 deliveries while new ones are written sees every one exactly once", async () => {
+  hookbus = await TestHookbus.start();
+  receiver = await TestReceiver.start();
+  for (let i = 0; i < 25; i++) await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.updated"] });
+  await publishMany(100);
+  const existing = await waitFor(async () => {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = (await hookbus.api("GET", `/v1/deliveries?limit=500${cursor ? `&cursor=${cursor}` : ""}`)).body;
+      ids.push(...page.items.map((d: any) => d.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    return ids.length === 2500 ? new Set(ids) : undefined;
+  }, "2,500 deliveries", 60_000, 200);
+
+  let writing = true;
+  const writer = (async () => {
+    for (let i = 0; writing; i++) await hookbus.publish(recordUpdated(`new-${i}`));
+  })();
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const page: any = (await hookbus.api("GET", `/v1/deliveries?limit=97${cursor ? `&cursor=${cursor}` : ""}`)).body;
+    seen.push(...page.items.map((d: any) => d.id));
+    cursor = page.nextCursor;
+    pages++;
+  } while (cursor);
+  writing = false;
+  await writer;
+
+  expect(pages).toBeGreaterThanOrEqual(26);
+  expect(new Set(seen).size).toBe(seen.length);
+  expect(seen.filter((id) => existing.has(id))).toHaveLength(2500);
+  // Newest first, as ids sort.
+  expect([...seen].sort().reverse()).toEqual(seen);
+});
