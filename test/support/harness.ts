@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { createLogger, loadConfig, type Config } from "@hookbus/core";
 import { startIngest, type RunningIngest } from "@hookbus/ingest";
-import { startWorker, type RunningWorker } from "@hookbus/worker";
+import { startWorker, type RunningWorker, type WorkerOptions } from "@hookbus/worker";
 
 export type TestConfig = Config & { redisUrl: string };
 
@@ -54,8 +54,8 @@ export class TestHookbus {
     return this.ingest.url;
   }
 
-  async startWorker(): Promise<RunningWorker> {
-    const worker = await startWorker(this.config, { logger: silent });
+  async startWorker(options: Omit<WorkerOptions, "logger"> = {}): Promise<RunningWorker> {
+    const worker = await startWorker(this.config, { logger: silent, ...options });
     this.workers.push(worker);
     return worker;
   }
