@@ -111,3 +111,18 @@ test("a rejected request leaves what was accepted before it untouched", async ()
   const event = await hookbus.api("GET", `/v1/events/${accepted.body.id}`);
   expect(event.body.data).toEqual(surveySubmitted().data);
 });
+
+test("the queue dashboard is for admin keys only, and a browser is asked for one", async () => {
+  const anonymous = await fetch(`${hookbus.url}/admin/queues`);
+  expect(anonymous.status).toBe(401);
+  expect(anonymous.headers.get("www-authenticate")).toMatch(/^Basic realm="Hookbus admin"/);
+  const basic = (key: string) => ({ authorization: `Basic ${Buffer.from(`admin:${key}`).toString("base64")}` });
+  expect((await fetch(`${hookbus.url}/admin/queues`, { headers: basic(hookbus.config.publisherKey) })).status).toBe(403);
+
+  const page = await fetch(`${hookbus.url}/admin/queues`, { headers: basic(hookbus.config.adminKey) });
+  expect(page.status).toBe(200);
+  expect(await page.text()).toMatch(/<html/i);
+  const queues = await fetch(`${hookbus.url}/admin/queues/api/queues`, { headers: { authorization: `Bearer ${hookbus.config.adminKey}` } });
+  const names = ((await queues.json()) as { queues: { name: string }[] }).queues.map((q) => q.name).sort();
+  expect(names).toEqual(["deliver", "deliver-sync", "replay", "route"]);
+});

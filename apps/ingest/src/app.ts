@@ -6,10 +6,12 @@ import { apiKeyAuth } from "./auth.js";
 import { errorHandler, HttpError } from "./http-errors.js";
 import type { IngestMetrics } from "./metrics.js";
 import { Publisher } from "./publish.js";
+import { requestLog } from "./request-log.js";
 import { deliveriesRouter } from "./routes/deliveries.js";
 import { eventsRouter } from "./routes/events.js";
 import type { Guards } from "./routes/guards.js";
 import { opsRouter } from "./routes/ops.js";
+import { queueBoardRouter } from "./routes/queue-board.js";
 import { replaysRouter } from "./routes/replays.js";
 import { subscriptionsRouter } from "./routes/subscriptions.js";
 
@@ -29,6 +31,7 @@ export function createIngestApp({ context, syncOutcomes, registry, metrics, logg
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
+  app.use(requestLog(logger));
   app.use(metrics.middleware());
   app.use(opsRouter(context, registry));
 
@@ -39,6 +42,7 @@ export function createIngestApp({ context, syncOutcomes, registry, metrics, logg
     publisher: [requireRole("admin", "publisher"), ...limited],
   };
 
+  app.use(...queueBoardRouter(context, guards.admin));
   app.use(express.json({ limit: MAX_BODY, type: () => true }));
   const publisher = new Publisher(context, syncOutcomes);
   app.use(eventsRouter(context, publisher, guards, metrics));

@@ -17,6 +17,20 @@ function digest(key: string): string {
 }
 
 /**
+ * The key from `Bearer KEY`, or from Basic auth with the key as the password: a browser
+ * asks for that one itself, which is how people reach the queue dashboard.
+ */
+function presentedKey(header: string): string | undefined {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(header);
+  if (bearer) return bearer[1];
+  const basic = /^Basic\s+(\S+)$/i.exec(header);
+  if (!basic) return undefined;
+  const credentials = Buffer.from(basic[1]!, "base64").toString("utf8");
+  const password = credentials.slice(credentials.indexOf(":") + 1);
+  return password || undefined;
+}
+
+/**
  * Bearer-key authentication. Keys are looked up by their SHA-256, so the comparison never
  * runs over the secret itself and leaks nothing through timing.
  */
@@ -26,10 +40,9 @@ export function apiKeyAuth(keys: ApiKey[]) {
   /** Lets through keys of the given roles: admin keys may do everything, publisher keys only publish. */
   return function requireRole(...allowed: ApiRole[]): RequestHandler {
     return (request, _response, next) => {
-      const header = request.headers.authorization ?? "";
-      const match = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!match) return next(new HttpError(401, "missing API key: send Authorization: Bearer KEY"));
-      const hash = digest(match[1]!);
+      const key = presentedKey(request.headers.authorization ?? "");
+      if (!key) return next(new HttpError(401, "missing API key: send Authorization: Bearer KEY"));
+      const hash = digest(key);
       const role = roles.get(hash);
       if (!role) return next(new HttpError(401, "unknown API key"));
       if (!allowed.includes(role)) return next(new HttpError(403, `a ${role} key may not do this`));

@@ -125,7 +125,9 @@ export class Replayer {
     if (replay.status === "done") return;
     const pace = replay.ratePerSecond ? pacer(replay.ratePerSecond) : undefined;
     const live = new Set(await this.subscriptions.allIds());
+    let seen = 0;
     for await (const batch of this.deliveries.scan(replay.filter, BATCH)) {
+      seen += batch.length;
       let orphaned = 0;
       let skipped = 0;
       const claimed: Claimed[] = [];
@@ -144,7 +146,9 @@ export class Replayer {
       await this.enqueue(claimed, replayId);
       await this.settle(replayId, { failed: orphaned, skipped });
     }
-    await this.settle(replayId, {}); // a replay that matched nothing is done now
+    // A delivery another replay claimed before this scan reached it has left the status index
+    // unseen: it counts as skipped. (This also closes a replay that matched nothing.)
+    await this.settle(replayId, { skipped: Math.max(0, replay.total - seen) });
   }
 
   /** Counts a replayed delivery's final outcome (called by the deliver worker). */

@@ -14,6 +14,7 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
     const body = parseOr422(publishBody, request.body, "event");
     const result = await publisher.publish(body);
     if (result.created) metrics.eventsAccepted.inc({ event_type: result.event.type });
+    request.log.info({ eventId: result.event.id, type: result.event.type, duplicate: !result.created }, "event accepted");
     const answer = { id: result.event.id, type: result.event.type, ...(result.created ? {} : { duplicate: true }) };
     for (const { outcome, durationMs } of result.sync ?? []) metrics.syncWait.observe({ outcome }, durationMs / 1000);
     if (result.sync) response.status(200).json({ ...answer, sync: result.sync });
