@@ -71,6 +71,11 @@ test("logs carry the event and delivery ids of a delivery but never its secret, 
   for (const line of [...ingestLogs.lines, ...workerLogs.lines]) expect(() => JSON.parse(line)).not.toThrow();
   expect(everything).toContain(published.body.id);
   expect(everything).toContain(deliveryId);
+  // The ingest ties the accepted event to the request that brought it.
+  const accepted = ingestLogs.lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === "event accepted");
+  expect(accepted).toMatchObject({ eventId: published.body.id, requestId: expect.stringMatching(/^[\w.:-]+$/) });
+  const completed = ingestLogs.lines.map((line) => JSON.parse(line)).filter((entry) => entry.requestId === accepted.requestId);
+  expect(completed.map((entry) => entry.msg)).toEqual(["event accepted", "request completed"]);
   const secrets = {
     signingSecret: subscription.body.secret as string,
     signingKey: (subscription.body.secret as string).replace(/^whsec_/, ""),

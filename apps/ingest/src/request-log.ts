@@ -20,6 +20,8 @@ export function requestLog(logger: Logger): RequestHandler {
       return id;
     },
     customAttributeKeys: { reqId: "requestId" },
+    // Binds the request id to request.log, so every line a handler logs carries it.
+    quietReqLogger: true,
     serializers: {
       req: (request: { method: string; url: string }) => ({ method: request.method, path: request.url.split("?")[0] }),
       res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
