@@ -2,19 +2,15 @@ import { Webhook } from "standardwebhooks";
 import { eventDataSchemas } from "@hookbus/schemas";
 import { surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus, waitFor } from "./support/harness.js";
-import { TestReceiver, type ReceivedRequest } from "./support/receiver.js";
+import { ReceiverPool, type ReceivedRequest } from "./support/receiver.js";
 
 let hookbus: TestHookbus;
-const receivers: TestReceiver[] = [];
-const receiver = async () => {
-  const started = await TestReceiver.start();
-  receivers.push(started);
-  return started;
-};
+const receivers = new ReceiverPool();
+const receiver = receivers.start;
 
 afterEach(async () => {
   await hookbus.stop();
-  await Promise.all(receivers.splice(0).map((r) => r.stop()));
+  await receivers.stopAll();
 });
 
 const verify = (secret: string, request: ReceivedRequest) => {

@@ -1,15 +1,11 @@
 import { Webhook } from "standardwebhooks";
 import { recordReviewChanged, recordUpdated, surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus, waitFor } from "./support/harness.js";
-import { TestReceiver } from "./support/receiver.js";
+import { ReceiverPool } from "./support/receiver.js";
 
 let hookbus: TestHookbus;
-const receivers: TestReceiver[] = [];
-const receiver = async () => {
-  const started = await TestReceiver.start();
-  receivers.push(started);
-  return started;
-};
+const receivers = new ReceiverPool();
+const receiver = receivers.start;
 
 beforeEach(async () => {
   hookbus = await TestHookbus.start();
@@ -17,7 +13,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await hookbus.stop();
-  await Promise.all(receivers.splice(0).map((r) => r.stop()));
+  await receivers.stopAll();
 });
 
 test("a subscription filtered to one survey name gets only that survey's events", async () => {

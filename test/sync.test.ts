@@ -2,22 +2,18 @@ import vm from "node:vm";
 import v8 from "node:v8";
 import { recordUpdated } from "./fixtures/events.js";
 import { TestHookbus, waitFor } from "./support/harness.js";
-import { TestReceiver } from "./support/receiver.js";
+import { ReceiverPool } from "./support/receiver.js";
 
 /** Tolerance of the contract: a sync publish never outlives its longest timeout by more. */
 const OVERRUN_MS = 250;
 
 let hookbus: TestHookbus;
-const receivers: TestReceiver[] = [];
-const receiver = async (...args: Parameters<typeof TestReceiver.start>) => {
-  const started = await TestReceiver.start(...args);
-  receivers.push(started);
-  return started;
-};
+const receivers = new ReceiverPool();
+const receiver = receivers.start;
 
 afterEach(async () => {
   await hookbus.stop();
-  await Promise.all(receivers.splice(0).map((r) => r.stop()));
+  await receivers.stopAll();
 });
 
 async function timedPublish(body: Record<string, unknown>) {

@@ -1,9 +1,9 @@
 import { createLogger } from "@hookbus/core";
+import { surveySubmitted as survey } from "../fixtures/events.js";
 import { startIngest, type RunningIngest } from "@hookbus/ingest";
 import { startWorker, type RunningWorker } from "@hookbus/worker";
 import { testConfig, waitFor } from "../support/harness.js";
 import { TestReceiver } from "../support/receiver.js";
-import { surveySubmitted } from "./support.js";
 
 /** Every JSON line a logger wrote, as pino writes it (redaction applied). */
 class CapturedLogs {
@@ -54,7 +54,7 @@ test("logs carry the event and delivery ids of a delivery but never its secret, 
     retrySchedule: ["10ms"],
   });
   expect(subscription.status).toBe(201);
-  const published = await api("POST", "/v1/events", config.publisherKey, surveySubmitted);
+  const published = await api("POST", "/v1/events", config.publisherKey, survey());
   expect(published.status).toBe(202);
   const [delivered, retried] = await receiver.waitForRequests(2);
   const deliveryId = delivered!.headers["webhook-id"] as string;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { surveySubmitted as survey } from "../fixtures/events.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -6,7 +7,7 @@ import { join } from "node:path";
 import type { RunningWorker } from "@hookbus/worker";
 import { TestHookbus, waitFor } from "../support/harness.js";
 import { TestReceiver } from "../support/receiver.js";
-import { commandAvailable, dashboardQueries, PROMETHEUS_DEPLOY_DIR, surveySubmitted, testWhenInstalled } from "./support.js";
+import { commandAvailable, dashboardQueries, PROMETHEUS_DEPLOY_DIR, testWhenInstalled } from "./support.js";
 
 const maybe = testWhenInstalled("prometheus", "Debian/Ubuntu: apt-get install prometheus");
 
@@ -97,7 +98,7 @@ afterAll(async () => {
 
 maybe("Prometheus scrapes both apps and reads back the events accepted and the deliveries made", async () => {
   await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
-  for (let i = 0; i < 3; i++) expect((await hookbus.publish(surveySubmitted)).status).toBe(202);
+  for (let i = 0; i < 3; i++) expect((await hookbus.publish(survey())).status).toBe(202);
   expect((await hookbus.publish({ type: "survey.submitted", data: {} })).status).toBe(422);
   await receiver.waitForRequests(3);
 

@@ -1,9 +1,10 @@
 import { spawnSync } from "node:child_process";
+import { surveySubmitted as survey } from "../fixtures/events.js";
 import { join } from "node:path";
 import type { RunningWorker } from "@hookbus/worker";
 import { TestHookbus } from "../support/harness.js";
 import { TestReceiver } from "../support/receiver.js";
-import { PROMETHEUS_DEPLOY_DIR, scrape, surveySubmitted, testWhenInstalled } from "./support.js";
+import { PROMETHEUS_DEPLOY_DIR, scrape, testWhenInstalled } from "./support.js";
 
 const maybe = testWhenInstalled("promtool", "Debian/Ubuntu: apt-get install prometheus");
 
@@ -29,7 +30,7 @@ beforeAll(async () => {
   // Traffic first, so that every labelled metric has samples to lint: an accepted event, a
   // rejected one, a failed attempt, a retry and a delivery.
   await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], retrySchedule: ["10ms"] });
-  const published = await hookbus.publish(surveySubmitted);
+  const published = await hookbus.publish(survey());
   if (published.status !== 202) throw new Error(`publish answered ${published.status}: ${JSON.stringify(published.body)}`);
   await hookbus.publish({ type: "survey.submitted", data: {} });
   const [delivery] = await hookbus.deliveriesOf(published.body.id);

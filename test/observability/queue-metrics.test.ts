@@ -1,8 +1,9 @@
 import { createLogger } from "@hookbus/core";
+import { surveySubmitted as survey } from "../fixtures/events.js";
 import { startWorker, type RunningWorker } from "@hookbus/worker";
 import { TestHookbus, waitFor } from "../support/harness.js";
 import { TestReceiver } from "../support/receiver.js";
-import { sampleValue, scrape, surveySubmitted } from "./support.js";
+import { sampleValue, scrape } from "./support.js";
 
 const ANSWER_AFTER_MS = 2000;
 
@@ -26,7 +27,7 @@ afterEach(async () => {
 test("the queue gauges report the backlog behind a slow receiver, its age, and drain back to zero", async () => {
   await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
   const publishedAt = Date.now();
-  for (let i = 0; i < 3; i++) expect((await hookbus.publish(surveySubmitted)).status).toBe(202);
+  for (let i = 0; i < 3; i++) expect((await hookbus.publish(survey())).status).toBe(202);
 
   worker = await startWorker(hookbus.config, { logger: createLogger("test", "silent"), queueMetricsIntervalMs: 50 });
   const metricsUrl = `http://127.0.0.1:${worker.metricsPort}/metrics`;

@@ -12,18 +12,6 @@ export function dashboardQueries(): string[] {
   return dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr));
 }
 
-/** A valid survey.submitted event to publish. */
-export const surveySubmitted = {
-  type: "survey.submitted",
-  data: {
-    projectId: "6f1c2a4e-0b7d-4a51-9d3e-2f8b6c1e9a10",
-    participantId: "b2e4d6f8-1a3c-4e5f-8a9b-0c1d2e3f4a5b",
-    participantIdentifier: "PT-0042",
-    surveyResultId: "9d8c7b6a-5f4e-4d3c-2b1a-0f9e8d7c6b5a",
-    surveyName: "Daily Symptoms",
-  },
-};
-
 /** True when `command --version` runs: the observability tools are optional on a developer machine. */
 export function commandAvailable(command: string): boolean {
   return spawnSync(command, ["--version"], { stdio: "ignore" }).status === 0;

@@ -77,3 +77,18 @@ export class TestReceiver {
     });
   }
 }
+
+/** The receivers a test starts, stopped together when it ends. */
+export class ReceiverPool {
+  private readonly running: TestReceiver[] = [];
+
+  readonly start = async (reply?: (request: ReceivedRequest, index: number) => Reply): Promise<TestReceiver> => {
+    const receiver = await TestReceiver.start(reply);
+    this.running.push(receiver);
+    return receiver;
+  };
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.running.splice(0).map((r) => r.stop()));
+  }
+}

@@ -15,6 +15,7 @@ export * from "./queues.js";
 export * from "./redis.js";
 export * from "./replay.js";
 export * from "./retry.js";
+export * from "./service.js";
 export * from "./signing.js";
 export * from "./ssrf.js";
 export * from "./subscription-matcher.js";

@@ -1,0 +1,41 @@
+import type { Config } from "./config.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { createLogger, type Logger } from "./logger.js";
+
+export interface Stoppable {
+  close(): Promise<void>;
+}
+
+/**
+ * The entry point of an app run on its own: reads the environment (a bad value exits 1 with
+ * a line per variable), starts the app, and on SIGTERM or SIGINT closes it (which lets work in
+ * flight finish) before exiting.
+ */
+export function runService(
+  name: string,
+  start: (config: Config & { redisUrl: string }, logger: Logger) => Promise<Stoppable>,
+  check: (config: Config) => void = () => undefined,
+): void {
+  const logger = createLogger(name, process.env.LOG_LEVEL ?? "info");
+  const main = async () => {
+    const config = loadConfig();
+    if (!config.redisUrl) throw new ConfigError(`REDIS_URL is required to run ${name} on its own`);
+    check(config);
+    const service = await start({ ...config, redisUrl: config.redisUrl }, logger);
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, "stopping: finishing work in flight");
+      await service.close();
+      process.exit(0);
+    };
+    process.on("SIGTERM", () => void stop("SIGTERM"));
+    process.on("SIGINT", () => void stop("SIGINT"));
+  };
+  main().catch((error: unknown) => {
+    if (error instanceof ConfigError) console.error(error.message);
+    else logger.fatal({ err: error }, `${name} failed to start`);
+    process.exit(1);
+  });
+}
