@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: ingest and worker on one machine. With no REDIS_URL it runs its own
-// redis-server (append-only, data under .hookbus/); with no API keys it makes one of each.
+// redis-server (append-only, data under HOOKBUS_DATA_DIR, default .hookbus/); with no API
+// keys it makes one of each.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -12,13 +13,13 @@ let embedded;
 
 if (!env.REDIS_URL) {
   try {
-    embedded = await startEmbeddedRedis({ dataDir: `${root}.hookbus/redis` });
+    embedded = await startEmbeddedRedis({ dataDir: `${env.HOOKBUS_DATA_DIR ?? `${root}.hookbus`}/redis` });
   } catch (error) {
     console.error(error instanceof RedisServerMissingError ? error.message : `could not start redis-server: ${error.message}`);
     process.exit(1);
   }
   env.REDIS_URL = embedded.url;
-  console.log(`hookbus: started redis-server on ${embedded.url} (append-only, data in .hookbus/redis)`);
+  console.log(`hookbus: started redis-server on ${embedded.url} (append-only, data in ${env.HOOKBUS_DATA_DIR ?? ".hookbus"}/redis)`);
 }
 
 if (!env.HOOKBUS_API_KEYS) {

@@ -113,3 +113,23 @@ async function jobCounts(hookbus: TestHookbus) {
     await queue.close();
   }
 }
+
+test("a stopping worker lets the attempt in flight finish and be recorded, and takes no new one", async () => {
+  receiver = await TestReceiver.start(() => ({ status: 200, delayMs: 500 }));
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
+  const first = await hookbus.publish(survey());
+  await receiver.waitForRequests(1);
+
+  await hookbus.stopWorkers();
+  const [{ id }] = await hookbus.deliveriesOf(first.body.id);
+  expect((await hookbus.delivery(id)).status).toBe("delivered");
+
+  const second = await hookbus.publish(survey());
+  expect(second.status).toBe(202);
+  // With no worker left, the new event waits in the queue: nothing was lost, nothing sent.
+  expect(receiver.requests).toHaveLength(1);
+  await hookbus.startWorker();
+  const [{ id: secondId }] = await hookbus.deliveriesOf(second.body.id);
+  await hookbus.deliveryWithStatus(secondId, "delivered");
+  expect(receiver.requests).toHaveLength(2);
+});

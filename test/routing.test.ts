@@ -140,3 +140,26 @@ test("basic auth and custom headers reach the receiver as TrialKit builds them",
   expect(request!.headers.authorization).toBe(`Basic ${Buffer.from("coordinator@site.example:s3cret:pa55").toString("base64")}`);
   expect(request!.headers["x-study"]).toBe("ONC-12");
 });
+
+test("a subscription changed with PATCH routes by its new event types and delivers to its new URL", async () => {
+  const before = await receiver();
+  const after = await receiver();
+  const subscription = await hookbus.createSubscription({ url: before.url, eventTypes: ["survey.submitted"] });
+  const patched = await hookbus.api("PATCH", `/v1/subscriptions/${subscription.id}`, { url: after.url, eventTypes: ["record.updated"], description: "moved" });
+  expect(patched.status).toBe(200);
+  expect(patched.body).toMatchObject({ url: after.url, eventTypes: ["record.updated"], description: "moved" });
+  expect(patched.body.secret).toBeUndefined();
+
+  const survey = await hookbus.publish(surveySubmitted());
+  await hookbus.publish(recordUpdated());
+  await after.waitForRequests(1);
+  expect(JSON.parse(after.requests[0]!.body).type).toBe("record.updated");
+  expect((await hookbus.api("GET", `/v1/events/${survey.body.id}`)).body.deliveries).toEqual([]);
+  expect(before.requests).toHaveLength(0);
+
+  const cleared = await hookbus.api("PATCH", `/v1/subscriptions/${subscription.id}`, { description: null });
+  expect(cleared.body.description).toBeUndefined();
+  expect((await hookbus.api("PATCH", `/v1/subscriptions/${subscription.id}`, {})).status).toBe(422);
+  expect((await hookbus.api("DELETE", `/v1/subscriptions/${subscription.id}`)).status).toBe(204);
+  expect((await hookbus.api("GET", `/v1/subscriptions/${subscription.id}`)).status).toBe(404);
+});

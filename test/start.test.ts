@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import getPort from "get-port";
+import { Webhook } from "standardwebhooks";
+import { surveySubmitted } from "./fixtures/events.js";
+import { waitFor } from "./support/harness.js";
+import { TestReceiver } from "./support/receiver.js";
+
+const START = fileURLToPath(new URL("../scripts/start.mjs", import.meta.url));
+
+interface Launched {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function launch(env: Record<string, string>): Launched {
+  const child = spawn(process.execPath, [START], { env: { ...env, LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (chunk) => (output += chunk));
+  child.stderr!.on("data", (chunk) => (output += chunk));
+  return { child, output: () => output, exited: new Promise((resolve) => child.once("exit", resolve)) };
+}
+
+test("npm start runs its own Redis, ingest and worker, delivers, and stops cleanly on SIGTERM", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "hookbus-start-"));
+  const [port, metricsPort] = [await getPort(), await getPort()];
+  const receiver = await TestReceiver.start();
+  const hookbus = launch({ PATH: process.env.PATH!, PORT: String(port), WORKER_METRICS_PORT: String(metricsPort), HOST: "127.0.0.1", HOOKBUS_DATA_DIR: dataDir });
+  try {
+    const keys = await waitFor(() => /admin:\s+(\S+)\s+publisher:\s+(\S+)/.exec(hookbus.output()) ?? undefined, "the keys it made", 20_000);
+    const [, adminKey, publisherKey] = keys;
+    expect(hookbus.output()).toMatch(/started redis-server on redis:\/\/127\.0\.0\.1:\d+ \(append-only/);
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok, "the ingest to be ready", 20_000, 100);
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.ok, "the worker to be ready", 20_000, 100);
+
+    const call = (path: string, key: string, body: unknown) =>
+      fetch(`${base}${path}`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const subscription = (await (await call("/v1/subscriptions", adminKey!, { url: receiver.url, eventTypes: ["survey.submitted"] })).json()) as { secret: string };
+    expect((await call("/v1/events", publisherKey!, surveySubmitted())).status).toBe(202);
+    const [request] = await receiver.waitForRequests(1);
+    expect(() => new Webhook(subscription.secret).verify(request!.body, request!.headers as Record<string, string>)).not.toThrow();
+
+    hookbus.child.kill("SIGTERM");
+    expect(await hookbus.exited).toBe(0);
+  } finally {
+    hookbus.child.kill("SIGKILL");
+    await receiver.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test("npm start without redis-server on the PATH exits non-zero and says how to install one", async () => {
+  const hookbus = launch({ PATH: "/nonexistent" });
+  expect(await hookbus.exited).toBe(1);
+  expect(hookbus.output()).toMatch(/redis-server was not found on PATH.*apt-get install redis-server.*REDIS_URL/s);
+});
