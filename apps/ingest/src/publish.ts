@@ -3,6 +3,7 @@ import {
   enqueueRoute,
   newId,
   subscriptionMatches,
+  syncOutcomeOf,
   UnavailableError,
   type EventRecord,
   type HookbusContext,
@@ -71,15 +72,16 @@ export class Publisher {
         "the event could not be stored in time",
       );
       if (!created) {
-        this.syncOutcomes.stop(candidate.id);
         await enqueueRoute(this.context.queues, event.id);
         return { event, created, sync: await this.syncResultsFromLog(event, syncSubscriptions) };
       }
-      const routing = Promise.all([enqueueRoute(this.context.queues, event.id), this.enqueueSync(event, syncSubscriptions)]);
-      // Past the deadline the enqueueing goes on in the background; the route job re-creates anything missing.
-      const deliveryIds = await beforeDeadline(routing, deadline, "").then(([, ids]) => ids).catch(() => new Map<string, string>());
-      const outcomes = await this.syncOutcomes.collect(event.id, deadline);
-      return { event, created, sync: syncSubscriptions.map((s) => toSyncResult(s, outcomes, deliveryIds, deadline - started)) };
+      const routeJob = enqueueRoute(this.context.queues, event.id);
+      routeJob.catch(() => undefined); // awaited below: this only keeps an early failure from counting as unhandled
+      const sync = await this.routeAndWait(event, syncSubscriptions, started, deadline);
+      // The route job (async subscriptions, and a safety net for these) must be in the queue
+      // before the publisher is told the event was taken.
+      await routeJob;
+      return { event, created, sync };
     } finally {
       this.syncOutcomes.stop(candidate.id);
     }
@@ -95,11 +97,8 @@ export class Publisher {
     const candidate: EventRecord = { id: newId("evt", started), type, data, occurredAt: started, createdAt: started, sample: true };
     const [{ event }] = await Promise.all([this.context.events.store(candidate), this.syncOutcomes.listen(candidate.id, [subscription.id])]);
     try {
-      const routed = await this.context.deliveries.route(event, [subscription]);
-      await enqueueFirstAttempts(this.context.queues, event.id, routed, { reportAll: true });
-      const outcomes = await this.syncOutcomes.collect(event.id, deadline);
-      const deliveryIds = new Map(routed.map((r) => [r.subscription.id, r.deliveryId]));
-      return { event, result: toSyncResult(subscription, outcomes, deliveryIds, deadline - started) };
+      const [result] = await this.routeAndWait(event, [subscription], started, deadline, { reportAll: true });
+      return { event, result: result! };
     } finally {
       this.syncOutcomes.stop(event.id);
     }
@@ -113,11 +112,26 @@ export class Publisher {
     return { event, created };
   }
 
-  /** Makes the sync deliveries and their jobs now, on the queue that sync work has to itself. */
-  private async enqueueSync(event: EventRecord, subscriptions: Subscription[]): Promise<Map<string, string>> {
-    const routed = await this.context.deliveries.route(event, subscriptions);
-    await enqueueFirstAttempts(this.context.queues, event.id, routed);
-    return new Map(routed.map((r) => [r.subscription.id, r.deliveryId]));
+  /**
+   * Makes these subscriptions' deliveries and first jobs now, on the queue sync work has to
+   * itself, and collects the first attempts' outcomes by the deadline; one not reported by
+   * then is a timeout. Past the deadline the enqueueing goes on in the background, and the
+   * route job re-creates anything missing.
+   */
+  private async routeAndWait(
+    event: EventRecord,
+    subscriptions: Subscription[],
+    started: number,
+    deadline: number,
+    options: { reportAll?: boolean } = {},
+  ): Promise<SyncResult[]> {
+    const routing = this.context.deliveries.route(event, subscriptions).then(async (routed) => {
+      await enqueueFirstAttempts(this.context.queues, event.id, routed, options);
+      return new Map(routed.map((r) => [r.subscription.id, r.deliveryId]));
+    });
+    const deliveryIds = await beforeDeadline(routing, deadline, "").catch(() => new Map<string, string>());
+    const outcomes = await this.syncOutcomes.collect(event.id, deadline);
+    return subscriptions.map((s) => toSyncResult(s, outcomes, deliveryIds, deadline - started));
   }
 
   /** For a repeated idempotency key: the first attempt of each sync delivery, as logged. */
@@ -128,8 +142,7 @@ export class Publisher {
         const delivery = deliveries.find((d) => d.subscriptionId === subscription.id);
         const [first] = delivery ? await this.context.deliveries.attempts(delivery.id) : [];
         if (!delivery || !first) return { subscriptionId: subscription.id, deliveryId: delivery?.id, outcome: "timeout", durationMs: 0 };
-        const outcome = first.statusCode && first.statusCode < 300 && !first.error ? "delivered" : first.error === "timeout" ? "timeout" : "failed";
-        return { subscriptionId: subscription.id, deliveryId: delivery.id, outcome, statusCode: first.statusCode, body: first.responseBody, durationMs: first.durationMs };
+        return { subscriptionId: subscription.id, deliveryId: delivery.id, outcome: syncOutcomeOf(first.error), statusCode: first.statusCode, body: first.responseBody, durationMs: first.durationMs };
       }),
     );
   }

@@ -14,6 +14,7 @@ import {
   type Subscription,
   type SyncOutcome,
   loadAttemptInputs,
+  syncOutcomeOf,
 } from "@hookbus/core";
 import { truncate, type AttemptResult, type WebhookHttpClient } from "./http-attempt.js";
 import type { WorkerMetrics } from "./metrics.js";
@@ -111,7 +112,7 @@ export class DeliveryProcessor {
     const outcome: SyncOutcome = {
       subscriptionId: delivery.subscriptionId,
       deliveryId: delivery.id,
-      outcome: result.ok ? "delivered" : result.error === "timeout" ? "timeout" : "failed",
+      outcome: syncOutcomeOf(result.error),
       statusCode: result.statusCode,
       body: result.body,
       durationMs: result.durationMs,

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { AttemptErrorKind } from "./domain.js";
 import type { Keys } from "./keys.js";
 
 export type SyncOutcomeKind = "delivered" | "failed" | "timeout";
@@ -11,6 +12,12 @@ export interface SyncOutcome {
   statusCode?: number;
   body?: string;
   durationMs: number;
+}
+
+/** An attempt's outcome as a waiting publisher sees it: no error kind means it was delivered. */
+export function syncOutcomeOf(error: AttemptErrorKind | undefined): SyncOutcomeKind {
+  if (error === undefined) return "delivered";
+  return error === "timeout" ? "timeout" : "failed";
 }
 
 export async function publishSyncOutcome(redis: Redis, keys: Keys, eventId: string, outcome: SyncOutcome): Promise<void> {
