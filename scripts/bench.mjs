@@ -7,18 +7,22 @@ import http from "node:http";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { startEmbeddedRedis } from "@hookbus/core";
+import { readFileSync } from "node:fs";
+import { createContext, createLogger, loadConfig, startEmbeddedRedis } from "@hookbus/core";
 
 const { values: options } = parseArgs({
   options: {
     requests: { type: "string", default: "2000" },
     events: { type: "string", default: "5000" },
     concurrency: { type: "string", default: "32" },
+    replay: { type: "string", default: "0" },
   },
 });
 const SYNC_REQUESTS = Number(options.requests);
 const ASYNC_EVENTS = Number(options.events);
 const CONCURRENCY = Number(options.concurrency);
+/** Dead letters for the bulk-replay scenario; 0 skips it. */
+const REPLAY_DEAD_LETTERS = Number(options.replay);
 const root = fileURLToPath(new URL("..", import.meta.url));
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
@@ -151,6 +155,46 @@ async function benchAsync(ingestUrl, publisherKey, receiver) {
   };
 }
 
+/**
+ * Bulk replay: N dead letters are written straight into the delivery log (publishing them
+ * and waiting for them to fail would take most of the run), then replayed through the API
+ * while the worker's resident memory is sampled.
+ */
+async function benchReplay(ingestUrl, adminKey, redisUrl, receiver, workerPid) {
+  const admin = { authorization: `Bearer ${adminKey}`, "content-type": "application/json" };
+  const created = await fetch(`${ingestUrl}/v1/subscriptions`, { method: "POST", headers: admin, body: JSON.stringify({ url: receiver.url, eventTypes: ["record.review_changed"] }) });
+  const { id: subscriptionId } = await created.json();
+  const context = createContext({ ...loadConfig({ REDIS_URL: redisUrl }), redisUrl }, createLogger("bench", "silent"));
+  const subscription = await context.subscriptions.get(subscriptionId);
+  const data = { transId: "1", formId: "2", formName: "Form", workflow: { id: "3", name: "Monitor Review" } };
+  for (let i = 0; i < REPLAY_DEAD_LETTERS; i += 500) {
+    await Promise.all(Array.from({ length: Math.min(500, REPLAY_DEAD_LETTERS - i) }, async () => {
+      const { event } = await context.events.store({ type: "record.review_changed", data });
+      const [routed] = await context.deliveries.route(event, [subscription]);
+      await context.deliveries.recordAttempt({ id: routed.deliveryId, subscriptionId }, { at: Date.now(), statusCode: 503, error: "http", durationMs: 1 }, "failed");
+    }));
+  }
+  await context.close();
+
+  let received = 0;
+  receiver.setOnRequest(() => received++);
+  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${workerPid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+  const rssBefore = rss();
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rss())), 100);
+  const started = process.hrtime.bigint();
+  const response = await fetch(`${ingestUrl}/v1/deliveries/replay`, { method: "POST", headers: admin, body: JSON.stringify({ status: "failed", subscriptionId }) });
+  const replay = await response.json();
+  let progress;
+  do {
+    await new Promise((r) => setTimeout(r, 250));
+    progress = await (await fetch(`${ingestUrl}/v1/replays/${replay.id}`, { headers: admin })).json();
+  } while (progress.status !== "done");
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  clearInterval(sampler);
+  return { total: replay.replayed, progress, received, seconds, rssBefore, rssPeak };
+}
+
 async function main() {
   const redis = await startEmbeddedRedis();
   const receiver = await startReceiver();
@@ -198,6 +242,11 @@ async function main() {
       console.log(`| Hookbus publish -> delivered | ${asyncResult.hookbusPerSecond.toFixed(0)} |`);
       console.log(`| ratio | ${(asyncResult.hookbusPerSecond / asyncResult.directPerSecond).toFixed(2)} |`);
       console.log(`\npublish -> delivered latency under that load: p50 ${ms(asyncResult.latency.p50)} ms, p99 ${ms(asyncResult.latency.p99)} ms`);
+    }
+    if (REPLAY_DEAD_LETTERS > 0) {
+      const replay = await benchReplay(ingestUrl, adminKey, redis.url, receiver, apps[1].pid);
+      console.log(`\nBulk replay of ${replay.total} dead letters: ${replay.progress.done} delivered, ${replay.progress.failed} failed, ${replay.received} received, in ${replay.seconds.toFixed(1)} s (${(replay.total / replay.seconds).toFixed(0)}/s)`);
+      console.log(`worker resident memory: ${replay.rssBefore.toFixed(0)} MiB before, ${replay.rssPeak.toFixed(0)} MiB at most during the replay`);
     }
   } finally {
     for (const app of apps) app.kill("SIGTERM");
