@@ -1,4 +1,6 @@
 import { Webhook } from "standardwebhooks";
+import { createLogger } from "@hookbus/core";
+import { startWorker } from "@hookbus/worker";
 import { TestHookbus } from "./support/harness.js";
 import { TestReceiver } from "./support/receiver.js";
 import { surveySubmitted as survey } from "./fixtures/events.js";
@@ -132,4 +134,21 @@ test("a stopping worker lets the attempt in flight finish and be recorded, and t
   const [{ id: secondId }] = await hookbus.deliveriesOf(second.body.id);
   await hookbus.deliveryWithStatus(secondId, "delivered");
   expect(receiver.requests).toHaveLength(2);
+});
+
+test("a worker that refuses private networks blocks a loopback receiver and logs the attempt as ssrf_blocked", async () => {
+  receiver = await TestReceiver.start();
+  await hookbus.stopWorkers();
+  const strictWorker = await startWorker({ ...hookbus.config, allowPrivateNetworks: false }, { opsServer: false, logger: createLogger("test", "silent") });
+  try {
+    // Subscribed through an ingest that allows private networks, delivered by a worker that does not.
+    await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], retrySchedule: [] });
+    const published = await hookbus.publish(survey());
+    const [{ id }] = await hookbus.deliveriesOf(published.body.id);
+    const delivery = await hookbus.deliveryWithStatus(id, "failed");
+    expect(delivery.attempts[0]).toMatchObject({ error: "ssrf_blocked" });
+    expect(receiver.requests).toHaveLength(0);
+  } finally {
+    await strictWorker.close();
+  }
 });
