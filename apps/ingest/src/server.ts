@@ -26,6 +26,7 @@ export async function startIngest(config: Config & { redisUrl: string }, options
   const context = createContext(config, logger);
   // Pub/sub needs a connection of its own; one per process serves every waiting request.
   const subscriber = createRedis(config.redisUrl);
+  subscriber.on("error", (error: Error) => logger.warn({ err: error }, "redis subscriber connection error"));
   const registry = createMetricsRegistry("ingest");
   const syncOutcomes = new SyncOutcomeListener(subscriber, context.keys);
   const app = createIngestApp({
