@@ -1,5 +1,8 @@
 import vm from "node:vm";
 import v8 from "node:v8";
+import { Redis } from "ioredis";
+import { createLogger, startEmbeddedRedis } from "@hookbus/core";
+import { startIngest } from "@hookbus/ingest";
 import { recordUpdated } from "./fixtures/events.js";
 import { TestHookbus, waitFor } from "./support/harness.js";
 import { ReceiverPool } from "./support/receiver.js";
@@ -11,9 +14,13 @@ let hookbus: TestHookbus;
 const receivers = new ReceiverPool();
 const receiver = receivers.start;
 
+/** What a test started beyond Hookbus and its receivers, stopped after them. */
+const alsoStop: (() => Promise<void>)[] = [];
+
 afterEach(async () => {
   await hookbus.stop();
   await receivers.stopAll();
+  for (const stop of alsoStop.splice(0)) await stop();
 });
 
 async function timedPublish(body: Record<string, unknown>) {
@@ -80,6 +87,50 @@ test("a receiver that hangs gives outcome timeout within its timeout + 250 ms", 
   expect(elapsedMs).toBeLessThan(500 + OVERRUN_MS);
   const delivery = await hookbus.deliveryWithStatus(response.body.sync[0].deliveryId, "retrying");
   expect(delivery.attempts[0].error).toBe("timeout");
+});
+
+test("with Redis not answering, a sync publish still answers by its timeout + 250 ms, and an async one with 503", async () => {
+  // A Redis of its own: pausing the shared one would stall every other test file.
+  const redis = await startEmbeddedRedis();
+  alsoStop.push(() => redis.stop());
+  hookbus = await TestHookbus.start({ env: { REDIS_URL: redis.url } });
+  const endpoint = await receiver();
+  await hookbus.createSubscription({ url: endpoint.url, eventTypes: ["record.updated"], mode: "sync", timeoutMs: 500 });
+  expect((await timedPublish(recordUpdated())).response.body.sync[0].outcome).toBe("delivered");
+
+  // CLIENT PAUSE holds every connection's commands: Redis is up, but answers nothing.
+  const admin = new Redis(redis.url);
+  await admin.call("client", "pause", "5600", "ALL");
+  admin.disconnect();
+  const sync = await timedPublish(recordUpdated());
+  expect(sync.elapsedMs).toBeLessThan(500 + OVERRUN_MS);
+  expect(sync.response.status).toBe(503);
+  expect(sync.response.body.error).toMatch(/Redis did not answer in time.*same id/);
+
+  const async = await timedPublish({ ...recordUpdated(), type: "record.created" });
+  expect(async.response.status).toBe(503);
+  expect(async.elapsedMs).toBeLessThan(5000 + OVERRUN_MS);
+});
+
+test("a sync subscription made through one ingest is waited for by another within moments", async () => {
+  hookbus = await TestHookbus.start();
+  const second = await startIngest(hookbus.config, { logger: createLogger("test", "silent") });
+  alsoStop.push(() => second.close());
+  const endpoint = await receiver();
+  const publishThroughSecond = () =>
+    fetch(`${second.url}/v1/events`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${hookbus.config.publisherKey}`, "content-type": "application/json" },
+      body: JSON.stringify(recordUpdated()),
+    });
+  expect((await publishThroughSecond()).status).toBe(202);
+
+  await hookbus.createSubscription({ url: endpoint.url, eventTypes: ["record.updated"], mode: "sync" });
+  const answered = await waitFor(async () => {
+    const response = await publishThroughSecond();
+    return response.status === 200 ? ((await response.json()) as { sync: { outcome: string }[] }) : undefined;
+  }, "the second ingest to see the new subscription", 2000, 10);
+  expect(answered.sync[0]!.outcome).toBe("delivered");
 });
 
 test("with no worker running the publisher gets timeout in time, and the delivery is made once a worker starts", async () => {

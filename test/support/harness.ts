@@ -12,7 +12,7 @@ const silent = createLogger("test", "silent");
 export function testConfig(env: Record<string, string> = {}): TestConfig & { adminKey: string; publisherKey: string } {
   const adminKey = `adm_${randomBytes(16).toString("hex")}`;
   const publisherKey = `pub_${randomBytes(16).toString("hex")}`;
-  const redisUrl = process.env.REDIS_URL;
+  const redisUrl = env.REDIS_URL ?? process.env.REDIS_URL;
   if (!redisUrl) throw new Error("REDIS_URL is not set: the jest global setup starts a redis-server");
   const config = loadConfig({
     REDIS_URL: redisUrl,

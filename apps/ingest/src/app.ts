@@ -1,7 +1,7 @@
 import express, { type Express } from "express";
 import { rateLimit } from "express-rate-limit";
 import type { Registry } from "prom-client";
-import type { HookbusContext, Logger, SyncOutcomeListener } from "@hookbus/core";
+import type { HookbusContext, Logger, SubscriptionCache, SyncOutcomeListener } from "@hookbus/core";
 import { apiKeyAuth } from "./auth.js";
 import { errorHandler, HttpError } from "./http-errors.js";
 import type { IngestMetrics } from "./metrics.js";
@@ -17,6 +17,7 @@ import { subscriptionsRouter } from "./routes/subscriptions.js";
 
 export interface IngestDependencies {
   context: HookbusContext;
+  subscriptionCache: SubscriptionCache;
   syncOutcomes: SyncOutcomeListener;
   registry: Registry;
   metrics: IngestMetrics;
@@ -27,7 +28,7 @@ export interface IngestDependencies {
 export const MAX_BODY = "1mb";
 
 /** The ingest HTTP API: publish, subscriptions, deliveries, ops. It enqueues; it never delivers. */
-export function createIngestApp({ context, syncOutcomes, registry, metrics, logger }: IngestDependencies): Express {
+export function createIngestApp({ context, subscriptionCache, syncOutcomes, registry, metrics, logger }: IngestDependencies): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -44,7 +45,7 @@ export function createIngestApp({ context, syncOutcomes, registry, metrics, logg
 
   app.use(...queueBoardRouter(context, guards.admin));
   app.use(express.json({ limit: MAX_BODY, type: () => true }));
-  const publisher = new Publisher(context, syncOutcomes);
+  const publisher = new Publisher(context, syncOutcomes, subscriptionCache);
   app.use(eventsRouter(context, publisher, guards, metrics));
   app.use(subscriptionsRouter(context, publisher, guards, { secretOverlapMs: context.config.secretOverlapMs }));
   app.use(replaysRouter(context, guards, metrics));

@@ -8,6 +8,7 @@ import {
   type EventRecord,
   type HookbusContext,
   type Subscription,
+  type SubscriptionCache,
   type SyncOutcome,
   type SyncOutcomeListener,
 } from "@hookbus/core";
@@ -18,6 +19,11 @@ import type { EventType, PublishBody } from "@hookbus/schemas";
  * room for queue pick-up and the report itself, inside the 250 ms the contract allows.
  */
 export const SYNC_REPORT_GRACE_MS = 100;
+
+/** How long a publish with no sync subscription may wait on Redis before it answers 503. */
+export const ASYNC_PUBLISH_DEADLINE_MS = 5000;
+
+const UNAVAILABLE = "Redis did not answer in time: the event may not be stored; publish it again with the same id";
 
 export interface SyncResult {
   subscriptionId: string;
@@ -45,6 +51,7 @@ export class Publisher {
   constructor(
     private readonly context: HookbusContext,
     private readonly syncOutcomes: SyncOutcomeListener,
+    private readonly subscriptions: SubscriptionCache,
   ) {}
 
   async publish(body: PublishBody, started = Date.now()): Promise<PublishResult> {
@@ -56,7 +63,8 @@ export class Publisher {
       occurredAt: body.occurredAt ? Date.parse(body.occurredAt) : started,
       createdAt: started,
     };
-    const syncSubscriptions = (await this.context.subscriptions.forEventType(body.type)).filter(
+    const subscriptions = await beforeDeadline(this.subscriptions.forEventType(body.type), started + ASYNC_PUBLISH_DEADLINE_MS, UNAVAILABLE);
+    const syncSubscriptions = subscriptions.filter(
       (s) => s.mode === "sync" && subscriptionMatches(s, candidate),
     );
     if (syncSubscriptions.length === 0) return this.publishAsync(candidate);
@@ -69,7 +77,7 @@ export class Publisher {
       const [{ event, created }] = await beforeDeadline(
         Promise.all([this.context.events.store(candidate), listening]),
         deadline,
-        "the event could not be stored in time",
+        UNAVAILABLE,
       );
       if (!created) {
         await enqueueRoute(this.context.queues, event.id);
@@ -105,11 +113,14 @@ export class Publisher {
   }
 
   private async publishAsync(candidate: EventRecord): Promise<PublishResult> {
-    const { event, created } = await this.context.events.store(candidate);
-    // Re-adding the route job for a repeated key is harmless (routing is idempotent), and it
-    // routes an event whose first publish stopped between storing and enqueueing.
-    await enqueueRoute(this.context.queues, event.id);
-    return { event, created };
+    const storeAndEnqueue = async () => {
+      const { event, created } = await this.context.events.store(candidate);
+      // Re-adding the route job for a repeated key is harmless (routing is idempotent), and it
+      // routes an event whose first publish stopped between storing and enqueueing.
+      await enqueueRoute(this.context.queues, event.id);
+      return { event, created };
+    };
+    return beforeDeadline(storeAndEnqueue(), candidate.createdAt + ASYNC_PUBLISH_DEADLINE_MS, UNAVAILABLE);
   }
 
   /**

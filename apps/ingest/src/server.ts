@@ -5,6 +5,7 @@ import {
   createLogger,
   createMetricsRegistry,
   createRedis,
+  SubscriptionCache,
   SyncOutcomeListener,
   type Config,
   type Logger,
@@ -29,8 +30,12 @@ export async function startIngest(config: Config & { redisUrl: string }, options
   subscriber.on("error", (error: Error) => logger.warn({ err: error }, "redis subscriber connection error"));
   const registry = createMetricsRegistry("ingest");
   const syncOutcomes = new SyncOutcomeListener(subscriber, context.keys);
+  const subscriptionCache = new SubscriptionCache(context.subscriptions);
+  await subscriptionCache.followChanges(subscriber, context.keys);
+  await subscriptionCache.warm();
   const app = createIngestApp({
     context,
+    subscriptionCache,
     syncOutcomes,
     registry,
     metrics: new IngestMetrics(registry),
@@ -51,6 +56,7 @@ export async function startIngest(config: Config & { redisUrl: string }, options
         server.close(resolve);
         server.closeIdleConnections();
       });
+      subscriptionCache.close();
       subscriber.disconnect();
       await context.close();
       logger.info("ingest stopped");

@@ -18,6 +18,7 @@ export * from "./retry.js";
 export * from "./service.js";
 export * from "./signing.js";
 export * from "./ssrf.js";
+export * from "./subscription-cache.js";
 export * from "./subscription-matcher.js";
 export * from "./subscription-store.js";
 export * from "./sync-outcomes.js";

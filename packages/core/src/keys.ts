@@ -30,6 +30,9 @@ export class Keys {
   subscriptionOutcomes(subscriptionId: string) { return `${this.prefix}:sub:${subscriptionId}:outcomes`; }
   replay(id: string) { return `${this.prefix}:rpl:${id}`; }
 
+  /** Pub/sub channel announcing that a subscription was created, changed or deleted. */
+  subscriptionChanges() { return `${this.prefix}:subs:changed`; }
+
   /** Pub/sub channel where workers report the first attempt of an event's sync deliveries. */
   syncOutcomes(eventId: string) { return `${this.prefix}:sync:${eventId}`; }
 }

@@ -24,6 +24,7 @@ return values
 /** Subscriptions in Redis: one JSON value each, indexed by event type for routing. */
 export class SubscriptionStore {
   private readonly subscriptionsForType;
+  private readonly changeListeners: (() => void)[] = [];
 
   constructor(
     private readonly redis: Redis,
@@ -114,7 +115,7 @@ export class SubscriptionStore {
       .del(this.keys.subscription(id), this.keys.subscriptionOutcomes(id))
       .zrem(this.keys.subscriptions(), id);
     for (const type of current.eventTypes) multi.srem(this.keys.subscriptionsByType(type), id);
-    await multi.exec();
+    await this.commitChange(multi, id);
   }
 
   /**
@@ -140,6 +141,17 @@ export class SubscriptionStore {
       if (!subscription.eventTypes.includes(type)) multi.srem(this.keys.subscriptionsByType(type), subscription.id);
     }
     for (const type of subscription.eventTypes) multi.sadd(this.keys.subscriptionsByType(type), subscription.id);
-    await multi.exec();
+    await this.commitChange(multi, subscription.id);
+  }
+
+  /** Calls `listener` after every change this process makes. */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  /** Applies a change and announces it: here at once, to other processes on the changes channel. */
+  private async commitChange(multi: ReturnType<Redis["multi"]>, id: string): Promise<void> {
+    await multi.publish(this.keys.subscriptionChanges(), id).exec();
+    for (const listener of this.changeListeners) listener();
   }
 }

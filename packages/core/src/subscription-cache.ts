@@ -1,0 +1,76 @@
+import type { Redis } from "ioredis";
+import { eventTypes, type EventType } from "@hookbus/schemas";
+import type { Subscription } from "./domain.js";
+import type { Keys } from "./keys.js";
+import type { SubscriptionStore } from "./subscription-store.js";
+
+export const SUBSCRIPTION_REFRESH_MS = 5000;
+
+/**
+ * The subscriptions to each event type, held in memory for the publish path: a publish then
+ * knows at once whether it must wait for sync subscriptions and for how long, without a Redis
+ * round trip that could outlast the sync timeout when Redis is slow.
+ *
+ * Kept fresh three ways: changes made by this process clear it at once; changes announced by
+ * other processes on the changes channel clear it within a round trip; and a background
+ * refresh replaces every entry every few seconds, in case an announcement was missed (pub/sub
+ * drops messages while a connection is down). Reads never wait on that refresh.
+ */
+export class SubscriptionCache {
+  private readonly entries = new Map<EventType, Promise<Subscription[]>>();
+  /** Bumped on every change, so a read or refresh begun before it does not store stale data. */
+  private generation = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: SubscriptionStore,
+    refreshMs = SUBSCRIPTION_REFRESH_MS,
+  ) {
+    store.onChange(() => this.clear());
+    this.timer = setInterval(() => void this.refresh(), refreshMs);
+    this.timer.unref();
+  }
+
+  /** Clears the cache whenever another process announces a change (on a connection in subscriber mode). */
+  async followChanges(subscriber: Redis, keys: Keys): Promise<void> {
+    const channel = keys.subscriptionChanges();
+    subscriber.on("message", (from: string) => {
+      if (from === channel) this.clear();
+    });
+    await subscriber.subscribe(channel);
+  }
+
+  /** Loads every event type's subscriptions, so that the first publishes find them in memory. */
+  async warm(): Promise<void> {
+    await Promise.all(eventTypes.map((type) => this.forEventType(type)));
+  }
+
+  forEventType(type: EventType): Promise<Subscription[]> {
+    const cached = this.entries.get(type);
+    if (cached) return cached;
+    const generation = this.generation;
+    const loading = this.store.forEventType(type);
+    if (generation === this.generation) this.entries.set(type, loading);
+    loading.catch(() => {
+      if (this.entries.get(type) === loading) this.entries.delete(type);
+    });
+    return loading;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  private clear(): void {
+    this.generation++;
+    this.entries.clear();
+  }
+
+  private async refresh(): Promise<void> {
+    for (const type of [...this.entries.keys()]) {
+      const generation = this.generation;
+      const fresh = await this.store.forEventType(type).catch(() => undefined);
+      if (fresh && generation === this.generation) this.entries.set(type, Promise.resolve(fresh));
+    }
+  }
+}
