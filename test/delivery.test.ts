@@ -69,7 +69,7 @@ test("a receiver that always fails dead-letters the delivery after the last atte
   expect(delivery.attempts).toHaveLength(3);
   expect(delivery.nextAttemptAt).toBeUndefined();
   // Nothing is left in the queue that could attempt it again.
-  const counts = await jobCounts(hookbus);
+  const counts = await hookbus.queueCounts("deliver");
   expect(counts).toMatchObject({ waiting: 0, delayed: 0, active: 0 });
   expect(receiver.requests).toHaveLength(3);
   const deadLetters = await hookbus.api("GET", "/v1/deliveries?status=failed");
@@ -106,15 +106,6 @@ test("a receiver that is down at first gets the delivery on a later retry", asyn
   expect(receiver.requests).toHaveLength(1);
 });
 
-async function jobCounts(hookbus: TestHookbus) {
-  const { Queue } = await import("bullmq");
-  const queue = new Queue("deliver", { connection: { url: hookbus.config.redisUrl }, prefix: hookbus.config.queuePrefix });
-  try {
-    return await queue.getJobCounts("waiting", "delayed", "active");
-  } finally {
-    await queue.close();
-  }
-}
 
 test("a stopping worker lets the attempt in flight finish and be recorded, and takes no new one", async () => {
   receiver = await TestReceiver.start(() => ({ status: 200, delayMs: 500 }));

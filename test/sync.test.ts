@@ -159,7 +159,7 @@ test("sync publishes never wait behind 10,000 queued async deliveries", async ()
   for (let i = 0; i < 100; i++) expect((await hookbus.publish(recordUpdated(String(i)))).status).toBe(202);
   // The stuck receiver holds 20 attempts for 1 s each: the queue drains at about 20 a second.
   await waitFor(async () => {
-    const counts = await deliverQueueCounts();
+    const counts = await hookbus.queueCounts("deliver");
     return counts.waiting + counts.active >= 9_500 ? counts : undefined;
   }, "the async backlog to build up", 30_000, 100);
 
@@ -167,7 +167,7 @@ test("sync publishes never wait behind 10,000 queued async deliveries", async ()
   const { response, elapsedMs } = await timedPublish({ ...recordUpdated(), type: "record.created" });
   expect(response.body.sync[0].outcome).toBe("delivered");
   expect(elapsedMs).toBeLessThan(1000);
-  const after = await deliverQueueCounts();
+  const after = await hookbus.queueCounts("deliver");
   expect(after.waiting + after.active).toBeGreaterThanOrEqual(9_000);
 });
 
@@ -200,12 +200,3 @@ function exposeGc(): () => void {
   return vm.runInNewContext("gc") as () => void;
 }
 
-async function deliverQueueCounts() {
-  const { Queue } = await import("bullmq");
-  const queue = new Queue("deliver", { connection: { url: hookbus.config.redisUrl }, prefix: hookbus.config.queuePrefix });
-  try {
-    return await queue.getJobCounts("waiting", "active");
-  } finally {
-    await queue.close();
-  }
-}

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { createLogger, loadConfig, type Config } from "@hookbus/core";
 import { startIngest, type RunningIngest } from "@hookbus/ingest";
@@ -107,6 +108,17 @@ export class TestHookbus {
       const delivery = await this.delivery(id);
       return delivery?.status === status ? delivery : undefined;
     }, `delivery ${id} to be ${status}`, timeoutMs);
+  }
+
+  /** Jobs in one of Hookbus's queues, by state. */
+  async queueCounts(name: string): Promise<{ waiting: number; active: number; delayed: number }> {
+    const queue = new Queue(name, { connection: { url: this.config.redisUrl }, prefix: this.config.queuePrefix });
+    try {
+      const counts = await queue.getJobCounts("waiting", "active", "delayed");
+      return { waiting: counts.waiting ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0 };
+    } finally {
+      await queue.close();
+    }
   }
 
   /** One Redis command on a connection of its own, for assertions on what Hookbus left in Redis. */
