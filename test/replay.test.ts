@@ -1,4 +1,5 @@
 import { recordUpdated, surveySubmitted } from "./fixtures/events.js";
+import { createContext, createLogger } from "@hookbus/core";
 import { TestHookbus, waitFor } from "./support/harness.js";
 import { TestReceiver } from "./support/receiver.js";
 
@@ -66,6 +67,8 @@ test("1,000 dead letters, replayed in bulk twice at once once the receiver recov
   expect(receiver.requests).toHaveLength(1000);
   const replayedWebhookIds = receiver.requests.map((r) => r.headers["webhook-id"]);
   expect(new Set(replayedWebhookIds)).toEqual(firstWebhookIds);
+  // Every claim's job was enqueued: nothing is left for recovery.
+  expect(await hookbus.redisCommand("zcard", `${hookbus.config.queuePrefix}:rpl:unqueued`)).toBe(0);
 });
 
 test("a rate-capped bulk replay sends no more than the cap per second, as the receiver measures it", async () => {
@@ -123,6 +126,32 @@ test("a replay of a delivery waiting for its next retry brings that retry forwar
   const delivered = await hookbus.deliveryWithStatus(id, "delivered");
   expect(delivered.attempts).toHaveLength(2);
   expect(receiver.requests).toHaveLength(2);
+});
+
+test("a delivery claimed by a replayer that died before enqueueing it is delivered by a worker's recovery", async () => {
+  hookbus = await TestHookbus.start({ worker: false });
+  receiver = await TestReceiver.start((_request, index) => ({ status: index === 0 ? 500 : 200 }));
+  await hookbus.startWorker();
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], retrySchedule: [] });
+  const published = await hookbus.publish(surveySubmitted());
+  const [{ id }] = await hookbus.deliveriesOf(published.body.id);
+  await hookbus.deliveryWithStatus(id, "failed");
+
+  // The replayer's first step alone, as if its process died right after it.
+  const context = createContext(hookbus.config, createLogger("test", "silent"));
+  try {
+    expect(await context.deliveries.claimForReplay(await context.deliveries.get(id), `${id}|`)).toBe(1);
+  } finally {
+    await context.close();
+  }
+  expect((await hookbus.delivery(id)).status).toBe("pending");
+  expect(receiver.requests).toHaveLength(1);
+
+  await hookbus.startWorker({ maintenance: { intervalMs: 100, orphanedClaimAfterMs: 0 } });
+  const delivered = await hookbus.deliveryWithStatus(id, "delivered");
+  expect(delivered.attempts).toHaveLength(2);
+  expect(receiver.requests.map((r) => r.headers["webhook-id"])).toEqual([id, id]);
+  expect(await hookbus.redisCommand("zcard", `${hookbus.config.queuePrefix}:rpl:unqueued`)).toBe(0);
 });
 
 test("paging through 2,500 deliveries while new ones are written sees every one exactly once", async () => {

@@ -100,7 +100,7 @@ test("with Redis not answering, a sync publish still answers by its timeout + 25
 
   // CLIENT PAUSE holds every connection's commands: Redis is up, but answers nothing.
   const admin = new Redis(redis.url);
-  await admin.call("client", "pause", "5600", "ALL");
+  await admin.call("client", "pause", "6500", "ALL"); // outlasts both publishes below
   admin.disconnect();
   const sync = await timedPublish(recordUpdated());
   expect(sync.elapsedMs).toBeLessThan(500 + OVERRUN_MS);

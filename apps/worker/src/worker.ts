@@ -16,7 +16,7 @@ import { WebhookHttpClient } from "./http-attempt.js";
 import { WorkerMetrics } from "./metrics.js";
 import { startOpsServer } from "./ops-server.js";
 import { startQueueMetrics } from "./queue-metrics.js";
-import { startRetentionSweeper } from "./retention-sweeper.js";
+import { startMaintenance, type MaintenanceOptions } from "./maintenance.js";
 import { RouteProcessor } from "./route.js";
 
 export interface RunningWorker {
@@ -31,8 +31,8 @@ export interface WorkerOptions {
   opsServer?: boolean;
   /** How often the queue and subscription gauges are refreshed from Redis (default 5000 ms). */
   queueMetricsIntervalMs?: number;
-  /** How often expired deliveries are dropped from the delivery log's indexes (default 60 s). */
-  sweepIntervalMs?: number;
+  /** Retention sweeping and replay recovery (defaults: every 60 s). */
+  maintenance?: MaintenanceOptions;
 }
 
 /** A worker stalls a job when its process dies mid-attempt; it is retried this often before BullMQ gives up on it. */
@@ -50,7 +50,7 @@ export async function startWorker(config: Config & { redisUrl: string }, options
   const registry = createMetricsRegistry("worker");
   const metrics = new WorkerMetrics(registry);
   const queueMetrics = startQueueMetrics(context, registry, logger, options.queueMetricsIntervalMs);
-  const sweeper = startRetentionSweeper(context, logger, options.sweepIntervalMs);
+  const maintenance = startMaintenance(context, logger, options.maintenance);
   const http = new WebhookHttpClient(config.allowPrivateNetworks);
   const deliveries = new DeliveryProcessor(context, http, metrics, logger);
   const routes = new RouteProcessor(context, logger);
@@ -86,7 +86,7 @@ export async function startWorker(config: Config & { redisUrl: string }, options
       http.close();
       await new Promise((resolve) => (ops ? ops.close(resolve) : resolve(undefined)));
       await queueMetrics.stop();
-      await sweeper.stop();
+      await maintenance.stop();
       await context.close();
       logger.info("worker stopped");
     },

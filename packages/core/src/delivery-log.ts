@@ -54,8 +54,10 @@ return count
 `;
 
 // Moves a delivery from the status its replayer saw back to pending, only if it is still
-// there: two replays racing over the same deliveries claim each one once.
-// KEYS: delivery, index pending, index of the expected status. ARGV: deliveryId, expected status
+// there: two replays racing over the same deliveries claim each one once. The claim is noted
+// as not yet enqueued until its job exists, so a replayer that dies in between loses nothing.
+// KEYS: delivery, index pending, index of the expected status, claims not yet enqueued
+// ARGV: deliveryId, expected status, the claim's note (deliveryId|replayId), now
 // Returns the replay's number (1, 2, …), or 0 when the delivery was not in that status.
 const CLAIM_FOR_REPLAY = `
 if redis.call('HGET', KEYS[1], 'status') ~= ARGV[2] then return 0 end
@@ -63,6 +65,7 @@ redis.call('HSET', KEYS[1], 'status', 'pending')
 redis.call('HDEL', KEYS[1], 'nextAttemptAt')
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])
 return redis.call('HINCRBY', KEYS[1], 'replays', 1)
 `;
 
@@ -119,7 +122,7 @@ export class DeliveryLog {
   ) {
     this.createDelivery = defineScript<[string, number]>(redis, "hookbusCreateDelivery", 6, CREATE_DELIVERY);
     this.setStatus = defineScript<number>(redis, "hookbusSetDeliveryStatus", 7, SET_STATUS);
-    this.claim = defineScript<number>(redis, "hookbusClaimForReplay", 3, CLAIM_FOR_REPLAY);
+    this.claim = defineScript<number>(redis, "hookbusClaimForReplay", 4, CLAIM_FOR_REPLAY);
   }
 
   /** The deliveries of an event to these subscriptions, made once however often it is asked. */
@@ -163,13 +166,24 @@ export class DeliveryLog {
 
   /**
    * Claims a delivery for a replay if it is still in the status the replayer saw. Returns
-   * the replay's number, or 0 when another replay (or an attempt) got there first.
+   * the replay's number, or 0 when another replay (or an attempt) got there first. The
+   * claim stays noted until the replayer reports its job enqueued.
    */
-  async claimForReplay(delivery: Delivery): Promise<number> {
+  async claimForReplay(delivery: Delivery, note: string, now = Date.now()): Promise<number> {
     return this.claim.run(
-      [this.keys.delivery(delivery.id), this.keys.deliveriesByStatus("pending"), this.keys.deliveriesByStatus(delivery.status)],
-      [delivery.id, delivery.status],
+      [
+        this.keys.delivery(delivery.id),
+        this.keys.deliveriesByStatus("pending"),
+        this.keys.deliveriesByStatus(delivery.status),
+        this.keys.replayClaimsNotEnqueued(),
+      ],
+      [delivery.id, delivery.status, note, now],
     );
+  }
+
+  /** How many times a delivery has been replayed: the number in its latest replay job's id. */
+  async replayCount(deliveryId: string): Promise<number> {
+    return Number(await this.redis.hget(this.keys.delivery(deliveryId), "replays")) || 0;
   }
 
   async stats(subscriptionId: string): Promise<SubscriptionStats> {

@@ -29,6 +29,8 @@ export class Keys {
   /** When a subscription's deliveries last succeeded and failed. */
   subscriptionOutcomes(subscriptionId: string) { return `${this.prefix}:sub:${subscriptionId}:outcomes`; }
   replay(id: string) { return `${this.prefix}:rpl:${id}`; }
+  /** Replay claims whose job is not yet enqueued, scored by claim time: what recovery re-enqueues. */
+  replayClaimsNotEnqueued() { return `${this.prefix}:rpl:unqueued`; }
 
   /** Pub/sub channel announcing that a subscription was created, changed or deleted. */
   subscriptionChanges() { return `${this.prefix}:subs:changed`; }

@@ -77,7 +77,7 @@ export class Replayer {
     if (subscription.length === 0) throw new UnprocessableError(`subscription ${delivery.subscriptionId} was deleted`, ["subscriptionId"]);
     if (delivery.status === "retrying" && (await this.bringRetryForward(delivery))) return this.deliveries.get(deliveryId);
     if (delivery.status === "pending" || delivery.status === "retrying") return delivery;
-    const replayNumber = await this.deliveries.claimForReplay(delivery);
+    const replayNumber = await this.deliveries.claimForReplay(delivery, claimNote(delivery.id));
     if (replayNumber > 0) await this.enqueue([{ delivery, replayNumber }]);
     return this.deliveries.get(deliveryId);
   }
@@ -137,7 +137,7 @@ export class Replayer {
           continue;
         }
         if (pace) await pace();
-        const replayNumber = await this.deliveries.claimForReplay(delivery);
+        const replayNumber = await this.deliveries.claimForReplay(delivery, claimNote(delivery.id, replayId));
         if (replayNumber === 0) skipped++;
         else claimed.push({ delivery, replayNumber });
         // Under a rate cap each delivery is enqueued on its own, so arrivals follow the cap.
@@ -160,6 +160,27 @@ export class Replayer {
     await this.settleReplay.run([this.keys.replay(replayId)], [add.done ?? 0, add.failed ?? 0, add.skipped ?? 0, Date.now()]);
   }
 
+  /**
+   * Enqueues the claims that a replayer died before enqueueing (noted over `olderThanMs` ago,
+   * far longer than a live replayer takes). Should the replayer have died just after
+   * enqueueing, the receiver may get the delivery twice, with the same webhook-id: at least
+   * once, never lost.
+   */
+  async recoverUnenqueued(olderThanMs: number, now = Date.now()): Promise<number> {
+    const notes = await this.redis.zrangebyscore(this.keys.replayClaimsNotEnqueued(), "-inf", now - olderThanMs, "LIMIT", 0, BATCH);
+    const claims = notes.map(parseClaimNote);
+    const deliveries = await this.deliveries.getMany(claims.map((c) => c.deliveryId));
+    const recovered = await Promise.all(
+      deliveries.map(async (delivery) => ({ delivery, replayNumber: await this.deliveries.replayCount(delivery.id) })),
+    );
+    for (const { replayId, deliveryId } of claims) {
+      await this.enqueue(recovered.filter((r) => r.delivery.id === deliveryId), replayId);
+    }
+    // Notes of deliveries that have since expired go too.
+    if (notes.length > 0) await this.redis.zrem(this.keys.replayClaimsNotEnqueued(), ...notes);
+    return recovered.length;
+  }
+
   private async enqueue(claimed: Claimed[], replayId?: string): Promise<void> {
     if (claimed.length === 0) return;
     await this.queues.deliver.addBulk(
@@ -169,11 +190,12 @@ export class Replayer {
         opts: { ...DELIVER_JOB_OPTIONS, jobId: replayJobId(delivery.id, replayNumber) },
       })),
     );
+    await this.redis.zrem(this.keys.replayClaimsNotEnqueued(), ...claimed.map(({ delivery }) => claimNote(delivery.id, replayId)));
   }
 
   /** A retry already scheduled is moved to now rather than doubled. */
   private async bringRetryForward(delivery: Delivery): Promise<boolean> {
-    const replays = Number(await this.redis.hget(this.keys.delivery(delivery.id), "replays")) || 0;
+    const replays = await this.deliveries.replayCount(delivery.id);
     const jobId = replays > 0 ? replayJobId(delivery.id, replays) : delivery.id;
     for (const queue of [this.queues.deliver, this.queues.deliverSync]) {
       const job = await queue.getJob(jobId);
@@ -189,6 +211,16 @@ export class Replayer {
 interface Claimed {
   delivery: Delivery;
   replayNumber: number;
+}
+
+/** How a claim is noted until its job is enqueued: the delivery, and the bulk replay it belongs to. */
+function claimNote(deliveryId: string, replayId?: string): string {
+  return `${deliveryId}|${replayId ?? ""}`;
+}
+
+function parseClaimNote(note: string): { deliveryId: string; replayId?: string } {
+  const [deliveryId, replayId] = note.split("|");
+  return { deliveryId: deliveryId!, replayId: replayId || undefined };
 }
 
 function jobData(delivery: Delivery): DeliverJobData {

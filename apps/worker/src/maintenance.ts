@@ -1,0 +1,41 @@
+import type { HookbusContext, Logger } from "@hookbus/core";
+
+export interface MaintenanceOptions {
+  /** How often the tasks run (default 60 s). */
+  intervalMs?: number;
+  /** How old a replay claim without a job must be before it is taken as orphaned (default 60 s). */
+  orphanedClaimAfterMs?: number;
+}
+
+const DEFAULT_INTERVAL_MS = 60_000;
+const DEFAULT_ORPHANED_CLAIM_AFTER_MS = 60_000;
+
+/**
+ * Periodic upkeep, every worker doing it (each task is safe to run in several at once):
+ * - retention: events, deliveries and attempts expire in Redis by themselves; this drops the
+ *   index entries that pointed at them, so a listing never returns an id whose record is gone;
+ * - replay recovery: a delivery claimed by a replayer that died before enqueueing its job is
+ *   enqueued, so a crash in the middle of a replay loses nothing.
+ */
+export function startMaintenance(context: HookbusContext, logger: Logger, options: MaintenanceOptions = {}) {
+  const orphanedAfter = options.orphanedClaimAfterMs ?? DEFAULT_ORPHANED_CLAIM_AFTER_MS;
+  const runTasks = async () => {
+    const removed = await context.deliveries.sweepExpired(await context.subscriptions.allIds());
+    if (removed > 0) logger.info({ removed }, "expired deliveries dropped from the indexes");
+    const recovered = await context.replays.recoverUnenqueued(orphanedAfter);
+    if (recovered > 0) logger.warn({ recovered }, "replayed deliveries whose replayer stopped before enqueueing them");
+  };
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    running ??= runTasks()
+      .catch((error: unknown) => logger.warn({ err: error }, "maintenance failed"))
+      .finally(() => (running = undefined));
+  }, options.intervalMs ?? DEFAULT_INTERVAL_MS);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
