@@ -72,6 +72,8 @@ export interface Replay {
   total: number;
   done: number;
   failed: number;
+  /** Taken by another replay running at the same time, or no longer in the status asked for. */
+  skipped: number;
   ratePerSecond?: number;
   createdAt: string;
   finishedAt?: string;

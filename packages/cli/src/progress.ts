@@ -9,11 +9,11 @@ export interface ReplayProgress {
 }
 
 /**
- * How many deliveries of the replay have their outcome. `done` counts those delivered and
- * `failed` those that failed again, so the two together are the finished ones.
+ * How many deliveries of the replay are settled: `done` counts those delivered, `failed`
+ * those that failed again, and `skipped` those another replay took.
  */
 export function finishedCount(replay: Replay): number {
-  return Math.min(replay.total, replay.done + replay.failed);
+  return Math.min(replay.total, replay.done + replay.failed + replay.skipped);
 }
 
 /** A live bar on a terminal; elsewhere (a pipe, a CI log) one line per change. */

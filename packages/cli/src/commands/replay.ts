@@ -70,7 +70,10 @@ async function replayMany(context: CommandContext, body: BulkReplayBody, options
     progress?.stop();
   }
   if (options.json) printJson(context.io, final);
-  else printLine(context.io, `${final.id} done: ${final.done} delivered, ${final.failed} failed, of ${final.total}`);
+  else {
+    const skipped = final.skipped > 0 ? `, ${final.skipped} skipped (taken by another replay)` : "";
+    printLine(context.io, `${final.id} done: ${final.done} delivered, ${final.failed} failed${skipped}, of ${final.total}`);
+  }
   if (final.failed > 0) throw new ReplayFailuresError(final.id, final.failed, final.total);
 }
 
