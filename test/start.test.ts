@@ -31,7 +31,8 @@ test("npm start runs its own Redis, ingest and worker, delivers, and stops clean
   const receiver = await TestReceiver.start();
   const hookbus = launch({ PATH: process.env.PATH!, PORT: String(port), WORKER_METRICS_PORT: String(metricsPort), HOST: "127.0.0.1", HOOKBUS_DATA_DIR: dataDir });
   try {
-    const keys = await waitFor(() => /admin:\s+(\S+)\s+publisher:\s+(\S+)/.exec(hookbus.output()) ?? undefined, "the keys it made", 20_000);
+    // Whole lines only: the output may arrive in the middle of a key.
+    const keys = await waitFor(() => /admin:\s+(\S+)\n\s+publisher:\s+(\S+)\n/.exec(hookbus.output()) ?? undefined, "the keys it made", 20_000);
     const [, adminKey, publisherKey] = keys;
     expect(hookbus.output()).toMatch(/started redis-server on redis:\/\/127\.0\.0\.1:\d+ \(append-only/);
     const base = `http://127.0.0.1:${port}`;

@@ -51,6 +51,9 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once("exit", () => resolve());
+        // Held again while it stops: an unref'd child would let the process end before its
+        // exit event, as if the owner had finished (a test run would then exit 0 whatever failed).
+        child.ref();
         child.kill("SIGTERM");
       }),
   };
