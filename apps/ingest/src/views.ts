@@ -1,4 +1,4 @@
-import type { Attempt, Delivery, EventRecord, Subscription } from "@hookbus/core";
+import type { Attempt, Delivery, EventRecord, ReplayProgress, Subscription, SubscriptionStats } from "@hookbus/core";
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
@@ -35,4 +35,17 @@ export function deliveryView(delivery: Delivery) {
 
 export function attemptView(attempt: Attempt) {
   return { ...attempt, at: iso(attempt.at) };
+}
+
+export function subscriptionStatsView(subscriptionId: string, stats: SubscriptionStats) {
+  return { subscriptionId, ...stats, lastSuccessAt: iso(stats.lastSuccessAt), lastFailureAt: iso(stats.lastFailureAt) };
+}
+
+export function replayView(replay: ReplayProgress) {
+  return {
+    ...replay,
+    filter: { ...replay.filter, since: iso(replay.filter.since), until: iso(replay.filter.until) },
+    createdAt: iso(replay.createdAt),
+    finishedAt: iso(replay.finishedAt),
+  };
 }

@@ -168,17 +168,16 @@ export class Replayer {
    */
   async recoverUnenqueued(olderThanMs: number, now = Date.now()): Promise<number> {
     const notes = await this.redis.zrangebyscore(this.keys.replayClaimsNotEnqueued(), "-inf", now - olderThanMs, "LIMIT", 0, BATCH);
-    const claims = notes.map(parseClaimNote);
-    const deliveries = await this.deliveries.getMany(claims.map((c) => c.deliveryId));
-    const recovered = await Promise.all(
-      deliveries.map(async (delivery) => ({ delivery, replayNumber: await this.deliveries.replayCount(delivery.id) })),
-    );
-    for (const { replayId, deliveryId } of claims) {
-      await this.enqueue(recovered.filter((r) => r.delivery.id === deliveryId), replayId);
+    let recovered = 0;
+    for (const { deliveryId, replayId } of notes.map(parseClaimNote)) {
+      const [delivery] = await this.deliveries.getMany([deliveryId]);
+      if (!delivery) continue;
+      await this.enqueue([{ delivery, replayNumber: await this.deliveries.replayCount(deliveryId) }], replayId);
+      recovered++;
     }
     // Notes of deliveries that have since expired go too.
     if (notes.length > 0) await this.redis.zrem(this.keys.replayClaimsNotEnqueued(), ...notes);
-    return recovered.length;
+    return recovered;
   }
 
   private async enqueue(claimed: Claimed[], replayId?: string): Promise<void> {

@@ -1,25 +1,18 @@
 import { Router } from "express";
 import { z } from "zod";
 import { REPLAYABLE_STATUSES, type HookbusContext } from "@hookbus/core";
-import { eventType } from "@hookbus/schemas";
 import type { IngestMetrics } from "../metrics.js";
 import { parseOr422 } from "../validate.js";
-import { deliveryView } from "../views.js";
+import { deliveryView, replayView } from "../views.js";
+import { deliveryFilterQuery } from "./deliveries.js";
 import type { Guards } from "./guards.js";
 
-const time = z.iso.datetime({ offset: true }).transform((value) => Date.parse(value));
-
-const bulkReplayBody = z.strictObject({
+/** The delivery filters of the listing, with the statuses a replay may take (dead letters by default). */
+const bulkReplayBody = deliveryFilterQuery.extend({
   status: z.enum(REPLAYABLE_STATUSES).default("failed"),
-  subscriptionId: z.string().optional(),
-  eventType: eventType.optional(),
-  since: time.optional(),
-  until: time.optional(),
   dryRun: z.boolean().default(false),
   ratePerSecond: z.number().positive().max(10_000).optional(),
 });
-
-const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 /** Replays: one delivery, a filtered bulk replay (dead letters by default), and its progress. */
 export function replaysRouter(context: HookbusContext, guards: Guards, metrics: IngestMetrics): Router {
@@ -43,13 +36,7 @@ export function replaysRouter(context: HookbusContext, guards: Guards, metrics: 
   });
 
   router.get("/v1/replays/:id", ...guards.admin, async (request, response) => {
-    const replay = await context.replays.progress(request.params.id as string);
-    response.json({
-      ...replay,
-      filter: { ...replay.filter, since: iso(replay.filter.since), until: iso(replay.filter.until) },
-      createdAt: iso(replay.createdAt),
-      finishedAt: iso(replay.finishedAt),
-    });
+    response.json(replayView(await context.replays.progress(request.params.id as string)));
   });
 
   return router;

@@ -5,7 +5,7 @@ import { createSubscriptionBody, eventType, updateSubscriptionBody } from "@hook
 import type { Publisher } from "../publish.js";
 import { sampleData } from "../samples.js";
 import { parseOr422 } from "../validate.js";
-import { subscriptionView } from "../views.js";
+import { subscriptionStatsView, subscriptionView } from "../views.js";
 import type { Guards } from "./guards.js";
 
 export interface SubscriptionRouteOptions {
@@ -61,13 +61,7 @@ export function subscriptionsRouter(context: HookbusContext, publisher: Publishe
 
   router.get("/v1/subscriptions/:id/stats", ...guards.admin, async (request, response) => {
     const subscription = await context.subscriptions.get(request.params.id as string);
-    const stats = await context.deliveries.stats(subscription.id);
-    response.json({
-      subscriptionId: subscription.id,
-      ...stats,
-      lastSuccessAt: iso(stats.lastSuccessAt),
-      lastFailureAt: iso(stats.lastFailureAt),
-    });
+    response.json(subscriptionStatsView(subscription.id, await context.deliveries.stats(subscription.id)));
   });
 
   router.post("/v1/subscriptions/:id/test", ...guards.admin, async (request, response) => {
@@ -82,4 +76,3 @@ export function subscriptionsRouter(context: HookbusContext, publisher: Publishe
 
 const sampleBody = z.strictObject({ type: eventType.optional() });
 
-const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
