@@ -47,7 +47,7 @@ export function createIngestApp({ context, subscriptionCache, syncOutcomes, regi
   app.use(express.json({ limit: MAX_BODY, type: () => true }));
   const publisher = new Publisher(context, syncOutcomes, subscriptionCache);
   app.use(eventsRouter(context, publisher, guards, metrics));
-  app.use(subscriptionsRouter(context, publisher, guards, { secretOverlapMs: context.config.secretOverlapMs }));
+  app.use(subscriptionsRouter(context, publisher, guards, { secretOverlapMs: context.config.secretOverlapMs }, logger));
   app.use(replaysRouter(context, guards, metrics));
   app.use(deliveriesRouter(context, guards));
   app.use((_request, _response, next) => next(new HttpError(404, "no such route")));

@@ -1,13 +1,16 @@
-import type { Attempt, Delivery, EventRecord, ReplayProgress, Subscription, SubscriptionStats } from "@hookbus/core";
+import { maxInFlight, type Attempt, type Delivery, type EndpointHealth, type EventRecord, type ReplayProgress, type Subscription, type SubscriptionStats } from "@hookbus/core";
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-/** A subscription as the API shows it: never its secrets, nor its Basic auth password. */
-export function subscriptionView(subscription: Subscription) {
-  const { secrets: _secrets, auth, createdAt, updatedAt, ...rest } = subscription;
+/** A subscription as the API shows it, with its endpoint's health: never its secrets, nor its Basic auth password. */
+export function subscriptionView(subscription: Subscription, health: EndpointHealth) {
+  const { secrets: _secrets, auth, createdAt, updatedAt, disabledAt, ...rest } = subscription;
   return {
     ...rest,
+    maxInFlight: maxInFlight(subscription),
     auth: auth ? { type: auth.type, username: auth.username } : undefined,
+    disabledAt: iso(disabledAt),
+    health: { circuit: health.circuit, consecutiveFailures: health.consecutiveFailures, openUntil: iso(health.openUntil) },
     createdAt: iso(createdAt),
     updatedAt: iso(updatedAt),
   };

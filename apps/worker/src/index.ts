@@ -1,2 +1,2 @@
 export { startWorker, type RunningWorker, type WorkerOptions } from "./worker.js";
-export { renderBody, nativeBody } from "./render-body.js";
+export { renderBody, nativeBody } from "./delivery/render-body.js";

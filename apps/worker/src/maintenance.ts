@@ -1,4 +1,6 @@
 import type { HookbusContext, Logger } from "@hookbus/core";
+import { recoverUnenqueuedClaims } from "./jobs/bulk-replay.js";
+import { reconcile } from "./jobs/reconcile.js";
 
 export interface MaintenanceOptions {
   /** How often the tasks run (default 60 s). */
@@ -12,6 +14,7 @@ const DEFAULT_ORPHANED_CLAIM_AFTER_MS = 60_000;
 
 /**
  * Periodic upkeep, every worker doing it (each task is safe to run in several at once):
+ * - reconciling: a delivery or event left without its job gets one back (jobs/reconcile.ts);
  * - retention: events, deliveries and attempts expire in Redis by themselves; this drops the
  *   index entries that pointed at them, so a listing never returns an id whose record is gone;
  * - replay recovery: a delivery claimed by a replayer that died before enqueueing its job is
@@ -20,9 +23,11 @@ const DEFAULT_ORPHANED_CLAIM_AFTER_MS = 60_000;
 export function startMaintenance(context: HookbusContext, logger: Logger, options: MaintenanceOptions = {}) {
   const orphanedAfter = options.orphanedClaimAfterMs ?? DEFAULT_ORPHANED_CLAIM_AFTER_MS;
   const runTasks = async () => {
+    const { requeued, rerouted } = await reconcile(context);
+    if (requeued + rerouted > 0) logger.warn({ requeued, rerouted }, "jobs put back for deliveries and events that had none");
     const removed = await context.deliveries.sweepExpired(await context.subscriptions.allIds());
     if (removed > 0) logger.info({ removed }, "expired deliveries dropped from the indexes");
-    const recovered = await context.replays.recoverUnenqueued(orphanedAfter);
+    const recovered = await recoverUnenqueuedClaims(context, orphanedAfter);
     if (recovered > 0) logger.warn({ recovered }, "replayed deliveries whose replayer stopped before enqueueing them");
   };
   let running: Promise<void> | undefined;

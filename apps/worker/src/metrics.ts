@@ -1,6 +1,6 @@
 import { Counter, Histogram, type Registry } from "prom-client";
 import { DURATION_BUCKETS, type DeliveryStatus, type EventRecord } from "@hookbus/core";
-import type { AttemptResult } from "./http-attempt.js";
+import type { AttemptResult } from "./delivery/http-client.js";
 
 /** End-to-end latency buckets (seconds): a sub-second first attempt up to a day of retries. */
 const END_TO_END_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 1800, 7200, 86400];
@@ -12,6 +12,8 @@ export class WorkerMetrics {
   private readonly endToEnd: Histogram<"event_type">;
   private readonly retries: Counter<"event_type">;
   private readonly deadLettered: Counter<"event_type">;
+  private readonly waits: Counter<"reason">;
+  private readonly disabled: Counter<"reason">;
 
   constructor(registry: Registry) {
     this.attempts = new Counter({
@@ -46,6 +48,26 @@ export class WorkerMetrics {
       labelNames: ["event_type"],
       registers: [registry],
     });
+    this.waits = new Counter({
+      name: "hookbus_delivery_waits_total",
+      help: "Deliveries put back to wait for their endpoint without an attempt, by reason (circuit_open, at_capacity, rate_limited).",
+      labelNames: ["reason"],
+      registers: [registry],
+    });
+    this.disabled = new Counter({
+      name: "hookbus_subscriptions_disabled_total",
+      help: "Subscriptions disabled by a worker, by reason (gone: the endpoint answered 410; failing: it failed for HOOKBUS_DISABLE_AFTER).",
+      labelNames: ["reason"],
+      registers: [registry],
+    });
+  }
+
+  recordWait(reason: "circuit_open" | "at_capacity" | "rate_limited"): void {
+    this.waits.inc({ reason });
+  }
+
+  recordDisabled(reason: string): void {
+    this.disabled.inc({ reason });
   }
 
   recordAttempt(event: EventRecord, result: AttemptResult, status: DeliveryStatus): void {

@@ -1,6 +1,6 @@
 import type { Queue } from "bullmq";
 import { Gauge, type Registry } from "prom-client";
-import type { HookbusContext, Logger } from "@hookbus/core";
+import type { CircuitState, HookbusContext, Logger } from "@hookbus/core";
 
 /** The BullMQ states reported per queue. */
 const JOB_STATES = ["waiting", "active", "delayed", "failed"] as const;
@@ -46,10 +46,16 @@ export function startQueueMetrics(
     labelNames: ["mode", "environment"],
     registers: [registry],
   });
+  const circuits = new Gauge({
+    name: "hookbus_endpoint_circuits",
+    help: "Enabled subscriptions by the state of their endpoint's circuit breaker (closed, open, half-open).",
+    labelNames: ["state"],
+    registers: [registry],
+  });
   const queues: Queue[] = [context.queues.route, context.queues.deliver, context.queues.deliverSync, context.queues.replay];
 
   const refresh = async (): Promise<void> => {
-    const [perQueue, subscriptionCounts] = await Promise.all([
+    const [perQueue, { byKind: subscriptionCounts, byCircuit }] = await Promise.all([
       Promise.all(queues.map(async (queue) => ({ queue, counts: await queue.getJobCounts(...JOB_STATES), ageSeconds: await oldestWaitingAgeSeconds(queue) }))),
       countSubscriptions(context),
     ]);
@@ -61,6 +67,7 @@ export function startQueueMetrics(
     // Reset first so a combination whose last subscription was deleted disappears instead of going stale.
     subscriptions.reset();
     for (const { labels, count } of subscriptionCounts.values()) subscriptions.set(labels, count);
+    for (const state of CIRCUIT_STATES) circuits.set({ state }, byCircuit[state]);
   };
 
   let inFlight: Promise<void> | undefined;
@@ -99,19 +106,24 @@ interface SubscriptionCount {
   count: number;
 }
 
-/** Subscription counts per (mode, environment), paging through the store. */
-async function countSubscriptions(context: HookbusContext): Promise<Map<string, SubscriptionCount>> {
-  const counts = new Map<string, SubscriptionCount>();
+const CIRCUIT_STATES = ["closed", "open", "half-open"] as const satisfies readonly CircuitState[];
+
+/** Subscription counts per (mode, environment), and enabled ones per circuit state, paging through the store. */
+async function countSubscriptions(context: HookbusContext): Promise<{ byKind: Map<string, SubscriptionCount>; byCircuit: Record<CircuitState, number> }> {
+  const byKind = new Map<string, SubscriptionCount>();
+  const byCircuit: Record<CircuitState, number> = { closed: 0, open: 0, "half-open": 0 };
   let cursor: string | undefined;
   do {
     const page = await context.subscriptions.list(SUBSCRIPTION_PAGE, cursor);
     for (const { mode, environment } of page.items) {
       const key = `${mode}/${environment}`;
-      let entry = counts.get(key);
-      if (!entry) counts.set(key, (entry = { labels: { mode, environment }, count: 0 }));
+      let entry = byKind.get(key);
+      if (!entry) byKind.set(key, (entry = { labels: { mode, environment }, count: 0 }));
       entry.count += 1;
     }
+    const health = await context.endpoints.healthOfMany(page.items.filter((s) => s.enabled).map((s) => s.id));
+    for (const { circuit } of health.values()) byCircuit[circuit] += 1;
     cursor = page.nextCursor;
   } while (cursor);
-  return counts;
+  return { byKind, byCircuit };
 }

@@ -55,10 +55,15 @@ const envSchema = z.object({
   HOOKBUS_RETRY_SCHEDULE: retrySchedule.default(DEFAULT_RETRY_SCHEDULE),
   HOOKBUS_QUEUE_PREFIX: z.string().min(1).default("{hookbus}"),
   HOOKBUS_RETENTION: positiveDuration.default(30 * 24 * 3600 * 1000),
-  HOOKBUS_ASYNC_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(50),
+  HOOKBUS_ASYNC_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(200),
   HOOKBUS_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(50),
   HOOKBUS_RATE_LIMIT: z.coerce.number().int().min(0).default(5000),
   HOOKBUS_SECRET_OVERLAP: positiveDuration.default(24 * 3600 * 1000),
+  HOOKBUS_DISABLE_AFTER: positiveDuration.default(5 * 24 * 3600 * 1000),
+  HOOKBUS_CIRCUIT_FAILURES: z.coerce.number().int().min(1).max(10_000).default(5),
+  HOOKBUS_CIRCUIT_COOLDOWN: positiveDuration.default(30_000),
+  HOOKBUS_CIRCUIT_MAX_COOLDOWN: positiveDuration.default(10 * 60_000),
+  HOOKBUS_RECONCILE_AFTER: positiveDuration.default(60_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -81,6 +86,12 @@ export interface Config {
   rateLimitPerSecond: number;
   /** How long a rotated-out signing secret keeps signing, ms. */
   secretOverlapMs: number;
+  /** A subscription that has only failed for this long is disabled, ms. */
+  disableAfterMs: number;
+  /** Consecutive failures that open an endpoint's circuit, and how long it stays open (ms): doubled by each failed probe, up to the longest. */
+  circuit: { failuresToOpen: number; cooldownMs: number; longestCooldownMs: number };
+  /** How long past its due time a delivery or a route job may be missing before the reconciler puts it back, ms. */
+  reconcileAfterMs: number;
   logLevel: string;
 }
 
@@ -111,6 +122,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     syncConcurrency: e.HOOKBUS_SYNC_CONCURRENCY,
     rateLimitPerSecond: e.HOOKBUS_RATE_LIMIT,
     secretOverlapMs: e.HOOKBUS_SECRET_OVERLAP,
+    disableAfterMs: e.HOOKBUS_DISABLE_AFTER,
+    circuit: {
+      failuresToOpen: e.HOOKBUS_CIRCUIT_FAILURES,
+      cooldownMs: e.HOOKBUS_CIRCUIT_COOLDOWN,
+      longestCooldownMs: Math.max(e.HOOKBUS_CIRCUIT_COOLDOWN, e.HOOKBUS_CIRCUIT_MAX_COOLDOWN),
+    },
+    reconcileAfterMs: e.HOOKBUS_RECONCILE_AFTER,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import { DeliveryLog } from "./delivery-log.js";
+import { EndpointGate } from "./endpoint-gate.js";
 import { EventStore } from "./event-store.js";
 import { Keys } from "./keys.js";
 import { createQueues, type HookbusQueues } from "./queues.js";
@@ -17,6 +18,7 @@ export interface HookbusContext {
   subscriptions: SubscriptionStore;
   events: EventStore;
   deliveries: DeliveryLog;
+  endpoints: EndpointGate;
   queues: HookbusQueues;
   replays: Replayer;
   close(): Promise<void>;
@@ -28,14 +30,15 @@ export function createContext(config: Config & { redisUrl: string }, logger: Log
   const keys = new Keys(config.queuePrefix);
   const queues = createQueues(redis, config.queuePrefix, (error) => logger.warn({ err: error }, "queue error"));
   const subscriptions = new SubscriptionStore(redis, keys);
-  const deliveries = new DeliveryLog(redis, keys, config.retentionMs);
+  const deliveries = new DeliveryLog(redis, keys, config.retentionMs, config.reconcileAfterMs);
   return {
     config,
     redis,
     keys,
     subscriptions,
-    events: new EventStore(redis, keys, config.retentionMs),
+    events: new EventStore(redis, keys, config.retentionMs, config.reconcileAfterMs),
     deliveries,
+    endpoints: new EndpointGate(redis, keys, config.circuit),
     queues,
     replays: new Replayer(redis, keys, deliveries, subscriptions, queues),
     close: async () => {

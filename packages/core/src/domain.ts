@@ -1,5 +1,6 @@
 import type {
   BasicAuth,
+  DisabledReason,
   EventType,
   PayloadFormat,
   SubscriptionEnvironment,
@@ -30,6 +31,13 @@ export interface Subscription {
   legacyParameters: boolean;
   description?: string;
   enabled: boolean;
+  /** Why it was disabled, while it is. */
+  disabledReason?: DisabledReason;
+  disabledAt?: number;
+  /** Attempts in flight to the endpoint at once (unset in records made before the cap: the default). */
+  maxInFlight?: number;
+  /** Attempts per second to the endpoint at most; unset: no rate limit. */
+  ratePerSecond?: number;
   /** Newest first. */
   secrets: SigningSecret[];
   createdAt: number;
@@ -74,6 +82,10 @@ export interface Delivery {
   attemptCount: number;
   nextAttemptAt?: number;
   lastAttemptAt?: number;
+  /** How many times it was replayed: its current job is the replay with this number. */
+  replays: number;
+  /** Its attempt count when its current run (first delivery or latest replay) began. */
+  runStartedAtAttempt: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = { async: 15_000, sync: 5_000 } as const;

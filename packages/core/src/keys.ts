@@ -26,6 +26,24 @@ export class Keys {
   deliveriesBySubscription(subscriptionId: string) { return `${this.prefix}:dlvidx:sub:${subscriptionId}`; }
   deliveriesByType(type: string) { return `${this.prefix}:dlvidx:type:${type}`; }
 
+  /**
+   * Deliveries that should have a job, scored by when to make sure they still do: what the
+   * reconciler reads to find a delivery left without one.
+   */
+  deliveriesToWatch() { return `${this.prefix}:dlvidx:watch`; }
+  /** Stored events not yet routed, scored by when to make sure a route job exists. */
+  eventsToRoute() { return `${this.prefix}:evtidx:unrouted`; }
+
+  /** An endpoint's attempts in flight: delivery id scored by when its lease expires. */
+  endpointInFlight(subscriptionId: string) { return `${this.prefix}:sub:${subscriptionId}:inflight`; }
+  /** Jobs waiting for a free slot at the endpoint, first come first served. */
+  endpointParked(subscriptionId: string) { return `${this.prefix}:sub:${subscriptionId}:parked`; }
+  /** The endpoint's circuit: consecutive failures, when the run of failures began, open until when, the probe. */
+  endpointHealth(subscriptionId: string) { return `${this.prefix}:sub:${subscriptionId}:health`; }
+  /** The endpoint's rate limit: the next free send time, and the send times reserved by waiting deliveries. */
+  endpointRate(subscriptionId: string) { return `${this.prefix}:sub:${subscriptionId}:rate`; }
+  endpointRateReserved(subscriptionId: string) { return `${this.prefix}:sub:${subscriptionId}:rate:reserved`; }
+
   /** When a subscription's deliveries last succeeded and failed. */
   subscriptionOutcomes(subscriptionId: string) { return `${this.prefix}:sub:${subscriptionId}:outcomes`; }
   replay(id: string) { return `${this.prefix}:rpl:${id}`; }

@@ -1,5 +1,6 @@
-import { Queue, type ConnectionOptions, type JobsOptions } from "bullmq";
+import { Queue, type ConnectionOptions, type JobsOptions, type JobState } from "bullmq";
 import type { RoutedDelivery } from "./delivery-log.js";
+import type { Delivery } from "./domain.js";
 
 /** BullMQ queue names; their keys sit under HOOKBUS_QUEUE_PREFIX. */
 export const QUEUE_NAMES = {
@@ -33,28 +34,32 @@ export interface DeliverJobData {
   replayId?: string;
 }
 
-/** The name of the custom backoff the deliver workers implement (see apps/worker). */
-export const DELIVERY_BACKOFF = "hookbus-schedule";
-
 /**
- * BullMQ's own attempt limit is set out of reach: the retry policy, not BullMQ, decides when a
- * delivery is dead-lettered, from the subscription's schedule at the time of each failure.
+ * A failed job is removed at once (its error is logged): the delivery log and the index of
+ * events to route, not BullMQ's failed set, are what the reconciler reads to put a job back,
+ * and a failed job left behind would keep its id taken, so re-adding it would do nothing.
  */
-const UNBOUNDED_ATTEMPTS = 1_000_000;
-
 export const ROUTE_JOB_OPTIONS: JobsOptions = {
   attempts: 10,
   backoff: { type: "exponential", delay: 500 },
   removeOnComplete: { age: 3600, count: 10_000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
+  removeOnFail: true,
 };
 
+/**
+ * The retry schedule is not BullMQ's: a failed attempt moves its job to the delayed set itself,
+ * counted in the delivery log. BullMQ's own attempts only cover an unexpected error (Redis
+ * unreachable while recording, say), retried quickly; past those the reconciler takes over.
+ */
 export const DELIVER_JOB_OPTIONS: JobsOptions = {
-  attempts: UNBOUNDED_ATTEMPTS,
-  backoff: { type: DELIVERY_BACKOFF },
+  attempts: 5,
+  backoff: { type: "exponential", delay: 1000 },
   removeOnComplete: true,
-  removeOnFail: { age: 24 * 3600 },
+  removeOnFail: true,
 };
+
+/** Job states in which a job will still run. */
+const LIVE_JOB_STATES: ReadonlySet<JobState | "unknown"> = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children"]);
 
 export interface HookbusQueues {
   route: Queue<RouteJobData>;
@@ -90,6 +95,19 @@ export async function enqueueRoute(queues: HookbusQueues, eventId: string): Prom
 }
 
 /**
+ * The id of a delivery's current job: the delivery id for its first run, then one per replay
+ * (BullMQ job ids may not contain ':'), so that a replay never collides with the job of the
+ * run before it, which may not have finished leaving the queue.
+ */
+export function deliverJobId(delivery: Pick<Delivery, "id" | "replays">): string {
+  return delivery.replays > 0 ? `${delivery.id}-r${delivery.replays}` : delivery.id;
+}
+
+export function deliverJobData(delivery: Pick<Delivery, "id" | "eventId" | "subscriptionId">, replayId?: string): DeliverJobData {
+  return { deliveryId: delivery.id, eventId: delivery.eventId, subscriptionId: delivery.subscriptionId, replayId };
+}
+
+/**
  * Enqueues the first attempt of each routed delivery that still needs one, on its mode's
  * queue. The job id is the delivery id, so a delivery enqueued twice runs once. Sync
  * deliveries (and, with reportAll, every one: a sample sent by an admin) go on the sync
@@ -112,4 +130,31 @@ export async function enqueueFirstAttempts(
       }));
     if (jobs.length > 0) await (reported ? queues.deliverSync : queues.deliver).addBulk(jobs);
   }
+}
+
+/**
+ * Makes sure a pending or retrying delivery has a job that will run: one waiting, active or
+ * delayed on either deliver queue is left alone; otherwise (never enqueued, deleted by hand,
+ * failed past its own retries) a job is added, due at the delivery's next attempt time.
+ * Returns true when it had to add one.
+ */
+export async function ensureDeliverJob(queues: HookbusQueues, delivery: Delivery, now = Date.now()): Promise<boolean> {
+  const jobId = deliverJobId(delivery);
+  for (const queue of [queues.deliver, queues.deliverSync]) {
+    const state = await queue.getJobState(jobId);
+    if (LIVE_JOB_STATES.has(state)) return false;
+    if (state !== "unknown") await queue.remove(jobId);
+  }
+  const delay = Math.max(0, (delivery.nextAttemptAt ?? now) - now);
+  await queues.deliver.add("deliver", deliverJobData(delivery), { ...DELIVER_JOB_OPTIONS, jobId, delay });
+  return true;
+}
+
+/** Makes sure a stored event has a route job that will run; true when it had to add one. */
+export async function ensureRouteJob(queues: HookbusQueues, eventId: string): Promise<boolean> {
+  const state = await queues.route.getJobState(eventId);
+  if (LIVE_JOB_STATES.has(state)) return false;
+  if (state !== "unknown") await queues.route.remove(eventId);
+  await enqueueRoute(queues, eventId);
+  return true;
 }

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { CreateSubscriptionBody, EventType, UpdateSubscriptionBody } from "@hookbus/schemas";
+import { DEFAULT_MAX_IN_FLIGHT, type CreateSubscriptionBody, type DisabledReason, type EventType, type UpdateSubscriptionBody } from "@hookbus/schemas";
 import { DEFAULT_TIMEOUT_MS, type Subscription } from "./domain.js";
 import { NotFoundError } from "./errors.js";
 import { newId } from "./ids.js";
@@ -50,6 +50,10 @@ export class SubscriptionStore {
       legacyParameters: body.legacyParameters ?? false,
       description: body.description,
       enabled: body.enabled ?? true,
+      disabledReason: body.enabled === false ? "admin" : undefined,
+      disabledAt: body.enabled === false ? now : undefined,
+      maxInFlight: body.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+      ratePerSecond: body.ratePerSecond,
       secrets: [{ secret: newSigningSecret(), createdAt: now }],
       createdAt: now,
       updatedAt: now,
@@ -104,7 +108,27 @@ export class SubscriptionStore {
       next.timeoutMs = DEFAULT_TIMEOUT_MS[patch.mode];
     }
     if (patch.timeoutMs === null) next.timeoutMs = DEFAULT_TIMEOUT_MS[next.mode];
+    if (patch.enabled === true) {
+      delete next.disabledReason;
+      delete next.disabledAt;
+    } else if (patch.enabled === false && current.enabled) {
+      next.disabledReason = "admin";
+      next.disabledAt = now;
+    }
     await this.save(next, current.eventTypes);
+    return next;
+  }
+
+  /**
+   * Disables a subscription for a reason (its endpoint is gone, or has only failed for too
+   * long). Returns the disabled subscription, or undefined when it was already disabled (or
+   * deleted): the caller announces a disable once.
+   */
+  async disable(id: string, reason: DisabledReason, now = Date.now()): Promise<Subscription | undefined> {
+    const current = await this.getMany([id]);
+    if (!current[0]?.enabled) return undefined;
+    const next: Subscription = { ...current[0], enabled: false, disabledReason: reason, disabledAt: now, updatedAt: now };
+    await this.save(next, current[0].eventTypes);
     return next;
   }
 

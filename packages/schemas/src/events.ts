@@ -46,6 +46,18 @@ export const recordReviewChangedData = z.strictObject({
   }),
 });
 
+/** Why a subscription was disabled: its endpoint answered 410 Gone, it kept failing, or an admin paused it. */
+export const disabledReasons = ["gone", "failing", "admin"] as const;
+export type DisabledReason = (typeof disabledReasons)[number];
+
+/** Hookbus's own operational event, published on the bus when a subscription is disabled. */
+export const subscriptionDisabledData = z.strictObject({
+  subscriptionId: z.string().min(1),
+  url: z.string().min(1),
+  reason: z.enum(disabledReasons),
+  disabledAt: isoTime,
+});
+
 /** The `data` schema of each event type: the single list every other part reads. */
 export const eventDataSchemas = {
   "survey.submitted": surveySubmittedData,
@@ -53,6 +65,7 @@ export const eventDataSchemas = {
   "record.created": recordChangedData,
   "record.updated": recordChangedData,
   "record.review_changed": recordReviewChangedData,
+  "subscription.disabled": subscriptionDisabledData,
 } as const;
 
 export const eventTypes = Object.keys(eventDataSchemas) as [EventType, ...EventType[]];
@@ -63,6 +76,7 @@ export type SurveySubmittedData = z.infer<typeof surveySubmittedData>;
 export type ScheduleTriggeredData = z.infer<typeof scheduleTriggeredData>;
 export type RecordChangedData = z.infer<typeof recordChangedData>;
 export type RecordReviewChangedData = z.infer<typeof recordReviewChangedData>;
+export type SubscriptionDisabledData = z.infer<typeof subscriptionDisabledData>;
 export type EventData = { [T in EventType]: z.infer<(typeof eventDataSchemas)[T]> }[EventType];
 
 /** The publisher's idempotency key: printable, no spaces, bounded. */
@@ -81,6 +95,7 @@ function publishBodyFor<T extends EventType>(type: T) {
   });
 }
 
+/** What publishers may publish: the platforms' event types. Operational events are Hookbus's own. */
 export const publishBody = z.discriminatedUnion("type", [
   publishBodyFor("survey.submitted"),
   publishBodyFor("schedule.triggered"),

@@ -50,6 +50,9 @@ export const basicAuth = z.strictObject({
 
 export const MAX_TIMEOUT_MS = 30_000;
 
+/** Attempts in flight to one endpoint unless its subscription says otherwise. */
+export const DEFAULT_MAX_IN_FLIGHT = 10;
+
 const subscriptionFields = {
   url: webhookUrl,
   eventTypes: z.array(eventType).min(1),
@@ -64,6 +67,10 @@ const subscriptionFields = {
   legacyParameters: z.boolean(),
   description: z.string().max(500),
   enabled: z.boolean(),
+  /** Attempts in flight to this endpoint at once; more wait without holding a worker. */
+  maxInFlight: z.number().int().min(1).max(1000),
+  /** Attempts per second to this endpoint at most, evenly spaced. */
+  ratePerSecond: z.number().positive().max(10_000),
 };
 
 export const createSubscriptionBody = z.strictObject({
@@ -80,6 +87,8 @@ export const createSubscriptionBody = z.strictObject({
   legacyParameters: subscriptionFields.legacyParameters.optional(),
   description: subscriptionFields.description.optional(),
   enabled: subscriptionFields.enabled.optional(),
+  maxInFlight: subscriptionFields.maxInFlight.optional(),
+  ratePerSecond: subscriptionFields.ratePerSecond.optional(),
 });
 export type CreateSubscriptionBody = z.infer<typeof createSubscriptionBody>;
 
@@ -99,6 +108,8 @@ export const updateSubscriptionBody = z
     legacyParameters: subscriptionFields.legacyParameters.optional(),
     description: subscriptionFields.description.nullable().optional(),
     enabled: subscriptionFields.enabled.optional(),
+    maxInFlight: subscriptionFields.maxInFlight.optional(),
+    ratePerSecond: subscriptionFields.ratePerSecond.nullable().optional(),
   })
   .refine((body) => Object.keys(body).length > 0, "name at least one field to change");
 export type UpdateSubscriptionBody = z.infer<typeof updateSubscriptionBody>;

@@ -1,6 +1,14 @@
 import { Router } from "express";
 import { z } from "zod";
-import { UnprocessableError, urlTargetsPrivateAddress, type HookbusContext } from "@hookbus/core";
+import {
+  announceDisabled,
+  resumeDeliveries,
+  UnprocessableError,
+  urlTargetsPrivateAddress,
+  type HookbusContext,
+  type Logger,
+  type Subscription,
+} from "@hookbus/core";
 import { createSubscriptionBody, eventType, updateSubscriptionBody } from "@hookbus/schemas";
 import type { Publisher } from "../publish.js";
 import { sampleData } from "../samples.js";
@@ -18,8 +26,10 @@ const listQuery = z.object({
   cursor: z.string().optional(),
 });
 
-export function subscriptionsRouter(context: HookbusContext, publisher: Publisher, guards: Guards, options: SubscriptionRouteOptions): Router {
+export function subscriptionsRouter(context: HookbusContext, publisher: Publisher, guards: Guards, options: SubscriptionRouteOptions, logger: Logger): Router {
   const router = Router();
+  /** The subscription as the API shows it, with its endpoint's health. */
+  const view = async (subscription: Subscription) => subscriptionView(subscription, await context.endpoints.health(subscription.id));
   const refusePrivateUrl = (url: string | undefined) => {
     if (url && !context.config.allowPrivateNetworks && urlTargetsPrivateAddress(url)) {
       throw new UnprocessableError("url targets a private or loopback address (set HOOKBUS_ALLOW_PRIVATE_NETWORKS=true to allow)", ["url"]);
@@ -30,23 +40,33 @@ export function subscriptionsRouter(context: HookbusContext, publisher: Publishe
     const body = parseOr422(createSubscriptionBody, request.body, "subscription");
     refusePrivateUrl(body.url);
     const subscription = await context.subscriptions.create(body);
-    response.status(201).json({ ...subscriptionView(subscription), secret: subscription.secrets[0]!.secret });
+    response.status(201).json({ ...(await view(subscription)), secret: subscription.secrets[0]!.secret });
   });
 
   router.get("/v1/subscriptions", ...guards.admin, async (request, response) => {
     const query = parseOr422(listQuery, request.query, "query");
     const page = await context.subscriptions.list(query.limit, query.cursor);
-    response.json({ items: page.items.map(subscriptionView), nextCursor: page.nextCursor ?? null });
+    const health = await context.endpoints.healthOfMany(page.items.map((s) => s.id));
+    response.json({ items: page.items.map((s) => subscriptionView(s, health.get(s.id)!)), nextCursor: page.nextCursor ?? null });
   });
 
   router.get("/v1/subscriptions/:id", ...guards.admin, async (request, response) => {
-    response.json(subscriptionView(await context.subscriptions.get(request.params.id as string)));
+    response.json(await view(await context.subscriptions.get(request.params.id as string)));
   });
 
   router.patch("/v1/subscriptions/:id", ...guards.admin, async (request, response) => {
     const patch = parseOr422(updateSubscriptionBody, request.body, "subscription update");
     refusePrivateUrl(patch.url);
-    response.json(subscriptionView(await context.subscriptions.update(request.params.id as string, patch)));
+    const before = await context.subscriptions.get(request.params.id as string);
+    const updated = await context.subscriptions.update(before.id, patch);
+    if (before.enabled && !updated.enabled) await announceDisabled(context, updated);
+    if (!before.enabled && updated.enabled) {
+      // Its kept deliveries get their jobs back in the background; the reconciler is the safety net.
+      resumeDeliveries(context, updated.id).catch((error: unknown) =>
+        logger.warn({ err: error, subscriptionId: updated.id }, "resuming deliveries failed; the reconciler will resume them"),
+      );
+    }
+    response.json(await view(updated));
   });
 
   router.delete("/v1/subscriptions/:id", ...guards.admin, async (request, response) => {
@@ -56,7 +76,7 @@ export function subscriptionsRouter(context: HookbusContext, publisher: Publishe
 
   router.post("/v1/subscriptions/:id/rotate-secret", ...guards.admin, async (request, response) => {
     const subscription = await context.subscriptions.rotateSecret(request.params.id as string, options.secretOverlapMs);
-    response.json({ ...subscriptionView(subscription), secret: subscription.secrets[0]!.secret });
+    response.json({ ...(await view(subscription)), secret: subscription.secrets[0]!.secret });
   });
 
   router.get("/v1/subscriptions/:id/stats", ...guards.admin, async (request, response) => {
@@ -66,6 +86,7 @@ export function subscriptionsRouter(context: HookbusContext, publisher: Publishe
 
   router.post("/v1/subscriptions/:id/test", ...guards.admin, async (request, response) => {
     const subscription = await context.subscriptions.get(request.params.id as string);
+    if (!subscription.enabled) throw new UnprocessableError(`subscription ${subscription.id} is disabled: enable it to send a sample`, ["enabled"]);
     const { type = subscription.eventTypes[0]! } = parseOr422(sampleBody, request.body ?? {}, "sample request");
     const { event, result } = await publisher.sendSample(subscription, type, sampleData(type));
     response.json({ eventId: event.id, type, ...result });

@@ -48,6 +48,9 @@ export function nativeBody(event: EventRecord, legacyParameters: boolean): Recor
         workflow: compact({ wf_id: d.workflow.id, wf_name: d.workflow.name, wf_desc: d.workflow.description }),
       };
     }
+    // Hookbus's own operational event has no platform body: its data is its native form.
+    case "subscription.disabled":
+      return event.data;
   }
 }
 

@@ -19,6 +19,8 @@ export interface AttemptResult {
   error?: AttemptErrorKind;
   message?: string;
   body?: string;
+  /** The receiver's Retry-After header, as sent. */
+  retryAfter?: string;
   durationMs: number;
 }
 
@@ -66,6 +68,7 @@ export class WebhookHttpClient {
         statusCode,
         error: ok ? undefined : "http",
         body: truncate(response.body, MAX_RESPONSE_BYTES),
+        retryAfter: ok ? undefined : response.headers["retry-after"],
         durationMs: elapsed(),
       };
     } catch (error) {

@@ -1,0 +1,67 @@
+import {
+  parseReplayClaimNote,
+  REPLAY_BATCH,
+  type ClaimedDelivery,
+  type HookbusContext,
+} from "@hookbus/core";
+
+/**
+ * The bulk-replay job: walks the deliveries a replay's filter matches, a batch at a time
+ * (100,000 dead letters never sit in memory at once), claims each one still in the status the
+ * replay asks for, and enqueues it. Deliveries of a disabled subscription are left where they
+ * are (skipped). Each batch's last id is kept as the replay's cursor, so a job that runs again
+ * (stalled, or its worker restarted) resumes after it; claims are counted in the claim itself,
+ * so nothing is counted twice.
+ */
+export async function runBulkReplay(context: HookbusContext, replayId: string): Promise<void> {
+  const { replays, deliveries, subscriptions } = context;
+  const replay = await replays.progress(replayId);
+  if (replay.status === "done") return;
+  const pace = replay.ratePerSecond ? pacer(replay.ratePerSecond) : undefined;
+  for await (const { items, last } of deliveries.scan(replay.filter, REPLAY_BATCH, await replays.cursor(replayId))) {
+    const disabled = new Set((await subscriptions.getMany([...new Set(items.map((d) => d.subscriptionId))])).filter((s) => !s.enabled).map((s) => s.id));
+    const claimed: ClaimedDelivery[] = [];
+    for (const delivery of items) {
+      if (disabled.has(delivery.subscriptionId)) continue;
+      if (pace) await pace();
+      const replayNumber = await deliveries.claimForReplay(delivery, replayId);
+      if (replayNumber > 0) claimed.push({ delivery, replayNumber });
+      // Under a rate cap each delivery is enqueued on its own, so arrivals follow the cap.
+      if (pace) await replays.enqueue(claimed.splice(0), replayId);
+    }
+    await replays.enqueue(claimed, replayId);
+    await replays.saveCursor(replayId, last);
+  }
+  await replays.endWalk(replayId);
+}
+
+/**
+ * Enqueues the claims that a replayer died before enqueueing (noted over `olderThanMs` ago,
+ * far longer than a live replayer takes). Should the replayer have died just after
+ * enqueueing, the receiver may get the delivery twice, with the same webhook-id: at least
+ * once, never lost.
+ */
+export async function recoverUnenqueuedClaims(context: HookbusContext, olderThanMs: number, now = Date.now()): Promise<number> {
+  const notes = await context.redis.zrangebyscore(context.keys.replayClaimsNotEnqueued(), "-inf", now - olderThanMs, "LIMIT", 0, REPLAY_BATCH);
+  let recovered = 0;
+  for (const { deliveryId, replayId } of notes.map(parseReplayClaimNote)) {
+    const [delivery] = await context.deliveries.getMany([deliveryId]);
+    if (!delivery) continue;
+    await context.replays.enqueue([{ delivery, replayNumber: delivery.replays }], replayId);
+    recovered++;
+  }
+  // Notes of deliveries that have since expired go too.
+  if (notes.length > 0) await context.redis.zrem(context.keys.replayClaimsNotEnqueued(), ...notes);
+  return recovered;
+}
+
+/** Resolves when the next item may go, so that at most `perSecond` go in any second. */
+function pacer(perSecond: number): () => Promise<void> {
+  const interval = 1000 / perSecond;
+  let next = Date.now();
+  return async () => {
+    const wait = next - Date.now();
+    next = Math.max(next, Date.now()) + interval;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  };
+}
