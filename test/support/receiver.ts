@@ -16,10 +16,15 @@ export type Reply = { status: number; body?: string; delayMs?: number } | "hang"
 /** A real HTTP receiver on 127.0.0.1 that records every request and answers as told. */
 export class TestReceiver {
   readonly requests: ReceivedRequest[] = [];
+  /** Requests received and not yet answered or abandoned by the caller, now and at the most. */
+  inFlight = 0;
+  maxInFlight = 0;
   private readonly server: http.Server;
 
   private constructor(private reply: (request: ReceivedRequest, index: number) => Reply) {
     this.server = http.createServer((request, response) => {
+      this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+      response.on("close", () => this.inFlight--);
       const chunks: Buffer[] = [];
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () => {
