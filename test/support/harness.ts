@@ -55,6 +55,13 @@ export class TestHookbus {
     return this.ingest.url;
   }
 
+  /** The /metrics port of the first worker started. */
+  get workerMetricsPort(): number {
+    const [worker] = this.workers;
+    if (!worker) throw new Error("no worker is running");
+    return worker.metricsPort;
+  }
+
   async startWorker(options: Omit<WorkerOptions, "logger"> = {}): Promise<RunningWorker> {
     const worker = await startWorker(this.config, { logger: silent, ...options });
     this.workers.push(worker);

@@ -11,7 +11,7 @@ export interface ReceivedRequest {
 }
 
 /** What the receiver answers to its n-th request (0-based); `hang` never answers. */
-export type Reply = { status: number; body?: string; delayMs?: number } | "hang";
+export type Reply = { status: number; body?: string; delayMs?: number; headers?: Record<string, string> } | "hang";
 
 /** A real HTTP receiver on 127.0.0.1 that records every request and answers as told. */
 export class TestReceiver {
@@ -39,7 +39,7 @@ export class TestReceiver {
         const answer = this.reply(received, index);
         if (answer === "hang") return;
         const send = () => {
-          response.writeHead(answer.status, { "content-type": "application/json" });
+          response.writeHead(answer.status, { "content-type": "application/json", ...answer.headers });
           response.end(answer.body ?? JSON.stringify({ received: true }));
         };
         if (answer.delayMs) setTimeout(send, answer.delayMs);
