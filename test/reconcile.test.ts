@@ -1,0 +1,123 @@
+import { Queue } from "bullmq";
+import { createContext, createLogger, type HookbusContext } from "@hookbus/core";
+import { surveySubmitted } from "./fixtures/events.js";
+import { TestHookbus, waitFor } from "./support/harness.js";
+import { ReceiverPool } from "./support/receiver.js";
+
+let hookbus: TestHookbus;
+let context: HookbusContext | undefined;
+const receivers = new ReceiverPool();
+
+/** Maintenance every 100 ms, and anything 300 ms overdue is reconciled. */
+const FAST_RECONCILE = { env: { HOOKBUS_RECONCILE_AFTER: "300ms" }, worker: false };
+const FAST_MAINTENANCE = { maintenance: { intervalMs: 100 } };
+
+afterEach(async () => {
+  await context?.close();
+  context = undefined;
+  await hookbus.stop();
+  await receivers.stopAll();
+});
+
+/** A Hookbus context of the test's own, as an admin tool or a crashed process would hold one. */
+function openContext(): HookbusContext {
+  context = createContext(hookbus.config, createLogger("test", "silent"));
+  return context;
+}
+
+async function removeJob(queueName: string, jobId: string): Promise<void> {
+  const queue = new Queue(queueName, { connection: { url: hookbus.config.redisUrl }, prefix: hookbus.config.queuePrefix });
+  try {
+    expect(await queue.remove(jobId)).toBe(1);
+  } finally {
+    await queue.close();
+  }
+}
+
+test("a delivery whose job was deleted by hand gets it back from the reconciler, with the same webhook-id", async () => {
+  hookbus = await TestHookbus.start(FAST_RECONCILE);
+  const receiver = await receivers.start((_r, index) => ({ status: index === 0 ? 500 : 200 }));
+  await hookbus.startWorker(); // no fast maintenance yet: the job is deleted first
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], retrySchedule: ["1s"] });
+  const published = await hookbus.publish(surveySubmitted());
+  const [{ id }] = await hookbus.deliveriesOf(published.body.id);
+  await hookbus.deliveryWithStatus(id, "retrying");
+  await removeJob("deliver", id);
+  await hookbus.stopWorkers();
+
+  await hookbus.startWorker(FAST_MAINTENANCE);
+  const delivered = await hookbus.deliveryWithStatus(id, "delivered");
+  expect(delivered.attempts.map((a: any) => a.statusCode)).toEqual([500, 200]);
+  expect(receiver.requests.map((r) => r.headers["webhook-id"])).toEqual([id, id]);
+});
+
+test("an event whose route job is gone (failed past its retries, or deleted) is routed by the reconciler", async () => {
+  hookbus = await TestHookbus.start(FAST_RECONCILE);
+  const receiver = await receivers.start();
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
+  const published = await hookbus.publish(surveySubmitted());
+  await removeJob("route", published.body.id);
+
+  await hookbus.startWorker(FAST_MAINTENANCE);
+  const [request] = await receiver.waitForRequests(1);
+  const [delivery] = await hookbus.deliveriesOf(published.body.id);
+  expect(request!.headers["webhook-id"]).toBe(delivery.id);
+});
+
+test("an event stored by a publish cut off before enqueueing its route job is routed by the reconciler", async () => {
+  hookbus = await TestHookbus.start(FAST_RECONCILE);
+  const receiver = await receivers.start();
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
+  // What a publish stores before anything else, and no more: the process stops right there.
+  const { event } = await openContext().events.store({ type: "survey.submitted", data: surveySubmitted().data });
+
+  await hookbus.startWorker(FAST_MAINTENANCE);
+  await receiver.waitForRequests(1);
+  await hookbus.deliveriesOf(event.id);
+  expect(await hookbus.redisCommand("zscore", `${hookbus.config.queuePrefix}:evtidx:unrouted`, event.id)).toBeNull();
+});
+
+test("publishing again with the same id routes an event whose route job failed", async () => {
+  hookbus = await TestHookbus.start({ worker: false });
+  const receiver = await receivers.start();
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
+  const first = await hookbus.publish({ ...surveySubmitted(), id: "order-17" });
+  await removeJob("route", first.body.id);
+  const again = await hookbus.publish({ ...surveySubmitted(), id: "order-17" });
+  expect(again.body.id).toBe(first.body.id);
+
+  await hookbus.startWorker();
+  await receiver.waitForRequests(1);
+});
+
+test("a stale duplicate attempt cannot turn a delivered delivery back into retrying; its attempt is still logged", async () => {
+  hookbus = await TestHookbus.start();
+  const receiver = await receivers.start();
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
+  const published = await hookbus.publish(surveySubmitted());
+  const [{ id }] = await hookbus.deliveriesOf(published.body.id);
+  const delivered = await hookbus.deliveryWithStatus(id, "delivered");
+
+  const deliveries = openContext().deliveries;
+  await deliveries.recordAttempt(delivered, { at: Date.now(), error: "timeout", durationMs: 15_000 }, "retrying", Date.now() + 5000);
+  await deliveries.markStatus(delivered, "failed");
+  const after = await hookbus.delivery(id);
+  expect(after).toMatchObject({ status: "delivered", attemptCount: 2 });
+  expect(after.nextAttemptAt).toBeUndefined();
+  expect(after.attempts.map((a: any) => a.error ?? a.statusCode)).toEqual([200, "timeout"]);
+});
+
+test("each attempt extends the time to live of the delivery, its attempts and its event to a full retention window", async () => {
+  hookbus = await TestHookbus.start({ env: { HOOKBUS_RETENTION: "1h" } });
+  const receiver = await receivers.start((_r, index) => ({ status: index === 0 ? 500 : 200 }));
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], retrySchedule: ["500ms"] });
+  const published = await hookbus.publish(surveySubmitted());
+  const [{ id }] = await hookbus.deliveriesOf(published.body.id);
+  await hookbus.deliveryWithStatus(id, "retrying");
+  // As if the delivery were near the end of its window when its retry comes.
+  const keys = [`dlv:${id}`, `dlv:${id}:att`, `evt:${published.body.id}`].map((k) => `${hookbus.config.queuePrefix}:${k}`);
+  for (const key of keys) await hookbus.redisCommand("pexpire", key, "2000");
+
+  await hookbus.deliveryWithStatus(id, "delivered");
+  for (const key of keys) expect(Number(await hookbus.redisCommand("pttl", key))).toBeGreaterThan(3500_000);
+});
