@@ -48,7 +48,14 @@ export async function startWorker(config: Config & { redisUrl: string }, options
   const http = new WebhookHttpClient(config.allowPrivateNetworks);
   const deliveries = new DeliverJob(context, http, metrics, logger);
   const routes = new RouteEventJob(context, logger);
-  const common = { connection: context.redis, prefix: config.queuePrefix, maxStalledCount: MAX_STALLED_COUNT };
+  // A job whose worker died (kill -9, lost host) is found stalled once its lock lapses, and run again.
+  const common = {
+    connection: context.redis,
+    prefix: config.queuePrefix,
+    maxStalledCount: MAX_STALLED_COUNT,
+    lockDuration: config.jobLockMs,
+    stalledInterval: config.jobLockMs,
+  };
   const deliver = (job: Job<DeliverJobData>, token?: string) => deliveries.process(job, token);
   const workers = [
     new Worker<RouteJobData>(QUEUE_NAMES.route, (job) => routes.process(job), { ...common, concurrency: 20 }),

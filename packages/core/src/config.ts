@@ -64,6 +64,7 @@ const envSchema = z.object({
   HOOKBUS_CIRCUIT_COOLDOWN: positiveDuration.default(30_000),
   HOOKBUS_CIRCUIT_MAX_COOLDOWN: positiveDuration.default(10 * 60_000),
   HOOKBUS_RECONCILE_AFTER: positiveDuration.default(60_000),
+  HOOKBUS_JOB_LOCK: positiveDuration.default(30_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -92,6 +93,8 @@ export interface Config {
   circuit: { failuresToOpen: number; cooldownMs: number; longestCooldownMs: number };
   /** How long past its due time a delivery or a route job may be missing before the reconciler puts it back, ms. */
   reconcileAfterMs: number;
+  /** How long a worker's hold on a job lasts unless renewed: a dead worker's jobs are taken over after about this long, ms. */
+  jobLockMs: number;
   logLevel: string;
 }
 
@@ -129,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       longestCooldownMs: Math.max(e.HOOKBUS_CIRCUIT_COOLDOWN, e.HOOKBUS_CIRCUIT_MAX_COOLDOWN),
     },
     reconcileAfterMs: e.HOOKBUS_RECONCILE_AFTER,
+    jobLockMs: e.HOOKBUS_JOB_LOCK,
     logLevel: e.LOG_LEVEL,
   };
 }

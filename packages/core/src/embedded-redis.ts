@@ -22,6 +22,8 @@ export interface EmbeddedRedis {
 export interface EmbeddedRedisOptions {
   /** Where the append-only file lives; unset keeps nothing on disk (tests). */
   dataDir?: string;
+  /** The port to listen on (to come back where clients expect it after a restart); unset: a free one. */
+  port?: number;
 }
 
 export function redisServerAvailable(): boolean {
@@ -31,7 +33,7 @@ export function redisServerAvailable(): boolean {
 /** Starts a private redis-server on a free loopback port and waits until it answers. */
 export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Promise<EmbeddedRedis> {
   if (!redisServerAvailable()) throw new RedisServerMissingError();
-  const port = await getPort({ host: "127.0.0.1" });
+  const port = options.port ?? (await getPort({ host: "127.0.0.1" }));
   const persistence = options.dataDir
     ? (mkdirSync(options.dataDir, { recursive: true }), ["--dir", options.dataDir, "--appendonly", "yes", "--save", ""])
     : ["--appendonly", "no", "--save", ""];

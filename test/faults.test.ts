@@ -1,0 +1,96 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startEmbeddedRedis } from "@hookbus/core";
+import { recordUpdated, surveySubmitted } from "./fixtures/events.js";
+import { TestHookbus, waitFor, type TestConfig } from "./support/harness.js";
+import { ReceiverPool } from "./support/receiver.js";
+
+const WORKER_MAIN = fileURLToPath(new URL("../apps/worker/dist/main.js", import.meta.url));
+
+let running: TestHookbus | undefined;
+const receivers = new ReceiverPool();
+
+/** Stops the test's Hookbus before the Redis it runs on, where a test has a Redis of its own. */
+async function stopHookbus(): Promise<void> {
+  await running?.stop();
+  running = undefined;
+}
+
+afterEach(async () => {
+  await stopHookbus();
+  await receivers.stopAll();
+});
+
+/** A worker in a process of its own, on the test's Redis and key prefix. */
+function spawnWorker(config: TestConfig, env: Record<string, string>) {
+  const child = spawn(process.execPath, [WORKER_MAIN], {
+    env: {
+      PATH: process.env.PATH!,
+      REDIS_URL: config.redisUrl,
+      HOOKBUS_QUEUE_PREFIX: config.queuePrefix,
+      HOOKBUS_ALLOW_PRIVATE_NETWORKS: "true",
+      WORKER_METRICS_PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "silent",
+      ...env,
+    },
+    stdio: "ignore",
+  });
+  return { child, exited: new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal))) };
+}
+
+test("a worker killed with SIGKILL mid-attempt: its job is taken over once its lock lapses, and delivered with the same webhook-id", async () => {
+  const hookbus = (running = await TestHookbus.start({ worker: false, env: { HOOKBUS_JOB_LOCK: "1s" } }));
+  const receiver = await receivers.start((_r, index) => (index === 0 ? "hang" : { status: 200 }));
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
+  const doomed = spawnWorker(hookbus.config, { HOOKBUS_JOB_LOCK: "1s" });
+  try {
+    const published = await hookbus.publish(surveySubmitted());
+    await receiver.waitForRequests(1);
+    doomed.child.kill("SIGKILL");
+    expect(await doomed.exited).toBe("SIGKILL");
+  } finally {
+    doomed.child.kill("SIGKILL");
+  }
+
+  await hookbus.startWorker();
+  const [first, second] = await receiver.waitForRequests(2);
+  expect(second!.headers["webhook-id"]).toBe(first!.headers["webhook-id"]);
+  const delivered = await hookbus.deliveryWithStatus(first!.headers["webhook-id"] as string, "delivered");
+  expect(delivered.attempts.map((a: any) => a.statusCode)).toEqual([200]);
+});
+
+test("Redis restarting under load: what was accepted before is delivered after, and Hookbus takes new events again", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "hookbus-faults-"));
+  let redis = await startEmbeddedRedis({ dataDir });
+  try {
+    const hookbus = (running = await TestHookbus.start({ env: { REDIS_URL: redis.url, HOOKBUS_CIRCUIT_FAILURES: "10000" } }));
+    let up = false;
+    const receiver = await receivers.start(() => ({ status: up ? 200 : 503 }));
+    await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.updated"], retrySchedule: Array(10).fill("300ms") });
+    const before = await Promise.all(Array.from({ length: 20 }, (_, i) => hookbus.publish(recordUpdated(`before-${i}`))));
+    expect(before.every((r) => r.status === 202)).toBe(true);
+    await waitFor(() => receiver.requests.length >= 20, "a first attempt of each");
+
+    await redis.stop();
+    redis = await startEmbeddedRedis({ dataDir, port: redis.port });
+    up = true;
+    const after = await waitFor(async () => {
+      const response = await hookbus.publish(recordUpdated("after"));
+      return response.status === 202 ? response : undefined;
+    }, "a publish to be accepted again", 20_000, 200);
+
+    const ids = [...before.map((r) => r.body.id as string), after.body.id as string];
+    const deliveries = (await Promise.all(ids.map((id) => hookbus.deliveriesOf(id)))).flat();
+    await Promise.all(deliveries.map((d) => hookbus.deliveryWithStatus(d.id, "delivered", 30_000)));
+    const delivered = new Set(receiver.requests.filter((r) => r.headers["webhook-id"]).map((r) => r.headers["webhook-id"]));
+    expect(delivered.size).toBe(21);
+  } finally {
+    await stopHookbus();
+    await redis.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
