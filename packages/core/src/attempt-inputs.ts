@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Delivery, EventRecord, Subscription } from "./domain.js";
-import { execPipeline, toDelivery } from "./delivery-log.js";
+import { execPipeline, toDelivery } from "./delivery-queries.js";
 import type { Keys } from "./keys.js";
 
 /** What one attempt needs; each part is undefined when it no longer exists. */

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
-import { eventTypes, type EventType } from "@hookbus/schemas";
+import { eventTypes } from "@hookbus/schemas";
+import { DeliveryQueries, execPipeline } from "./delivery-queries.js";
 import { deliveryStatuses, type Attempt, type Delivery, type DeliveryStatus, type EventRecord, type Subscription } from "./domain.js";
 import { NotFoundError } from "./errors.js";
 import { idLowerBound, newId } from "./ids.js";
@@ -90,39 +91,8 @@ if ARGV[6] == '1' then redis.call('HINCRBY', KEYS[6], 'claimed', 1) end
 return redis.call('HINCRBY', KEYS[1], 'replays', 1)
 `;
 
-/** Counts of one subscription's deliveries by status, and when it last succeeded and failed. */
-export interface SubscriptionStats {
-  pending: number;
-  retrying: number;
-  delivered: number;
-  failed: number;
-  lastSuccessAt?: number;
-  lastFailureAt?: number;
-}
-
-export interface DeliveryFilter {
-  status?: DeliveryStatus;
-  subscriptionId?: string;
-  eventType?: EventType;
-  /** Created at or after (ms). */
-  since?: number;
-  /** Created before (ms). */
-  until?: number;
-}
-
 /** Enough of a delivery to change its status. */
 export type DeliveryRef = Pick<Delivery, "id" | "subscriptionId" | "eventId">;
-
-/** One batch of a scan: the matching deliveries, and the last id read (the cursor to resume after). */
-export interface ScannedBatch {
-  items: Delivery[];
-  last: string;
-}
-
-export interface DeliveryPage {
-  items: Delivery[];
-  nextCursor?: string;
-}
 
 /** The result of routing one subscription: its delivery and whether it still needs a job. */
 export interface RoutedDelivery {
@@ -134,10 +104,11 @@ export interface RoutedDelivery {
 
 /**
  * One record per (event, subscription) with its status and attempts, indexed by status,
- * subscription, event type and time. Index members are delivery ids, whose sortable part
- * is their creation time: a lexicographic range is a time range, and a cursor is an id.
+ * subscription, event type and time, and watched while unfinished. This class holds the
+ * writes, each one script so that a record and its indexes never disagree; the reads are
+ * DeliveryQueries'.
  */
-export class DeliveryLog {
+export class DeliveryLog extends DeliveryQueries {
   private readonly createDelivery;
   private readonly setStatus;
   private readonly claim;
@@ -147,11 +118,12 @@ export class DeliveryLog {
    *   reconciler makes sure it still has a job
    */
   constructor(
-    private readonly redis: Redis,
-    private readonly keys: Keys,
+    redis: Redis,
+    keys: Keys,
     private readonly retentionMs: number,
     private readonly watchGraceMs: number,
   ) {
+    super(redis, keys);
     this.createDelivery = defineScript<[string, number]>(redis, "hookbusCreateDelivery", 7, CREATE_DELIVERY);
     this.setStatus = defineScript<number>(redis, "hookbusSetDeliveryStatus", 10, SET_STATUS);
     this.claim = defineScript<number>(redis, "hookbusClaimForReplay", 6, CLAIM_FOR_REPLAY);
@@ -217,11 +189,6 @@ export class DeliveryLog {
     );
   }
 
-  /** Pending or retrying deliveries due to be checked for a job by `now`, oldest first. */
-  async overdueForWatch(now: number, limit: number): Promise<string[]> {
-    return this.redis.zrangebyscore(this.keys.deliveriesToWatch(), "-inf", now, "LIMIT", 0, limit);
-  }
-
   /** Checks these deliveries again at `at`, unless they finish first. */
   async watchAgain(ids: string[], at: number): Promise<void> {
     if (ids.length === 0) return;
@@ -231,24 +198,6 @@ export class DeliveryLog {
   /** Stops watching deliveries that have expired or finished. */
   async unwatch(ids: string[]): Promise<void> {
     if (ids.length > 0) await this.redis.zrem(this.keys.deliveriesToWatch(), ...ids);
-  }
-
-  async stats(subscriptionId: string): Promise<SubscriptionStats> {
-    const bySubscription = this.keys.deliveriesBySubscription(subscriptionId);
-    const pipeline = this.redis.pipeline();
-    for (const status of deliveryStatuses) pipeline.call("ZINTERCARD", 2, bySubscription, this.keys.deliveriesByStatus(status));
-    pipeline.hgetall(this.keys.subscriptionOutcomes(subscriptionId));
-    const results = await execPipeline<unknown>(pipeline);
-    const outcomes = results[deliveryStatuses.length] as Record<string, string>;
-    const [pending, retrying, delivered, failed] = results.slice(0, deliveryStatuses.length).map(Number) as [number, number, number, number];
-    return {
-      pending,
-      retrying,
-      delivered,
-      failed,
-      lastSuccessAt: outcomes.lastSuccessAt ? Number(outcomes.lastSuccessAt) : undefined,
-      lastFailureAt: outcomes.lastFailureAt ? Number(outcomes.lastFailureAt) : undefined,
-    };
   }
 
   /**
@@ -266,82 +215,6 @@ export class DeliveryLog {
     const pipeline = this.redis.pipeline();
     for (const index of indexes) pipeline.zremrangebylex(index, "-", bound);
     return (await execPipeline<number>(pipeline)).reduce((a, b) => a + b, 0);
-  }
-
-  async get(id: string): Promise<Delivery> {
-    const [delivery] = await this.getMany([id]);
-    if (!delivery) throw new NotFoundError("delivery", id);
-    return delivery;
-  }
-
-  async attempts(id: string): Promise<Attempt[]> {
-    return (await this.redis.lrange(this.keys.attempts(id), 0, -1)).map((raw) => JSON.parse(raw) as Attempt);
-  }
-
-  /** Deliveries of one event, by subscription. */
-  async forEvent(eventId: string): Promise<Delivery[]> {
-    const bySubscription = await this.redis.hgetall(this.keys.eventDeliveries(eventId));
-    return this.getMany(Object.values(bySubscription));
-  }
-
-  async getMany(ids: string[]): Promise<Delivery[]> {
-    if (ids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.keys.delivery(id));
-    const hashes = await execPipeline<Record<string, string>>(pipeline);
-    return hashes.flatMap((hash) => (hash.id ? [toDelivery(hash)] : []));
-  }
-
-  /**
-   * Newest first. Reads the most selective index and filters the rest while scanning, so a
-   * page costs O(limit) reads when one filter is given. The cursor is the last id returned:
-   * ids only grow, so items written while paging never shift a page, and none is skipped or
-   * repeated.
-   */
-  async list(filter: DeliveryFilter, limit: number, cursor?: string): Promise<DeliveryPage> {
-    const index = this.chooseIndex(filter);
-    const lowest = filter.since !== undefined ? `[${idLowerBound("dlv", filter.since)}` : "-";
-    let highest = filter.until !== undefined ? `(${idLowerBound("dlv", filter.until)}` : "+";
-    if (cursor && (highest === "+" || cursor < highest.slice(1))) highest = `(${cursor}`;
-    const items: Delivery[] = [];
-    const batch = Math.max(limit, 100);
-    for (;;) {
-      const ids = await this.redis.zrange(index, highest, lowest, "BYLEX", "REV", "LIMIT", 0, batch);
-      if (ids.length === 0) return { items };
-      for (const delivery of await this.getMany(ids)) {
-        if (!matches(delivery, filter)) continue;
-        items.push(delivery);
-        if (items.length === limit) return { items, nextCursor: delivery.id };
-      }
-      if (ids.length < batch) return { items };
-      highest = `(${ids[ids.length - 1]}`;
-    }
-  }
-
-  /**
-   * Every delivery matching a filter, oldest first, a batch at a time, with the id the next
-   * batch starts after: a bulk replay keeps it as its cursor and resumes from it.
-   */
-  async *scan(filter: DeliveryFilter, batch = 500, after?: string): AsyncGenerator<ScannedBatch> {
-    const index = this.chooseIndex(filter);
-    let lowest = after ? `(${after}` : filter.since !== undefined ? `[${idLowerBound("dlv", filter.since)}` : "-";
-    const highest = filter.until !== undefined ? `(${idLowerBound("dlv", filter.until)}` : "+";
-    for (;;) {
-      const ids = await this.redis.zrange(index, lowest, highest, "BYLEX", "LIMIT", 0, batch);
-      if (ids.length === 0) return;
-      const deliveries = await this.getMany(ids);
-      const last = ids[ids.length - 1]!;
-      yield { items: deliveries.filter((d) => matches(d, filter)), last };
-      if (ids.length < batch) return;
-      lowest = `(${last}`;
-    }
-  }
-
-  private chooseIndex(filter: DeliveryFilter): string {
-    if (filter.subscriptionId) return this.keys.deliveriesBySubscription(filter.subscriptionId);
-    if (filter.status) return this.keys.deliveriesByStatus(filter.status);
-    if (filter.eventType) return this.keys.deliveriesByType(filter.eventType);
-    return this.keys.deliveriesAll();
   }
 
   private async changeStatus(delivery: DeliveryRef, status: DeliveryStatus, nextAttemptAt?: number, attempt?: Attempt, now = Date.now()): Promise<number> {
@@ -382,36 +255,3 @@ export function parseReplayClaimNote(note: string): { deliveryId: string; replay
   return { deliveryId: deliveryId!, replayId: replayId || undefined };
 }
 
-function matches(delivery: Delivery, filter: DeliveryFilter): boolean {
-  return (
-    (!filter.status || delivery.status === filter.status) &&
-    (!filter.subscriptionId || delivery.subscriptionId === filter.subscriptionId) &&
-    (!filter.eventType || delivery.eventType === filter.eventType)
-  );
-}
-
-export function toDelivery(hash: Record<string, string>): Delivery {
-  const optionalNumber = (value: string | undefined) => (value ? Number(value) : undefined);
-  return {
-    id: hash.id!,
-    eventId: hash.eventId!,
-    subscriptionId: hash.subscriptionId!,
-    eventType: hash.eventType as EventType,
-    status: hash.status as DeliveryStatus,
-    createdAt: Number(hash.createdAt),
-    attemptCount: Number(hash.attemptCount ?? 0),
-    nextAttemptAt: optionalNumber(hash.nextAttemptAt),
-    lastAttemptAt: optionalNumber(hash.lastAttemptAt),
-    replays: Number(hash.replays ?? 0),
-    runStartedAtAttempt: Number(hash.runStartedAtAttempt ?? 0),
-  };
-}
-
-/** Runs a pipeline and throws the first command error instead of returning it. */
-export async function execPipeline<T>(pipeline: ReturnType<Redis["pipeline"]>): Promise<T[]> {
-  const results = (await pipeline.exec()) ?? [];
-  return results.map(([error, value]) => {
-    if (error) throw error;
-    return value as T;
-  });
-}

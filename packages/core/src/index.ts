@@ -2,6 +2,7 @@ export * from "./attempt-inputs.js";
 export * from "./config.js";
 export * from "./context.js";
 export * from "./delivery-log.js";
+export * from "./delivery-queries.js";
 export * from "./domain.js";
 export * from "./duration.js";
 export * from "./embedded-redis.js";

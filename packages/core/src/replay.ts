@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Delivery, DeliveryStatus } from "./domain.js";
-import { replayClaimNote, type DeliveryFilter, type DeliveryLog } from "./delivery-log.js";
+import { replayClaimNote, type DeliveryLog } from "./delivery-log.js";
+import type { DeliveryFilter } from "./delivery-queries.js";
 import { NotFoundError, UnprocessableError } from "./errors.js";
 import { newId } from "./ids.js";
 import type { Keys } from "./keys.js";
