@@ -2,6 +2,7 @@ import { recordUpdated, surveySubmitted } from "./fixtures/events.js";
 import { createContext, createLogger } from "@hookbus/core";
 import { TestHookbus, waitFor } from "./support/harness.js";
 import { TestReceiver } from "./support/receiver.js";
+import { runBulkReplay } from "../apps/worker/src/jobs/bulk-replay.js";
 
 let hookbus: TestHookbus;
 let receiver: TestReceiver;
@@ -208,4 +209,49 @@ test("paging through 2,500 deliveries while new ones are written sees every one 
   expect(seen.filter((id) => existing.has(id))).toHaveLength(2500);
   // Newest first, as ids sort.
   expect([...seen].sort().reverse()).toEqual(seen);
+});
+
+test("a bulk replay whose job runs again (stalled, restarted) resumes from its cursor and counts nothing twice", async () => {
+  hookbus = await TestHookbus.start(NO_CIRCUIT);
+  receiver = await TestReceiver.start(() => ({ status: 500 }));
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.updated"], retrySchedule: [] });
+  await publishMany(30);
+  await waitFor(async () => (await countByStatus("failed")) === 30, "30 dead letters");
+  await hookbus.stopWorkers();
+  receiver.answer(() => ({ status: 200 }));
+
+  const replay = (await hookbus.api("POST", "/v1/deliveries/replay", { status: "failed" })).body;
+  // The replay job, run by hand twice over, as a worker that died after the first run would leave it.
+  const context = createContext(hookbus.config, createLogger("test", "silent"));
+  try {
+    await runBulkReplay(context, replay.id);
+    expect(await context.replays.cursor(replay.id)).toMatch(/^dlv_/);
+    await runBulkReplay(context, replay.id);
+  } finally {
+    await context.close();
+  }
+  await hookbus.startWorker();
+  const progress = await waitFor(async () => {
+    const body = (await hookbus.api("GET", `/v1/replays/${replay.id}`)).body;
+    return body.status === "done" ? body : undefined;
+  }, "the replay to finish");
+  expect(progress).toMatchObject({ total: 30, done: 30, failed: 0, skipped: 0 });
+  expect(receiver.requests).toHaveLength(60);
+});
+
+test("a bulk replay over deliveries whose subscription was deleted counts them as failed, and ends", async () => {
+  hookbus = await TestHookbus.start(NO_CIRCUIT);
+  receiver = await TestReceiver.start(() => ({ status: 500 }));
+  const subscription = await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.updated"], retrySchedule: [] });
+  await publishMany(5);
+  await waitFor(async () => (await countByStatus("failed")) === 5, "5 dead letters");
+  expect((await hookbus.api("DELETE", `/v1/subscriptions/${subscription.id}`)).status).toBe(204);
+
+  const replay = (await hookbus.api("POST", "/v1/deliveries/replay", { status: "failed" })).body;
+  const progress = await waitFor(async () => {
+    const body = (await hookbus.api("GET", `/v1/replays/${replay.id}`)).body;
+    return body.status === "done" ? body : undefined;
+  }, "the replay to finish");
+  expect(progress).toMatchObject({ total: 5, done: 0, failed: 5, skipped: 0 });
+  expect(receiver.requests).toHaveLength(5);
 });
