@@ -31,17 +31,18 @@ test("the queue gauges report the backlog behind a slow receiver, its age, and d
 
   worker = await startWorker(hookbus.config, { logger: createLogger("test", "silent"), queueMetricsIntervalMs: 50 });
   const metricsUrl = `http://127.0.0.1:${worker.metricsPort}/metrics`;
-  const deliverJobs = (text: string, state: string) => sampleValue(text, "hookbus_queue_jobs", { queue: "deliver", state });
-  const oldestWaiting = (text: string) => sampleValue(text, "hookbus_queue_oldest_waiting_age_seconds", { queue: "deliver" });
+  // First attempts are made by the route job: the backlog is of events waiting to be routed.
+  const routeJobs = (text: string, state: string) => sampleValue(text, "hookbus_queue_jobs", { queue: "route", state });
+  const oldestWaiting = (text: string) => sampleValue(text, "hookbus_queue_oldest_waiting_age_seconds", { queue: "route" });
 
   // The first delivery is with the receiver; the other two wait.
   const backlog = await waitFor(async () => {
     const text = await scrape(metricsUrl);
-    return deliverJobs(text, "active") === 1 && deliverJobs(text, "waiting") === 2 ? text : undefined;
-  }, "a backlog of 2 waiting deliver jobs behind 1 active");
-  expect(deliverJobs(backlog, "delayed")).toBe(0);
-  expect(deliverJobs(backlog, "failed")).toBe(0);
-  expect(sampleValue(backlog, "hookbus_queue_jobs", { queue: "route", state: "failed" })).toBe(0);
+    return routeJobs(text, "active") === 1 && routeJobs(text, "waiting") === 2 ? text : undefined;
+  }, "a backlog of 2 waiting route jobs behind 1 active");
+  expect(routeJobs(backlog, "delayed")).toBe(0);
+  expect(routeJobs(backlog, "failed")).toBe(0);
+  expect(sampleValue(backlog, "hookbus_queue_jobs", { queue: "deliver", state: "waiting" })).toBe(0);
   expect(sampleValue(backlog, "hookbus_queue_jobs", { queue: "deliver-sync", state: "waiting" })).toBe(0);
 
   // The age grows with the wait and never exceeds the time since the events were published.
@@ -50,13 +51,13 @@ test("the queue gauges report the backlog behind a slow receiver, its age, and d
     return age !== undefined && age >= 1 ? age : undefined;
   }, "the oldest waiting job to be a second old");
   expect(aged).toBeLessThanOrEqual((Date.now() - publishedAt) / 1000);
-  expect(deliverJobs(await scrape(metricsUrl), "waiting")).toBeGreaterThan(0);
+  expect(routeJobs(await scrape(metricsUrl), "waiting")).toBeGreaterThan(0);
 
   await receiver.waitForRequests(3, 15_000);
   await waitFor(async () => {
     const text = await scrape(metricsUrl);
-    return deliverJobs(text, "waiting") === 0 && deliverJobs(text, "active") === 0 && oldestWaiting(text) === 0;
-  }, "the deliver queue to drain");
+    return routeJobs(text, "waiting") === 0 && routeJobs(text, "active") === 0 && oldestWaiting(text) === 0;
+  }, "the route queue to drain");
 });
 
 test("the subscription gauge counts subscriptions by mode and environment, and forgets deleted ones", async () => {

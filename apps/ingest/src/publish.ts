@@ -1,4 +1,5 @@
 import {
+  enqueueFirstAttempts,
   enqueueRoute,
   newId,
   routeEvent,
@@ -136,9 +137,10 @@ export class Publisher {
     deadline: number,
     options: { reportAll?: boolean } = {},
   ): Promise<SyncResult[]> {
-    const routing = routeEvent(this.context, event, subscriptions, options).then(
-      (routed) => new Map(routed.map((r) => [r.subscription.id, r.deliveryId])),
-    );
+    const routing = routeEvent(this.context.deliveries, event, subscriptions).then(async (routed) => {
+      await enqueueFirstAttempts(this.context.queues, event.id, routed, options);
+      return new Map(routed.map((r) => [r.subscription.id, r.deliveryId]));
+    });
     const deliveryIds = await beforeDeadline(routing, deadline, "").catch(() => new Map<string, string>());
     const outcomes = await this.syncOutcomes.collect(event.id, deadline);
     return subscriptions.map((s) => toSyncResult(s, outcomes, deliveryIds, deadline - started));

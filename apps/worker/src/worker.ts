@@ -10,6 +10,7 @@ import {
   type Logger,
   type RouteJobData,
 } from "@hookbus/core";
+import { DeliveryAttempt } from "./delivery/attempt.js";
 import { WebhookHttpClient } from "./delivery/http-client.js";
 import { runBulkReplay } from "./jobs/bulk-replay.js";
 import { DeliverJob } from "./jobs/deliver.js";
@@ -46,8 +47,9 @@ export async function startWorker(config: Config & { redisUrl: string }, options
   const queueMetrics = startQueueMetrics(context, registry, logger, options.queueMetricsIntervalMs);
   const maintenance = startMaintenance(context, logger, options.maintenance);
   const http = new WebhookHttpClient(config.allowPrivateNetworks);
-  const deliveries = new DeliverJob(context, http, metrics, logger);
-  const routes = new RouteEventJob(context, logger);
+  const attempts = new DeliveryAttempt(context, http, metrics, logger);
+  const deliveries = new DeliverJob(context, attempts);
+  const routes = new RouteEventJob(context, attempts, logger);
   // A job whose worker died (kill -9, lost host) is found stalled once its lock lapses, and run again.
   const common = {
     connection: context.redis,
@@ -58,7 +60,8 @@ export async function startWorker(config: Config & { redisUrl: string }, options
   };
   const deliver = (job: Job<DeliverJobData>, token?: string) => deliveries.process(job, token);
   const workers = [
-    new Worker<RouteJobData>(QUEUE_NAMES.route, (job) => routes.process(job), { ...common, concurrency: 20 }),
+    // Route jobs make first attempts themselves, so they wait on receivers as deliver jobs do.
+    new Worker<RouteJobData>(QUEUE_NAMES.route, (job) => routes.process(job), { ...common, concurrency: config.asyncConcurrency }),
     new Worker<DeliverJobData>(QUEUE_NAMES.deliver, deliver, { ...common, concurrency: config.asyncConcurrency }),
     new Worker<DeliverJobData>(QUEUE_NAMES.deliverSync, deliver, { ...common, concurrency: config.syncConcurrency }),
     new Worker<ReplayJobData>(QUEUE_NAMES.replay, (job) => runBulkReplay(context, job.data.replayId), { ...common, concurrency: 2 }),

@@ -1,15 +1,45 @@
 import type { Job } from "bullmq";
-import { NotFoundError, routeEvent, type HookbusContext, type Logger, type RouteJobData } from "@hookbus/core";
+import pLimit from "p-limit";
+import {
+  DELIVER_JOB_OPTIONS,
+  deliverJobData,
+  enqueueFirstAttempts,
+  NotFoundError,
+  QUEUE_NAMES,
+  routeEvent,
+  type Delivery,
+  type EventRecord,
+  type HookbusContext,
+  type Logger,
+  type RoutedDelivery,
+  type RouteJobData,
+} from "@hookbus/core";
+import type { DeliveryAttempt } from "../delivery/attempt.js";
+
+/**
+ * How many first attempts a route job makes itself, and how many at once. A larger fan-out
+ * leaves the rest to deliver jobs, so that any worker can take a share of it.
+ */
+export const FIRST_ATTEMPTS_PER_ROUTE_JOB = 100;
+const PARALLEL_FIRST_ATTEMPTS = 50;
 
 /**
  * The route job: finds the subscriptions an event reaches (through the event-type index, so
- * the cost follows the subscriptions to its type, not all of them), makes one delivery each
- * and enqueues their first attempts, then notes the event routed. Running twice creates
- * nothing twice: deliveries are keyed by (event, subscription) and jobs by delivery id.
+ * the cost follows the subscriptions to its type), makes one delivery each, and makes their
+ * first attempts itself, in parallel: one queue hop per event, not two. Only a delivery that
+ * must run again (a failure to retry, a wait for its endpoint) becomes a delayed deliver job.
+ * Sync subscriptions' deliveries are the ingest's, which waits on them through the sync queue;
+ * here they only get their job if they lack one.
+ *
+ * Running twice creates nothing twice (deliveries are keyed by (event, subscription), jobs by
+ * delivery id); a crash mid-job runs it again (stall recovery, or the reconciler, since the
+ * event stays unrouted until the end), re-attempting only deliveries with no attempt yet,
+ * under the same webhook-id.
  */
 export class RouteEventJob {
   constructor(
     private readonly context: HookbusContext,
+    private readonly attempts: DeliveryAttempt,
     private readonly logger: Logger,
   ) {}
 
@@ -19,10 +49,55 @@ export class RouteEventJob {
       throw error;
     });
     // A sample is delivered only to the subscription it was sent to, by the ingest itself.
-    if (event && !event.sample) {
-      const routed = await routeEvent(this.context, event, await this.context.subscriptions.forEventType(event.type));
-      this.logger.debug({ eventId: event.id, deliveries: routed.length }, "event routed");
-    }
+    if (event && !event.sample) await this.route(event);
     await this.context.events.markRouted(job.data.eventId);
   }
+
+  private async route(event: EventRecord): Promise<void> {
+    const routed = await routeEvent(this.context.deliveries, event, await this.context.subscriptions.forEventType(event.type));
+    const unattempted = routed.filter((r) => r.needsJob);
+    const attemptHere = unattempted.filter((r) => r.subscription.mode === "async").slice(0, FIRST_ATTEMPTS_PER_ROUTE_JOB);
+    const leftToJobs = unattempted.filter((r) => !attemptHere.includes(r));
+    await enqueueFirstAttempts(this.context.queues, event.id, leftToJobs);
+    const limit = pLimit(PARALLEL_FIRST_ATTEMPTS);
+    await Promise.all(attemptHere.map((r) => limit(() => this.firstAttempt(event, r))));
+    this.logger.debug({ eventId: event.id, deliveries: routed.length, attempted: attemptHere.length }, "event routed");
+  }
+
+  /** Attempts a new delivery; one that must run again becomes a delayed deliver job under its own id. */
+  private async firstAttempt(event: EventRecord, routed: RoutedDelivery): Promise<void> {
+    const delivery = newDelivery(event, routed);
+    const end = await this.attempts.run({
+      delivery,
+      subscription: routed.subscription,
+      event,
+      job: { queue: QUEUE_NAMES.deliver, jobId: delivery.id, deliveryId: delivery.id },
+      data: {},
+    });
+    if (end.finished) return;
+    const job = await this.context.queues.deliver.add("deliver", deliverJobData(delivery), {
+      ...DELIVER_JOB_OPTIONS,
+      jobId: delivery.id,
+      delay: Math.max(0, end.at - Date.now()),
+    });
+    // The gate may have handed it a slot before the job existed to be woken: it wakes itself.
+    if (end.waitedForEndpoint && (await this.context.endpoints.holdsSlot(delivery.subscriptionId, delivery.id))) {
+      await job.promote().catch(() => undefined);
+    }
+  }
+}
+
+/** A delivery routing has just made (or found untouched): pending, nothing attempted. */
+function newDelivery(event: EventRecord, routed: RoutedDelivery): Delivery {
+  return {
+    id: routed.deliveryId,
+    eventId: event.id,
+    subscriptionId: routed.subscription.id,
+    eventType: event.type,
+    status: "pending",
+    createdAt: Date.now(),
+    attemptCount: 0,
+    replays: 0,
+    runStartedAtAttempt: 0,
+  };
 }

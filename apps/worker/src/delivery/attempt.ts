@@ -1,0 +1,159 @@
+import {
+  disableSubscription,
+  effectiveSchedule,
+  publishSyncOutcome,
+  QUEUE_NAMES,
+  syncOutcomeOf,
+  type Attempt,
+  type DeliverJobData,
+  type Delivery,
+  type EventRecord,
+  type HookbusContext,
+  type Logger,
+  type ParkedJob,
+  type Subscription,
+} from "@hookbus/core";
+import type { DisabledReason } from "@hookbus/schemas";
+import type { WorkerMetrics } from "../metrics.js";
+import { decideAttemptOutcome, type AttemptDecision } from "./attempt-outcome.js";
+import { truncate, type AttemptResult, type WebhookHttpClient } from "./http-client.js";
+import { signedRequest } from "./signed-request.js";
+
+/** Response bodies kept in the delivery log. */
+export const LOGGED_BODY_BYTES = 4 * 1024;
+
+/** What one delivery attempt needs, loaded by the job that runs it. */
+export interface AttemptInputs {
+  delivery: Delivery;
+  subscription: Subscription;
+  event: EventRecord;
+  /** The job the delivery's next run belongs to: where the gate parks it and what wakes it. */
+  job: ParkedJob;
+  /** What the job carries: whether a publisher waits on the first attempt, and the bulk replay it belongs to. */
+  data: Pick<DeliverJobData, "reportOutcome" | "replayId">;
+}
+
+/** How an attempt ended: finished (delivered or dead-lettered), or to run again at `at`. */
+export type AttemptEnd = { finished: true } | { finished: false; at: number; waitedForEndpoint: boolean };
+
+/**
+ * One delivery attempt, whichever job runs it (the route job for a first attempt, the deliver
+ * job for the rest). It asks the endpoint's gate for a slot first; a delivery that must wait
+ * (circuit open, endpoint at its cap, rate limit) is told when to look again, with no attempt
+ * spent. After the attempt it records it, frees the slot (waking the jobs parked longest),
+ * and decides from the result, the retry schedule and the receiver's Retry-After whether the
+ * delivery is finished or runs again. The delivery log, not the job, counts attempts.
+ */
+export class DeliveryAttempt {
+  constructor(
+    private readonly context: HookbusContext,
+    private readonly http: WebhookHttpClient,
+    private readonly metrics: WorkerMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  async run({ delivery, subscription, event, job, data }: AttemptInputs): Promise<AttemptEnd> {
+    const attemptInRun = delivery.attemptCount - delivery.runStartedAtAttempt + 1;
+    const reportsOutcome = data.reportOutcome === true && attemptInRun === 1;
+    const verdict = await this.context.endpoints.enter(subscription, job);
+    if (!verdict.go) {
+      this.metrics.recordWait(verdict.why);
+      // A sync publisher waiting on an endpoint whose circuit is open is told at once, rather than left to its timeout.
+      if (verdict.why === "circuit_open" && reportsOutcome) {
+        await this.reportOutcome(delivery, { ok: false, error: "connection", message: "the endpoint's circuit is open", durationMs: 0 });
+      }
+      return { finished: false, at: verdict.until, waitedForEndpoint: verdict.why === "at_capacity" };
+    }
+
+    const result = await this.http.send(signedRequest(delivery, subscription, event));
+    const now = Date.now();
+    const decision = decideAttemptOutcome({
+      result,
+      schedule: effectiveSchedule(subscription.retrySchedule, this.context.config.retrySchedule),
+      attemptInRun,
+      now,
+    });
+    const [, released] = await Promise.all([
+      this.context.deliveries.recordAttempt(delivery, attemptRecord(result, now), decision.status, decision.nextAttemptAt),
+      this.context.endpoints.leave(subscription, delivery.id, result.ok ? "ok" : "fail", now),
+      reportsOutcome ? this.reportOutcome(delivery, result) : undefined,
+      this.countReplayOutcome(data.replayId, decision.status),
+    ]);
+    await this.wake(released.handedOff);
+    const failingFor = released.failingSince === undefined ? 0 : now - released.failingSince;
+    const disableFor = decision.disable ?? (failingFor >= this.context.config.disableAfterMs ? "failing" : undefined);
+    if (disableFor) await this.disable(subscription, disableFor);
+
+    this.metrics.recordAttempt(event, result, decision.status);
+    this.log(delivery, subscription, result, decision);
+    return decision.status === "retrying" ? { finished: false, at: decision.nextAttemptAt!, waitedForEndpoint: false } : { finished: true };
+  }
+
+  /** Its subscription or event is gone: it can never be sent, so it is dead-lettered (and counts as failed in its replay). */
+  async deadLetterUndeliverable(delivery: Delivery, replayId: string | undefined): Promise<void> {
+    this.logger.warn({ deliveryId: delivery.id, eventId: delivery.eventId }, "subscription or event gone: delivery dead-lettered");
+    if (delivery.status === "delivered" || delivery.status === "failed") return;
+    await Promise.all([this.context.deliveries.markStatus(delivery, "failed"), this.countReplayOutcome(replayId, "failed")]);
+  }
+
+  /** Wakes the parked jobs a freed slot was handed to. One not yet delayed wakes itself (see the jobs' sleep). */
+  private async wake(parked: ParkedJob[]): Promise<void> {
+    await Promise.all(
+      parked.map(async ({ queue, jobId }) => {
+        const jobs = queue === QUEUE_NAMES.deliverSync ? this.context.queues.deliverSync : this.context.queues.deliver;
+        const job = await jobs.getJob(jobId);
+        await job?.promote().catch(() => undefined);
+      }),
+    );
+  }
+
+  private async disable(subscription: Subscription, reason: DisabledReason): Promise<void> {
+    const disabled = await disableSubscription(this.context, subscription.id, reason);
+    if (!disabled) return;
+    this.metrics.recordDisabled(reason);
+    this.logger.warn({ subscriptionId: subscription.id, reason }, "subscription disabled");
+  }
+
+  private async countReplayOutcome(replayId: string | undefined, status: AttemptDecision["status"]): Promise<void> {
+    if (replayId && status !== "retrying") await this.context.replays.recordOutcome(replayId, status === "delivered");
+  }
+
+  private async reportOutcome(delivery: Delivery, result: AttemptResult): Promise<void> {
+    await publishSyncOutcome(this.context.redis, this.context.keys, delivery.eventId, {
+      subscriptionId: delivery.subscriptionId,
+      deliveryId: delivery.id,
+      outcome: syncOutcomeOf(result.error),
+      statusCode: result.statusCode,
+      body: result.body,
+      durationMs: result.durationMs,
+    });
+  }
+
+  /** Every attempt at debug; failures at info, dead letters at warn. */
+  private log(delivery: Delivery, subscription: Subscription, result: AttemptResult, decision: AttemptDecision): void {
+    const level = decision.status === "failed" ? "warn" : result.ok ? "debug" : "info";
+    this.logger[level](
+      {
+        eventId: delivery.eventId,
+        deliveryId: delivery.id,
+        subscriptionId: subscription.id,
+        status: decision.status,
+        statusCode: result.statusCode,
+        error: result.error,
+        durationMs: result.durationMs,
+      },
+      "delivery attempt",
+    );
+  }
+}
+
+function attemptRecord(result: AttemptResult, now: number): Attempt {
+  return {
+    at: now - Math.round(result.durationMs),
+    statusCode: result.statusCode,
+    error: result.error,
+    message: result.message,
+    durationMs: result.durationMs,
+    responseBody: result.body === undefined ? undefined : truncate(result.body, LOGGED_BODY_BYTES),
+  };
+}
