@@ -77,7 +77,7 @@ return count
 // KEYS: delivery, index pending, index of the expected status, claims not yet enqueued, watch,
 //       the bulk replay (unused for a single replay)
 // ARGV: deliveryId, expected status, the claim's note (deliveryId|replayId), now, check job at,
-//       '1' to count the claim in the bulk replay
+//       '1' to count the claim in the bulk replay, the bulk replay's id
 // Returns the replay's number (1, 2, …), or 0 when the delivery was not in that status.
 const CLAIM_FOR_REPLAY = `
 if redis.call('HGET', KEYS[1], 'status') ~= ARGV[2] then return 0 end
@@ -87,7 +87,12 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])
 redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
-if ARGV[6] == '1' then redis.call('HINCRBY', KEYS[6], 'claimed', 1) end
+if ARGV[6] == '1' then
+  redis.call('HINCRBY', KEYS[6], 'claimed', 1)
+  redis.call('HSET', KEYS[1], 'replayId', ARGV[7])
+else
+  redis.call('HDEL', KEYS[1], 'replayId')
+end
 return redis.call('HINCRBY', KEYS[1], 'replays', 1)
 `;
 
@@ -185,7 +190,7 @@ export class DeliveryLog extends DeliveryQueries {
         this.keys.deliveriesToWatch(),
         this.keys.replay(replayId ?? "-"),
       ],
-      [delivery.id, delivery.status, replayClaimNote(delivery.id, replayId), now, now + this.watchGraceMs, replayId ? "1" : ""],
+      [delivery.id, delivery.status, replayClaimNote(delivery.id, replayId), now, now + this.watchGraceMs, replayId ? "1" : "", replayId ?? ""],
     );
   }
 

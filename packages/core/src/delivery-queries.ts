@@ -169,6 +169,7 @@ export function toDelivery(hash: Record<string, string>): Delivery {
     nextAttemptAt: optionalNumber(hash.nextAttemptAt),
     lastAttemptAt: optionalNumber(hash.lastAttemptAt),
     replays: Number(hash.replays ?? 0),
+    replayId: hash.replayId || undefined,
     runStartedAtAttempt: Number(hash.runStartedAtAttempt ?? 0),
   };
 }

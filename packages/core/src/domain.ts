@@ -84,6 +84,8 @@ export interface Delivery {
   lastAttemptAt?: number;
   /** How many times it was replayed: its current job is the replay with this number. */
   replays: number;
+  /** The bulk replay its current run belongs to, if any. */
+  replayId?: string;
   /** Its attempt count when its current run (first delivery or latest replay) began. */
   runStartedAtAttempt: number;
 }

@@ -12,18 +12,35 @@ export const LEASE_MARGIN_MS = 5_000;
 
 // Asks for a slot at an endpoint for one delivery. In order: the circuit (open: wait until it
 // closes; half-open: one probe at a time), the cap on attempts in flight (full: the job is
-// parked, first come first served, and woken when a slot frees), then the rate limit (GCRA
-// with no burst: sends are spaced evenly; a delivery that must wait reserves its send time, so
-// waiting deliveries keep their order instead of racing for the next free moment).
-// KEYS: in flight, parked, health, rate, rate reservations
-// ARGV: deliveryId, parked member, now, lease ms, cap, rate interval ms (0: none)
+// parked, first come first served, and woken when a slot frees), then the rate limits: the
+// endpoint's own, and the bulk replay's the delivery belongs to, if capped. Each is GCRA with
+// no burst, so sends are spaced evenly; a delivery that must wait reserves its send time on
+// each limiter (so waiting deliveries keep their order instead of racing for the next free
+// moment) and, back at that time, sends without being charged again.
+// KEYS: in flight, parked, health, endpoint rate, its reservations, replay rate, its reservations
+// ARGV: deliveryId, parked member, now, lease ms, cap, endpoint interval ms, replay interval ms (0: none)
 // Returns {verdict, until}: 'go', or 'open' | 'parked' | 'rate' with the time to wake up.
 const ACQUIRE = `
 local id, member = ARGV[1], ARGV[2]
-local now, leaseMs, cap, interval = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local now, leaseMs, cap = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local function park()
   redis.call('ZADD', KEYS[2], 'NX', now, member)
   return {'parked', now + leaseMs}
+end
+-- When this delivery may send by one limiter; charges the limiter unless it holds a reservation.
+local function sendTime(rateKey, reservedKey, interval)
+  if interval <= 0 then return now end
+  redis.call('ZREMRANGEBYSCORE', reservedKey, '-inf', now - 60000)
+  local reserved = tonumber(redis.call('ZSCORE', reservedKey, id) or '-1')
+  if reserved > now + 5 then return reserved end
+  if reserved >= 0 then
+    redis.call('ZREM', reservedKey, id)
+    return now
+  end
+  local nextFree = math.max(tonumber(redis.call('GET', rateKey) or '0'), now)
+  redis.call('SET', rateKey, tostring(nextFree + interval), 'PX', math.ceil(nextFree + interval - now) + 1000)
+  redis.call('ZADD', reservedKey, nextFree, id)
+  return nextFree
 end
 local openUntil = tonumber(redis.call('HGET', KEYS[3], 'openUntil') or '0')
 if openUntil > now then return {'open', openUntil} end
@@ -36,29 +53,14 @@ end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local held = redis.call('ZSCORE', KEYS[1], id)
 if not held and redis.call('ZCARD', KEYS[1]) >= cap then return park() end
-if interval > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - 60000)
-  local reserved = tonumber(redis.call('ZSCORE', KEYS[5], id) or '-1')
-  local waitUntil = nil
-  if reserved > now + 5 then
-    waitUntil = reserved
-  elseif reserved >= 0 then
-    redis.call('ZREM', KEYS[5], id)
-  else
-    local nextFree = tonumber(redis.call('GET', KEYS[4]) or '0')
-    if nextFree > now then
-      waitUntil = nextFree
-      redis.call('ZADD', KEYS[5], nextFree, id)
-    else
-      nextFree = now
-    end
-    redis.call('SET', KEYS[4], tostring(nextFree + interval), 'PX', math.ceil(nextFree + interval - now) + 1000)
-  end
-  if waitUntil then
-    if held then redis.call('ZADD', KEYS[1], waitUntil + leaseMs, id) end
-    return {'rate', math.ceil(waitUntil)}
-  end
+local sendAt = math.max(sendTime(KEYS[4], KEYS[5], tonumber(ARGV[6])), sendTime(KEYS[6], KEYS[7], tonumber(ARGV[7])))
+if sendAt > now then
+  if held then redis.call('ZADD', KEYS[1], sendAt + leaseMs, id) end
+  return {'rate', math.ceil(sendAt)}
 end
+-- Sending now: reservations made just above, at now, are spent.
+redis.call('ZREM', KEYS[5], id)
+redis.call('ZREM', KEYS[7], id)
 redis.call('ZADD', KEYS[1], now + leaseMs, id)
 if halfOpen then redis.call('HSET', KEYS[3], 'probe', id, 'probeUntil', now + leaseMs) end
 return {'go', 0}
@@ -161,22 +163,34 @@ export class EndpointGate {
     private readonly keys: Keys,
     private readonly circuit: CircuitSettings,
   ) {
-    this.acquire = defineScript<[string, number]>(redis, "hookbusGateAcquire", 5, ACQUIRE);
+    this.acquire = defineScript<[string, number]>(redis, "hookbusGateAcquire", 7, ACQUIRE);
     this.release = defineScript<number[] | string[]>(redis, "hookbusGateRelease", 3, RELEASE);
   }
 
-  /** Asks for a slot for one attempt of `job` at its subscription's endpoint. */
-  async enter(subscription: Subscription, job: ParkedJob, now = Date.now()): Promise<GateVerdict> {
-    const interval = subscription.ratePerSecond ? 1000 / subscription.ratePerSecond : 0;
+  /**
+   * Asks for a slot for one attempt of `job` at its subscription's endpoint; `replay` is the
+   * capped bulk replay the delivery belongs to, whose rate holds at the receiver too.
+   */
+  async enter(subscription: Subscription, job: ParkedJob, replay?: { id: string; ratePerSecond: number }, now = Date.now()): Promise<GateVerdict> {
+    const endpointRate = [this.keys.endpointRate(subscription.id), this.keys.endpointRateReserved(subscription.id)];
+    const replayRate = replay ? [this.keys.replayRate(replay.id), this.keys.replayRateReserved(replay.id)] : endpointRate;
     const [verdict, until] = await this.acquire.run(
       [
         this.keys.endpointInFlight(subscription.id),
         this.keys.endpointParked(subscription.id),
         this.keys.endpointHealth(subscription.id),
-        this.keys.endpointRate(subscription.id),
-        this.keys.endpointRateReserved(subscription.id),
+        ...endpointRate,
+        ...replayRate,
       ],
-      [job.deliveryId, parkedMember(job), now, leaseMs(subscription), maxInFlight(subscription), interval],
+      [
+        job.deliveryId,
+        parkedMember(job),
+        now,
+        leaseMs(subscription),
+        maxInFlight(subscription),
+        intervalMs(subscription.ratePerSecond),
+        intervalMs(replay?.ratePerSecond),
+      ],
     );
     if (verdict === "go") return { go: true };
     return { go: false, why: VERDICTS[verdict as keyof typeof VERDICTS], until: Number(until) };
@@ -244,6 +258,11 @@ export class EndpointGate {
 
 export function maxInFlight(subscription: Pick<Subscription, "maxInFlight">): number {
   return subscription.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+}
+
+/** The spacing of a rate limit's sends; 0 for no limit. */
+function intervalMs(ratePerSecond: number | undefined): number {
+  return ratePerSecond ? 1000 / ratePerSecond : 0;
 }
 
 function leaseMs(subscription: Subscription): number {

@@ -47,6 +47,9 @@ export class Keys {
   /** When a subscription's deliveries last succeeded and failed. */
   subscriptionOutcomes(subscriptionId: string) { return `${this.prefix}:sub:${subscriptionId}:outcomes`; }
   replay(id: string) { return `${this.prefix}:rpl:${id}`; }
+  /** A rate-capped bulk replay's limiter, kept at the receivers (see EndpointGate). */
+  replayRate(id: string) { return `${this.prefix}:rpl:${id}:rate`; }
+  replayRateReserved(id: string) { return `${this.prefix}:rpl:${id}:rate:reserved`; }
   /** Replay claims whose job is not yet enqueued, scored by claim time: what recovery re-enqueues. */
   replayClaimsNotEnqueued() { return `${this.prefix}:rpl:unqueued`; }
 

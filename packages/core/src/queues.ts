@@ -32,6 +32,8 @@ export interface DeliverJobData {
   reportOutcome?: boolean;
   /** The bulk replay this job belongs to: its final outcome is counted there. */
   replayId?: string;
+  /** That replay's cap, sends per second, enforced when the attempt is made. */
+  replayRatePerSecond?: number;
 }
 
 /**
@@ -103,8 +105,20 @@ export function deliverJobId(delivery: Pick<Delivery, "id" | "replays">): string
   return delivery.replays > 0 ? `${delivery.id}-r${delivery.replays}` : delivery.id;
 }
 
-export function deliverJobData(delivery: Pick<Delivery, "id" | "eventId" | "subscriptionId">, replayId?: string): DeliverJobData {
-  return { deliveryId: delivery.id, eventId: delivery.eventId, subscriptionId: delivery.subscriptionId, replayId };
+/** A bulk replay as its deliveries' jobs carry it. */
+export interface ReplayRef {
+  id: string;
+  ratePerSecond?: number;
+}
+
+export function deliverJobData(delivery: Pick<Delivery, "id" | "eventId" | "subscriptionId">, replay?: ReplayRef): DeliverJobData {
+  return {
+    deliveryId: delivery.id,
+    eventId: delivery.eventId,
+    subscriptionId: delivery.subscriptionId,
+    replayId: replay?.id,
+    replayRatePerSecond: replay?.ratePerSecond,
+  };
 }
 
 /**
@@ -146,7 +160,9 @@ export async function ensureDeliverJob(queues: HookbusQueues, delivery: Delivery
     if (state !== "unknown") await queue.remove(jobId);
   }
   const delay = Math.max(0, (delivery.nextAttemptAt ?? now) - now);
-  await queues.deliver.add("deliver", deliverJobData(delivery), { ...DELIVER_JOB_OPTIONS, jobId, delay });
+  // A delivery of a bulk replay stays one: its outcome is still counted there (its rate cap, if any, is not kept).
+  const replay = delivery.replayId ? { id: delivery.replayId } : undefined;
+  await queues.deliver.add("deliver", deliverJobData(delivery, replay), { ...DELIVER_JOB_OPTIONS, jobId, delay });
   return true;
 }
 

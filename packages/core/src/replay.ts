@@ -6,7 +6,7 @@ import { NotFoundError, UnprocessableError } from "./errors.js";
 import { newId } from "./ids.js";
 import type { Keys } from "./keys.js";
 import { defineScript } from "./redis.js";
-import { DELIVER_JOB_OPTIONS, deliverJobData, deliverJobId, type HookbusQueues } from "./queues.js";
+import { DELIVER_JOB_OPTIONS, deliverJobData, deliverJobId, type HookbusQueues, type ReplayRef } from "./queues.js";
 import type { SubscriptionStore } from "./subscription-store.js";
 
 /** Statuses a bulk replay may take: finished deliveries. Pending and retrying ones are still under way. */
@@ -14,7 +14,7 @@ export const REPLAYABLE_STATUSES = ["failed", "delivered"] as const satisfies re
 
 export interface BulkReplayRequest {
   filter: DeliveryFilter & { status: (typeof REPLAYABLE_STATUSES)[number] };
-  /** At most this many deliveries re-enqueued per second; unset: as fast as Redis takes them. */
+  /** At most this many of its deliveries sent per second, as the receivers see them; unset: no cap. */
   ratePerSecond?: number;
 }
 
@@ -154,16 +154,16 @@ export class Replayer {
   }
 
   /** Enqueues the jobs of claimed deliveries, then drops their claim notes. */
-  async enqueue(claimed: ClaimedDelivery[], replayId?: string): Promise<void> {
+  async enqueue(claimed: ClaimedDelivery[], replay?: ReplayRef): Promise<void> {
     if (claimed.length === 0) return;
     await this.queues.deliver.addBulk(
       claimed.map(({ delivery, replayNumber }) => ({
         name: "deliver",
-        data: deliverJobData(delivery, replayId),
+        data: deliverJobData(delivery, replay),
         opts: { ...DELIVER_JOB_OPTIONS, jobId: deliverJobId({ id: delivery.id, replays: replayNumber }) },
       })),
     );
-    await this.redis.zrem(this.keys.replayClaimsNotEnqueued(), ...claimed.map(({ delivery }) => replayClaimNote(delivery.id, replayId)));
+    await this.redis.zrem(this.keys.replayClaimsNotEnqueued(), ...claimed.map(({ delivery }) => replayClaimNote(delivery.id, replay?.id)));
   }
 
   private async settle(replayId: string, add: { done?: number; failed?: number; walked?: boolean }): Promise<void> {

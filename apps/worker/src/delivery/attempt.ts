@@ -30,7 +30,7 @@ export interface AttemptInputs {
   /** The job the delivery's next run belongs to: where the gate parks it and what wakes it. */
   job: ParkedJob;
   /** What the job carries: whether a publisher waits on the first attempt, and the bulk replay it belongs to. */
-  data: Pick<DeliverJobData, "reportOutcome" | "replayId">;
+  data: Pick<DeliverJobData, "reportOutcome" | "replayId" | "replayRatePerSecond">;
 }
 
 /** How an attempt ended: finished (delivered or dead-lettered), or to run again at `at`. */
@@ -55,7 +55,8 @@ export class DeliveryAttempt {
   async run({ delivery, subscription, event, job, data }: AttemptInputs): Promise<AttemptEnd> {
     const attemptInRun = delivery.attemptCount - delivery.runStartedAtAttempt + 1;
     const reportsOutcome = data.reportOutcome === true && attemptInRun === 1;
-    const verdict = await this.context.endpoints.enter(subscription, job);
+    const replay = data.replayId && data.replayRatePerSecond ? { id: data.replayId, ratePerSecond: data.replayRatePerSecond } : undefined;
+    const verdict = await this.context.endpoints.enter(subscription, job, replay);
     if (!verdict.go) {
       this.metrics.recordWait(verdict.why);
       // A sync publisher waiting on an endpoint whose circuit is open is told at once, rather than left to its timeout.

@@ -17,19 +17,17 @@ export async function runBulkReplay(context: HookbusContext, replayId: string): 
   const { replays, deliveries, subscriptions } = context;
   const replay = await replays.progress(replayId);
   if (replay.status === "done") return;
-  const pace = replay.ratePerSecond ? pacer(replay.ratePerSecond) : undefined;
+  // A rate cap is kept when each attempt is made (EndpointGate), where the receivers see it.
+  const ref = { id: replayId, ratePerSecond: replay.ratePerSecond };
   for await (const { items, last } of deliveries.scan(replay.filter, REPLAY_BATCH, await replays.cursor(replayId))) {
     const disabled = new Set((await subscriptions.getMany([...new Set(items.map((d) => d.subscriptionId))])).filter((s) => !s.enabled).map((s) => s.id));
     const claimed: ClaimedDelivery[] = [];
     for (const delivery of items) {
       if (disabled.has(delivery.subscriptionId)) continue;
-      if (pace) await pace();
       const replayNumber = await deliveries.claimForReplay(delivery, replayId);
       if (replayNumber > 0) claimed.push({ delivery, replayNumber });
-      // Under a rate cap each delivery is enqueued on its own, so arrivals follow the cap.
-      if (pace) await replays.enqueue(claimed.splice(0), replayId);
     }
-    await replays.enqueue(claimed, replayId);
+    await replays.enqueue(claimed, ref);
     await replays.saveCursor(replayId, last);
   }
   await replays.endWalk(replayId);
@@ -47,21 +45,11 @@ export async function recoverUnenqueuedClaims(context: HookbusContext, olderThan
   for (const { deliveryId, replayId } of notes.map(parseReplayClaimNote)) {
     const [delivery] = await context.deliveries.getMany([deliveryId]);
     if (!delivery) continue;
-    await context.replays.enqueue([{ delivery, replayNumber: delivery.replays }], replayId);
+    const replay = replayId ? { id: replayId, ratePerSecond: (await context.replays.progress(replayId).catch(() => undefined))?.ratePerSecond } : undefined;
+    await context.replays.enqueue([{ delivery, replayNumber: delivery.replays }], replay);
     recovered++;
   }
   // Notes of deliveries that have since expired go too.
   if (notes.length > 0) await context.redis.zrem(context.keys.replayClaimsNotEnqueued(), ...notes);
   return recovered;
-}
-
-/** Resolves when the next item may go, so that at most `perSecond` go in any second. */
-function pacer(perSecond: number): () => Promise<void> {
-  const interval = 1000 / perSecond;
-  let next = Date.now();
-  return async () => {
-    const wait = next - Date.now();
-    next = Math.max(next, Date.now()) + interval;
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-  };
 }
