@@ -14,13 +14,16 @@ const { values: options } = parseArgs({
   options: {
     requests: { type: "string", default: "2000" },
     events: { type: "string", default: "5000" },
-    concurrency: { type: "string", default: "32" },
+    concurrency: { type: "string", default: "64" },
+    rate: { type: "string", default: "500" },
     replay: { type: "string", default: "0" },
   },
 });
 const SYNC_REQUESTS = Number(options.requests);
 const ASYNC_EVENTS = Number(options.events);
 const CONCURRENCY = Number(options.concurrency);
+/** Events per second for the fixed-rate latency measure. */
+const FIXED_RATE = Number(options.rate);
 /** Dead letters for the bulk-replay scenario; 0 skips it. */
 const REPLAY_DEAD_LETTERS = Number(options.replay);
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -117,42 +120,82 @@ async function benchSync(ingestUrl, publisherKey, receiverUrl) {
   };
 }
 
-/** Async: events/s from publish to the receiver, against direct POSTs at the same concurrency. */
-async function benchAsync(ingestUrl, publisherKey, receiver) {
-  const auth = { authorization: `Bearer ${publisherKey}` };
-  const runPool = async (count, send) => {
-    let next = 0;
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < count) await send(next++);
-    }));
-  };
-  const directMs = await timed(() => runPool(ASYNC_EVENTS, (i) => post(receiver.url, event(i, "record.created"))));
+/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
-  let received = 0;
+/** Runs `count` sends, CONCURRENCY at a time. */
+async function runPool(count, send) {
+  let next = 0;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < count) await send(next++);
+  }));
+}
+
+/** Counts deliveries at the receiver and times each from its publish, keyed by the event's transId. */
+function trackDeliveries(receiver, expected) {
+  const sentAt = new Map();
   const latencies = [];
+  let received = 0;
   let allReceived;
   const done = new Promise((resolve) => (allReceived = resolve));
-  const sentAt = new Map();
   receiver.setOnRequest((body) => {
     received++;
     const at = sentAt.get(JSON.parse(body).data?.transId);
     if (at) latencies.push(Number(process.hrtime.bigint() - at) / 1e6);
-    if (received === ASYNC_EVENTS) allReceived();
+    if (received === expected) allReceived();
   });
+  return { sent: (id) => sentAt.set(id, process.hrtime.bigint()), done, latencies };
+}
+
+/**
+ * Async: deliveries/s from publish to the receiver at CONCURRENCY publishers, against direct
+ * POSTs at the same concurrency in the same run, and the CPU each process spent per delivery.
+ */
+async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids) {
+  const auth = { authorization: `Bearer ${publisherKey}` };
+  const events = Math.round(ASYNC_EVENTS / fanOut);
+  const directMs = await timed(() => runPool(events * fanOut, (i) => post(receiver.url, event(i, type))));
+
+  const tracking = trackDeliveries(receiver, events * fanOut);
+  const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const hookbusMs = await timed(async () => {
-    await runPool(ASYNC_EVENTS, async (i) => {
-      sentAt.set(String(i), process.hrtime.bigint());
-      const response = await post(`${ingestUrl}/v1/events`, event(i, "record.created"), auth);
+    await runPool(events, async (i) => {
+      tracking.sent(String(i));
+      const response = await post(`${ingestUrl}/v1/events`, event(i, type), auth);
       if (response.status !== 202) throw new Error(`publish answered ${response.status} ${response.body}`);
     });
-    await done;
+    await tracking.done;
   });
-  latencies.sort((x, y) => x - y);
+  const deliveries = events * fanOut;
+  const cpuMsPerDelivery = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, ((cpuSeconds(pid) - cpuBefore[name]) * 1000) / deliveries]));
   return {
-    directPerSecond: ASYNC_EVENTS / (directMs / 1000),
-    hookbusPerSecond: ASYNC_EVENTS / (hookbusMs / 1000),
-    latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+    directPerSecond: deliveries / (directMs / 1000),
+    hookbusPerSecond: deliveries / (hookbusMs / 1000),
+    cpuMsPerDelivery,
   };
+}
+
+/** Publish-to-receiver latency with events published at a fixed rate, not as fast as possible. */
+async function benchFixedRate(ingestUrl, publisherKey, receiver, type, count) {
+  const auth = { authorization: `Bearer ${publisherKey}` };
+  const tracking = trackDeliveries(receiver, count);
+  const interval = 1000 / FIXED_RATE;
+  const started = performance.now();
+  const publishes = [];
+  for (let i = 0; i < count; i++) {
+    const due = started + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    tracking.sent(`rate-${i}`);
+    publishes.push(post(`${ingestUrl}/v1/events`, { ...event(i, type), data: { ...event(i, type).data, transId: `rate-${i}` } }, auth));
+  }
+  await Promise.all(publishes);
+  await tracking.done;
+  const sorted = tracking.latencies.sort((x, y) => x - y);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99) };
 }
 
 /**
@@ -171,7 +214,7 @@ async function benchReplay(ingestUrl, adminKey, redisUrl, receiver, workerPid) {
     await Promise.all(Array.from({ length: Math.min(500, REPLAY_DEAD_LETTERS - i) }, async () => {
       const { event } = await context.events.store({ type: "record.review_changed", data });
       const [routed] = await context.deliveries.route(event, [subscription]);
-      await context.deliveries.recordAttempt({ id: routed.deliveryId, subscriptionId }, { at: Date.now(), statusCode: 503, error: "http", durationMs: 1 }, "failed");
+      await context.deliveries.recordAttempt({ id: routed.deliveryId, subscriptionId, eventId: event.id }, { at: Date.now(), statusCode: 503, error: "http", durationMs: 1 }, "failed");
     }));
   }
   await context.close();
@@ -220,12 +263,18 @@ async function main() {
       const response = await fetch(`${ingestUrl}/v1/subscriptions`, { method: "POST", headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" }, body: JSON.stringify(body) });
       if (response.status !== 201) throw new Error(`subscription: ${response.status} ${await response.text()}`);
     };
-    // Sync on record.updated; async measured on record.created, so the two never mix.
-    await subscribe({ url: receiver.url, eventTypes: ["record.updated"], mode: "sync" });
+    // Each measure has an event type of its own, so they never mix. The receiver takes any
+    // number of requests at once: the per-endpoint cap is not what is measured.
+    const endpoint = { url: receiver.url, maxInFlight: 1000 };
+    await subscribe({ ...endpoint, eventTypes: ["record.updated"], mode: "sync" });
     const sync = await benchSync(ingestUrl, publisherKey, receiver.url);
 
-    await subscribe({ url: receiver.url, eventTypes: ["record.created"] });
-    const asyncResult = await benchAsync(ingestUrl, publisherKey, receiver).catch((e) => ({ error: e.message }));
+    const pids = { ingest: apps[0].pid, worker: apps[1].pid, redis: redis.pid };
+    await subscribe({ ...endpoint, eventTypes: ["record.created"] });
+    const fanOut1 = await benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids);
+    for (let i = 0; i < 10; i++) await subscribe({ ...endpoint, eventTypes: ["schedule.triggered"] });
+    const fanOut10 = await benchAsync(ingestUrl, publisherKey, receiver, "schedule.triggered", 10, pids);
+    const fixedRate = await benchFixedRate(ingestUrl, publisherKey, receiver, "record.created", FIXED_RATE * 10);
 
     const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}`;
     console.log(`\nHookbus benchmark, ${new Date().toISOString().slice(0, 10)}, ${machine}`);
@@ -234,15 +283,13 @@ async function main() {
     console.log(`| direct POST | ${ms(sync.direct.p50)} | ${ms(sync.direct.p99)} |`);
     console.log(`| Hookbus sync publish | ${ms(sync.hookbus.p50)} | ${ms(sync.hookbus.p99)} |`);
     console.log(`| overhead | ${ms(sync.hookbus.p50 - sync.direct.p50)} | ${ms(sync.hookbus.p99 - sync.direct.p99)} |`);
-    if (asyncResult.error) console.log(`\nasync: ${asyncResult.error}`);
-    else {
-      console.log(`\nAsync: ${ASYNC_EVENTS} events, ${CONCURRENCY} publishers in parallel`);
-      console.log("| | events/s |\n|---|---|");
-      console.log(`| direct POST | ${asyncResult.directPerSecond.toFixed(0)} |`);
-      console.log(`| Hookbus publish -> delivered | ${asyncResult.hookbusPerSecond.toFixed(0)} |`);
-      console.log(`| ratio | ${(asyncResult.hookbusPerSecond / asyncResult.directPerSecond).toFixed(2)} |`);
-      console.log(`\npublish -> delivered latency under that load: p50 ${ms(asyncResult.latency.p50)} ms, p99 ${ms(asyncResult.latency.p99)} ms`);
+    console.log(`\nAsync: ${ASYNC_EVENTS} deliveries each, single-event publishes from ${CONCURRENCY} publishers in parallel`);
+    console.log("| | direct POST /s | Hookbus deliveries/s | ratio | CPU ms per delivery: ingest | worker | Redis | all three |\n|---|---|---|---|---|---|---|---|");
+    for (const [name, r] of [["fan-out 1", fanOut1], ["fan-out 10", fanOut10]]) {
+      const cpu = r.cpuMsPerDelivery;
+      console.log(`| ${name} | ${r.directPerSecond.toFixed(0)} | ${r.hookbusPerSecond.toFixed(0)} | ${(r.hookbusPerSecond / r.directPerSecond).toFixed(2)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} | ${ms(cpu.ingest + cpu.worker + cpu.redis)} |`);
     }
+    console.log(`\npublish -> receiver latency at a fixed ${FIXED_RATE} events/s (${FIXED_RATE * 10} events): p50 ${ms(fixedRate.p50)} ms, p95 ${ms(fixedRate.p95)} ms, p99 ${ms(fixedRate.p99)} ms`);
     if (REPLAY_DEAD_LETTERS > 0) {
       const replay = await benchReplay(ingestUrl, adminKey, redis.url, receiver, apps[1].pid);
       console.log(`\nBulk replay of ${replay.total} dead letters: ${replay.progress.done} delivered, ${replay.progress.failed} failed, ${replay.received} received, in ${replay.seconds.toFixed(1)} s (${(replay.total / replay.seconds).toFixed(0)}/s)`);

@@ -16,6 +16,8 @@ export class RedisServerMissingError extends Error {
 export interface EmbeddedRedis {
   url: string;
   port: number;
+  /** The redis-server's process id (the benchmark reads its CPU time). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   return {
     url,
     port,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
