@@ -27,7 +27,7 @@ export async function startIngest(config: Config & { redisUrl: string }, options
   const context = createContext(config, logger);
   // Pub/sub needs a connection of its own; one per process serves every waiting request.
   const subscriber = createRedis(config.redisUrl);
-  subscriber.on("error", (error: Error) => logger.warn({ err: error }, "redis subscriber connection error"));
+  subscriber.on("error", (error: Error) => context.outages.error(error, "subscriber"));
   const registry = createMetricsRegistry("ingest");
   const syncOutcomes = new SyncOutcomeListener(subscriber, context.keys);
   const subscriptionCache = new SubscriptionCache(context.subscriptions);

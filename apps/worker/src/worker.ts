@@ -67,7 +67,7 @@ export async function startWorker(config: Config & { redisUrl: string }, options
     new Worker<ReplayJobData>(QUEUE_NAMES.replay, (job) => runBulkReplay(context, job.data.replayId), { ...common, concurrency: 2 }),
   ];
   for (const worker of workers) {
-    worker.on("error", (error) => logger.error({ err: error, queue: worker.name }, "worker error"));
+    worker.on("error", (error) => context.outages.error(error, `worker ${worker.name}`));
     // Failed jobs are removed at once (see queues.ts): this line is what is left of them.
     worker.on("failed", (job, error) => logger.error({ err: error, queue: worker.name, jobId: job?.id }, "job failed"));
   }

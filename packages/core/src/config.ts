@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseRetrySchedule, DEFAULT_RETRY_SCHEDULE } from "./retry.js";
+import { parseRetrySchedule, DEFAULT_RETRY_SCHEDULE, scheduleBeyondRetention } from "./retry.js";
 import { parseDuration } from "./duration.js";
 
 export type ApiRole = "admin" | "publisher";
@@ -65,6 +65,7 @@ const envSchema = z.object({
   HOOKBUS_CIRCUIT_MAX_COOLDOWN: positiveDuration.default(10 * 60_000),
   HOOKBUS_RECONCILE_AFTER: positiveDuration.default(60_000),
   HOOKBUS_JOB_LOCK: positiveDuration.default(30_000),
+  HOOKBUS_SHUTDOWN_GRACE: positiveDuration.default(30_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -95,6 +96,8 @@ export interface Config {
   reconcileAfterMs: number;
   /** How long a worker's hold on a job lasts unless renewed: a dead worker's jobs are taken over after about this long, ms. */
   jobLockMs: number;
+  /** How long SIGTERM waits for work in flight before the process exits anyway, ms. */
+  shutdownGraceMs: number;
   logLevel: string;
 }
 
@@ -111,6 +114,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid environment:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  const tooLong = scheduleBeyondRetention(e.HOOKBUS_RETRY_SCHEDULE, e.HOOKBUS_RETENTION);
+  if (tooLong) throw new ConfigError(`invalid environment:\n  HOOKBUS_RETRY_SCHEDULE: ${tooLong}`);
   return {
     redisUrl: e.REDIS_URL,
     port: e.PORT,
@@ -133,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     reconcileAfterMs: e.HOOKBUS_RECONCILE_AFTER,
     jobLockMs: e.HOOKBUS_JOB_LOCK,
+    shutdownGraceMs: e.HOOKBUS_SHUTDOWN_GRACE,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -5,6 +5,7 @@ import { DeliveryLog } from "./delivery-log.js";
 import { EndpointGate } from "./endpoint-gate.js";
 import { EventStore } from "./event-store.js";
 import { Keys } from "./keys.js";
+import { OutageLog } from "./outage-log.js";
 import { createQueues, type HookbusQueues } from "./queues.js";
 import { createRedis } from "./redis.js";
 import { Replayer } from "./replay.js";
@@ -21,14 +22,17 @@ export interface HookbusContext {
   endpoints: EndpointGate;
   queues: HookbusQueues;
   replays: Replayer;
+  /** Where every connection of the app reports Redis errors, logged once an outage. */
+  outages: OutageLog;
   close(): Promise<void>;
 }
 
 export function createContext(config: Config & { redisUrl: string }, logger: Logger): HookbusContext {
   const redis = createRedis(config.redisUrl);
-  redis.on("error", (error: Error) => logger.warn({ err: error }, "redis connection error"));
+  const outages = new OutageLog(logger);
+  outages.watch(redis);
   const keys = new Keys(config.queuePrefix);
-  const queues = createQueues(redis, config.queuePrefix, (error) => logger.warn({ err: error }, "queue error"));
+  const queues = createQueues(redis, config.queuePrefix, (error) => outages.error(error, "queue"));
   const subscriptions = new SubscriptionStore(redis, keys);
   const deliveries = new DeliveryLog(redis, keys, config.retentionMs, config.reconcileAfterMs);
   return {
@@ -41,6 +45,7 @@ export function createContext(config: Config & { redisUrl: string }, logger: Log
     endpoints: new EndpointGate(redis, keys, config.circuit),
     queues,
     replays: new Replayer(redis, keys, deliveries, subscriptions, queues),
+    outages,
     close: async () => {
       await queues.close();
       await redis.quit().catch(() => redis.disconnect());

@@ -13,6 +13,7 @@ export * from "./ids.js";
 export * from "./keys.js";
 export * from "./logger.js";
 export * from "./metrics.js";
+export * from "./outage-log.js";
 export * from "./queues.js";
 export * from "./redis.js";
 export * from "./replay.js";

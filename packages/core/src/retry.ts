@@ -1,3 +1,4 @@
+import ms from "ms";
 import type { Duration } from "@hookbus/schemas";
 import { parseDuration } from "./duration.js";
 
@@ -29,4 +30,23 @@ export function nextRetryDelay(schedule: number[], attemptsMade: number, random:
   if (base === undefined) return null;
   const jitter = base * JITTER_RATIO * (random() * 2 - 1);
   return Math.max(0, Math.round(base + jitter));
+}
+
+/** How long a schedule keeps a delivery going, first attempt to last, ms (jitter aside). */
+export function scheduleSpan(schedule: number[]): number {
+  return schedule.reduce((sum, delay) => sum + delay, 0);
+}
+
+/**
+ * Why a schedule cannot be kept within the retention window, or undefined when it can: a
+ * delivery whose attempts run past the window would outlive the event it delivers.
+ */
+export function scheduleBeyondRetention(schedule: number[], retentionMs: number): string | undefined {
+  const span = scheduleSpan(schedule);
+  if (span < retentionMs) return undefined;
+  return `the retry schedule spans ${formatMs(span)}, not less than the retention of ${formatMs(retentionMs)} (HOOKBUS_RETENTION)`;
+}
+
+function formatMs(value: number): string {
+  return ms(value, { long: true });
 }

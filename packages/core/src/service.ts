@@ -26,8 +26,15 @@ export function runService(
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
-      logger.info({ signal }, "stopping: finishing work in flight");
-      await service.close();
+      logger.info({ signal, graceMs: config.shutdownGraceMs }, "stopping: finishing work in flight");
+      // Closing waits on Redis, which may be gone: past the grace the process exits anyway, and
+      // what it still held is taken over by other workers once its job locks lapse.
+      const deadline = setTimeout(() => {
+        logger.warn({ graceMs: config.shutdownGraceMs }, "shutdown grace passed: exiting with work left for stall recovery");
+        process.exit(1);
+      }, config.shutdownGraceMs);
+      deadline.unref();
+      await service.close().catch((error: unknown) => logger.error({ err: error }, "closing failed"));
       process.exit(0);
     };
     process.on("SIGTERM", () => void stop("SIGTERM"));

@@ -2,6 +2,8 @@ import { Router } from "express";
 import { z } from "zod";
 import {
   announceDisabled,
+  parseRetrySchedule,
+  scheduleBeyondRetention,
   resumeDeliveries,
   UnprocessableError,
   urlTargetsPrivateAddress,
@@ -9,7 +11,7 @@ import {
   type Logger,
   type Subscription,
 } from "@hookbus/core";
-import { createSubscriptionBody, eventType, updateSubscriptionBody } from "@hookbus/schemas";
+import { createSubscriptionBody, eventType, updateSubscriptionBody, type Duration } from "@hookbus/schemas";
 import type { Publisher } from "../publish.js";
 import { sampleData } from "../samples.js";
 import { parseOr422 } from "../validate.js";
@@ -30,6 +32,10 @@ export function subscriptionsRouter(context: HookbusContext, publisher: Publishe
   const router = Router();
   /** The subscription as the API shows it, with its endpoint's health. */
   const view = async (subscription: Subscription) => subscriptionView(subscription, await context.endpoints.health(subscription.id));
+  const refuseScheduleBeyondRetention = (schedule: Duration[] | null | undefined) => {
+    const tooLong = schedule ? scheduleBeyondRetention(parseRetrySchedule(schedule), context.config.retentionMs) : undefined;
+    if (tooLong) throw new UnprocessableError(tooLong, ["retrySchedule"]);
+  };
   const refusePrivateUrl = (url: string | undefined) => {
     if (url && !context.config.allowPrivateNetworks && urlTargetsPrivateAddress(url)) {
       throw new UnprocessableError("url targets a private or loopback address (set HOOKBUS_ALLOW_PRIVATE_NETWORKS=true to allow)", ["url"]);
@@ -39,6 +45,7 @@ export function subscriptionsRouter(context: HookbusContext, publisher: Publishe
   router.post("/v1/subscriptions", ...guards.admin, async (request, response) => {
     const body = parseOr422(createSubscriptionBody, request.body, "subscription");
     refusePrivateUrl(body.url);
+    refuseScheduleBeyondRetention(body.retrySchedule);
     const subscription = await context.subscriptions.create(body);
     response.status(201).json({ ...(await view(subscription)), secret: subscription.secrets[0]!.secret });
   });
@@ -57,6 +64,7 @@ export function subscriptionsRouter(context: HookbusContext, publisher: Publishe
   router.patch("/v1/subscriptions/:id", ...guards.admin, async (request, response) => {
     const patch = parseOr422(updateSubscriptionBody, request.body, "subscription update");
     refusePrivateUrl(patch.url);
+    refuseScheduleBeyondRetention(patch.retrySchedule);
     const before = await context.subscriptions.get(request.params.id as string);
     const updated = await context.subscriptions.update(before.id, patch);
     if (before.enabled && !updated.enabled) await announceDisabled(context, updated);

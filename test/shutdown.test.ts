@@ -1,0 +1,85 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { loadConfig, startEmbeddedRedis, type EmbeddedRedis } from "@hookbus/core";
+import { TestHookbus, waitFor } from "./support/harness.js";
+
+const WORKER_MAIN = fileURLToPath(new URL("../apps/worker/dist/main.js", import.meta.url));
+
+let redis: EmbeddedRedis | undefined;
+
+afterEach(async () => {
+  await redis?.stop();
+  redis = undefined;
+});
+
+/** A worker process of its own on `redisUrl`, with its log lines collected. */
+function spawnWorker(redisUrl: string, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [WORKER_MAIN], {
+    env: { PATH: process.env.PATH!, REDIS_URL: redisUrl, WORKER_METRICS_PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk) => (output += chunk));
+  child.stderr!.on("data", (chunk) => (output += chunk));
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once("exit", (code) => resolve({ code, at: Date.now() })));
+  const lines = (message: string) => output.split("\n").filter((line) => line.includes(`"msg":"${message}`)).length;
+  return { child, exited, lines, output: () => output };
+}
+
+test("SIGTERM with Redis gone: the worker exits within HOOKBUS_SHUTDOWN_GRACE, and the outage is logged once, not at every reconnect", async () => {
+  redis = await startEmbeddedRedis();
+  const worker = spawnWorker(redis.url, { HOOKBUS_SHUTDOWN_GRACE: "2s" });
+  try {
+    await waitFor(() => worker.lines("worker started") === 1, "the worker to start", 20_000);
+    await redis.stop();
+    redis = undefined;
+    await waitFor(() => worker.lines("redis unreachable") === 1, "the outage to be logged");
+    // Three seconds of reconnecting: ioredis retries many times a second.
+    const outageLogged = Date.now();
+    await waitFor(() => Date.now() - outageLogged >= 3000, "three seconds of outage", 5000, 100);
+    expect(worker.lines("redis unreachable")).toBe(1);
+
+    const signalled = Date.now();
+    worker.child.kill("SIGTERM");
+    const { at } = await worker.exited;
+    expect(at - signalled).toBeLessThan(2000 + 1500);
+    expect(worker.lines("shutdown grace passed")).toBe(1);
+  } finally {
+    worker.child.kill("SIGKILL");
+  }
+});
+
+test("Redis coming back is logged once, after the one line of its outage", async () => {
+  redis = await startEmbeddedRedis();
+  const worker = spawnWorker(redis.url);
+  try {
+    await waitFor(() => worker.lines("worker started") === 1, "the worker to start", 20_000);
+    const port = redis.port;
+    await redis.stop();
+    await waitFor(() => worker.lines("redis unreachable") === 1, "the outage to be logged");
+    redis = await startEmbeddedRedis({ port });
+    await waitFor(() => worker.lines("redis reachable again") === 1, "the recovery to be logged", 20_000);
+    expect(worker.lines("redis unreachable")).toBe(1);
+
+    worker.child.kill("SIGTERM");
+    expect((await worker.exited).code).toBe(0);
+  } finally {
+    worker.child.kill("SIGKILL");
+  }
+});
+
+test("a retry schedule spanning the retention window or more is refused: 422 for a subscription, a config error for the default", async () => {
+  const hookbus = await TestHookbus.start({ worker: false, env: { HOOKBUS_RETENTION: "2d" } });
+  try {
+    const body = { url: "http://127.0.0.1:9/hook", eventTypes: ["survey.submitted"] };
+    const refused = await hookbus.api("POST", "/v1/subscriptions", { ...body, retrySchedule: ["1d", "1d"] });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toMatch(/spans 2 days, not less than the retention of 2 days/);
+    expect(refused.body.issues[0].path).toEqual(["retrySchedule"]);
+    const created = await hookbus.createSubscription({ ...body, retrySchedule: ["1d", "23h"] });
+    expect((await hookbus.api("PATCH", `/v1/subscriptions/${created.id}`, { retrySchedule: ["3d"] })).status).toBe(422);
+  } finally {
+    await hookbus.stop();
+  }
+  expect(() => loadConfig({ HOOKBUS_RETENTION: "1h", HOOKBUS_RETRY_SCHEDULE: "30m,30m" })).toThrow(/HOOKBUS_RETRY_SCHEDULE: the retry schedule spans 1 hour/);
+});
