@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler } from "express";
 import type { ZodError } from "zod";
-import { NotFoundError, UnavailableError, UnprocessableError, type Logger } from "@hookbus/core";
+import { ConflictError, NotFoundError, UnavailableError, UnprocessableError, type Logger } from "@hookbus/core";
 import type { ErrorBody } from "@hookbus/schemas";
 
 /** 400-499 answers raised inside the HTTP layer itself. */
@@ -46,6 +46,7 @@ function toHttp(error: unknown): [number, ErrorBody] {
   if (error instanceof HttpError) return [error.status, { error: error.message, ...(error.issues ? { issues: error.issues } : {}) }];
   if (error instanceof NotFoundError) return [404, { error: error.message }];
   if (error instanceof UnprocessableError) return [422, { error: error.message, issues: [{ path: error.path, message: error.message }] }];
+  if (error instanceof ConflictError) return [409, { error: error.message }];
   if (error instanceof UnavailableError) return [503, { error: error.message }];
   const parserError = BODY_PARSER_ERRORS[(error as { type?: string }).type ?? ""];
   if (parserError) return [parserError[0], { error: parserError[1] }];

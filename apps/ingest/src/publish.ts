@@ -8,6 +8,7 @@ import {
   UnavailableError,
   type EventRecord,
   type HookbusContext,
+  type NewEvent,
   type Subscription,
   type SubscriptionCache,
   type SyncOutcome,
@@ -20,6 +21,9 @@ import type { EventType, PublishBody } from "@hookbus/schemas";
  * room for queue pick-up and the report itself, inside the 250 ms the contract allows.
  */
 export const SYNC_REPORT_GRACE_MS = 100;
+
+/** How often a repeated sync publish looks for the first one's outcomes in the delivery log. */
+const REPEAT_POLL_MS = 20;
 
 /** How long a publish with no sync subscription may wait on Redis before it answers 503. */
 export const ASYNC_PUBLISH_DEADLINE_MS = 5000;
@@ -55,20 +59,19 @@ export class Publisher {
     private readonly subscriptions: SubscriptionCache,
   ) {}
 
-  async publish(body: PublishBody, started = Date.now()): Promise<PublishResult> {
-    const candidate: EventRecord = {
+  /** @param publisher the non-secret id of the API key publishing: its idempotency keys are its own */
+  async publish(body: PublishBody, publisher: string, started = Date.now()): Promise<PublishResult> {
+    const candidate: NewEvent & { id: string } = {
       id: newId("evt", started),
       type: body.type,
       data: body.data,
       idempotencyKey: body.id,
-      occurredAt: body.occurredAt ? Date.parse(body.occurredAt) : started,
-      createdAt: started,
+      idempotencyScope: publisher,
+      occurredAt: body.occurredAt ? Date.parse(body.occurredAt) : undefined,
     };
     const subscriptions = await beforeDeadline(this.subscriptions.forEventType(body.type), started + ASYNC_PUBLISH_DEADLINE_MS, UNAVAILABLE);
-    const syncSubscriptions = subscriptions.filter(
-      (s) => s.mode === "sync" && subscriptionMatches(s, candidate),
-    );
-    if (syncSubscriptions.length === 0) return this.publishAsync(candidate);
+    const syncSubscriptions = subscriptions.filter((s) => s.mode === "sync" && subscriptionMatches(s, { type: body.type, data: body.data }));
+    if (syncSubscriptions.length === 0) return this.publishAsync(candidate, started);
 
     const deadline = started + Math.max(...syncSubscriptions.map((s) => s.timeoutMs)) + SYNC_REPORT_GRACE_MS;
     // Listen before anything is enqueued, so that no report can come before the listener;
@@ -76,13 +79,13 @@ export class Publisher {
     const listening = this.syncOutcomes.listen(candidate.id, syncSubscriptions.map((s) => s.id));
     try {
       const [{ event, created }] = await beforeDeadline(
-        Promise.all([this.context.events.store(candidate), listening]),
+        Promise.all([this.context.events.store(candidate, started, { deadline }), listening]),
         deadline,
         UNAVAILABLE,
       );
       if (!created) {
         await enqueueRoute(this.context.queues, event.id);
-        return { event, created, sync: await this.syncResultsFromLog(event, syncSubscriptions) };
+        return { event, created, sync: await this.firstOutcomesOf(event, syncSubscriptions, started, deadline) };
       }
       const routeJob = enqueueRoute(this.context.queues, event.id);
       routeJob.catch(() => undefined); // awaited below: this only keeps an early failure from counting as unhandled
@@ -113,15 +116,16 @@ export class Publisher {
     }
   }
 
-  private async publishAsync(candidate: EventRecord): Promise<PublishResult> {
+  private async publishAsync(candidate: NewEvent, started: number): Promise<PublishResult> {
+    const deadline = started + ASYNC_PUBLISH_DEADLINE_MS;
     const storeAndEnqueue = async () => {
-      const { event, created } = await this.context.events.store(candidate);
+      const { event, created } = await this.context.events.store(candidate, started, { deadline });
       // Re-adding the route job for a repeated key is harmless (routing is idempotent), and it
       // routes an event whose first publish stopped between storing and enqueueing.
       await enqueueRoute(this.context.queues, event.id);
       return { event, created };
     };
-    return beforeDeadline(storeAndEnqueue(), candidate.createdAt + ASYNC_PUBLISH_DEADLINE_MS, UNAVAILABLE);
+    return beforeDeadline(storeAndEnqueue(), deadline, UNAVAILABLE);
   }
 
   /**
@@ -146,17 +150,30 @@ export class Publisher {
     return subscriptions.map((s) => toSyncResult(s, outcomes, deliveryIds, deadline - started));
   }
 
-  /** For a repeated idempotency key: the first attempt of each sync delivery, as logged. */
-  private async syncResultsFromLog(event: EventRecord, subscriptions: Subscription[]): Promise<SyncResult[]> {
-    const deliveries = await this.context.deliveries.forEvent(event.id);
-    return Promise.all(
-      subscriptions.map(async (subscription): Promise<SyncResult> => {
-        const delivery = deliveries.find((d) => d.subscriptionId === subscription.id);
-        const [first] = delivery ? await this.context.deliveries.attempts(delivery.id) : [];
-        if (!delivery || !first) return { subscriptionId: subscription.id, deliveryId: delivery?.id, outcome: "timeout", durationMs: 0 };
-        return { subscriptionId: subscription.id, deliveryId: delivery.id, outcome: syncOutcomeOf(first.error), statusCode: first.statusCode, body: first.responseBody, durationMs: first.durationMs };
-      }),
-    );
+  /**
+   * For a repeated idempotency key: the first attempt of each sync delivery, read from the
+   * delivery log as soon as it is there (the first publish may still be waiting on it), up to
+   * the same deadline; one not attempted by then is a timeout, as it would have been the first time.
+   */
+  private async firstOutcomesOf(event: EventRecord, subscriptions: Subscription[], started: number, deadline: number): Promise<SyncResult[]> {
+    for (;;) {
+      const deliveries = await this.context.deliveries.forEvent(event.id);
+      const firsts = await Promise.all(
+        subscriptions.map(async (subscription) => {
+          const delivery = deliveries.find((d) => d.subscriptionId === subscription.id);
+          const [first] = delivery ? await this.context.deliveries.attempts(delivery.id) : [];
+          return { subscription, delivery, first };
+        }),
+      );
+      if (firsts.every(({ first }) => first) || Date.now() >= deadline) {
+        return firsts.map(({ subscription, delivery, first }): SyncResult =>
+          first
+            ? { subscriptionId: subscription.id, deliveryId: delivery!.id, outcome: syncOutcomeOf(first.error), statusCode: first.statusCode, body: first.responseBody, durationMs: first.durationMs }
+            : { subscriptionId: subscription.id, deliveryId: delivery?.id, outcome: "timeout", durationMs: deadline - started },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, REPEAT_POLL_MS));
+    }
   }
 }
 

@@ -14,6 +14,11 @@ export class UnprocessableError extends Error {
   }
 }
 
+/** The request contradicts what was stored before: an idempotency key reused for another request (maps to 409). */
+export class ConflictError extends Error {
+  override name = "ConflictError";
+}
+
 /** Redis or the queue did not answer in time (maps to 503). */
 export class UnavailableError extends Error {
   override name = "UnavailableError";

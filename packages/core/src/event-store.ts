@@ -1,7 +1,9 @@
 import type { Redis } from "ioredis";
 import type { EventType } from "@hookbus/schemas";
 import type { EventRecord } from "./domain.js";
-import { NotFoundError } from "./errors.js";
+import { createHash } from "node:crypto";
+import { stringify } from "safe-stable-stringify";
+import { ConflictError, NotFoundError, UnavailableError } from "./errors.js";
 import { newId } from "./ids.js";
 import type { Keys } from "./keys.js";
 import { defineScript } from "./redis.js";
@@ -12,21 +14,44 @@ export interface NewEvent {
   type: EventType;
   data: Record<string, unknown>;
   idempotencyKey?: string;
+  /** Whose idempotency keys these are: the API key that published (its non-secret id). */
+  idempotencyScope?: string;
   occurredAt?: number;
   sample?: boolean;
 }
 
+export interface StoreOptions {
+  /**
+   * The publisher is answered 503 after this time (ms): Redis refuses to store the event
+   * past it, by its own clock, so a command held up in a slow or paused Redis cannot store
+   * it later behind the publisher's back.
+   */
+  deadline?: number;
+}
+
 // Claims the idempotency key and stores the event in one step, so that two publishes
-// racing with the same key store one event: the loser gets the winner's id back. The event is
-// noted as not yet routed until its route job has run, for the reconciler (samples, which are
-// never routed but to the one subscription they are sent to, are not).
+// racing with the same key store one event: the loser gets the winner's id back, or is told
+// the key was used for another request (the digest of type, data and occurredAt differs).
+// The event is noted as not yet routed until its route job has run, for the reconciler
+// (samples, which are never routed but to the one subscription they are sent to, are not).
 // KEYS: event, idempotency key, events to route
-// ARGV: eventId, event JSON, idempotency key ('' for none), retention ms, check route job at ('' for none)
+// ARGV: eventId, event JSON, idempotency key ('' for none), retention ms, check route job at
+//       ('' for none), request digest, deadline ms ('' for none)
+// Returns {1, id} stored; {0, id} the key's earlier event; {2, id} the key's earlier event, for
+// another request; {-1, ''} past the deadline, nothing stored.
 const STORE_EVENT = `
+if ARGV[7] ~= '' then
+  local time = redis.call('TIME')
+  if tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) > tonumber(ARGV[7]) then return {-1, ''} end
+end
 if ARGV[3] ~= '' then
   local existing = redis.call('GET', KEYS[2])
-  if existing then return {0, existing} end
-  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
+  if existing then
+    local id, digest = string.match(existing, '^(%S+) ?(%S*)$')
+    if digest ~= '' and digest ~= ARGV[6] then return {2, id} end
+    return {0, id}
+  end
+  redis.call('SET', KEYS[2], ARGV[1] .. ' ' .. ARGV[6], 'PX', ARGV[4])
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])
 if ARGV[5] ~= '' then redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1]) end
@@ -47,8 +72,12 @@ export class EventStore {
     this.storeEvent = defineScript<[number, string]>(redis, "hookbusStoreEvent", 3, STORE_EVENT);
   }
 
-  /** Stores a new event, or returns the one stored before under the same idempotency key. */
-  async store(input: NewEvent, now = Date.now()): Promise<{ event: EventRecord; created: boolean }> {
+  /**
+   * Stores a new event, or returns the one stored before under the same idempotency key (and
+   * scope). The same key with another request is a ConflictError; past the deadline, an
+   * UnavailableError and nothing stored.
+   */
+  async store(input: NewEvent, now = Date.now(), options: StoreOptions = {}): Promise<{ event: EventRecord; created: boolean }> {
     const event: EventRecord = {
       id: input.id ?? newId("evt", now),
       type: input.type,
@@ -58,12 +87,22 @@ export class EventStore {
       createdAt: now,
       sample: input.sample,
     };
-    const idempotencyKey = input.idempotencyKey ? this.keys.idempotency(input.idempotencyKey) : this.keys.idempotency("-");
-    const [created, id] = await this.storeEvent.run(
-      [this.keys.event(event.id), idempotencyKey, this.keys.eventsToRoute()],
-      [event.id, JSON.stringify(event), input.idempotencyKey ?? "", this.retentionMs, event.sample ? "" : now + this.routeGraceMs],
+    const scopedKey = input.idempotencyKey ? `${input.idempotencyScope ?? "-"}:${input.idempotencyKey}` : "-";
+    const [outcome, id] = await this.storeEvent.run(
+      [this.keys.event(event.id), this.keys.idempotency(scopedKey), this.keys.eventsToRoute()],
+      [
+        event.id,
+        JSON.stringify(event),
+        input.idempotencyKey ?? "",
+        this.retentionMs,
+        event.sample ? "" : now + this.routeGraceMs,
+        requestDigest(input),
+        options.deadline ?? "",
+      ],
     );
-    if (created === 1) return { event, created: true };
+    if (outcome === 1) return { event, created: true };
+    if (outcome === -1) throw new UnavailableError("Redis answered after the publish's deadline: the event was not stored; publish it again with the same id");
+    if (outcome === 2) throw new ConflictError(`idempotency key "${input.idempotencyKey}" was used for event ${id} with another type, data or occurredAt`);
     return { event: await this.get(id), created: false };
   }
 
@@ -88,4 +127,11 @@ export class EventStore {
     if (!raw) throw new NotFoundError("event", id);
     return JSON.parse(raw) as EventRecord;
   }
+}
+
+/** What makes two publishes the same request: type, data (keys in any order) and occurredAt. */
+function requestDigest(input: NewEvent): string {
+  return createHash("sha256")
+    .update(stringify([input.type, input.data, input.occurredAt ?? null]) ?? "")
+    .digest("base64url");
 }

@@ -12,7 +12,7 @@ const FILTERS: Record<keyof SubscriptionFilter, { field: string; types: EventTyp
  * Does a published event reach this subscription? Only enabled live subscriptions get
  * published events; test ones get the samples sent to them by name.
  */
-export function subscriptionMatches(subscription: Subscription, event: EventRecord): boolean {
+export function subscriptionMatches(subscription: Subscription, event: Pick<EventRecord, "type" | "data">): boolean {
   return (
     subscription.enabled &&
     subscription.environment === "live" &&
@@ -22,7 +22,7 @@ export function subscriptionMatches(subscription: Subscription, event: EventReco
 }
 
 /** A filter narrows only the event types that carry its field; an event lacking the field does not pass. */
-function filterMatches(filter: SubscriptionFilter | undefined, event: EventRecord): boolean {
+function filterMatches(filter: SubscriptionFilter | undefined, event: Pick<EventRecord, "type" | "data">): boolean {
   if (!filter) return true;
   return (Object.keys(FILTERS) as (keyof SubscriptionFilter)[]).every((name) => {
     const allowed = filter[name];

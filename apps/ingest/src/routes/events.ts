@@ -12,7 +12,7 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
 
   router.post("/v1/events", ...guards.publisher, async (request, response) => {
     const body = parseOr422(publishBody, request.body, "event");
-    const result = await publisher.publish(body);
+    const result = await publisher.publish(body, request.apiKeyId!);
     if (result.created) metrics.eventsAccepted.inc({ event_type: result.event.type });
     request.log.info({ eventId: result.event.id, type: result.event.type, duplicate: !result.created }, "event accepted");
     const answer = { id: result.event.id, type: result.event.type, ...(result.created ? {} : { duplicate: true }) };
