@@ -208,7 +208,7 @@ async function main() {
     HOST: "127.0.0.1",
     WORKER_METRICS_PORT: "0",
     HOOKBUS_API_KEYS: `admin:${adminKey},publisher:${publisherKey}`,
-    HOOKBUS_ALLOW_PRIVATE_NETWORKS: "true",
+    HOOKBUS_ALLOWED_NETWORKS: "127.0.0.0/8",
     HOOKBUS_RATE_LIMIT: "0",
     LOG_LEVEL: "warn",
   };

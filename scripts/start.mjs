@@ -29,8 +29,12 @@ if (!env.HOOKBUS_API_KEYS) {
   console.log(`hookbus: made API keys for this run (set HOOKBUS_API_KEYS to choose your own)\n  admin:     ${admin}\n  publisher: ${publisher}`);
 }
 
-// Local receivers are the common case on a developer machine; production sets this to false.
-env.HOOKBUS_ALLOW_PRIVATE_NETWORKS ??= "true";
+// The SSRF guard stays on here too: a local receiver is reached only once allow-listed.
+console.log(
+  env.HOOKBUS_ALLOWED_NETWORKS
+    ? `hookbus: webhooks may reach public addresses and ${env.HOOKBUS_ALLOWED_NETWORKS} (HOOKBUS_ALLOWED_NETWORKS)`
+    : "hookbus: webhooks may reach public addresses only; to allow a local receiver set HOOKBUS_ALLOWED_NETWORKS=127.0.0.1/32",
+);
 const port = env.PORT ?? "8080";
 console.log(`hookbus: ingest on http://127.0.0.1:${port}, worker metrics on :${env.WORKER_METRICS_PORT ?? "9091"}`);
 

@@ -9,7 +9,7 @@ export type TestConfig = Config & { redisUrl: string };
 
 const silent = createLogger("test", "silent");
 
-/** A config for one test file: its own key prefix on the test Redis, loopback receivers allowed. */
+/** A config for one test file: its own key prefix on the test Redis, loopback receivers allow-listed. */
 export function testConfig(env: Record<string, string> = {}): TestConfig & { adminKey: string; publisherKey: string } {
   const adminKey = `adm_${randomBytes(16).toString("hex")}`;
   const publisherKey = `pub_${randomBytes(16).toString("hex")}`;
@@ -18,7 +18,7 @@ export function testConfig(env: Record<string, string> = {}): TestConfig & { adm
   const config = loadConfig({
     REDIS_URL: redisUrl,
     HOOKBUS_API_KEYS: `admin:${adminKey},publisher:${publisherKey}`,
-    HOOKBUS_ALLOW_PRIVATE_NETWORKS: "true",
+    HOOKBUS_ALLOWED_NETWORKS: "127.0.0.0/8,::1/128",
     HOOKBUS_QUEUE_PREFIX: `{test-${randomBytes(6).toString("hex")}}`,
     HOST: "127.0.0.1",
     PORT: "0",

@@ -51,7 +51,7 @@ export async function startWorker(config: Config & { redisUrl: string }, options
   const metrics = new WorkerMetrics(registry);
   const queueMetrics = startQueueMetrics(context, registry, logger, options.queueMetricsIntervalMs);
   const maintenance = startMaintenance(context, logger, options.maintenance);
-  const http = new WebhookHttpClient(config.allowPrivateNetworks);
+  const http = new WebhookHttpClient(config.allowedNetworks);
   const deliveries = new DeliveryProcessor(context, http, metrics, logger);
   const routes = new RouteProcessor(context, logger);
   const common = { connection: context.redis, prefix: config.queuePrefix, maxStalledCount: MAX_STALLED_COUNT };

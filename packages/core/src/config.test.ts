@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from "./config.js";
 
 test("defaults follow the design: port 8080, the default schedule, the {hookbus} prefix, private networks refused", () => {
   const config = loadConfig({});
-  expect(config).toMatchObject({ port: 8080, workerMetricsPort: 9091, queuePrefix: "{hookbus}", allowPrivateNetworks: false, apiKeys: [] });
+  expect(config).toMatchObject({ port: 8080, workerMetricsPort: 9091, queuePrefix: "{hookbus}",  apiKeys: [] });
   expect(config.retrySchedule).toHaveLength(7);
   expect(config.retentionMs).toBe(30 * 24 * 3600 * 1000);
 });
@@ -17,8 +17,8 @@ test("API keys and schedules are parsed", () => {
 });
 
 test("each bad value gets a line that names the variable", () => {
-  const attempt = () => loadConfig({ PORT: "http", HOOKBUS_API_KEYS: "root:short", HOOKBUS_RETRY_SCHEDULE: "5s,later", HOOKBUS_ALLOW_PRIVATE_NETWORKS: "maybe" });
+  const attempt = () => loadConfig({ PORT: "http", HOOKBUS_API_KEYS: "root:short", HOOKBUS_RETRY_SCHEDULE: "5s,later", HOOKBUS_ALLOWED_NETWORKS: "10.0.0.0/33" });
   expect(attempt).toThrow(ConfigError);
   const message = (() => { try { attempt(); } catch (e) { return (e as Error).message; } return ""; })();
-  for (const name of ["PORT", "HOOKBUS_API_KEYS", "HOOKBUS_RETRY_SCHEDULE", "HOOKBUS_ALLOW_PRIVATE_NETWORKS"]) expect(message).toContain(name);
+  for (const name of ["PORT", "HOOKBUS_API_KEYS", "HOOKBUS_RETRY_SCHEDULE", "HOOKBUS_ALLOWED_NETWORKS"]) expect(message).toContain(name);
 });

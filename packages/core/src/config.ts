@@ -1,16 +1,13 @@
 import { z } from "zod";
 import { parseRetrySchedule, DEFAULT_RETRY_SCHEDULE } from "./retry.js";
 import { parseDuration } from "./duration.js";
+import { AllowedNetworks } from "./ssrf.js";
 
 export type ApiRole = "admin" | "publisher";
 export interface ApiKey {
   role: ApiRole;
   key: string;
 }
-
-const boolean = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
-  .transform((v) => v === "true" || v === "1" || v === "yes");
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -36,6 +33,15 @@ const retrySchedule = z.string().transform((value, ctx) => {
   }
 });
 
+const allowedNetworks = z.string().transform((value, ctx) => {
+  try {
+    return AllowedNetworks.parse(value);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
 const positiveDuration = z.string().transform((value, ctx) => {
   try {
     return parseDuration(value);
@@ -51,7 +57,7 @@ const envSchema = z.object({
   HOST: z.string().default("0.0.0.0"),
   WORKER_METRICS_PORT: port.default(9091),
   HOOKBUS_API_KEYS: apiKeys.default([]),
-  HOOKBUS_ALLOW_PRIVATE_NETWORKS: boolean.default(false),
+  HOOKBUS_ALLOWED_NETWORKS: allowedNetworks.default(new AllowedNetworks()),
   HOOKBUS_RETRY_SCHEDULE: retrySchedule.default(DEFAULT_RETRY_SCHEDULE),
   HOOKBUS_QUEUE_PREFIX: z.string().min(1).default("{hookbus}"),
   HOOKBUS_RETENTION: positiveDuration.default(30 * 24 * 3600 * 1000),
@@ -69,7 +75,8 @@ export interface Config {
   host: string;
   workerMetricsPort: number;
   apiKeys: ApiKey[];
-  allowPrivateNetworks: boolean;
+  /** Private or reserved networks that webhooks may reach all the same; the rest stay blocked. */
+  allowedNetworks: AllowedNetworks;
   /** Default delays (ms) before each retry: its length + 1 is the number of attempts. */
   retrySchedule: number[];
   queuePrefix: string;
@@ -103,7 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     workerMetricsPort: e.WORKER_METRICS_PORT,
     apiKeys: e.HOOKBUS_API_KEYS,
-    allowPrivateNetworks: e.HOOKBUS_ALLOW_PRIVATE_NETWORKS,
+    allowedNetworks: e.HOOKBUS_ALLOWED_NETWORKS,
     retrySchedule: e.HOOKBUS_RETRY_SCHEDULE,
     queuePrefix: e.HOOKBUS_QUEUE_PREFIX,
     retentionMs: e.HOOKBUS_RETENTION,

@@ -1,6 +1,6 @@
 import { Router } from "express";
 import { z } from "zod";
-import { UnprocessableError, urlTargetsPrivateAddress, type HookbusContext } from "@hookbus/core";
+import { blockedRangeOfUrl, UnprocessableError, type HookbusContext } from "@hookbus/core";
 import { createSubscriptionBody, eventType, updateSubscriptionBody } from "@hookbus/schemas";
 import type { Publisher } from "../publish.js";
 import { sampleData } from "../samples.js";
@@ -21,9 +21,8 @@ const listQuery = z.object({
 export function subscriptionsRouter(context: HookbusContext, publisher: Publisher, guards: Guards, options: SubscriptionRouteOptions): Router {
   const router = Router();
   const refusePrivateUrl = (url: string | undefined) => {
-    if (url && !context.config.allowPrivateNetworks && urlTargetsPrivateAddress(url)) {
-      throw new UnprocessableError("url targets a private or loopback address (set HOOKBUS_ALLOW_PRIVATE_NETWORKS=true to allow)", ["url"]);
-    }
+    const blocked = url && blockedRangeOfUrl(url, context.config.allowedNetworks);
+    if (blocked) throw new UnprocessableError(`url targets ${blocked}, which is blocked (allow it with HOOKBUS_ALLOWED_NETWORKS)`, ["url"]);
   };
 
   router.post("/v1/subscriptions", ...guards.admin, async (request, response) => {
