@@ -84,7 +84,7 @@ test("subscriptions create prints the new id and its secret, and subscriptions l
       url: receiver.url,
       eventTypes: ["survey.submitted", "record.created"],
       description: "study A",
-      headers: { "X-Team": "research" },
+      headers: { "X-Team": "********" },
       auth: { type: "basic", username: "trialkit" },
     }),
   ]);

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { createLogger, loadConfig, type Config } from "@hookbus/core";
+import { createLogger, loadConfig, newEncryptionKey, type Config } from "@hookbus/core";
 import { startIngest, type RunningIngest } from "@hookbus/ingest";
 import { startWorker, type RunningWorker, type WorkerOptions } from "@hookbus/worker";
 
@@ -19,6 +19,7 @@ export function testConfig(env: Record<string, string> = {}): TestConfig & { adm
     REDIS_URL: redisUrl,
     HOOKBUS_API_KEYS: `admin:${adminKey},publisher:${publisherKey}`,
     HOOKBUS_ALLOWED_NETWORKS: "127.0.0.0/8,::1/128",
+    HOOKBUS_ENCRYPTION_KEY: newEncryptionKey(),
     HOOKBUS_QUEUE_PREFIX: `{test-${randomBytes(6).toString("hex")}}`,
     HOST: "127.0.0.1",
     PORT: "0",

@@ -2,11 +2,15 @@ import type { Attempt, Delivery, EventRecord, ReplayProgress, Subscription, Subs
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-/** A subscription as the API shows it: never its secrets, nor its Basic auth password. */
+/** What the API shows in place of a custom header's value: tokens often travel there. */
+export const MASKED_HEADER_VALUE = "********";
+
+/** A subscription as the API shows it: never its secrets, its Basic auth password, nor its header values. */
 export function subscriptionView(subscription: Subscription) {
-  const { secrets: _secrets, auth, createdAt, updatedAt, ...rest } = subscription;
+  const { secrets: _secrets, auth, headers, createdAt, updatedAt, ...rest } = subscription;
   return {
     ...rest,
+    headers: headers ? Object.fromEntries(Object.keys(headers).map((name) => [name, MASKED_HEADER_VALUE])) : undefined,
     auth: auth ? { type: auth.type, username: auth.username } : undefined,
     createdAt: iso(createdAt),
     updatedAt: iso(updatedAt),

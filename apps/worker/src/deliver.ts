@@ -98,7 +98,7 @@ export class DeliveryProcessor {
 
   /** The delivery with what it needs, or undefined when it can no longer be made. */
   private async load(data: DeliverJobData) {
-    const { delivery, subscription, event } = await loadAttemptInputs(this.context.redis, this.context.keys, data);
+    const { delivery, subscription, event } = await loadAttemptInputs(this.context, data);
     if (!delivery) return undefined; // expired past retention
     if (!subscription || !event) {
       this.logger.warn({ deliveryId: delivery.id, eventId: delivery.eventId }, "subscription or event gone: delivery dead-lettered");

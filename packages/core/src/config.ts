@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseRetrySchedule, DEFAULT_RETRY_SCHEDULE } from "./retry.js";
 import { parseDuration } from "./duration.js";
+import { SecretBox } from "./secret-box.js";
 import { AllowedNetworks } from "./ssrf.js";
 
 export type ApiRole = "admin" | "publisher";
@@ -42,6 +43,17 @@ const allowedNetworks = z.string().transform((value, ctx) => {
   }
 });
 
+const encryptionKeys = z
+  .string({ error: "required: the base64 of 32 random bytes (openssl rand -base64 32), or ID:KEY,ID:KEY to rotate" })
+  .transform((value, ctx) => {
+    try {
+      return SecretBox.parse(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+
 const positiveDuration = z.string().transform((value, ctx) => {
   try {
     return parseDuration(value);
@@ -58,6 +70,7 @@ const envSchema = z.object({
   WORKER_METRICS_PORT: port.default(9091),
   HOOKBUS_API_KEYS: apiKeys.default([]),
   HOOKBUS_ALLOWED_NETWORKS: allowedNetworks.default(new AllowedNetworks()),
+  HOOKBUS_ENCRYPTION_KEY: encryptionKeys,
   HOOKBUS_RETRY_SCHEDULE: retrySchedule.default(DEFAULT_RETRY_SCHEDULE),
   HOOKBUS_QUEUE_PREFIX: z.string().min(1).default("{hookbus}"),
   HOOKBUS_RETENTION: positiveDuration.default(30 * 24 * 3600 * 1000),
@@ -77,6 +90,8 @@ export interface Config {
   apiKeys: ApiKey[];
   /** Private or reserved networks that webhooks may reach all the same; the rest stay blocked. */
   allowedNetworks: AllowedNetworks;
+  /** Seals signing secrets, receiver passwords and header values at rest. */
+  encryption: SecretBox;
   /** Default delays (ms) before each retry: its length + 1 is the number of attempts. */
   retrySchedule: number[];
   queuePrefix: string;
@@ -111,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerMetricsPort: e.WORKER_METRICS_PORT,
     apiKeys: e.HOOKBUS_API_KEYS,
     allowedNetworks: e.HOOKBUS_ALLOWED_NETWORKS,
+    encryption: e.HOOKBUS_ENCRYPTION_KEY,
     retrySchedule: e.HOOKBUS_RETRY_SCHEDULE,
     queuePrefix: e.HOOKBUS_QUEUE_PREFIX,
     retentionMs: e.HOOKBUS_RETENTION,

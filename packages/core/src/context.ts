@@ -27,7 +27,7 @@ export function createContext(config: Config & { redisUrl: string }, logger: Log
   redis.on("error", (error: Error) => logger.warn({ err: error }, "redis connection error"));
   const keys = new Keys(config.queuePrefix);
   const queues = createQueues(redis, config.queuePrefix, (error) => logger.warn({ err: error }, "queue error"));
-  const subscriptions = new SubscriptionStore(redis, keys);
+  const subscriptions = new SubscriptionStore(redis, keys, config.encryption);
   const deliveries = new DeliveryLog(redis, keys, config.retentionMs);
   return {
     config,
