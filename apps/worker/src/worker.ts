@@ -77,7 +77,7 @@ export async function startWorker(config: Config & { redisUrl: string }, options
     });
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  const ops = options.opsServer === false ? undefined : await startOpsServer(config.workerMetricsPort, config.host, registry, context.redis);
+  const ops = options.opsServer === false ? undefined : await startOpsServer(config.workerMetricsPort, config.host, registry, context.redis, config.metricsToken);
   logger.info({ metricsPort: ops?.port }, "worker started");
   return {
     metricsPort: ops?.port ?? 0,

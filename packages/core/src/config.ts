@@ -77,6 +77,8 @@ const envSchema = z.object({
   HOOKBUS_ASYNC_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(50),
   HOOKBUS_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(50),
   HOOKBUS_RATE_LIMIT: z.coerce.number().int().min(0).default(5000),
+  HOOKBUS_MAX_SYNC_WAITS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  HOOKBUS_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   HOOKBUS_SECRET_OVERLAP: positiveDuration.default(24 * 3600 * 1000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
@@ -101,6 +103,10 @@ export interface Config {
   syncConcurrency: number;
   /** Requests per second per API key before 429; 0 turns the limit off. */
   rateLimitPerSecond: number;
+  /** Sync publishes one ingest holds waiting at once; past it, 503 with Retry-After. */
+  maxSyncWaits: number;
+  /** When set, /metrics answers only `Authorization: Bearer` with this token. */
+  metricsToken?: string;
   /** How long a rotated-out signing secret keeps signing, ms. */
   secretOverlapMs: number;
   logLevel: string;
@@ -133,6 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     asyncConcurrency: e.HOOKBUS_ASYNC_CONCURRENCY,
     syncConcurrency: e.HOOKBUS_SYNC_CONCURRENCY,
     rateLimitPerSecond: e.HOOKBUS_RATE_LIMIT,
+    maxSyncWaits: e.HOOKBUS_MAX_SYNC_WAITS,
+    metricsToken: e.HOOKBUS_METRICS_TOKEN,
     secretOverlapMs: e.HOOKBUS_SECRET_OVERLAP,
     logLevel: e.LOG_LEVEL,
   };
