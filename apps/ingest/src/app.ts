@@ -35,7 +35,7 @@ export function createIngestApp({ context, subscriptionCache, syncOutcomes, regi
 
   // Who is asking and how often come first: the body is parsed only after both passed.
   const requireRole = apiKeyAuth(context.config.apiKeys);
-  const limited = rateLimiter(context.redis, context.config.queuePrefix, context.config.rateLimitPerSecond);
+  const limited = rateLimiter(context.redis, context.config.queuePrefix, context.config.rateLimitPerSecond, logger);
   const body = jsonBody();
   app.use(...queueBoardRouter(context, [requireRole("admin"), ...limited]));
   const guards: Guards = {

@@ -2,6 +2,7 @@ import express, { type RequestHandler } from "express";
 import { rateLimit } from "express-rate-limit";
 import type { Redis } from "ioredis";
 import { RedisStore, type RedisReply } from "rate-limit-redis";
+import type { Logger } from "@hookbus/core";
 import { HttpError } from "./http-errors.js";
 
 /** Body size limit of the contract. */
@@ -24,10 +25,36 @@ export function jsonBody(): RequestHandler[] {
 }
 
 /**
- * Per-key requests per second, counted in Redis so that every ingest process shares one
- * budget per key; a refusal says when to come back (Retry-After).
+ * How long a request waits for its rate-limit count before going on uncounted: the limit
+ * must not hold requests while Redis does not answer, or a publish could not answer 503 by
+ * its own deadline.
  */
-export function rateLimiter(redis: Redis, keyPrefix: string, perSecond: number): RequestHandler[] {
+const RATE_COUNT_TIMEOUT_MS = 50;
+
+/** Sends a command, and rejects when a count (EVALSHA) takes longer than RATE_COUNT_TIMEOUT_MS. */
+function sendRateLimitCommand(redis: Redis) {
+  return async (command: string, ...args: string[]): Promise<RedisReply> => {
+    const reply = redis.call(command, ...args) as Promise<RedisReply>;
+    // Loading the scripts at start waits as long as it takes: a failed load would stop counting for good.
+    if (command !== "EVALSHA") return reply;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("Redis did not count this request in time")), RATE_COUNT_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([reply, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+/**
+ * Per-key requests per second, counted in Redis so that every ingest process shares one
+ * budget per key; a refusal says when to come back (Retry-After). A request Redis cannot count
+ * in time goes on uncounted.
+ */
+export function rateLimiter(redis: Redis, keyPrefix: string, perSecond: number, logger: Logger): RequestHandler[] {
   if (perSecond === 0) return [];
   return [
     rateLimit({
@@ -35,10 +62,12 @@ export function rateLimiter(redis: Redis, keyPrefix: string, perSecond: number):
       limit: perSecond,
       standardHeaders: "draft-8",
       legacyHeaders: false,
-      store: new RedisStore({
-        prefix: `${keyPrefix}:ratelimit:`,
-        sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
-      }),
+      store: new RedisStore({ prefix: `${keyPrefix}:ratelimit:`, sendCommand: sendRateLimitCommand(redis) }),
+      passOnStoreError: true,
+      logger: {
+        error: (error, message) => logger.warn({ err: error }, message ?? "rate limit store error"),
+        warn: (error, message) => logger.warn({ err: error }, message ?? "rate limit warning"),
+      },
       keyGenerator: (request) => request.apiKeyId ?? "anonymous",
       handler: (_request, response, next) => {
         // Whole seconds, at least one: the window is a second long.
