@@ -8,7 +8,10 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
-import { createContext, createLogger, loadConfig, startEmbeddedRedis } from "@hookbus/core";
+import { createContext, createLogger, loadConfig, newEncryptionKey, startEmbeddedRedis } from "@hookbus/core";
+
+/** One key for the apps and for this script, which reads the subscriptions they stored. */
+const ENCRYPTION_KEY = newEncryptionKey();
 
 const { values: options } = parseArgs({
   options: {
@@ -207,7 +210,7 @@ async function benchReplay(ingestUrl, adminKey, redisUrl, receiver, workerPid) {
   const admin = { authorization: `Bearer ${adminKey}`, "content-type": "application/json" };
   const created = await fetch(`${ingestUrl}/v1/subscriptions`, { method: "POST", headers: admin, body: JSON.stringify({ url: receiver.url, eventTypes: ["record.review_changed"] }) });
   const { id: subscriptionId } = await created.json();
-  const context = createContext({ ...loadConfig({ REDIS_URL: redisUrl }), redisUrl }, createLogger("bench", "silent"));
+  const context = createContext({ ...loadConfig({ REDIS_URL: redisUrl, HOOKBUS_ENCRYPTION_KEY: ENCRYPTION_KEY }), redisUrl }, createLogger("bench", "silent"));
   const subscription = await context.subscriptions.get(subscriptionId);
   const data = { transId: "1", formId: "2", formName: "Form", workflow: { id: "3", name: "Monitor Review" } };
   for (let i = 0; i < REPLAY_DEAD_LETTERS; i += 500) {
@@ -251,7 +254,8 @@ async function main() {
     HOST: "127.0.0.1",
     WORKER_METRICS_PORT: "0",
     HOOKBUS_API_KEYS: `admin:${adminKey},publisher:${publisherKey}`,
-    HOOKBUS_ALLOW_PRIVATE_NETWORKS: "true",
+    HOOKBUS_ALLOWED_NETWORKS: "127.0.0.0/8",
+    HOOKBUS_ENCRYPTION_KEY: ENCRYPTION_KEY,
     HOOKBUS_RATE_LIMIT: "0",
     LOG_LEVEL: "warn",
   };

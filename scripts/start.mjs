@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 // `npm start`: ingest and worker on one machine. With no REDIS_URL it runs its own
 // redis-server (append-only, data under HOOKBUS_DATA_DIR, default .hookbus/); with no API
-// keys it makes one of each.
+// keys it makes one of each; with no encryption key it makes one and keeps it beside the data.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { RedisServerMissingError, startEmbeddedRedis } from "@hookbus/core";
+import { newEncryptionKey, RedisServerMissingError, startEmbeddedRedis } from "@hookbus/core";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const env = { ...process.env };
+const dataDir = env.HOOKBUS_DATA_DIR ?? `${root}.hookbus`;
 let embedded;
 
 if (!env.REDIS_URL) {
   try {
-    embedded = await startEmbeddedRedis({ dataDir: `${env.HOOKBUS_DATA_DIR ?? `${root}.hookbus`}/redis` });
+    embedded = await startEmbeddedRedis({ dataDir: `${dataDir}/redis` });
   } catch (error) {
     console.error(error instanceof RedisServerMissingError ? error.message : `could not start redis-server: ${error.message}`);
     process.exit(1);
@@ -29,8 +31,23 @@ if (!env.HOOKBUS_API_KEYS) {
   console.log(`hookbus: made API keys for this run (set HOOKBUS_API_KEYS to choose your own)\n  admin:     ${admin}\n  publisher: ${publisher}`);
 }
 
-// Local receivers are the common case on a developer machine; production sets this to false.
-env.HOOKBUS_ALLOW_PRIVATE_NETWORKS ??= "true";
+// The key must outlive the run: the secrets in Redis can only be read with it.
+if (!env.HOOKBUS_ENCRYPTION_KEY) {
+  const keyFile = `${dataDir}/encryption.key`;
+  if (!existsSync(keyFile)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(keyFile, `${newEncryptionKey()}\n`, { mode: 0o600, flag: "wx" });
+    console.log(`hookbus: made an encryption key for secrets at rest in ${keyFile} (keep it with the data, or set HOOKBUS_ENCRYPTION_KEY)`);
+  }
+  env.HOOKBUS_ENCRYPTION_KEY = readFileSync(keyFile, "utf8").trim();
+}
+
+// The SSRF guard stays on here too: a local receiver is reached only once allow-listed.
+console.log(
+  env.HOOKBUS_ALLOWED_NETWORKS
+    ? `hookbus: webhooks may reach public addresses and ${env.HOOKBUS_ALLOWED_NETWORKS} (HOOKBUS_ALLOWED_NETWORKS)`
+    : "hookbus: webhooks may reach public addresses only; to allow a local receiver set HOOKBUS_ALLOWED_NETWORKS=127.0.0.1/32",
+);
 const port = env.PORT ?? "8080";
 console.log(`hookbus: ingest on http://127.0.0.1:${port}, worker metrics on :${env.WORKER_METRICS_PORT ?? "9091"}`);
 

@@ -75,14 +75,27 @@ test("422: an unknown type, bad data and extra fields, each with its zod issues"
   expect(reserved.status).toBe(422);
 });
 
-test("422: a private address is refused when private networks are not allowed", async () => {
-  const strict = await TestHookbus.start({ worker: false, env: { HOOKBUS_ALLOW_PRIVATE_NETWORKS: "false" } });
+test("422: a private address is refused, naming its range, unless the allow-list holds it", async () => {
+  const strict = await TestHookbus.start({ worker: false, env: { HOOKBUS_ALLOWED_NETWORKS: "127.0.0.1/32" } });
   try {
-    for (const url of ["http://127.0.0.1:9/hook", "http://[::1]/hook", "http://169.254.169.254/latest", "http://localhost:8080/x", "http://10.1.2.3/x"]) {
+    // IPv6 literals never get this far: the URL schema takes host names and IPv4 only.
+    const refused: [string, string][] = [
+      ["http://127.0.0.2:9/hook", "127.0.0.0/8 (loopback)"],
+      ["http://0x7f.2/hook", "127.0.0.0/8 (loopback)"],
+      ["http://169.254.169.254/latest", "169.254.0.0/16"],
+      ["http://localhost:8080/x", "::1/128 (loopback)"],
+      ["http://10.1.2.3/x", "10.0.0.0/8 (private)"],
+    ];
+    for (const [url, range] of refused) {
       const response = await strict.api("POST", "/v1/subscriptions", { url, eventTypes: ["record.updated"] });
-      expect(response.status).toBe(422);
+      expect([url, response.status]).toEqual([url, 422]);
+      expect(response.body.error).toContain(range);
       expect(response.body.issues[0].path).toEqual(["url"]);
     }
+    const allowed = await strict.createSubscription({ url: "http://127.0.0.1:9/hook", eventTypes: ["record.updated"] });
+    const moved = await strict.api("PATCH", `/v1/subscriptions/${allowed.id}`, { url: "http://192.168.1.1/hook" });
+    expect(moved.status).toBe(422);
+    expect(moved.body.error).toContain("192.168.0.0/16 (private)");
   } finally {
     await strict.stop();
   }

@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -29,15 +32,16 @@ afterEach(async () => {
 });
 
 /** Runs `hookbus ARGS` with the test Hookbus's URL and admin key unless `env` says otherwise. */
-function hookbusCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+function hookbusCli(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<CliResult> {
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { PATH: process.env.PATH ?? "", HOOKBUS_URL: hookbus.url, HOOKBUS_API_KEY: hookbus.config.adminKey, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
+  if (stdin !== undefined) child.stdin!.end(stdin);
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("close", (code) => resolve({ code, stdout, stderr }));
@@ -68,9 +72,9 @@ const webhookIds = (requests: TestReceiver["requests"]) => requests.map((request
 test("subscriptions create prints the new id and its secret, and subscriptions list --json shows it", async () => {
   const created = await hookbusCli([
     "subscriptions", "create", "--url", receiver.url, "--event-types", "survey.submitted,record.created",
-    "--description", "study A", "--header", "X-Team: research", "--username", "trialkit", "--password", "pw",
-  ]);
-  expect(created.code).toBe(0);
+    "--description", "study A", "--header", "X-Team: research", "--username", "trialkit", "--password-stdin",
+  ], {}, "pw\n");
+  expect(created).toMatchObject({ code: 0, stderr: "keep the secret now: it is not shown again\n" });
   const id = /^created (sub_\S+)$/m.exec(created.stdout)?.[1];
   expect(id).toBeDefined();
   expect(created.stdout).toMatch(/^secret {2}whsec_[A-Za-z0-9+/=]{32,}$/m);
@@ -84,7 +88,7 @@ test("subscriptions create prints the new id and its secret, and subscriptions l
       url: receiver.url,
       eventTypes: ["survey.submitted", "record.created"],
       description: "study A",
-      headers: { "X-Team": "research" },
+      headers: { "X-Team": "********" },
       auth: { type: "basic", username: "trialkit" },
     }),
   ]);
@@ -178,6 +182,48 @@ test("send-sample sends a sample to the subscription and prints its outcome", as
   expect(sent.code).toBe(0);
   expect(sent.stdout).toMatch(/^survey\.submitted sample delivered \(HTTP 200\) in \d+ ms: \{"thanks":true\}$/m);
   expect(receiver.requests).toHaveLength(1);
+});
+
+test("send-sample strips terminal controls a receiver sent before printing them", async () => {
+  receiver.answer(() => ({ status: 200, body: '{"x":"\u001b]0;owned\u0007\u001b[2J\u009b31m\u202egone"}' }));
+  const subscriptionId = await oneAttemptSubscription();
+  for (const args of [["send-sample", subscriptionId], ["send-sample", subscriptionId, "--json"]]) {
+    const sent = await hookbusCli(args);
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+  }
+  expect((await hookbusCli(["send-sample", subscriptionId])).stdout).toContain('{"x":"]0;owned[2J31mgone"}');
+});
+
+test("the API key comes from the environment, a file or stdin; --api-key still works but warns", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hookbus-cli-"));
+  try {
+    const keyFile = join(dir, "key");
+    writeFileSync(keyFile, `${hookbus.config.adminKey}\n`, { mode: 0o600 });
+    const quiet = { code: 0, stderr: "" };
+    expect(await hookbusCli(["deliveries", "list", "--json"])).toMatchObject(quiet);
+    expect(await hookbusCli(["--api-key-file", keyFile, "deliveries", "list", "--json"], { HOOKBUS_API_KEY: "" })).toMatchObject(quiet);
+    expect(await hookbusCli(["deliveries", "list", "--json"], { HOOKBUS_API_KEY: "", HOOKBUS_API_KEY_FILE: keyFile })).toMatchObject(quiet);
+    expect(await hookbusCli(["--api-key-stdin", "deliveries", "list", "--json"], { HOOKBUS_API_KEY: "" }, `${hookbus.config.adminKey}\n`)).toMatchObject(quiet);
+    const flagged = await hookbusCli(["--api-key", hookbus.config.adminKey, "deliveries", "list", "--json"], { HOOKBUS_API_KEY: "" });
+    expect(flagged.code).toBe(0);
+    expect(flagged.stderr).toMatch(/^warning: --api-key shows the secret to every user of this machine \(ps\); use HOOKBUS_API_KEY, --api-key-file or --api-key-stdin instead$/m);
+    const bothStdin = await hookbusCli(["--api-key-stdin", "subscriptions", "create", "--url", receiver.url, "--event-types", "survey.submitted", "--username", "u", "--password-stdin"], {}, "x\n");
+    expect(bothStdin.code).toBe(2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("plain http to a host other than this machine is refused before anything is sent, unless --insecure", async () => {
+  const refused = await hookbusCli(["deliveries", "list"], { HOOKBUS_URL: "http://hookbus.example.org:8080" });
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toMatch(/^error: refusing to send the API key over plain http to hookbus.example.org: use https, or pass --insecure$/m);
+  for (const url of [hookbus.url, hookbus.url.replace("127.0.0.1", "localhost")]) {
+    expect((await hookbusCli(["deliveries", "list", "--json"], { HOOKBUS_URL: url })).code).toBe(0);
+  }
+  // --insecure lifts only this check: shown against this machine, so nothing leaves it.
+  expect((await hookbusCli(["--insecure", "deliveries", "list", "--json"])).code).toBe(0);
 });
 
 test("bad usage exits 2 and changes nothing", async () => {

@@ -1,5 +1,5 @@
 import { Webhook } from "standardwebhooks";
-import { createLogger } from "@hookbus/core";
+import { AllowedNetworks, createLogger } from "@hookbus/core";
 import { startWorker } from "@hookbus/worker";
 import { TestHookbus } from "./support/harness.js";
 import { TestReceiver } from "./support/receiver.js";
@@ -127,12 +127,12 @@ test("a stopping worker lets the attempt in flight finish and be recorded, and t
   expect(receiver.requests).toHaveLength(2);
 });
 
-test("a worker that refuses private networks blocks a loopback receiver and logs the attempt as ssrf_blocked", async () => {
+test("a worker with no allowed networks blocks a loopback receiver and logs the attempt as ssrf_blocked", async () => {
   receiver = await TestReceiver.start();
   await hookbus.stopWorkers();
-  const strictWorker = await startWorker({ ...hookbus.config, allowPrivateNetworks: false }, { opsServer: false, logger: createLogger("test", "silent") });
+  const strictWorker = await startWorker({ ...hookbus.config, allowedNetworks: new AllowedNetworks() }, { opsServer: false, logger: createLogger("test", "silent") });
   try {
-    // Subscribed through an ingest that allows private networks, delivered by a worker that does not.
+    // Subscribed through an ingest that allows loopback, delivered by a worker that does not.
     await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], retrySchedule: [] });
     const published = await hookbus.publish(survey());
     const [{ id }] = await hookbus.deliveriesOf(published.body.id);

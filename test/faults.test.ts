@@ -25,18 +25,9 @@ afterEach(async () => {
 });
 
 /** A worker in a process of its own, on the test's Redis and key prefix. */
-function spawnWorker(config: TestConfig, env: Record<string, string>) {
+function spawnWorker(config: TestConfig & { env: Record<string, string> }, env: Record<string, string>) {
   const child = spawn(process.execPath, [WORKER_MAIN], {
-    env: {
-      PATH: process.env.PATH!,
-      REDIS_URL: config.redisUrl,
-      HOOKBUS_QUEUE_PREFIX: config.queuePrefix,
-      HOOKBUS_ALLOW_PRIVATE_NETWORKS: "true",
-      WORKER_METRICS_PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "silent",
-      ...env,
-    },
+    env: { PATH: process.env.PATH!, ...config.env, ...env },
     stdio: "ignore",
   });
   return { child, exited: new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal))) };

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { loadConfig, startEmbeddedRedis, type EmbeddedRedis } from "@hookbus/core";
+import { loadConfig, newEncryptionKey, startEmbeddedRedis, type EmbeddedRedis } from "@hookbus/core";
 import { TestHookbus, waitFor } from "./support/harness.js";
 
 const WORKER_MAIN = fileURLToPath(new URL("../apps/worker/dist/main.js", import.meta.url));
@@ -15,7 +15,7 @@ afterEach(async () => {
 /** A worker process of its own on `redisUrl`, with its log lines collected. */
 function spawnWorker(redisUrl: string, env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [WORKER_MAIN], {
-    env: { PATH: process.env.PATH!, REDIS_URL: redisUrl, WORKER_METRICS_PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
+    env: { PATH: process.env.PATH!, REDIS_URL: redisUrl, HOOKBUS_ENCRYPTION_KEY: newEncryptionKey(), WORKER_METRICS_PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -81,5 +81,5 @@ test("a retry schedule spanning the retention window or more is refused: 422 for
   } finally {
     await hookbus.stop();
   }
-  expect(() => loadConfig({ HOOKBUS_RETENTION: "1h", HOOKBUS_RETRY_SCHEDULE: "30m,30m" })).toThrow(/HOOKBUS_RETRY_SCHEDULE: the retry schedule spans 1 hour/);
+  expect(() => loadConfig({ HOOKBUS_ENCRYPTION_KEY: newEncryptionKey(), HOOKBUS_RETENTION: "1h", HOOKBUS_RETRY_SCHEDULE: "30m,30m" })).toThrow(/HOOKBUS_RETRY_SCHEDULE: the retry schedule spans 1 hour/);
 });

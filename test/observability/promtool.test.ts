@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { surveySubmitted as survey } from "../fixtures/events.js";
 import { join } from "node:path";
 import type { RunningWorker } from "@hookbus/worker";
@@ -65,7 +67,18 @@ maybe("each alert fires on its failing series and stays quiet on a healthy one (
   expect(result).toEqual({ status: 0, output: expect.stringContaining("SUCCESS") });
 });
 
-maybe("the compose Prometheus config is valid and loads the alert rules", () => {
-  const result = promtool(["check", "config", "prometheus.yml"]);
-  expect(result).toEqual({ status: 0, output: expect.stringContaining("1 rule files found") });
+maybe("the compose Prometheus config is valid, loads the alert rules and sends the metrics token", () => {
+  // promtool checks that the token file exists: point a copy at one, as compose mounts it.
+  const dir = mkdtempSync(join(tmpdir(), "hookbus-prometheus-"));
+  try {
+    const config = readFileSync(join(PROMETHEUS_DEPLOY_DIR, "prometheus.yml"), "utf8");
+    expect(config.match(/credentials_file: \/run\/secrets\/metrics_token/g)).toHaveLength(2);
+    writeFileSync(join(dir, "metrics_token"), "token-0123456789abcdef");
+    writeFileSync(join(dir, "prometheus.yml"), config.replaceAll("/run/secrets/metrics_token", join(dir, "metrics_token")));
+    copyFileSync(join(PROMETHEUS_DEPLOY_DIR, "alerts.yml"), join(dir, "alerts.yml"));
+    const result = promtool(["check", "config", join(dir, "prometheus.yml")]);
+    expect(result).toEqual({ status: 0, output: expect.stringContaining("1 rule files found") });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

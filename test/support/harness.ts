@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { createLogger, loadConfig, type Config } from "@hookbus/core";
+import { createLogger, loadConfig, newEncryptionKey, type Config } from "@hookbus/core";
 import { startIngest, type RunningIngest } from "@hookbus/ingest";
 import { startWorker, type RunningWorker, type WorkerOptions } from "@hookbus/worker";
 
@@ -9,24 +9,26 @@ export type TestConfig = Config & { redisUrl: string };
 
 const silent = createLogger("test", "silent");
 
-/** A config for one test file: its own key prefix on the test Redis, loopback receivers allowed. */
-export function testConfig(env: Record<string, string> = {}): TestConfig & { adminKey: string; publisherKey: string } {
+/** A config for one test file: its own key prefix on the test Redis, loopback receivers allow-listed. */
+export function testConfig(env: Record<string, string> = {}): TestConfig & { adminKey: string; publisherKey: string; env: Record<string, string> } {
   const adminKey = `adm_${randomBytes(16).toString("hex")}`;
   const publisherKey = `pub_${randomBytes(16).toString("hex")}`;
   const redisUrl = env.REDIS_URL ?? process.env.REDIS_URL;
   if (!redisUrl) throw new Error("REDIS_URL is not set: the jest global setup starts a redis-server");
-  const config = loadConfig({
+  // Kept as variables too, for an app started as a process of its own.
+  const variables: Record<string, string> = {
     REDIS_URL: redisUrl,
     HOOKBUS_API_KEYS: `admin:${adminKey},publisher:${publisherKey}`,
-    HOOKBUS_ALLOW_PRIVATE_NETWORKS: "true",
+    HOOKBUS_ALLOWED_NETWORKS: "127.0.0.0/8,::1/128",
+    HOOKBUS_ENCRYPTION_KEY: newEncryptionKey(),
     HOOKBUS_QUEUE_PREFIX: `{test-${randomBytes(6).toString("hex")}}`,
     HOST: "127.0.0.1",
     PORT: "0",
     WORKER_METRICS_PORT: "0",
     LOG_LEVEL: "silent",
     ...env,
-  });
-  return { ...config, redisUrl, adminKey, publisherKey };
+  };
+  return { ...loadConfig(variables), redisUrl, adminKey, publisherKey, env: variables };
 }
 
 export interface ApiResponse<T = any> {

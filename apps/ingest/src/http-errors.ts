@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler } from "express";
 import type { ZodError } from "zod";
-import { ConflictError, NotFoundError, UnavailableError, UnprocessableError, type Logger } from "@hookbus/core";
+import { ConflictError, NotFoundError, OverloadedError, UnavailableError, UnprocessableError, type Logger } from "@hookbus/core";
 import type { ErrorBody } from "@hookbus/schemas";
 
 /** 400-499 answers raised inside the HTTP layer itself. */
@@ -37,7 +37,8 @@ const BODY_PARSER_ERRORS: Record<string, [number, string]> = {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, request, response, _next) => {
     const [status, body] = toHttp(error);
-    if (status >= 500) logger.error({ err: error, method: request.method, path: request.path }, "request failed");
+    if (status >= 500 && !(error instanceof OverloadedError)) logger.error({ err: error, method: request.method, path: request.path }, "request failed");
+    if (error instanceof OverloadedError) response.setHeader("Retry-After", String(error.retryAfterSeconds));
     response.status(status).json(body);
   };
 }

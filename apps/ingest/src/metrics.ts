@@ -68,6 +68,7 @@ function rejectionReason(status: number): string {
     case 401:
     case 403: return "auth";
     case 413: return "too_large";
+    case 415: return "not_json";
     case 422: return "validation";
     case 429: return "rate_limited";
     default: return status >= 500 ? "server_error" : "other";

@@ -2,12 +2,19 @@ import { maxInFlight, type Attempt, type Delivery, type EndpointHealth, type Eve
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-/** A subscription as the API shows it, with its endpoint's health: never its secrets, nor its Basic auth password. */
+/** What the API shows in place of a custom header's value: tokens often travel there. */
+export const MASKED_HEADER_VALUE = "********";
+
+/**
+ * A subscription as the API shows it, with its endpoint's health: never its secrets, its
+ * Basic auth password, nor its header values.
+ */
 export function subscriptionView(subscription: Subscription, health: EndpointHealth) {
-  const { secrets: _secrets, auth, createdAt, updatedAt, disabledAt, ...rest } = subscription;
+  const { secrets: _secrets, auth, headers, createdAt, updatedAt, disabledAt, ...rest } = subscription;
   return {
     ...rest,
     maxInFlight: maxInFlight(subscription),
+    headers: headers ? Object.fromEntries(Object.keys(headers).map((name) => [name, MASKED_HEADER_VALUE])) : undefined,
     auth: auth ? { type: auth.type, username: auth.username } : undefined,
     disabledAt: iso(disabledAt),
     health: { circuit: health.circuit, consecutiveFailures: health.consecutiveFailures, openUntil: iso(health.openUntil) },

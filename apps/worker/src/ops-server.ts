@@ -2,10 +2,10 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
-import { redisReachable } from "@hookbus/core";
+import { metricsAccessAllowed, redisReachable } from "@hookbus/core";
 
-/** The worker's /metrics, /healthz and /readyz: a bare HTTP server, as it serves nothing else. */
-export async function startOpsServer(port: number, host: string, registry: Registry, redis: Redis): Promise<http.Server & { port: number }> {
+/** The worker's /metrics (behind a bearer token when one is set), /healthz and /readyz: a bare HTTP server, as it serves nothing else. */
+export async function startOpsServer(port: number, host: string, registry: Registry, redis: Redis, metricsToken?: string): Promise<http.Server & { port: number }> {
   const server = http.createServer((request, response) => {
     const reply = (status: number, contentType: string, body: string) => {
       response.writeHead(status, { "content-type": contentType });
@@ -21,6 +21,9 @@ export async function startOpsServer(port: number, host: string, registry: Regis
       return;
     }
     if (path === "/metrics") {
+      if (!metricsAccessAllowed(request.headers.authorization, metricsToken)) {
+        return reply(401, "application/json", JSON.stringify({ error: "send Authorization: Bearer with the metrics token" }));
+      }
       void registry.metrics().then((text) => reply(200, registry.contentType, text));
       return;
     }

@@ -46,7 +46,7 @@ export async function startWorker(config: Config & { redisUrl: string }, options
   const metrics = new WorkerMetrics(registry);
   const queueMetrics = startQueueMetrics(context, registry, logger, options.queueMetricsIntervalMs);
   const maintenance = startMaintenance(context, logger, options.maintenance);
-  const http = new WebhookHttpClient(config.allowPrivateNetworks);
+  const http = new WebhookHttpClient(config.allowedNetworks);
   const attempts = new DeliveryAttempt(context, http, metrics, logger);
   const deliveries = new DeliverJob(context, attempts);
   const routes = new RouteEventJob(context, attempts, logger);
@@ -72,7 +72,7 @@ export async function startWorker(config: Config & { redisUrl: string }, options
     worker.on("failed", (job, error) => logger.error({ err: error, queue: worker.name, jobId: job?.id }, "job failed"));
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  const ops = options.opsServer === false ? undefined : await startOpsServer(config.workerMetricsPort, config.host, registry, context.redis);
+  const ops = options.opsServer === false ? undefined : await startOpsServer(config.workerMetricsPort, config.host, registry, context.redis, config.metricsToken);
   logger.info({ metricsPort: ops?.port }, "worker started");
   return {
     metricsPort: ops?.port ?? 0,

@@ -1,7 +1,6 @@
-import type { Redis } from "ioredis";
+import type { HookbusContext } from "./context.js";
 import type { Delivery, EventRecord, Subscription } from "./domain.js";
 import { execPipeline, toDelivery } from "./delivery-queries.js";
-import type { Keys } from "./keys.js";
 
 /** What one attempt needs; each part is undefined when it no longer exists. */
 export interface AttemptInputs {
@@ -15,8 +14,7 @@ export interface AttemptInputs {
  * and its event, in one round trip: this runs before every attempt, on the hot path.
  */
 export async function loadAttemptInputs(
-  redis: Redis,
-  keys: Keys,
+  { redis, keys, subscriptions }: Pick<HookbusContext, "redis" | "keys" | "subscriptions">,
   ids: { deliveryId: string; subscriptionId: string; eventId: string },
 ): Promise<AttemptInputs> {
   const [hash, subscription, event] = await execPipeline<unknown>(
@@ -25,7 +23,7 @@ export async function loadAttemptInputs(
   const deliveryHash = hash as Record<string, string>;
   return {
     delivery: deliveryHash.id ? toDelivery(deliveryHash) : undefined,
-    subscription: subscription ? (JSON.parse(subscription as string) as Subscription) : undefined,
+    subscription: subscription ? subscriptions.codec.decode(subscription as string) : undefined,
     event: event ? (JSON.parse(event as string) as EventRecord) : undefined,
   };
 }

@@ -1,14 +1,18 @@
 import { ConfigError, loadConfig } from "./config.js";
+import { newEncryptionKey } from "./secret-box.js";
 
-test("defaults follow the design: port 8080, the default schedule, the {hookbus} prefix, private networks refused", () => {
-  const config = loadConfig({});
-  expect(config).toMatchObject({ port: 8080, workerMetricsPort: 9091, queuePrefix: "{hookbus}", allowPrivateNetworks: false, apiKeys: [] });
+const HOOKBUS_ENCRYPTION_KEY = newEncryptionKey();
+
+test("defaults follow the design: port 8080, the default schedule, the {hookbus} prefix, no private network allowed", () => {
+  const config = loadConfig({ HOOKBUS_ENCRYPTION_KEY });
+  expect(config).toMatchObject({ port: 8080, workerMetricsPort: 9091, queuePrefix: "{hookbus}", apiKeys: [] });
+  expect(config.allowedNetworks.cidrs).toEqual([]);
   expect(config.retrySchedule).toHaveLength(7);
   expect(config.retentionMs).toBe(30 * 24 * 3600 * 1000);
 });
 
 test("API keys and schedules are parsed", () => {
-  const config = loadConfig({ HOOKBUS_API_KEYS: "admin:0123456789abcdef, publisher:fedcba9876543210", HOOKBUS_RETRY_SCHEDULE: "1s,2m" });
+  const config = loadConfig({ HOOKBUS_ENCRYPTION_KEY, HOOKBUS_API_KEYS: "admin:0123456789abcdef, publisher:fedcba9876543210", HOOKBUS_RETRY_SCHEDULE: "1s,2m" });
   expect(config.apiKeys).toEqual([
     { role: "admin", key: "0123456789abcdef" },
     { role: "publisher", key: "fedcba9876543210" },
@@ -17,8 +21,13 @@ test("API keys and schedules are parsed", () => {
 });
 
 test("each bad value gets a line that names the variable", () => {
-  const attempt = () => loadConfig({ PORT: "http", HOOKBUS_API_KEYS: "root:short", HOOKBUS_RETRY_SCHEDULE: "5s,later", HOOKBUS_ALLOW_PRIVATE_NETWORKS: "maybe" });
+  const attempt = () => loadConfig({ PORT: "http", HOOKBUS_API_KEYS: "root:short", HOOKBUS_RETRY_SCHEDULE: "5s,later", HOOKBUS_ALLOWED_NETWORKS: "10.0.0.0/33" });
   expect(attempt).toThrow(ConfigError);
   const message = (() => { try { attempt(); } catch (e) { return (e as Error).message; } return ""; })();
-  for (const name of ["PORT", "HOOKBUS_API_KEYS", "HOOKBUS_RETRY_SCHEDULE", "HOOKBUS_ALLOW_PRIVATE_NETWORKS"]) expect(message).toContain(name);
+  for (const name of ["PORT", "HOOKBUS_API_KEYS", "HOOKBUS_RETRY_SCHEDULE", "HOOKBUS_ALLOWED_NETWORKS"]) expect(message).toContain(name);
+});
+
+test("the encryption key is required, and a key of the wrong size is refused", () => {
+  expect(() => loadConfig({})).toThrow(/HOOKBUS_ENCRYPTION_KEY: required: the base64 of 32 random bytes/);
+  expect(() => loadConfig({ HOOKBUS_ENCRYPTION_KEY: Buffer.alloc(16).toString("base64") })).toThrow(/HOOKBUS_ENCRYPTION_KEY: each key must be the base64 of 32 bytes/);
 });

@@ -1,16 +1,14 @@
 import { z } from "zod";
 import { parseRetrySchedule, DEFAULT_RETRY_SCHEDULE, scheduleBeyondRetention } from "./retry.js";
 import { parseDuration } from "./duration.js";
+import { SecretBox } from "./secret-box.js";
+import { AllowedNetworks } from "./ssrf.js";
 
 export type ApiRole = "admin" | "publisher";
 export interface ApiKey {
   role: ApiRole;
   key: string;
 }
-
-const boolean = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
-  .transform((v) => v === "true" || v === "1" || v === "yes");
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -36,6 +34,26 @@ const retrySchedule = z.string().transform((value, ctx) => {
   }
 });
 
+const allowedNetworks = z.string().transform((value, ctx) => {
+  try {
+    return AllowedNetworks.parse(value);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const encryptionKeys = z
+  .string({ error: "required: the base64 of 32 random bytes (openssl rand -base64 32), or ID:KEY,ID:KEY to rotate" })
+  .transform((value, ctx) => {
+    try {
+      return SecretBox.parse(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+
 const positiveDuration = z.string().transform((value, ctx) => {
   try {
     return parseDuration(value);
@@ -51,13 +69,16 @@ const envSchema = z.object({
   HOST: z.string().default("0.0.0.0"),
   WORKER_METRICS_PORT: port.default(9091),
   HOOKBUS_API_KEYS: apiKeys.default([]),
-  HOOKBUS_ALLOW_PRIVATE_NETWORKS: boolean.default(false),
+  HOOKBUS_ALLOWED_NETWORKS: allowedNetworks.default(new AllowedNetworks()),
+  HOOKBUS_ENCRYPTION_KEY: encryptionKeys,
   HOOKBUS_RETRY_SCHEDULE: retrySchedule.default(DEFAULT_RETRY_SCHEDULE),
   HOOKBUS_QUEUE_PREFIX: z.string().min(1).default("{hookbus}"),
   HOOKBUS_RETENTION: positiveDuration.default(30 * 24 * 3600 * 1000),
   HOOKBUS_ASYNC_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(200),
   HOOKBUS_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(50),
   HOOKBUS_RATE_LIMIT: z.coerce.number().int().min(0).default(5000),
+  HOOKBUS_MAX_SYNC_WAITS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  HOOKBUS_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   HOOKBUS_SECRET_OVERLAP: positiveDuration.default(24 * 3600 * 1000),
   HOOKBUS_DISABLE_AFTER: positiveDuration.default(5 * 24 * 3600 * 1000),
   HOOKBUS_CIRCUIT_FAILURES: z.coerce.number().int().min(1).max(10_000).default(5),
@@ -76,7 +97,10 @@ export interface Config {
   host: string;
   workerMetricsPort: number;
   apiKeys: ApiKey[];
-  allowPrivateNetworks: boolean;
+  /** Private or reserved networks that webhooks may reach all the same; the rest stay blocked. */
+  allowedNetworks: AllowedNetworks;
+  /** Seals signing secrets, receiver passwords and header values at rest. */
+  encryption: SecretBox;
   /** Default delays (ms) before each retry: its length + 1 is the number of attempts. */
   retrySchedule: number[];
   queuePrefix: string;
@@ -86,6 +110,10 @@ export interface Config {
   syncConcurrency: number;
   /** Requests per second per API key before 429; 0 turns the limit off. */
   rateLimitPerSecond: number;
+  /** Sync publishes one ingest holds waiting at once; past it, 503 with Retry-After. */
+  maxSyncWaits: number;
+  /** When set, /metrics answers only `Authorization: Bearer` with this token. */
+  metricsToken?: string;
   /** How long a rotated-out signing secret keeps signing, ms. */
   secretOverlapMs: number;
   /** A subscription that has only failed for this long is disabled, ms. */
@@ -122,13 +150,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     workerMetricsPort: e.WORKER_METRICS_PORT,
     apiKeys: e.HOOKBUS_API_KEYS,
-    allowPrivateNetworks: e.HOOKBUS_ALLOW_PRIVATE_NETWORKS,
+    allowedNetworks: e.HOOKBUS_ALLOWED_NETWORKS,
+    encryption: e.HOOKBUS_ENCRYPTION_KEY,
     retrySchedule: e.HOOKBUS_RETRY_SCHEDULE,
     queuePrefix: e.HOOKBUS_QUEUE_PREFIX,
     retentionMs: e.HOOKBUS_RETENTION,
     asyncConcurrency: e.HOOKBUS_ASYNC_CONCURRENCY,
     syncConcurrency: e.HOOKBUS_SYNC_CONCURRENCY,
     rateLimitPerSecond: e.HOOKBUS_RATE_LIMIT,
+    maxSyncWaits: e.HOOKBUS_MAX_SYNC_WAITS,
+    metricsToken: e.HOOKBUS_METRICS_TOKEN,
     secretOverlapMs: e.HOOKBUS_SECRET_OVERLAP,
     disableAfterMs: e.HOOKBUS_DISABLE_AFTER,
     circuit: {

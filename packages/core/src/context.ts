@@ -33,7 +33,7 @@ export function createContext(config: Config & { redisUrl: string }, logger: Log
   outages.watch(redis);
   const keys = new Keys(config.queuePrefix);
   const queues = createQueues(redis, config.queuePrefix, (error) => outages.error(error, "queue"));
-  const subscriptions = new SubscriptionStore(redis, keys);
+  const subscriptions = new SubscriptionStore(redis, keys, config.encryption);
   const deliveries = new DeliveryLog(redis, keys, config.retentionMs, config.reconcileAfterMs);
   return {
     config,

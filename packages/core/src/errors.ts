@@ -23,3 +23,11 @@ export class ConflictError extends Error {
 export class UnavailableError extends Error {
   override name = "UnavailableError";
 }
+
+/** This process holds as much of some work as it may; the caller should come back later (503 with Retry-After). */
+export class OverloadedError extends UnavailableError {
+  override name = "OverloadedError";
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super(message);
+  }
+}

@@ -1,39 +1,135 @@
-import ipaddr from "ipaddr.js";
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from "node:dns";
+import { BlockList, isIP } from "node:net";
 
 /** Thrown when a webhook URL resolves to an address Hookbus must not call. */
 export class SsrfBlockedError extends Error {
   override name = "SsrfBlockedError";
   readonly code = "ESSRFBLOCKED";
-  constructor(readonly address: string) {
-    super(`address ${address} is in a private or reserved range`);
+  constructor(
+    readonly address: string,
+    /** The blocked range, e.g. "127.0.0.0/8 (loopback)". */
+    readonly range: string,
+  ) {
+    super(`address ${address} is in ${range}, which is blocked (allow it with HOOKBUS_ALLOWED_NETWORKS)`);
   }
 }
 
-/** True for loopback, private, link-local (cloud metadata), multicast and other non-public ranges. */
-export function isPrivateAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return true;
-  let parsed = ipaddr.parse(address);
-  if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
-    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+/**
+ * Every range a webhook may not reach unless allow-listed, most specific first so that the
+ * refusal names the narrowest one. Any other IPv6 outside 2000::/3 (global unicast) is
+ * blocked too. IPv4-mapped addresses (::ffff:a.b.c.d, also written in hex) match
+ * the IPv4 entries, because BlockList compares them as the IPv4 address they carry.
+ */
+const BLOCKED_RANGES: readonly (readonly [cidr: string, label: string])[] = [
+  ["0.0.0.0/8", "this network"],
+  ["10.0.0.0/8", "private"],
+  ["100.64.0.0/10", "carrier-grade NAT"],
+  ["127.0.0.0/8", "loopback"],
+  ["169.254.0.0/16", "link-local, cloud metadata"],
+  ["172.16.0.0/12", "private"],
+  ["192.0.0.0/24", "IETF protocol assignments"],
+  ["192.0.2.0/24", "documentation"],
+  ["192.88.99.0/24", "6to4 relay"],
+  ["192.168.0.0/16", "private"],
+  ["198.18.0.0/15", "benchmarking"],
+  ["198.51.100.0/24", "documentation"],
+  ["203.0.113.0/24", "documentation"],
+  ["224.0.0.0/4", "multicast"],
+  ["240.0.0.0/4", "reserved, broadcast"],
+  ["::/128", "unspecified"],
+  ["::1/128", "loopback"],
+  ["::/96", "IPv4-compatible"],
+  ["64:ff9b::/96", "NAT64"],
+  ["64:ff9b:1::/48", "local NAT64"],
+  ["100::/64", "discard-only"],
+  ["2001:db8::/32", "documentation"],
+  ["2001::/23", "IETF protocol assignments, Teredo"],
+  ["2002::/16", "6to4"],
+  ["3fff::/20", "documentation"],
+  ["fc00::/7", "unique local"],
+  ["fe80::/10", "link-local"],
+  ["fec0::/10", "site-local"],
+  ["ff00::/8", "multicast"],
+];
+
+/** The blocked ranges, each with a BlockList of its own so that a match can be named. */
+const blockedRanges = BLOCKED_RANGES.map(([cidr, label]) => {
+  const list = new BlockList();
+  addCidr(list, cidr);
+  return { name: `${cidr} (${label})`, list };
+});
+
+/** IPv6 that may be called: global unicast, and the IPv4-mapped form (its IPv4 address was checked above). */
+const CALLABLE_V6 = new BlockList();
+CALLABLE_V6.addSubnet("2000::", 3, "ipv6");
+CALLABLE_V6.addSubnet("::ffff:0:0", 96, "ipv6");
+const NOT_GLOBAL_UNICAST = "IPv6 outside 2000::/3 (not global unicast)";
+
+function addCidr(list: BlockList, cidr: string): void {
+  const [address = "", bits = ""] = cidr.split("/");
+  const family = isIP(address);
+  const prefix = Number(bits);
+  const max = family === 4 ? 32 : 128;
+  if (family === 0 || !/^\d{1,3}$/.test(bits) || prefix > max) throw new Error(`"${cidr}" is not a CIDR such as 10.1.2.0/24 or fd00::/8`);
+  list.addSubnet(address, prefix, family === 4 ? "ipv4" : "ipv6");
+}
+
+/**
+ * The networks an operator lets webhooks reach although they are private or reserved
+ * (HOOKBUS_ALLOWED_NETWORKS), e.g. "127.0.0.1/32" for a receiver on the same machine.
+ */
+export class AllowedNetworks {
+  private readonly list = new BlockList();
+
+  /** Throws on anything that is not an IPv4 or IPv6 CIDR. */
+  constructor(readonly cidrs: readonly string[] = []) {
+    for (const cidr of cidrs) addCidr(this.list, cidr);
   }
-  return parsed.range() !== "unicast";
+
+  /** Parses a comma-separated list such as "127.0.0.1/32, 10.1.2.0/24". */
+  static parse(value: string): AllowedNetworks {
+    return new AllowedNetworks(value.split(",").map((s) => s.trim()).filter(Boolean));
+  }
+
+  includes(address: string): boolean {
+    const family = isIP(address);
+    return family !== 0 && this.list.check(address, family === 4 ? "ipv4" : "ipv6");
+  }
+
+  toString(): string {
+    return this.cidrs.length ? this.cidrs.join(", ") : "none";
+  }
+}
+
+/** The blocked range the address falls in, or undefined when it may be called. Anything not an IP is blocked. */
+export function blockedRangeOf(address: string, allowed: AllowedNetworks = new AllowedNetworks()): string | undefined {
+  const family = isIP(address);
+  if (family === 0) return "not an IP address";
+  if (allowed.includes(address)) return undefined;
+  const type = family === 4 ? "ipv4" : "ipv6";
+  for (const range of blockedRanges) {
+    if (range.list.check(address, type)) return range.name;
+  }
+  return family === 6 && !CALLABLE_V6.check(address, "ipv6") ? NOT_GLOBAL_UNICAST : undefined;
 }
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+type LookupAll = (hostname: string, options: LookupOptions & { all: true }, callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
 
 /**
- * A dns.lookup that refuses private addresses. It runs at connect time, on the address
+ * A dns.lookup that refuses blocked addresses. It runs at connect time, on the address
  * actually dialled, so a hostname that resolves to a public address when the subscription
- * is made and to 127.0.0.1 later (DNS rebinding) is still caught.
+ * is made and to 127.0.0.1 later (DNS rebinding) is still caught. Every address of the answer
+ * must be allowed, not only the first: the client may fall back to a later one.
  */
-export function guardedLookup(allowPrivate: boolean) {
+export function guardedLookup(allowed: AllowedNetworks, resolve: LookupAll = dnsLookup as LookupAll) {
   return function lookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+    resolve(hostname, { ...options, all: true }, (error, list) => {
       if (error) return callback(error, []);
-      const list = addresses as LookupAddress[];
-      const blocked = allowPrivate ? undefined : list.find((a) => isPrivateAddress(a.address));
-      if (blocked) return callback(new SsrfBlockedError(blocked.address), []);
+      for (const { address } of list) {
+        const range = blockedRangeOf(address, allowed);
+        if (range) return callback(new SsrfBlockedError(address, range), []);
+      }
       if (options.all) return callback(null, list);
       const first = list[0];
       if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: "ENOTFOUND" }), []);
@@ -42,9 +138,15 @@ export function guardedLookup(allowPrivate: boolean) {
   };
 }
 
-/** The check made when a subscription is saved: a literal private IP is refused at once. */
-export function urlTargetsPrivateAddress(url: string): boolean {
+/** Names that resolve to loopback without asking DNS (RFC 6761). */
+const LOOPBACK_NAMES = /(^|\.)localhost\.?$/i;
+
+/**
+ * The check made when a subscription is saved, before any lookup: the blocked range a URL's
+ * literal IP or localhost name falls in, or undefined. Names are checked at every attempt.
+ */
+export function blockedRangeOfUrl(url: string, allowed: AllowedNetworks = new AllowedNetworks()): string | undefined {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
-  if (host === "localhost" || host.endsWith(".localhost")) return true;
-  return ipaddr.isValid(host) && isPrivateAddress(host);
+  if (LOOPBACK_NAMES.test(host)) return blockedRangeOf("127.0.0.1", allowed) ?? blockedRangeOf("::1", allowed);
+  return isIP(host) ? blockedRangeOf(host, allowed) : undefined;
 }

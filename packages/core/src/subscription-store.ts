@@ -1,12 +1,14 @@
 import type { Redis } from "ioredis";
 import { DEFAULT_MAX_IN_FLIGHT, type CreateSubscriptionBody, type DisabledReason, type EventType, type UpdateSubscriptionBody } from "@hookbus/schemas";
 import { DEFAULT_TIMEOUT_MS, type Subscription } from "./domain.js";
-import { NotFoundError } from "./errors.js";
+import { NotFoundError, UnavailableError } from "./errors.js";
 import { newId } from "./ids.js";
 import type { Keys } from "./keys.js";
 import { defineScript } from "./redis.js";
 import { parseRetrySchedule } from "./retry.js";
+import type { SecretBox } from "./secret-box.js";
 import { activeSecrets, newSigningSecret } from "./signing.js";
+import { SubscriptionCodec } from "./subscription-codec.js";
 
 // The subscriptions to one event type, in one round trip. The values are read by a key
 // built in the script: it shares the hash tag of the index key, so it is in the same
@@ -21,16 +23,48 @@ end
 return values
 `;
 
-/** Subscriptions in Redis: one JSON value each, indexed by event type for routing. */
+// Writes a subscription only if its stored value is still the one the change was made from
+// ("" for none), so that of two racing changes the second is made again from the first's
+// result instead of undoing it. Stored values differ on every write (each is sealed with a
+// fresh IV), so the value itself is the version. Type index keys are built in the script from
+// their prefix, which shares the hash tag (one Redis Cluster slot).
+// KEYS: the subscription, its outcomes, the id index. ARGV: expected value, new value ("" deletes),
+// id, changes channel, type index prefix, number of types left, then the types left and joined.
+const WRITE_IF_UNCHANGED = `
+local current = redis.call('GET', KEYS[1]) or ''
+if current ~= ARGV[1] then return 0 end
+local left = tonumber(ARGV[6])
+for i = 7, 6 + left do redis.call('SREM', ARGV[5] .. ARGV[i], ARGV[3]) end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('ZREM', KEYS[3], ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[2])
+  redis.call('ZADD', KEYS[3], 0, ARGV[3])
+  for i = 7 + left, #ARGV do redis.call('SADD', ARGV[5] .. ARGV[i], ARGV[3]) end
+end
+redis.call('PUBLISH', ARGV[4], ARGV[3])
+return 1
+`;
+
+/** How often a change is made again after losing a race before giving up with 503. */
+const MAX_CHANGE_TRIES = 20;
+
+/** Subscriptions in Redis: one JSON value each, secrets sealed, indexed by event type for routing. */
 export class SubscriptionStore {
   private readonly subscriptionsForType;
+  private readonly writeIfUnchanged;
   private readonly changeListeners: (() => void)[] = [];
+  readonly codec: SubscriptionCodec;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
+    encryption: SecretBox,
   ) {
+    this.codec = new SubscriptionCodec(encryption);
     this.subscriptionsForType = defineScript<string[]>(redis, "hookbusSubscriptionsForType", 1, SUBSCRIPTIONS_FOR_TYPE);
+    this.writeIfUnchanged = defineScript<number>(redis, "hookbusWriteSubscriptionIfUnchanged", 3, WRITE_IF_UNCHANGED);
   }
 
   async create(body: CreateSubscriptionBody, now = Date.now()): Promise<Subscription> {
@@ -58,27 +92,25 @@ export class SubscriptionStore {
       createdAt: now,
       updatedAt: now,
     };
-    await this.save(subscription, []);
+    if (!(await this.write(subscription.id, "", subscription, []))) throw new UnavailableError(`subscription id ${subscription.id} is taken`);
     return subscription;
   }
 
   async get(id: string): Promise<Subscription> {
-    const raw = await this.redis.get(this.keys.subscription(id));
-    if (!raw) throw new NotFoundError("subscription", id);
-    return JSON.parse(raw) as Subscription;
+    return (await this.getStored(id)).subscription;
   }
 
   /** Several at once, in one round trip; unknown ids are left out. */
   async getMany(ids: string[]): Promise<Subscription[]> {
     if (ids.length === 0) return [];
     const raws = await this.redis.mget(ids.map((id) => this.keys.subscription(id)));
-    return raws.flatMap((raw) => (raw ? [JSON.parse(raw) as Subscription] : []));
+    return raws.flatMap((raw) => (raw ? [this.codec.decode(raw)] : []));
   }
 
   /** The subscriptions to one event type: what publishing and routing read for every event. */
   async forEventType(type: EventType): Promise<Subscription[]> {
     const values = await this.subscriptionsForType.run([this.keys.subscriptionsByType(type)], [this.keys.subscription("")]);
-    return values.map((raw) => JSON.parse(raw) as Subscription);
+    return values.map((raw) => this.codec.decode(raw));
   }
 
   /** The id of every subscription: the set is small next to the deliveries, one read. */
@@ -93,30 +125,33 @@ export class SubscriptionStore {
     return { items: await this.getMany(page), nextCursor: ids.length > limit ? page[page.length - 1] : undefined };
   }
 
-  async update(id: string, patch: UpdateSubscriptionBody, now = Date.now()): Promise<Subscription> {
-    const current = await this.get(id);
-    const next: Subscription = { ...current, updatedAt: now };
-    for (const [field, value] of Object.entries(patch)) {
-      if (value === undefined) continue;
-      const target = next as unknown as Record<string, unknown>;
-      if (value === null) delete target[field];
-      else if (field === "retrySchedule") next.retrySchedule = parseRetrySchedule(value as (string | number)[]);
-      else if (field === "eventTypes") next.eventTypes = [...new Set(value as EventType[])];
-      else target[field] = value;
-    }
-    if (patch.mode && patch.timeoutMs === undefined && current.timeoutMs === DEFAULT_TIMEOUT_MS[current.mode]) {
-      next.timeoutMs = DEFAULT_TIMEOUT_MS[patch.mode];
-    }
-    if (patch.timeoutMs === null) next.timeoutMs = DEFAULT_TIMEOUT_MS[next.mode];
-    if (patch.enabled === true) {
-      delete next.disabledReason;
-      delete next.disabledAt;
-    } else if (patch.enabled === false && current.enabled) {
-      next.disabledReason = "admin";
-      next.disabledAt = now;
-    }
-    await this.save(next, current.eventTypes);
-    return next;
+  async update(id: string, patch: UpdateSubscriptionBody, now = Date.now()): Promise<{ before: Subscription; after: Subscription }> {
+    let before: Subscription | undefined;
+    const after = await this.change(id, (current) => {
+      const next: Subscription = { ...current, updatedAt: now };
+      for (const [field, value] of Object.entries(patch)) {
+        if (value === undefined) continue;
+        const target = next as unknown as Record<string, unknown>;
+        if (value === null) delete target[field];
+        else if (field === "retrySchedule") next.retrySchedule = parseRetrySchedule(value as (string | number)[]);
+        else if (field === "eventTypes") next.eventTypes = [...new Set(value as EventType[])];
+        else target[field] = value;
+      }
+      if (patch.mode && patch.timeoutMs === undefined && current.timeoutMs === DEFAULT_TIMEOUT_MS[current.mode]) {
+        next.timeoutMs = DEFAULT_TIMEOUT_MS[patch.mode];
+      }
+      if (patch.timeoutMs === null) next.timeoutMs = DEFAULT_TIMEOUT_MS[next.mode];
+      if (patch.enabled === true) {
+        delete next.disabledReason;
+        delete next.disabledAt;
+      } else if (patch.enabled === false && current.enabled) {
+        next.disabledReason = "admin";
+        next.disabledAt = now;
+      }
+      before = current;
+      return next;
+    });
+    return { before: before!, after };
   }
 
   /**
@@ -125,21 +160,19 @@ export class SubscriptionStore {
    * deleted): the caller announces a disable once.
    */
   async disable(id: string, reason: DisabledReason, now = Date.now()): Promise<Subscription | undefined> {
-    const current = await this.getMany([id]);
-    if (!current[0]?.enabled) return undefined;
-    const next: Subscription = { ...current[0], enabled: false, disabledReason: reason, disabledAt: now, updatedAt: now };
-    await this.save(next, current[0].eventTypes);
-    return next;
+    let disabledNow = false;
+    const after = await this.change(id, (current) => {
+      disabledNow = current.enabled;
+      return current.enabled ? { ...current, enabled: false, disabledReason: reason, disabledAt: now, updatedAt: now } : current;
+    }).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    });
+    return disabledNow ? after : undefined;
   }
 
   async delete(id: string): Promise<void> {
-    const current = await this.get(id);
-    const multi = this.redis
-      .multi()
-      .del(this.keys.subscription(id), this.keys.subscriptionOutcomes(id))
-      .zrem(this.keys.subscriptions(), id);
-    for (const type of current.eventTypes) multi.srem(this.keys.subscriptionsByType(type), id);
-    await this.commitChange(multi, id);
+    await this.change(id, () => null);
   }
 
   /**
@@ -147,35 +180,49 @@ export class SubscriptionStore {
    * can switch without losing a delivery.
    */
   async rotateSecret(id: string, overlapMs: number, now = Date.now()): Promise<Subscription> {
-    const current = await this.get(id);
-    const kept = current.secrets
-      .filter((s) => activeSecrets([s], now).length > 0)
-      .map((s) => ({ ...s, expiresAt: Math.min(s.expiresAt ?? Infinity, now + overlapMs) }));
-    const next: Subscription = { ...current, secrets: [{ secret: newSigningSecret(), createdAt: now }, ...kept], updatedAt: now };
-    await this.save(next, current.eventTypes);
-    return next;
+    return this.change(id, (current) => {
+      const kept = current.secrets
+        .filter((s) => activeSecrets([s], now).length > 0)
+        .map((s) => ({ ...s, expiresAt: Math.min(s.expiresAt ?? Infinity, now + overlapMs) }));
+      return { ...current, secrets: [{ secret: newSigningSecret(), createdAt: now }, ...kept], updatedAt: now };
+    });
   }
 
-  private async save(subscription: Subscription, previousTypes: EventType[]): Promise<void> {
-    const multi = this.redis
-      .multi()
-      .set(this.keys.subscription(subscription.id), JSON.stringify(subscription))
-      .zadd(this.keys.subscriptions(), 0, subscription.id);
-    for (const type of previousTypes) {
-      if (!subscription.eventTypes.includes(type)) multi.srem(this.keys.subscriptionsByType(type), subscription.id);
+  private async getStored(id: string): Promise<{ raw: string; subscription: Subscription }> {
+    const raw = await this.redis.get(this.keys.subscription(id));
+    if (!raw) throw new NotFoundError("subscription", id);
+    return { raw, subscription: this.codec.decode(raw) };
+  }
+
+  /**
+   * Read-modify-write of one subscription, atomic: `next` (null deletes) is made from what is
+   * stored and written only if that is still what is stored; otherwise it is made again from
+   * the newer value. A change racing a delete ends in NotFoundError, never in a resurrection.
+   */
+  private async change<T extends Subscription | null>(id: string, next: (current: Subscription) => T): Promise<T> {
+    for (let tries = 0; tries < MAX_CHANGE_TRIES; tries++) {
+      const { raw, subscription } = await this.getStored(id);
+      const changed = next(subscription);
+      if (await this.write(id, raw, changed, subscription.eventTypes)) return changed;
     }
-    for (const type of subscription.eventTypes) multi.sadd(this.keys.subscriptionsByType(type), subscription.id);
-    await this.commitChange(multi, subscription.id);
+    throw new UnavailableError(`subscription ${id} kept changing under this change; try again`);
+  }
+
+  /** Writes (or with null deletes) a subscription and its indexes if `expected` is still stored, and announces it. */
+  private async write(id: string, expected: string, subscription: Subscription | null, previousTypes: EventType[]): Promise<boolean> {
+    const types = subscription?.eventTypes ?? [];
+    const left = previousTypes.filter((type) => !types.includes(type));
+    const value = subscription ? this.codec.encode(subscription) : "";
+    const written = await this.writeIfUnchanged.run(
+      [this.keys.subscription(id), this.keys.subscriptionOutcomes(id), this.keys.subscriptions()],
+      [expected, value, id, this.keys.subscriptionChanges(), this.keys.subscriptionsByType(""), left.length, ...left, ...types],
+    );
+    if (written === 1) for (const listener of this.changeListeners) listener();
+    return written === 1;
   }
 
   /** Calls `listener` after every change this process makes. */
   onChange(listener: () => void): void {
     this.changeListeners.push(listener);
-  }
-
-  /** Applies a change and announces it: here at once, to other processes on the changes channel. */
-  private async commitChange(multi: ReturnType<Redis["multi"]>, id: string): Promise<void> {
-    await multi.publish(this.keys.subscriptionChanges(), id).exec();
-    for (const listener of this.changeListeners) listener();
   }
 }

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { AttemptErrorKind } from "./domain.js";
+import { OverloadedError } from "./errors.js";
 import type { Keys } from "./keys.js";
 
 export type SyncOutcomeKind = "delivered" | "failed" | "timeout";
@@ -41,18 +42,26 @@ export class SyncOutcomeListener {
   constructor(
     private readonly subscriber: Redis,
     private readonly keys: Keys,
+    /** Requests that may wait at once; each holds a connection and a subscription open. */
+    private readonly maxWaiting = Infinity,
   ) {
     subscriber.on("message", (channel: string, message: string) => this.onMessage(channel, message));
   }
 
-  /** Listens on the event's channel. Call before the jobs that report to it are enqueued. */
-  async listen(eventId: string, subscriptionIds: string[]): Promise<void> {
+  /**
+   * Listens on the event's channel. Call before the jobs that report to it are enqueued, and
+   * before the event is stored: past the cap it throws OverloadedError at once, synchronously.
+   */
+  listen(eventId: string, subscriptionIds: string[]): Promise<void> {
+    if (this.waiters.size >= this.maxWaiting) {
+      throw new OverloadedError(`this ingest already holds ${this.maxWaiting} sync publishes waiting for receivers; try again shortly`, 1);
+    }
     this.waiters.set(this.keys.syncOutcomes(eventId), {
       subscriptionIds: new Set(subscriptionIds),
       outcomes: [],
       resolve: () => undefined,
     });
-    await this.subscriber.subscribe(this.keys.syncOutcomes(eventId));
+    return this.subscriber.subscribe(this.keys.syncOutcomes(eventId)).then(() => undefined);
   }
 
   /** The outcomes that arrived by the deadline (ms since epoch); stops listening. */

@@ -2,11 +2,11 @@ import { Router } from "express";
 import { z } from "zod";
 import {
   announceDisabled,
+  blockedRangeOfUrl,
   parseRetrySchedule,
-  scheduleBeyondRetention,
   resumeDeliveries,
+  scheduleBeyondRetention,
   UnprocessableError,
-  urlTargetsPrivateAddress,
   type HookbusContext,
   type Logger,
   type Subscription,
@@ -37,9 +37,8 @@ export function subscriptionsRouter(context: HookbusContext, publisher: Publishe
     if (tooLong) throw new UnprocessableError(tooLong, ["retrySchedule"]);
   };
   const refusePrivateUrl = (url: string | undefined) => {
-    if (url && !context.config.allowPrivateNetworks && urlTargetsPrivateAddress(url)) {
-      throw new UnprocessableError("url targets a private or loopback address (set HOOKBUS_ALLOW_PRIVATE_NETWORKS=true to allow)", ["url"]);
-    }
+    const blocked = url && blockedRangeOfUrl(url, context.config.allowedNetworks);
+    if (blocked) throw new UnprocessableError(`url targets ${blocked}, which is blocked (allow it with HOOKBUS_ALLOWED_NETWORKS)`, ["url"]);
   };
 
   router.post("/v1/subscriptions", ...guards.admin, async (request, response) => {
@@ -65,8 +64,7 @@ export function subscriptionsRouter(context: HookbusContext, publisher: Publishe
     const patch = parseOr422(updateSubscriptionBody, request.body, "subscription update");
     refusePrivateUrl(patch.url);
     refuseScheduleBeyondRetention(patch.retrySchedule);
-    const before = await context.subscriptions.get(request.params.id as string);
-    const updated = await context.subscriptions.update(before.id, patch);
+    const { before, after: updated } = await context.subscriptions.update(request.params.id as string, patch);
     if (before.enabled && !updated.enabled) await announceDisabled(context, updated);
     if (!before.enabled && updated.enabled) {
       // Its kept deliveries get their jobs back in the background; the reconciler is the safety net.

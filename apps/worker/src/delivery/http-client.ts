@@ -1,7 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import got, { type Got } from "got";
-import { guardedLookup, urlTargetsPrivateAddress, type AttemptErrorKind } from "@hookbus/core";
+import { blockedRangeOfUrl, guardedLookup, type AllowedNetworks, type AttemptErrorKind } from "@hookbus/core";
 
 /** Response bodies kept for the delivery log and sync answers; the rest is not read. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -33,14 +33,18 @@ export class WebhookHttpClient {
   private readonly client: Got;
   private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
-  constructor(private readonly allowPrivateNetworks: boolean) {
+  constructor(
+    private readonly allowedNetworks: AllowedNetworks,
+    /** The resolver behind the guard; tests hand in their own. */
+    resolve?: Parameters<typeof guardedLookup>[1],
+  ) {
     this.client = got.extend({
       retry: { limit: 0 },
       throwHttpErrors: false,
       followRedirect: false,
       responseType: "text",
       agent: this.agents,
-      dnsLookup: guardedLookup(allowPrivateNetworks) as never,
+      dnsLookup: guardedLookup(allowedNetworks, resolve) as never,
     });
   }
 
@@ -48,9 +52,8 @@ export class WebhookHttpClient {
     const started = performance.now();
     const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
     // Node dials an IP literal without a DNS lookup, so the lookup guard alone would miss it.
-    if (!this.allowPrivateNetworks && urlTargetsPrivateAddress(request.url)) {
-      return { ok: false, error: "ssrf_blocked", message: "the URL names a private or reserved address", durationMs: 0 };
-    }
+    const blocked = blockedRangeOfUrl(request.url, this.allowedNetworks);
+    if (blocked) return { ok: false, error: "ssrf_blocked", message: `the URL's address is in ${blocked}, which is blocked`, durationMs: 0 };
     try {
       const pending = this.client.post(request.url, {
         headers: request.headers,

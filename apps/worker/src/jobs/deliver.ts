@@ -15,7 +15,7 @@ export class DeliverJob {
   ) {}
 
   async process(job: Job<DeliverJobData>, token?: string): Promise<void> {
-    const { delivery, subscription, event } = await loadAttemptInputs(this.context.redis, this.context.keys, job.data);
+    const { delivery, subscription, event } = await loadAttemptInputs(this.context, job.data);
     if (!delivery) return; // expired past retention
     if (!subscription || !event) return this.attempts.deadLetterUndeliverable(delivery, job.data.replayId);
     // Another job already finished it: this one is a stale duplicate (the reconciler's, say).

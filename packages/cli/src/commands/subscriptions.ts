@@ -6,6 +6,7 @@ import { ExitCode } from "../exit-codes.js";
 import { withoutUndefined } from "../without-undefined.js";
 import { subscriptionsTable } from "../format.js";
 import { jsonFlag, printJson, printLine, printNote } from "../io.js";
+import { readSecret } from "../secret-input.js";
 import { addListingOptions, fetchListing, printListing, type ListingOptions } from "../listing.js";
 
 /** `subscriptions create` flags as commander parses them. */
@@ -75,15 +76,25 @@ export function registerSubscriptions(program: Command, context: CommandContext)
     .option("--filter-schedule-names <names>", "only these schedules (comma-separated)", commaListParser)
     .option("--filter-form-ids <ids>", "only these TrialKit forms (comma-separated)", commaListParser)
     .option("--username <name>", "Basic auth user name sent to the receiver")
-    .option("--password <password>", "Basic auth password (with --username)")
+    .option("--password-file <path>", "read the Basic auth password (with --username) from a file")
+    .option("--password-stdin", "read the Basic auth password (with --username) from standard input")
+    .option("--password <password>", "Basic auth password (visible in ps: prefer the two above)")
     .option("--header <header>", 'a header for the receiver, "Name: value"; repeatable', optionParser(headerEntry))
     .option("--description <text>", "a note for people")
     .option(...jsonFlag)
-    .action(async (options: CreateSubscriptionOptions & { json?: boolean }, command: Command) => {
-      if (options.password !== undefined && options.username === undefined) {
-        command.error("error: --password needs --username", { exitCode: ExitCode.usage });
+    .action(async (options: CreateSubscriptionOptions & { passwordFile?: string; passwordStdin?: boolean; json?: boolean }, command: Command) => {
+      if (options.passwordStdin && command.optsWithGlobals().apiKeyStdin) {
+        command.error("error: --password-stdin and --api-key-stdin cannot both read standard input", { exitCode: ExitCode.usage });
       }
-      const created = await context.client().post<CreatedSubscription>("/v1/subscriptions", subscriptionBodyFrom(options));
+      const password = readSecret(
+        context.io,
+        { stdin: options.passwordStdin, file: options.passwordFile, value: options.password, valueOnCommandLine: true },
+        { flag: "--password", safer: "--password-file or --password-stdin" },
+      );
+      if (password !== undefined && options.username === undefined) {
+        command.error("error: a password needs --username", { exitCode: ExitCode.usage });
+      }
+      const created = await context.client().post<CreatedSubscription>("/v1/subscriptions", subscriptionBodyFrom({ ...options, password }));
       if (options.json) return printJson(context.io, created);
       printLine(context.io, `created ${created.id}`);
       printLine(context.io, `secret  ${created.secret}`);
