@@ -81,7 +81,7 @@ test("after a rotation both secrets sign for the overlap, then only the new one"
 });
 
 test("past the retention window events and deliveries are gone, and no listing points at them", async () => {
-  hookbus = await TestHookbus.start({ env: { HOOKBUS_RETENTION: "1s" }, worker: false });
+  hookbus = await TestHookbus.start({ env: { HOOKBUS_RETENTION: "1s", HOOKBUS_RETRY_SCHEDULE: "100ms" }, worker: false });
   const worker = await hookbus.startWorker({ maintenance: { intervalMs: 200 } });
   expect(worker).toBeDefined();
   const endpoint = await receiver();

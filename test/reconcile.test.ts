@@ -108,7 +108,7 @@ test("a stale duplicate attempt cannot turn a delivered delivery back into retry
 });
 
 test("each attempt extends the time to live of the delivery, its attempts and its event to a full retention window", async () => {
-  hookbus = await TestHookbus.start({ env: { HOOKBUS_RETENTION: "1h" } });
+  hookbus = await TestHookbus.start({ env: { HOOKBUS_RETENTION: "1h", HOOKBUS_RETRY_SCHEDULE: "500ms" } });
   const receiver = await receivers.start((_r, index) => ({ status: index === 0 ? 500 : 200 }));
   await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], retrySchedule: ["500ms"] });
   const published = await hookbus.publish(surveySubmitted());

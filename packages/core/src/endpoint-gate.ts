@@ -27,20 +27,22 @@ local function park()
   redis.call('ZADD', KEYS[2], 'NX', now, member)
   return {'parked', now + leaseMs}
 end
--- When this delivery may send by one limiter; charges the limiter unless it holds a reservation.
+-- When this delivery may send by one limiter. The limiter keeps the next free send time, handed
+-- out in order (a waiting delivery reserves its time), and the time of the last send: however
+-- late a delivery comes back for its reserved time, sends stay at least an interval apart.
 local function sendTime(rateKey, reservedKey, interval)
   if interval <= 0 then return now end
   redis.call('ZREMRANGEBYSCORE', reservedKey, '-inf', now - 60000)
+  local state = redis.call('HMGET', rateKey, 'nextFree', 'last')
+  local nextFree, last = tonumber(state[1] or '0'), tonumber(state[2] or '0')
   local reserved = tonumber(redis.call('ZSCORE', reservedKey, id) or '-1')
-  if reserved > now + 5 then return reserved end
-  if reserved >= 0 then
-    redis.call('ZREM', reservedKey, id)
-    return now
+  if reserved < 0 then
+    reserved = math.max(nextFree, now)
+    redis.call('HSET', rateKey, 'nextFree', tostring(reserved + interval))
+    redis.call('ZADD', reservedKey, reserved, id)
   end
-  local nextFree = math.max(tonumber(redis.call('GET', rateKey) or '0'), now)
-  redis.call('SET', rateKey, tostring(nextFree + interval), 'PX', math.ceil(nextFree + interval - now) + 1000)
-  redis.call('ZADD', reservedKey, nextFree, id)
-  return nextFree
+  redis.call('PEXPIRE', rateKey, math.ceil(math.max(nextFree, reserved) + interval - now) + 60000)
+  return math.max(reserved, last + interval)
 end
 local openUntil = tonumber(redis.call('HGET', KEYS[3], 'openUntil') or '0')
 if openUntil > now then return {'open', openUntil} end
@@ -58,9 +60,13 @@ if sendAt > now then
   if held then redis.call('ZADD', KEYS[1], sendAt + leaseMs, id) end
   return {'rate', math.ceil(sendAt)}
 end
--- Sending now: reservations made just above, at now, are spent.
-redis.call('ZREM', KEYS[5], id)
-redis.call('ZREM', KEYS[7], id)
+-- Sending now: the reservations are spent, and the limiters note the send.
+for _, limiter in ipairs({{KEYS[4], KEYS[5], ARGV[6]}, {KEYS[6], KEYS[7], ARGV[7]}}) do
+  if tonumber(limiter[3]) > 0 then
+    redis.call('ZREM', limiter[2], id)
+    redis.call('HSET', limiter[1], 'last', now)
+  end
+end
 redis.call('ZADD', KEYS[1], now + leaseMs, id)
 if halfOpen then redis.call('HSET', KEYS[3], 'probe', id, 'probeUntil', now + leaseMs) end
 return {'go', 0}
