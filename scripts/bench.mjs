@@ -32,7 +32,10 @@ const REPLAY_DEAD_LETTERS = Number(options.replay);
 const root = fileURLToPath(new URL("..", import.meta.url));
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
-const event = (i, type = "record.updated") => ({ type, data: { transId: String(i), formId: "319", formName: "Sample Form" } });
+const event = (i, type = "record.updated") => ({
+  type,
+  data: { transId: String(i), formId: "319", formName: "Sample Form", ...(type === "record.review_changed" ? { workflow: { id: "2", name: "Monitor Review" } } : {}) },
+});
 
 function post(url, body, headers = {}) {
   return new Promise((resolve, reject) => {
@@ -276,8 +279,8 @@ async function main() {
     const pids = { ingest: apps[0].pid, worker: apps[1].pid, redis: redis.pid };
     await subscribe({ ...endpoint, eventTypes: ["record.created"] });
     const fanOut1 = await benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids);
-    for (let i = 0; i < 10; i++) await subscribe({ ...endpoint, eventTypes: ["schedule.triggered"] });
-    const fanOut10 = await benchAsync(ingestUrl, publisherKey, receiver, "schedule.triggered", 10, pids);
+    for (let i = 0; i < 10; i++) await subscribe({ ...endpoint, eventTypes: ["record.review_changed"] });
+    const fanOut10 = await benchAsync(ingestUrl, publisherKey, receiver, "record.review_changed", 10, pids);
     const fixedRate = await benchFixedRate(ingestUrl, publisherKey, receiver, "record.created", FIXED_RATE * 10);
 
     const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}`;
