@@ -160,17 +160,21 @@ function trackDeliveries(receiver, expected) {
  * Async: deliveries/s from publish to the receiver at CONCURRENCY publishers, against direct
  * POSTs at the same concurrency in the same run, and the CPU each process spent per delivery.
  */
-async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids) {
+async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids, batchSize = 1) {
   const auth = { authorization: `Bearer ${publisherKey}` };
-  const events = Math.round(ASYNC_EVENTS / fanOut);
+  const events = Math.round(ASYNC_EVENTS / fanOut / batchSize) * batchSize;
   const directMs = await timed(() => runPool(events * fanOut, (i) => post(receiver.url, event(i, type))));
 
   const tracking = trackDeliveries(receiver, events * fanOut);
   const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const hookbusMs = await timed(async () => {
-    await runPool(events, async (i) => {
-      tracking.sent(String(i));
-      const response = await post(`${ingestUrl}/v1/events`, event(i, type), auth);
+    await runPool(events / batchSize, async (request) => {
+      const ids = Array.from({ length: batchSize }, (_, j) => request * batchSize + j);
+      for (const i of ids) tracking.sent(String(i));
+      const response =
+        batchSize === 1
+          ? await post(`${ingestUrl}/v1/events`, event(ids[0], type), auth)
+          : await post(`${ingestUrl}/v1/events/batch`, { events: ids.map((i) => event(i, type)) }, auth);
       if (response.status !== 202) throw new Error(`publish answered ${response.status} ${response.body}`);
     });
     await tracking.done;
@@ -279,6 +283,7 @@ async function main() {
     const pids = { ingest: apps[0].pid, worker: apps[1].pid, redis: redis.pid };
     await subscribe({ ...endpoint, eventTypes: ["record.created"] });
     const fanOut1 = await benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids);
+    const batched = await benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids, 100);
     for (let i = 0; i < 10; i++) await subscribe({ ...endpoint, eventTypes: ["record.review_changed"] });
     const fanOut10 = await benchAsync(ingestUrl, publisherKey, receiver, "record.review_changed", 10, pids);
     const fixedRate = await benchFixedRate(ingestUrl, publisherKey, receiver, "record.created", FIXED_RATE * 10);
@@ -290,9 +295,9 @@ async function main() {
     console.log(`| direct POST | ${ms(sync.direct.p50)} | ${ms(sync.direct.p99)} |`);
     console.log(`| Hookbus sync publish | ${ms(sync.hookbus.p50)} | ${ms(sync.hookbus.p99)} |`);
     console.log(`| overhead | ${ms(sync.hookbus.p50 - sync.direct.p50)} | ${ms(sync.hookbus.p99 - sync.direct.p99)} |`);
-    console.log(`\nAsync: ${ASYNC_EVENTS} deliveries each, single-event publishes from ${CONCURRENCY} publishers in parallel`);
+    console.log(`\nAsync: ${ASYNC_EVENTS} deliveries each, from ${CONCURRENCY} publishers in parallel (single-event publishes unless batched)`);
     console.log("| | direct POST /s | Hookbus deliveries/s | ratio | CPU ms per delivery: ingest | worker | Redis | all three |\n|---|---|---|---|---|---|---|---|");
-    for (const [name, r] of [["fan-out 1", fanOut1], ["fan-out 10", fanOut10]]) {
+    for (const [name, r] of [["fan-out 1", fanOut1], ["batches of 100, fan-out 1", batched], ["fan-out 10", fanOut10]]) {
       const cpu = r.cpuMsPerDelivery;
       console.log(`| ${name} | ${r.directPerSecond.toFixed(0)} | ${r.hookbusPerSecond.toFixed(0)} | ${(r.hookbusPerSecond / r.directPerSecond).toFixed(2)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} | ${ms(cpu.ingest + cpu.worker + cpu.redis)} |`);
     }

@@ -36,14 +36,15 @@ const BODY_PARSER_ERRORS: Record<string, [number, string]> = {
 /** The one place where a failure becomes an HTTP status and an error body. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, request, response, _next) => {
-    const [status, body] = toHttp(error);
+    const [status, body] = errorBody(error);
     if (status >= 500 && !(error instanceof OverloadedError)) logger.error({ err: error, method: request.method, path: request.path }, "request failed");
     if (error instanceof OverloadedError) response.setHeader("Retry-After", String(error.retryAfterSeconds));
     response.status(status).json(body);
   };
 }
 
-function toHttp(error: unknown): [number, ErrorBody] {
+/** A failure as the API reports it: its status and error body (also one item's answer in a batch). */
+export function errorBody(error: unknown): [number, ErrorBody] {
   if (error instanceof HttpError) return [error.status, { error: error.message, ...(error.issues ? { issues: error.issues } : {}) }];
   if (error instanceof NotFoundError) return [404, { error: error.message }];
   if (error instanceof UnprocessableError) return [422, { error: error.message, issues: [{ path: error.path, message: error.message }] }];

@@ -1,6 +1,7 @@
 import {
   enqueueFirstAttempts,
   enqueueRoute,
+  enqueueRoutes,
   newId,
   routeEvent,
   subscriptionMatches,
@@ -9,6 +10,7 @@ import {
   type EventRecord,
   type HookbusContext,
   type NewEvent,
+  type StoredEvent,
   type Subscription,
   type SubscriptionCache,
   type SyncOutcome,
@@ -61,14 +63,7 @@ export class Publisher {
 
   /** @param publisher the non-secret id of the API key publishing: its idempotency keys are its own */
   async publish(body: PublishBody, publisher: string, started = Date.now()): Promise<PublishResult> {
-    const candidate: NewEvent & { id: string } = {
-      id: newId("evt", started),
-      type: body.type,
-      data: body.data,
-      idempotencyKey: body.id,
-      idempotencyScope: publisher,
-      occurredAt: body.occurredAt ? Date.parse(body.occurredAt) : undefined,
-    };
+    const candidate = newEvent(body, publisher, started);
     const subscriptions = await beforeDeadline(this.subscriptions.forEventType(body.type), started + ASYNC_PUBLISH_DEADLINE_MS, UNAVAILABLE);
     const syncSubscriptions = subscriptions.filter((s) => s.mode === "sync" && subscriptionMatches(s, { type: body.type, data: body.data }));
     if (syncSubscriptions.length === 0) return this.publishAsync(candidate, started);
@@ -97,6 +92,22 @@ export class Publisher {
     } finally {
       this.syncOutcomes.stop(candidate.id);
     }
+  }
+
+  /**
+   * Publishes many events at once: stored in one round trip (each idempotent by its own id),
+   * their route jobs enqueued in another. Sync subscriptions are not waited for here: their
+   * deliveries are made and retried like any. Each item's failure is its own.
+   */
+  async publishBatch(bodies: PublishBody[], publisher: string, started = Date.now()): Promise<(StoredEvent | Error)[]> {
+    const deadline = started + ASYNC_PUBLISH_DEADLINE_MS;
+    const storeAndEnqueue = async () => {
+      const results = await this.context.events.storeMany(bodies.map((body) => newEvent(body, publisher, started)), started, { deadline });
+      // Repeated keys too: routing is idempotent, and it routes an event a cut-off publish left unrouted.
+      await enqueueRoutes(this.context.queues, results.flatMap((r) => (r instanceof Error ? [] : [r.event.id])));
+      return results;
+    };
+    return beforeDeadline(storeAndEnqueue(), deadline, UNAVAILABLE);
   }
 
   /**
@@ -175,6 +186,18 @@ export class Publisher {
       await new Promise((resolve) => setTimeout(resolve, REPEAT_POLL_MS));
     }
   }
+}
+
+/** A publish body as the event to store, with its id chosen now (a sync publish listens on it before storing). */
+function newEvent(body: PublishBody, publisher: string, started: number): NewEvent & { id: string } {
+  return {
+    id: newId("evt", started),
+    type: body.type,
+    data: body.data,
+    idempotencyKey: body.id,
+    idempotencyScope: publisher,
+    occurredAt: body.occurredAt ? Date.parse(body.occurredAt) : undefined,
+  };
 }
 
 function toSyncResult(subscription: Subscription, outcomes: SyncOutcome[], deliveryIds: Map<string, string>, waitedMs: number): SyncResult {

@@ -6,6 +6,7 @@ import { stringify } from "safe-stable-stringify";
 import { ConflictError, NotFoundError, UnavailableError } from "./errors.js";
 import { newId } from "./ids.js";
 import type { Keys } from "./keys.js";
+import { execPipeline } from "./delivery-queries.js";
 import { defineScript } from "./redis.js";
 
 export interface NewEvent {
@@ -18,6 +19,12 @@ export interface NewEvent {
   idempotencyScope?: string;
   occurredAt?: number;
   sample?: boolean;
+}
+
+/** An event as stored: new, or the one an idempotency key already named. */
+export interface StoredEvent {
+  event: EventRecord;
+  created: boolean;
 }
 
 export interface StoreOptions {
@@ -77,33 +84,55 @@ export class EventStore {
    * scope). The same key with another request is a ConflictError; past the deadline, an
    * UnavailableError and nothing stored.
    */
-  async store(input: NewEvent, now = Date.now(), options: StoreOptions = {}): Promise<{ event: EventRecord; created: boolean }> {
-    const event: EventRecord = {
-      id: input.id ?? newId("evt", now),
-      type: input.type,
-      data: input.data,
-      idempotencyKey: input.idempotencyKey,
-      occurredAt: input.occurredAt ?? now,
-      createdAt: now,
-      sample: input.sample,
-    };
-    const scopedKey = input.idempotencyKey ? `${input.idempotencyScope ?? "-"}:${input.idempotencyKey}` : "-";
-    const [outcome, id] = await this.storeEvent.run(
-      [this.keys.event(event.id), this.keys.idempotency(scopedKey), this.keys.eventsToRoute()],
-      [
-        event.id,
-        JSON.stringify(event),
-        input.idempotencyKey ?? "",
-        this.retentionMs,
-        event.sample ? "" : now + this.routeGraceMs,
-        requestDigest(input),
-        options.deadline ?? "",
-      ],
-    );
-    if (outcome === 1) return { event, created: true };
-    if (outcome === -1) throw new UnavailableError("Redis answered after the publish's deadline: the event was not stored; publish it again with the same id");
-    if (outcome === 2) throw new ConflictError(`idempotency key "${input.idempotencyKey}" was used for event ${id} with another type, data or occurredAt`);
-    return { event: await this.get(id), created: false };
+  async store(input: NewEvent, now = Date.now(), options: StoreOptions = {}): Promise<StoredEvent> {
+    const [result] = await this.storeMany([input], now, options);
+    if (result instanceof Error) throw result;
+    return result!;
+  }
+
+  /**
+   * Stores several events in one round trip, each on its own terms (its idempotency key, its
+   * conflict): one item's failure is its own, returned in its place.
+   */
+  async storeMany(inputs: NewEvent[], now = Date.now(), options: StoreOptions = {}): Promise<(StoredEvent | ConflictError | UnavailableError)[]> {
+    const pipeline = this.redis.pipeline();
+    const events = inputs.map((input) => {
+      const event: EventRecord = {
+        id: input.id ?? newId("evt", now),
+        type: input.type,
+        data: input.data,
+        idempotencyKey: input.idempotencyKey,
+        occurredAt: input.occurredAt ?? now,
+        createdAt: now,
+        sample: input.sample,
+      };
+      const scopedKey = input.idempotencyKey ? `${input.idempotencyScope ?? "-"}:${input.idempotencyKey}` : "-";
+      this.storeEvent.queue(
+        pipeline,
+        [this.keys.event(event.id), this.keys.idempotency(scopedKey), this.keys.eventsToRoute()],
+        [
+          event.id,
+          JSON.stringify(event),
+          input.idempotencyKey ?? "",
+          this.retentionMs,
+          event.sample ? "" : now + this.routeGraceMs,
+          requestDigest(input),
+          options.deadline ?? "",
+        ],
+      );
+      return event;
+    });
+    const outcomes = await execPipeline<[number, string]>(pipeline);
+    const earlier = await this.getMany(outcomes.flatMap(([outcome, id]) => (outcome === 0 ? [id] : [])));
+    return outcomes.map(([outcome, id], i) => {
+      const input = inputs[i]!;
+      if (outcome === 1) return { event: events[i]!, created: true };
+      if (outcome === -1) return new UnavailableError("Redis answered after the publish's deadline: the event was not stored; publish it again with the same id");
+      if (outcome === 2) return new ConflictError(`idempotency key "${input.idempotencyKey}" was used for event ${id} with another type, data or occurredAt`);
+      const event = earlier.get(id);
+      // The earlier event expired between its key and its record: the key is all that is left.
+      return event ? { event, created: false } : new ConflictError(`idempotency key "${input.idempotencyKey}" belongs to event ${id}, which has expired`);
+    });
   }
 
   /** Notes that an event's route job has run: the reconciler no longer watches it. */
@@ -126,6 +155,13 @@ export class EventStore {
     const raw = await this.redis.get(this.keys.event(id));
     if (!raw) throw new NotFoundError("event", id);
     return JSON.parse(raw) as EventRecord;
+  }
+
+  /** Several events by id, in one round trip; unknown ids are left out. */
+  async getMany(ids: string[]): Promise<Map<string, EventRecord>> {
+    if (ids.length === 0) return new Map();
+    const raws = await this.redis.mget(ids.map((id) => this.keys.event(id)));
+    return new Map(raws.flatMap((raw, i) => (raw ? [[ids[i]!, JSON.parse(raw) as EventRecord] as const] : [])));
   }
 }
 

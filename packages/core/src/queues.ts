@@ -93,7 +93,13 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
 
 /** Enqueues routing of an event; the job id is the event id, so a second add is a no-op while it exists. */
 export async function enqueueRoute(queues: HookbusQueues, eventId: string): Promise<void> {
-  await queues.route.add("route", { eventId }, { ...ROUTE_JOB_OPTIONS, jobId: eventId });
+  await enqueueRoutes(queues, [eventId]);
+}
+
+/** Enqueues routing of several events in one round trip. */
+export async function enqueueRoutes(queues: HookbusQueues, eventIds: string[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  await queues.route.addBulk(eventIds.map((eventId) => ({ name: "route", data: { eventId }, opts: { ...ROUTE_JOB_OPTIONS, jobId: eventId } })));
 }
 
 /**

@@ -104,3 +104,11 @@ export const publishBody = z.discriminatedUnion("type", [
   publishBodyFor("record.review_changed"),
 ]);
 export type PublishBody = z.infer<typeof publishBody>;
+
+/** How many events one batch publish may carry. */
+export const MAX_BATCH_EVENTS = 1000;
+
+/** A batch publish: each item is checked on its own against publishBody, so a bad one rejects only itself. */
+export const publishBatchBody = z.strictObject({
+  events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS),
+});

@@ -1,6 +1,7 @@
 import { Router } from "express";
 import type { HookbusContext } from "@hookbus/core";
-import { publishBody } from "@hookbus/schemas";
+import { publishBatchBody, publishBody } from "@hookbus/schemas";
+import { errorBody, RequestValidationError } from "../http-errors.js";
 import type { IngestMetrics } from "../metrics.js";
 import type { Publisher } from "../publish.js";
 import { parseOr422 } from "../validate.js";
@@ -19,6 +20,23 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
     for (const { outcome, durationMs } of result.sync ?? []) metrics.syncWait.observe({ outcome }, durationMs / 1000);
     if (result.sync) response.status(200).json({ ...answer, sync: result.sync });
     else response.status(202).json(answer);
+  });
+
+  router.post("/v1/events/batch", ...guards.publisher, async (request, response) => {
+    const { events } = parseOr422(publishBatchBody, request.body, "batch");
+    const parsed = events.map((item) => publishBody.safeParse(item));
+    const valid = parsed.flatMap((p) => (p.success ? [p.data] : []));
+    const stored = await publisher.publishBatch(valid, request.apiKeyId!);
+    let next = 0;
+    const items = parsed.map((p) => {
+      if (!p.success) return errorBody(new RequestValidationError("event", p.error))[1];
+      const result = stored[next++]!;
+      if (result instanceof Error) return errorBody(result)[1];
+      if (result.created) metrics.eventsAccepted.inc({ event_type: result.event.type });
+      return { id: result.event.id, type: result.event.type, ...(result.created ? {} : { duplicate: true }) };
+    });
+    request.log.info({ events: items.length, accepted: stored.filter((r) => !(r instanceof Error)).length }, "batch accepted");
+    response.status(202).json({ items });
   });
 
   router.get("/v1/events/:id", ...guards.admin, async (request, response) => {
