@@ -265,3 +265,24 @@ async function portWithNothingListening(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+test("publish sends a file of events through the batch endpoint, lists what it refused, and exits 5 for it", async () => {
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
+  const dir = mkdtempSync(join(tmpdir(), "hookbus-cli-"));
+  try {
+    const file = join(dir, "events.ndjson");
+    const lines = [{ ...surveySubmitted(), id: "batch-a" }, { type: "survey.submitted", data: {} }, { ...surveySubmitted("Weekly"), id: "batch-b" }];
+    writeFileSync(file, lines.map((line) => JSON.stringify(line)).join("\n"));
+    const first = await hookbusCli(["publish", file]);
+    expect(first.code).toBe(5);
+    expect(first.stdout).toMatch(/^3 events: 2 published, 0 already published under their id, 1 refused\n  #1: invalid event: .*projectId/);
+    await receiver.waitForRequests(2);
+
+    const again = await hookbusCli(["publish", file, "--json"]);
+    expect(again.code).toBe(5);
+    const { items } = JSON.parse(again.stdout);
+    expect(items.map((item: any) => item.duplicate ?? item.error)).toEqual([true, "invalid event", true]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -93,3 +93,6 @@ export interface ErrorBody {
   error: string;
   issues?: { path: (string | number)[]; message: string; code?: string }[];
 }
+
+/** One event's answer in a batch publish: accepted (perhaps already published under its id), or refused. */
+export type BatchItem = { id: string; type: string; duplicate?: true } | { error: string; issues?: unknown[] };

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { ApiClient, ApiError } from "./api-client.js";
 import { registerDeliveries } from "./commands/deliveries.js";
+import { registerPublish } from "./commands/publish.js";
 import { registerReplay } from "./commands/replay.js";
 import { registerSendSample } from "./commands/send-sample.js";
 import { registerSubscriptions } from "./commands/subscriptions.js";
@@ -52,6 +53,7 @@ ${exitCodesHelp}`);
   registerReplay(program, context);
   registerSubscriptions(program, context);
   registerSendSample(program, context);
+  registerPublish(program, context);
   return program;
 }
 

@@ -1,0 +1,48 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { MAX_BATCH_EVENTS } from "@hookbus/schemas";
+import type { BatchItem } from "../api-types.js";
+import type { CommandContext } from "../context.js";
+import { PublishRefusalsError } from "../exit-codes.js";
+import { jsonFlag, printJson, printLine } from "../io.js";
+
+/** Events from a file: a JSON list, `{"events": [...]}`, one event, or one JSON event per line. */
+export function parseEventsFile(text: string): unknown[] {
+  let whole: unknown;
+  try {
+    whole = JSON.parse(text);
+  } catch {
+    return text.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as unknown);
+  }
+  if (Array.isArray(whole)) return whole;
+  const { events } = whole as { events?: unknown };
+  return Array.isArray(events) ? events : [whole];
+}
+
+export function registerPublish(program: Command, context: CommandContext): void {
+  program
+    .command("publish")
+    .description(`publish events from a file through the batch endpoint, ${MAX_BATCH_EVENTS} a request`)
+    .argument("<file>", 'a JSON list of events, {"events": [...]}, or one event per line; - for standard input')
+    .option(...jsonFlag)
+    .addHelpText("after", "\nEach event is {type, data, id?, occurredAt?}; give `id` so that publishing the file again sends nothing twice.\nExit code 5 when some events were refused (each is listed with why).")
+    .action(async (file: string, options: { json?: boolean }) => {
+      const events = parseEventsFile(file === "-" ? context.io.readStdin() : readFileSync(file, "utf8"));
+      const client = context.client();
+      const items: BatchItem[] = [];
+      for (let start = 0; start < events.length; start += MAX_BATCH_EVENTS) {
+        const answer = await client.post<{ items: BatchItem[] }>("/v1/events/batch", { events: events.slice(start, start + MAX_BATCH_EVENTS) });
+        items.push(...answer.items);
+      }
+      const refused = items.flatMap((item, index) => ("error" in item ? [{ index, ...item }] : []));
+      if (options.json) printJson(context.io, { items });
+      else {
+        const duplicates = items.filter((item) => "duplicate" in item).length;
+        printLine(context.io, `${items.length} events: ${items.length - refused.length - duplicates} published, ${duplicates} already published under their id, ${refused.length} refused`);
+        for (const { index, error, issues } of refused) {
+          printLine(context.io, `  #${index}: ${error}${issues?.length ? `: ${issues.map((i) => JSON.stringify(i)).join("; ")}` : ""}`);
+        }
+      }
+      if (refused.length > 0) throw new PublishRefusalsError(refused.length, items.length);
+    });
+}
