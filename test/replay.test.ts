@@ -34,6 +34,14 @@ async function attemptsNotReceived(received: Set<unknown>): Promise<unknown[]> {
   return missing;
 }
 
+/** A bulk replay's progress once it is done. */
+async function replayFinished(replayId: string): Promise<any> {
+  return waitFor(async () => {
+    const body = (await hookbus.api("GET", `/v1/replays/${replayId}`)).body;
+    return body.status === "done" ? body : undefined;
+  }, `replay ${replayId} to finish`);
+}
+
 /** These tests make dead letters in bulk: the circuit breaker, which would hold them back instead, stays out of the way. */
 const NO_CIRCUIT = { env: { HOOKBUS_CIRCUIT_FAILURES: "10000" } };
 
@@ -106,10 +114,7 @@ test("a rate-capped bulk replay sends no more than the cap per second, as the re
   // and no one-second window holds more than the cap (+1 for the window's edge).
   expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThanOrEqual(2800);
   for (const start of arrivals) expect(arrivals.filter((t) => t >= start && t < start + 1000).length).toBeLessThanOrEqual(11);
-  const progress = await waitFor(async () => {
-    const body = (await hookbus.api("GET", `/v1/replays/${replay.body.id}`)).body;
-    return body.status === "done" ? body : undefined;
-  }, "the replay to finish");
+  const progress = await replayFinished(replay.body.id);
   expect(progress).toMatchObject({ total: 30, done: 30, failed: 0, ratePerSecond: 10, finishedAt: expect.any(String) });
 });
 
@@ -231,10 +236,7 @@ test("a bulk replay whose job runs again (stalled, restarted) resumes from its c
     await context.close();
   }
   await hookbus.startWorker();
-  const progress = await waitFor(async () => {
-    const body = (await hookbus.api("GET", `/v1/replays/${replay.id}`)).body;
-    return body.status === "done" ? body : undefined;
-  }, "the replay to finish");
+  const progress = await replayFinished(replay.id);
   expect(progress).toMatchObject({ total: 30, done: 30, failed: 0, skipped: 0 });
   expect(receiver.requests).toHaveLength(60);
 });
@@ -248,10 +250,7 @@ test("a bulk replay over deliveries whose subscription was deleted counts them a
   expect((await hookbus.api("DELETE", `/v1/subscriptions/${subscription.id}`)).status).toBe(204);
 
   const replay = (await hookbus.api("POST", "/v1/deliveries/replay", { status: "failed" })).body;
-  const progress = await waitFor(async () => {
-    const body = (await hookbus.api("GET", `/v1/replays/${replay.id}`)).body;
-    return body.status === "done" ? body : undefined;
-  }, "the replay to finish");
+  const progress = await replayFinished(replay.id);
   expect(progress).toMatchObject({ total: 5, done: 0, failed: 5, skipped: 0 });
   expect(receiver.requests).toHaveLength(5);
 });
