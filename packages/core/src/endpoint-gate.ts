@@ -230,11 +230,6 @@ export class EndpointGate {
     return (await this.redis.zscore(this.keys.endpointInFlight(subscriptionId), deliveryId)) !== null;
   }
 
-  /** How many attempts are in flight to the endpoint now (leases not yet expired). */
-  async inFlight(subscriptionId: string, now = Date.now()): Promise<number> {
-    return this.redis.zcount(this.keys.endpointInFlight(subscriptionId), `(${now}`, "+inf");
-  }
-
   async health(subscriptionId: string, now = Date.now()): Promise<EndpointHealth> {
     const [failures, openUntil, failingSince] = await this.redis.hmget(this.keys.endpointHealth(subscriptionId), "failures", "openUntil", "failingSince");
     return toHealth(failures, openUntil, failingSince, now);
