@@ -1,6 +1,4 @@
-import http from "node:http";
-import https from "node:https";
-import got, { type Got } from "got";
+import { Agent } from "undici";
 import { blockedRangeOfUrl, guardedLookup, type AllowedNetworks, type AttemptErrorKind } from "@hookbus/core";
 
 /** Response bodies kept for the delivery log and sync answers; the rest is not read. */
@@ -26,25 +24,26 @@ export interface AttemptResult {
 
 /**
  * The one HTTP client that calls receivers: a single POST, no retries of its own (the retry
- * policy owns those), no redirects (a redirect could lead past the SSRF guard), keep-alive
- * connections, and the SSRF guard on every address dialled.
+ * policy owns those), no redirects (a redirect could lead past the SSRF guard), a pool of
+ * keep-alive connections per origin, and the SSRF guard on every address dialled.
+ *
+ * undici, not got: on this workload it sends several times as many requests per CPU second
+ * (the README's Performance section has the figures).
  */
 export class WebhookHttpClient {
-  private readonly client: Got;
-  private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  private readonly dispatcher: Agent;
 
   constructor(
     private readonly allowedNetworks: AllowedNetworks,
     /** The resolver behind the guard; tests hand in their own. */
     resolve?: Parameters<typeof guardedLookup>[1],
   ) {
-    this.client = got.extend({
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      followRedirect: false,
-      responseType: "text",
-      agent: this.agents,
-      dnsLookup: guardedLookup(allowedNetworks, resolve) as never,
+    this.dispatcher = new Agent({
+      // Every connection dials through the guard: a name that resolves to a blocked address is refused.
+      connect: { lookup: guardedLookup(allowedNetworks, resolve) as never },
+      // Longer than its own idle timeout, a receiver's keep-alive may end as a request starts: stay under the usual 5 s.
+      keepAliveTimeout: 4000,
+      maxResponseSize: MAX_RESPONSE_BYTES * 16,
     });
   }
 
@@ -55,23 +54,23 @@ export class WebhookHttpClient {
     const blocked = blockedRangeOfUrl(request.url, this.allowedNetworks);
     if (blocked) return { ok: false, error: "ssrf_blocked", message: `the URL's address is in ${blocked}, which is blocked`, durationMs: 0 };
     try {
-      const pending = this.client.post(request.url, {
+      const response = await this.dispatcher.request({
+        ...requestTarget(request.url),
+        method: "POST",
         headers: request.headers,
         body: request.body,
-        timeout: { request: request.timeoutMs },
+        signal: AbortSignal.timeout(request.timeoutMs),
       });
-      pending.on("downloadProgress", (progress) => {
-        if (progress.transferred > MAX_RESPONSE_BYTES * 16) pending.cancel("response body too large");
-      });
-      const response = await pending;
+      const body = await response.body.text();
       const statusCode = response.statusCode;
       const ok = statusCode >= 200 && statusCode < 300;
+      const retryAfter = response.headers["retry-after"];
       return {
         ok,
         statusCode,
         error: ok ? undefined : "http",
-        body: truncate(response.body, MAX_RESPONSE_BYTES),
-        retryAfter: ok ? undefined : response.headers["retry-after"],
+        body: truncate(body, MAX_RESPONSE_BYTES),
+        retryAfter: ok ? undefined : Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
         durationMs: elapsed(),
       };
     } catch (error) {
@@ -80,16 +79,21 @@ export class WebhookHttpClient {
   }
 
   close(): void {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    void this.dispatcher.close();
   }
+}
+
+/** undici takes the origin and the path apart. */
+function requestTarget(url: string): { origin: string; path: string } {
+  const parsed = new URL(url);
+  return { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
 }
 
 function classify(error: unknown): { error: AttemptErrorKind; message: string } {
   const err = error as { name?: string; code?: string; message?: string; cause?: { code?: string } };
   const code = err.code ?? err.cause?.code;
   const message = err.message ?? String(error);
-  if (err.name === "TimeoutError" || code === "ETIMEDOUT") return { error: "timeout", message };
+  if (err.name === "TimeoutError" || code === "ETIMEDOUT" || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") return { error: "timeout", message };
   if (code === "ESSRFBLOCKED") return { error: "ssrf_blocked", message };
   if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NODATA") return { error: "dns", message };
   return { error: "connection", message };
