@@ -18,8 +18,15 @@ export class OutageLog {
     redis.on("ready", () => this.recovered());
   }
 
-  /** An error from any connection of the app (a subscriber, a BullMQ queue or worker). */
+  /**
+   * An error from any connection of the app (a subscriber, a BullMQ queue or worker). One that
+   * is not about reaching Redis is logged every time: it is not part of an outage.
+   */
   error(error: Error, source: string): void {
+    if (!isConnectionError(error)) {
+      this.logger.error({ err: error, source }, "redis error");
+      return;
+    }
     if (this.down) {
       this.suppressed++;
       return;
@@ -34,4 +41,13 @@ export class OutageLog {
     this.down = false;
     this.suppressed = 0;
   }
+}
+
+/** Errors that mean Redis cannot be reached (refused, reset, timed out, closed), as Node and ioredis name them. */
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+const CONNECTION_MESSAGES = /connection is closed|connect ETIMEDOUT|socket closed|stream isn't writeable|reached the max retries/i;
+
+function isConnectionError(error: Error): boolean {
+  const code = (error as { code?: string }).code;
+  return (code !== undefined && CONNECTION_CODES.has(code)) || CONNECTION_MESSAGES.test(error.message);
 }

@@ -1,4 +1,3 @@
-import ms from "ms";
 import type { Duration } from "@hookbus/schemas";
 import { parseDuration } from "./duration.js";
 
@@ -32,9 +31,9 @@ export function nextRetryDelay(schedule: number[], attemptsMade: number, random:
   return Math.max(0, Math.round(base + jitter));
 }
 
-/** How long a schedule keeps a delivery going, first attempt to last, ms (jitter aside). */
+/** How long a schedule may keep a delivery going, first attempt to last, at the most jitter adds (ms). */
 export function scheduleSpan(schedule: number[]): number {
-  return schedule.reduce((sum, delay) => sum + delay, 0);
+  return Math.round(schedule.reduce((sum, delay) => sum + delay, 0) * (1 + JITTER_RATIO));
 }
 
 /**
@@ -44,9 +43,12 @@ export function scheduleSpan(schedule: number[]): number {
 export function scheduleBeyondRetention(schedule: number[], retentionMs: number): string | undefined {
   const span = scheduleSpan(schedule);
   if (span < retentionMs) return undefined;
-  return `the retry schedule spans ${formatMs(span)}, not less than the retention of ${formatMs(retentionMs)} (HOOKBUS_RETENTION)`;
+  return `the retry schedule spans up to ${exactDuration(span)} with jitter, not less than the retention of ${exactDuration(retentionMs)} (HOOKBUS_RETENTION)`;
 }
 
-function formatMs(value: number): string {
-  return ms(value, { long: true });
+/** A duration in the largest unit that states it exactly ("66m", not a rounded "1h"). */
+function exactDuration(value: number): string {
+  const units: [string, number][] = [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000]];
+  const [unit, size] = units.find(([, size]) => value % size === 0) ?? ["ms", 1];
+  return `${value / size}${unit}`;
 }
