@@ -74,7 +74,8 @@ test("npm start with no allow-list refuses a loopback subscription and says how 
   const hookbus = launch({ PATH: process.env.PATH!, PORT: String(port), WORKER_METRICS_PORT: String(await getPort()), HOST: "127.0.0.1", HOOKBUS_DATA_DIR: dataDir });
   try {
     const [, adminKey] = await waitFor(() => /admin:\s+(\S+)\n/.exec(hookbus.output()) ?? undefined, "the keys it made", 20_000);
-    expect(hookbus.output()).toContain("webhooks may reach public addresses only; to allow a local receiver set HOOKBUS_ALLOWED_NETWORKS=127.0.0.1/32");
+    // The banner follows the keys, maybe in a later chunk of output.
+    await waitFor(() => hookbus.output().includes("webhooks may reach public addresses only; to allow a local receiver set HOOKBUS_ALLOWED_NETWORKS=127.0.0.1/32"), "the allow-list banner");
     const base = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok, "the ingest to be ready", 20_000, 100);
     const refused = await fetch(`${base}/v1/subscriptions`, {

@@ -36,6 +36,26 @@ export interface WorkerOptions {
   maintenance?: MaintenanceOptions;
 }
 
+/** The jobs this process is running, so that closing can wait for them itself. */
+class RunningJobs {
+  private readonly jobs = new Set<Promise<unknown>>();
+
+  /** Wraps a processor so that each run is counted until it settles. */
+  track<A extends unknown[], R>(processor: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+    return (...args) => {
+      const run = processor(...args);
+      const settled = run.catch(() => undefined);
+      this.jobs.add(settled);
+      void settled.finally(() => this.jobs.delete(settled));
+      return run;
+    };
+  }
+
+  async finished(): Promise<void> {
+    while (this.jobs.size > 0) await Promise.all([...this.jobs]);
+  }
+}
+
 /** A worker stalls a job when its process dies mid-attempt; it is retried this often before BullMQ gives up on it. */
 const MAX_STALLED_COUNT = 20;
 
@@ -58,13 +78,14 @@ export async function startWorker(config: Config & { redisUrl: string }, options
     lockDuration: config.jobLockMs,
     stalledInterval: config.jobLockMs,
   };
-  const deliver = (job: Job<DeliverJobData>, token?: string) => deliveries.process(job, token);
+  const running = new RunningJobs();
+  const deliver = running.track((job: Job<DeliverJobData>, token?: string) => deliveries.process(job, token));
   const workers = [
     // Route jobs make first attempts themselves, so they wait on receivers as deliver jobs do.
-    new Worker<RouteJobData>(QUEUE_NAMES.route, (job) => routes.process(job), { ...common, concurrency: config.asyncConcurrency }),
+    new Worker<RouteJobData>(QUEUE_NAMES.route, running.track((job: Job<RouteJobData>) => routes.process(job)), { ...common, concurrency: config.asyncConcurrency }),
     new Worker<DeliverJobData>(QUEUE_NAMES.deliver, deliver, { ...common, concurrency: config.asyncConcurrency }),
     new Worker<DeliverJobData>(QUEUE_NAMES.deliverSync, deliver, { ...common, concurrency: config.syncConcurrency }),
-    new Worker<ReplayJobData>(QUEUE_NAMES.replay, (job) => runBulkReplay(context, job.data.replayId), { ...common, concurrency: 2 }),
+    new Worker<ReplayJobData>(QUEUE_NAMES.replay, running.track((job: Job<ReplayJobData>) => runBulkReplay(context, job.data.replayId)), { ...common, concurrency: 2 }),
   ];
   for (const worker of workers) {
     worker.on("error", (error) => context.outages.error(error, `worker ${worker.name}`));
@@ -77,7 +98,12 @@ export async function startWorker(config: Config & { redisUrl: string }, options
   return {
     metricsPort: ops?.port ?? 0,
     close: async () => {
-      await Promise.all(workers.map((w) => w.close()));
+      // Take no new job, let the attempts in flight finish and record, then drop the connections
+      // without waiting on a blocking read: after a Redis restart, BullMQ's own close could
+      // wait on one for good.
+      await Promise.all(workers.map((w) => w.pause(true)));
+      await running.finished();
+      await Promise.all(workers.map((w) => w.close(true)));
       http.close();
       await new Promise((resolve) => (ops ? ops.close(resolve) : resolve(undefined)));
       await queueMetrics.stop();
