@@ -100,14 +100,7 @@ export class Publisher {
    * deliveries are made and retried like any. Each item's failure is its own.
    */
   async publishBatch(bodies: PublishBody[], publisher: string, started = Date.now()): Promise<(StoredEvent | Error)[]> {
-    const deadline = started + ASYNC_PUBLISH_DEADLINE_MS;
-    const storeAndEnqueue = async () => {
-      const results = await this.context.events.storeMany(bodies.map((body) => newEvent(body, publisher, started)), started, { deadline });
-      // Repeated keys too: routing is idempotent, and it routes an event a cut-off publish left unrouted.
-      await enqueueRoutes(this.context.queues, results.flatMap((r) => (r instanceof Error ? [] : [r.event.id])));
-      return results;
-    };
-    return beforeDeadline(storeAndEnqueue(), deadline, UNAVAILABLE);
+    return this.storeAndRoute(bodies.map((body) => newEvent(body, publisher, started)), started);
   }
 
   /**
@@ -128,13 +121,22 @@ export class Publisher {
   }
 
   private async publishAsync(candidate: NewEvent, started: number): Promise<PublishResult> {
+    const [result] = await this.storeAndRoute([candidate], started);
+    if (result instanceof Error) throw result;
+    return result!;
+  }
+
+  /**
+   * Stores events in one round trip and enqueues their route jobs in one more, by the async
+   * publish deadline. Repeated keys are routed too: routing is idempotent, and it routes an
+   * event whose first publish stopped between storing and enqueueing.
+   */
+  private async storeAndRoute(candidates: NewEvent[], started: number): Promise<(StoredEvent | Error)[]> {
     const deadline = started + ASYNC_PUBLISH_DEADLINE_MS;
     const storeAndEnqueue = async () => {
-      const { event, created } = await this.context.events.store(candidate, started, { deadline });
-      // Re-adding the route job for a repeated key is harmless (routing is idempotent), and it
-      // routes an event whose first publish stopped between storing and enqueueing.
-      await enqueueRoute(this.context.queues, event.id);
-      return { event, created };
+      const results = await this.context.events.storeMany(candidates, started, { deadline });
+      await enqueueRoutes(this.context.queues, results.flatMap((r) => (r instanceof Error ? [] : [r.event.id])));
+      return results;
     };
     return beforeDeadline(storeAndEnqueue(), deadline, UNAVAILABLE);
   }
