@@ -1,3 +1,4 @@
+import type { Job } from "bullmq";
 import {
   disableSubscription,
   effectiveSchedule,
@@ -97,7 +98,18 @@ export class DeliveryAttempt {
     await Promise.all([this.context.deliveries.markStatus(delivery, "failed"), this.countReplayOutcome(replayId, "failed")]);
   }
 
-  /** Wakes the parked jobs a freed slot was handed to. One not yet delayed wakes itself (see the jobs' sleep). */
+  /**
+   * Call once the job of a delivery that must wait is in the delayed set. A slot may have been
+   * handed to it between the gate parking it and that move (or before its job existed): then
+   * nothing would wake it before the park times out, so it wakes itself.
+   */
+  async wakeIfHandedASlot(end: Extract<AttemptEnd, { finished: false }>, delivery: Delivery, job: Pick<Job, "promote">): Promise<void> {
+    if (end.waitedForEndpoint && (await this.context.endpoints.holdsSlot(delivery.subscriptionId, delivery.id))) {
+      await job.promote().catch(() => undefined);
+    }
+  }
+
+  /** Wakes the parked jobs a freed slot was handed to. One not yet delayed wakes itself (wakeIfHandedASlot). */
   private async wake(parked: ParkedJob[]): Promise<void> {
     await Promise.all(
       parked.map(async ({ queue, jobId }) => {

@@ -32,11 +32,7 @@ export class DeliverJob {
     });
     if (end.finished) return;
     await job.moveToDelayed(end.at, token);
-    // A slot may have been handed to this job between the gate parking it and the move above:
-    // then nothing would wake it before the park times out, so it wakes itself.
-    if (end.waitedForEndpoint && (await this.context.endpoints.holdsSlot(delivery.subscriptionId, delivery.id))) {
-      await job.promote().catch(() => undefined);
-    }
+    await this.attempts.wakeIfHandedASlot(end, delivery, job);
     throw new DelayedError();
   }
 }

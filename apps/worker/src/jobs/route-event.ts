@@ -80,10 +80,7 @@ export class RouteEventJob {
       jobId: delivery.id,
       delay: Math.max(0, end.at - Date.now()),
     });
-    // The gate may have handed it a slot before the job existed to be woken: it wakes itself.
-    if (end.waitedForEndpoint && (await this.context.endpoints.holdsSlot(delivery.subscriptionId, delivery.id))) {
-      await job.promote().catch(() => undefined);
-    }
+    await this.attempts.wakeIfHandedASlot(end, delivery, job);
   }
 }
 
