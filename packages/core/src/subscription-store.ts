@@ -203,6 +203,8 @@ export class SubscriptionStore {
     for (let tries = 0; tries < MAX_CHANGE_TRIES; tries++) {
       const { raw, subscription } = await this.getStored(id);
       const changed = next(subscription);
+      // Nothing to change (a disable of a subscription already disabled): no write, no announcement.
+      if (changed === subscription) return changed;
       if (await this.write(id, raw, changed, subscription.eventTypes)) return changed;
     }
     throw new UnavailableError(`subscription ${id} kept changing under this change; try again`);
