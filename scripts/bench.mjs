@@ -20,6 +20,7 @@ const { values: options } = parseArgs({
     concurrency: { type: "string", default: "64" },
     rate: { type: "string", default: "500" },
     replay: { type: "string", default: "0" },
+    soak: { type: "string", default: "100000" },
   },
 });
 const SYNC_REQUESTS = Number(options.requests);
@@ -27,6 +28,8 @@ const ASYNC_EVENTS = Number(options.events);
 const CONCURRENCY = Number(options.concurrency);
 /** Events per second for the fixed-rate latency measure. */
 const FIXED_RATE = Number(options.rate);
+/** Events for the memory soak (resident memory across the run, in tenths); 0 skips it. */
+const SOAK_EVENTS = Number(options.soak);
 /** Dead letters for the bulk-replay scenario; 0 skips it. */
 const REPLAY_DEAD_LETTERS = Number(options.replay);
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -126,6 +129,11 @@ async function benchSync(ingestUrl, publisherKey, receiverUrl) {
   };
 }
 
+/** Resident memory of a process now, in MiB, from /proc. */
+function rssMiB(pid) {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
 function cpuSeconds(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
@@ -209,6 +217,41 @@ async function benchFixedRate(ingestUrl, publisherKey, receiver, type, count) {
 }
 
 /**
+ * Memory soak: SOAK_EVENTS events in batches of 100, at most 8 requests in flight, with each
+ * process's resident memory sampled every 100 ms and averaged over each tenth of the
+ * deliveries. A leak shows as the last tenth well above the first.
+ */
+async function benchSoak(ingestUrl, publisherKey, receiver, type, pids) {
+  const auth = { authorization: `Bearer ${publisherKey}` };
+  const tenth = SOAK_EVENTS / 10;
+  const windows = Array.from({ length: 10 }, () => Object.fromEntries(Object.keys(pids).map((name) => [name, []])));
+  let received = 0;
+  let allReceived;
+  const done = new Promise((resolve) => (allReceived = resolve));
+  receiver.setOnRequest(() => {
+    if (++received === SOAK_EVENTS) allReceived();
+  });
+  const sampler = setInterval(() => {
+    const window = windows[Math.min(9, Math.floor(received / tenth))];
+    for (const [name, pid] of Object.entries(pids)) window[name].push(rssMiB(pid));
+  }, 100);
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < SOAK_EVENTS) {
+      const first = next;
+      next += 100;
+      const events = Array.from({ length: Math.min(100, SOAK_EVENTS - first) }, (_, j) => event(first + j, type));
+      const response = await post(`${ingestUrl}/v1/events/batch`, { events }, auth);
+      if (response.status !== 202) throw new Error(`publish answered ${response.status} ${response.body}`);
+    }
+  }));
+  await done;
+  clearInterval(sampler);
+  const mean = (values) => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
+  return Object.fromEntries(Object.keys(pids).map((name) => [name, { first: mean(windows[0][name]), last: mean(windows[9][name]) }]));
+}
+
+/**
  * Bulk replay: N dead letters are written straight into the delivery log (publishing them
  * and waiting for them to fail would take most of the run), then replayed through the API
  * while the worker's resident memory is sampled.
@@ -231,7 +274,7 @@ async function benchReplay(ingestUrl, adminKey, redisUrl, receiver, workerPid) {
 
   let received = 0;
   receiver.setOnRequest(() => received++);
-  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${workerPid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+  const rss = () => rssMiB(workerPid);
   const rssBefore = rss();
   let rssPeak = rssBefore;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rss())), 100);
@@ -287,6 +330,7 @@ async function main() {
     for (let i = 0; i < 10; i++) await subscribe({ ...endpoint, eventTypes: ["record.review_changed"] });
     const fanOut10 = await benchAsync(ingestUrl, publisherKey, receiver, "record.review_changed", 10, pids);
     const fixedRate = await benchFixedRate(ingestUrl, publisherKey, receiver, "record.created", FIXED_RATE * 10);
+    const soak = SOAK_EVENTS > 0 ? await benchSoak(ingestUrl, publisherKey, receiver, "record.created", pids) : undefined;
 
     const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}`;
     console.log(`\nHookbus benchmark, ${new Date().toISOString().slice(0, 10)}, ${machine}`);
@@ -302,6 +346,11 @@ async function main() {
       console.log(`| ${name} | ${r.directPerSecond.toFixed(0)} | ${r.hookbusPerSecond.toFixed(0)} | ${(r.hookbusPerSecond / r.directPerSecond).toFixed(2)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} | ${ms(cpu.ingest + cpu.worker + cpu.redis)} |`);
     }
     console.log(`\npublish -> receiver latency at a fixed ${FIXED_RATE} events/s (${FIXED_RATE * 10} events): p50 ${ms(fixedRate.p50)} ms, p95 ${ms(fixedRate.p95)} ms, p99 ${ms(fixedRate.p99)} ms`);
+    if (soak) {
+      console.log(`\nResident memory across ${SOAK_EVENTS} events (batches of 100), mean over the first and the last tenth of the deliveries`);
+      console.log("| process | first tenth MiB | last tenth MiB | change |\n|---|---|---|---|");
+      for (const [name, { first, last }] of Object.entries(soak)) console.log(`| ${name} | ${first.toFixed(0)} | ${last.toFixed(0)} | ${(((last - first) / first) * 100).toFixed(1)}% |`);
+    }
     if (REPLAY_DEAD_LETTERS > 0) {
       const replay = await benchReplay(ingestUrl, adminKey, redis.url, receiver, apps[1].pid);
       console.log(`\nBulk replay of ${replay.total} dead letters: ${replay.progress.done} delivered, ${replay.progress.failed} failed, ${replay.received} received, in ${replay.seconds.toFixed(1)} s (${(replay.total / replay.seconds).toFixed(0)}/s)`);
