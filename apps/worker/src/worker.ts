@@ -4,6 +4,7 @@ import {
   createLogger,
   createMetricsRegistry,
   QUEUE_NAMES,
+  SubscriptionCache,
   type Config,
   type DeliverJobData,
   type ReplayJobData,
@@ -69,7 +70,9 @@ export async function startWorker(config: Config & { redisUrl: string }, options
   const http = new WebhookHttpClient(config.allowedNetworks);
   const attempts = new DeliveryAttempt(context, http, metrics, logger);
   const deliveries = new DeliverJob(context, attempts);
-  const routes = new RouteEventJob(context, attempts, logger);
+  // Kept exact by the version each route job reads, so it needs no change announcements.
+  const subscriptionCache = new SubscriptionCache(context.subscriptions);
+  const routes = new RouteEventJob(context, attempts, subscriptionCache, logger);
   // A job whose worker died (kill -9, lost host) is found stalled once its lock lapses, and run again.
   const common = {
     connection: context.redis,
@@ -105,6 +108,7 @@ export async function startWorker(config: Config & { redisUrl: string }, options
       await running.finished();
       await Promise.all(workers.map((w) => w.close(true)));
       http.close();
+      subscriptionCache.close();
       await new Promise((resolve) => (ops ? ops.close(resolve) : resolve(undefined)));
       await queueMetrics.stop();
       await maintenance.stop();

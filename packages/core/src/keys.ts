@@ -13,6 +13,8 @@ export class Keys {
   subscriptions() { return `${this.prefix}:subs`; }
   /** Ids of the subscriptions to one event type: what routing reads. */
   subscriptionsByType(type: string) { return `${this.prefix}:subs:type:${type}`; }
+  /** Counts every subscription change: a cache loaded at an older count is stale. */
+  subscriptionsVersion() { return `${this.prefix}:subs:version`; }
 
   event(id: string) { return `${this.prefix}:evt:${id}`; }
   /** subscriptionId -> deliveryId for one event: makes routing idempotent. */

@@ -2,14 +2,16 @@ import type { Redis } from "ioredis";
 import { eventTypes, type EventType } from "@hookbus/schemas";
 import type { Subscription } from "./domain.js";
 import type { Keys } from "./keys.js";
-import type { SubscriptionStore } from "./subscription-store.js";
+import type { SubscriptionStore, VersionedSubscriptions } from "./subscription-store.js";
 
 export const SUBSCRIPTION_REFRESH_MS = 5000;
 
 /**
- * The subscriptions to each event type, held in memory for the publish path: a publish then
- * knows at once whether it must wait for sync subscriptions and for how long, without a Redis
- * round trip that could outlast the sync timeout when Redis is slow.
+ * The subscriptions to each event type, held in memory. The publish path reads it as it is:
+ * a publish then knows at once whether it must wait for sync subscriptions and for how long,
+ * without a Redis round trip that could outlast the sync timeout when Redis is slow. Routing
+ * passes the version of the subscriptions it must see at least (one small read) and gets
+ * exactly those: an entry loaded at an older version is loaded again.
  *
  * Kept fresh three ways: changes made by this process clear it at once; changes announced by
  * other processes on the changes channel clear it within a round trip; and a background
@@ -17,7 +19,7 @@ export const SUBSCRIPTION_REFRESH_MS = 5000;
  * drops messages while a connection is down). Reads never wait on that refresh.
  */
 export class SubscriptionCache {
-  private readonly entries = new Map<EventType, Promise<Subscription[]>>();
+  private readonly entries = new Map<EventType, Promise<VersionedSubscriptions>>();
   /** Bumped on every change, so a read or refresh begun before it does not store stale data. */
   private generation = 0;
   private readonly timer: NodeJS.Timeout;
@@ -45,20 +47,25 @@ export class SubscriptionCache {
     await Promise.all(eventTypes.map((type) => this.forEventType(type)));
   }
 
-  forEventType(type: EventType): Promise<Subscription[]> {
+  /** @param atLeastVersion the subscriptions' version (SubscriptionStore.version) the answer must be at, or newer */
+  async forEventType(type: EventType, atLeastVersion = 0): Promise<Subscription[]> {
     const cached = this.entries.get(type);
-    if (cached) return cached;
-    const generation = this.generation;
-    const loading = this.store.forEventType(type);
-    if (generation === this.generation) this.entries.set(type, loading);
-    loading.catch(() => {
-      if (this.entries.get(type) === loading) this.entries.delete(type);
-    });
-    return loading;
+    const entry = cached && (await cached.catch(() => undefined));
+    if (entry && entry.version >= atLeastVersion) return entry.subscriptions;
+    return (await this.load(type)).subscriptions;
   }
 
   close(): void {
     clearInterval(this.timer);
+  }
+
+  private load(type: EventType): Promise<VersionedSubscriptions> {
+    const loading = this.store.forEventTypeVersioned(type);
+    this.entries.set(type, loading);
+    loading.catch(() => {
+      if (this.entries.get(type) === loading) this.entries.delete(type);
+    });
+    return loading;
   }
 
   private clear(): void {
@@ -69,7 +76,7 @@ export class SubscriptionCache {
   private async refresh(): Promise<void> {
     for (const type of [...this.entries.keys()]) {
       const generation = this.generation;
-      const fresh = await this.store.forEventType(type).catch(() => undefined);
+      const fresh = await this.store.forEventTypeVersioned(type).catch(() => undefined);
       if (fresh && generation === this.generation) this.entries.set(type, Promise.resolve(fresh));
     }
   }

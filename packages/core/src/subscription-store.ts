@@ -10,12 +10,12 @@ import type { SecretBox } from "./secret-box.js";
 import { activeSecrets, newSigningSecret } from "./signing.js";
 import { SubscriptionCodec } from "./subscription-codec.js";
 
-// The subscriptions to one event type, in one round trip. The values are read by a key
-// built in the script: it shares the hash tag of the index key, so it is in the same
-// Redis Cluster slot.
-// KEYS: the type's index. ARGV: the subscription key prefix.
+// The subscriptions to one event type, in one round trip, after the version of the
+// subscriptions they are (first in the answer). The values are read by a key built in the
+// script: it shares the hash tag of the index key, so it is in the same Redis Cluster slot.
+// KEYS: the type's index, the version counter. ARGV: the subscription key prefix.
 const SUBSCRIPTIONS_FOR_TYPE = `
-local values = {}
+local values = { redis.call('GET', KEYS[2]) or '0' }
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local value = redis.call('GET', ARGV[1] .. id)
   if value then values[#values + 1] = value end
@@ -28,7 +28,8 @@ return values
 // result instead of undoing it. Stored values differ on every write (each is sealed with a
 // fresh IV), so the value itself is the version. Type index keys are built in the script from
 // their prefix, which shares the hash tag (one Redis Cluster slot).
-// KEYS: the subscription, its outcomes, the id index. ARGV: expected value, new value ("" deletes),
+// Every write counts in the version counter, which caches compare with.
+// KEYS: the subscription, its outcomes, the id index, the version counter. ARGV: expected value, new value ("" deletes),
 // id, changes channel, type index prefix, number of types left, then the types left and joined.
 const WRITE_IF_UNCHANGED = `
 local current = redis.call('GET', KEYS[1]) or ''
@@ -43,12 +44,19 @@ else
   redis.call('ZADD', KEYS[3], 0, ARGV[3])
   for i = 7 + left, #ARGV do redis.call('SADD', ARGV[5] .. ARGV[i], ARGV[3]) end
 end
+redis.call('INCR', KEYS[4])
 redis.call('PUBLISH', ARGV[4], ARGV[3])
 return 1
 `;
 
 /** How often a change is made again after losing a race before giving up with 503. */
 const MAX_CHANGE_TRIES = 20;
+
+/** Some event type's subscriptions, as they were at one version of all subscriptions. */
+export interface VersionedSubscriptions {
+  version: number;
+  subscriptions: Subscription[];
+}
 
 /** Subscriptions in Redis: one JSON value each, secrets sealed, indexed by event type for routing. */
 export class SubscriptionStore {
@@ -63,8 +71,8 @@ export class SubscriptionStore {
     encryption: SecretBox,
   ) {
     this.codec = new SubscriptionCodec(encryption);
-    this.subscriptionsForType = defineScript<string[]>(redis, "hookbusSubscriptionsForType", 1, SUBSCRIPTIONS_FOR_TYPE);
-    this.writeIfUnchanged = defineScript<number>(redis, "hookbusWriteSubscriptionIfUnchanged", 3, WRITE_IF_UNCHANGED);
+    this.subscriptionsForType = defineScript<string[]>(redis, "hookbusSubscriptionsForType", 2, SUBSCRIPTIONS_FOR_TYPE);
+    this.writeIfUnchanged = defineScript<number>(redis, "hookbusWriteSubscriptionIfUnchanged", 4, WRITE_IF_UNCHANGED);
   }
 
   async create(body: CreateSubscriptionBody, now = Date.now()): Promise<Subscription> {
@@ -109,8 +117,18 @@ export class SubscriptionStore {
 
   /** The subscriptions to one event type: what publishing and routing read for every event. */
   async forEventType(type: EventType): Promise<Subscription[]> {
-    const values = await this.subscriptionsForType.run([this.keys.subscriptionsByType(type)], [this.keys.subscription("")]);
-    return values.map((raw) => this.codec.decode(raw));
+    return (await this.forEventTypeVersioned(type)).subscriptions;
+  }
+
+  /** The same, with the version they are at, read in the same step. */
+  async forEventTypeVersioned(type: EventType): Promise<VersionedSubscriptions> {
+    const [version, ...values] = await this.subscriptionsForType.run([this.keys.subscriptionsByType(type), this.keys.subscriptionsVersion()], [this.keys.subscription("")]);
+    return { version: Number(version), subscriptions: values.map((raw) => this.codec.decode(raw)) };
+  }
+
+  /** How many changes subscriptions have had: one read, to tell whether a cache is stale. */
+  async version(): Promise<number> {
+    return Number((await this.redis.get(this.keys.subscriptionsVersion())) ?? 0);
   }
 
   /** The id of every subscription: the set is small next to the deliveries, one read. */
@@ -216,7 +234,7 @@ export class SubscriptionStore {
     const left = previousTypes.filter((type) => !types.includes(type));
     const value = subscription ? this.codec.encode(subscription) : "";
     const written = await this.writeIfUnchanged.run(
-      [this.keys.subscription(id), this.keys.subscriptionOutcomes(id), this.keys.subscriptions()],
+      [this.keys.subscription(id), this.keys.subscriptionOutcomes(id), this.keys.subscriptions(), this.keys.subscriptionsVersion()],
       [expected, value, id, this.keys.subscriptionChanges(), this.keys.subscriptionsByType(""), left.length, ...left, ...types],
     );
     if (written === 1) for (const listener of this.changeListeners) listener();

@@ -13,6 +13,7 @@ import {
   type Logger,
   type RoutedDelivery,
   type RouteJobData,
+  type SubscriptionCache,
 } from "@hookbus/core";
 import type { DeliveryAttempt } from "../delivery/attempt.js";
 
@@ -40,21 +41,28 @@ export class RouteEventJob {
   constructor(
     private readonly context: HookbusContext,
     private readonly attempts: DeliveryAttempt,
+    private readonly subscriptions: SubscriptionCache,
     private readonly logger: Logger,
   ) {}
 
   async process(job: Job<RouteJobData>): Promise<void> {
-    const event = await this.context.events.get(job.data.eventId).catch((error: unknown) => {
-      if (error instanceof NotFoundError) return undefined;
-      throw error;
-    });
+    // The version is read after the event was stored, so the subscriptions routed to include
+    // every change made before the publish was answered, whatever the cache had heard of.
+    const [event, subscriptionsVersion] = await Promise.all([
+      this.context.events.get(job.data.eventId).catch((error: unknown) => {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      }),
+      this.context.subscriptions.version(),
+    ]);
     // A sample is delivered only to the subscription it was sent to, by the ingest itself.
-    if (event && !event.sample) await this.route(event);
+    if (event && !event.sample) await this.route(event, subscriptionsVersion);
     await this.context.events.markRouted(job.data.eventId);
   }
 
-  private async route(event: EventRecord): Promise<void> {
-    const routed = await routeEvent(this.context.deliveries, event, await this.context.subscriptions.forEventType(event.type));
+  private async route(event: EventRecord, subscriptionsVersion: number): Promise<void> {
+    const subscriptions = await this.subscriptions.forEventType(event.type, subscriptionsVersion);
+    const routed = await routeEvent(this.context.deliveries, event, subscriptions);
     const unattempted = routed.filter((r) => r.needsJob);
     const attemptHere = unattempted.filter((r) => r.subscription.mode === "async").slice(0, FIRST_ATTEMPTS_PER_ROUTE_JOB);
     const leftToJobs = unattempted.filter((r) => !attemptHere.includes(r));
