@@ -1,8 +1,9 @@
 import {
   enqueueFirstAttempts,
-  enqueueRoute,
   enqueueRoutes,
   newId,
+  pipelineForRouteJobs,
+  queueRouteJobs,
   routeEvent,
   subscriptionMatches,
   syncOutcomeOf,
@@ -73,22 +74,11 @@ export class Publisher {
     // storing needs no listener, so both go in the same round trip.
     const listening = this.syncOutcomes.listen(candidate.id, syncSubscriptions.map((s) => s.id));
     try {
-      const [{ event, created }] = await beforeDeadline(
-        Promise.all([this.context.events.store(candidate, started, { deadline }), listening]),
-        deadline,
-        UNAVAILABLE,
-      );
-      if (!created) {
-        await enqueueRoute(this.context.queues, event.id);
-        return { event, created, sync: await this.firstOutcomesOf(event, syncSubscriptions, started, deadline) };
-      }
-      const routeJob = enqueueRoute(this.context.queues, event.id);
-      routeJob.catch(() => undefined); // awaited below: this only keeps an early failure from counting as unhandled
-      const sync = await this.routeAndWait(event, syncSubscriptions, started, deadline);
-      // The route job (async subscriptions, and a safety net for these) must be in the queue
-      // before the publisher is told the event was taken.
-      await routeJob;
-      return { event, created, sync };
+      const [[stored]] = await beforeDeadline(Promise.all([this.storeAndEnqueueRoutes([candidate], started, deadline), listening]), deadline, UNAVAILABLE);
+      if (stored instanceof Error) throw stored;
+      const { event, created } = stored!;
+      if (!created) return { event, created, sync: await this.firstOutcomesOf(event, syncSubscriptions, started, deadline) };
+      return { event, created, sync: await this.routeAndWait(event, syncSubscriptions, started, deadline) };
     } finally {
       this.syncOutcomes.stop(candidate.id);
     }
@@ -126,19 +116,27 @@ export class Publisher {
     return result!;
   }
 
-  /**
-   * Stores events in one round trip and enqueues their route jobs in one more, by the async
-   * publish deadline. Repeated keys are routed too: routing is idempotent, and it routes an
-   * event whose first publish stopped between storing and enqueueing.
-   */
+  /** Stores events and enqueues their route jobs by the async publish deadline. */
   private async storeAndRoute(candidates: NewEvent[], started: number): Promise<(StoredEvent | Error)[]> {
     const deadline = started + ASYNC_PUBLISH_DEADLINE_MS;
-    const storeAndEnqueue = async () => {
-      const results = await this.context.events.storeMany(candidates, started, { deadline });
-      await enqueueRoutes(this.context.queues, results.flatMap((r) => (r instanceof Error ? [] : [r.event.id])));
-      return results;
-    };
-    return beforeDeadline(storeAndEnqueue(), deadline, UNAVAILABLE);
+    return beforeDeadline(this.storeAndEnqueueRoutes(candidates, started, deadline), deadline, UNAVAILABLE);
+  }
+
+  /**
+   * Stores events and enqueues their route jobs in the same round trip, so each job is in the
+   * queue before the publisher is answered. A candidate that was not stored (a conflict, the
+   * deadline) leaves a route job that finds no event and ends. A repeated key names an earlier
+   * event, which is routed again: routing is idempotent, and its first publish may have
+   * stopped between storing and enqueueing.
+   */
+  private async storeAndEnqueueRoutes(candidates: NewEvent[], started: number, deadline: number): Promise<(StoredEvent | Error)[]> {
+    const pipeline = await pipelineForRouteJobs(this.context.queues);
+    const results = await this.context.events.storeMany(candidates, started, {
+      deadline,
+      alongside: { pipeline, add: (events) => queueRouteJobs(pipeline, this.context.queues, events.map((e) => e.id)) },
+    });
+    await enqueueRoutes(this.context.queues, results.flatMap((r) => (r instanceof Error || r.created ? [] : [r.event.id])));
+    return results;
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { ChainableCommander, Redis } from "ioredis";
 import type { EventType } from "@hookbus/schemas";
 import type { EventRecord } from "./domain.js";
 import { createHash } from "node:crypto";
@@ -34,6 +34,11 @@ export interface StoreOptions {
    * it later behind the publisher's back.
    */
   deadline?: number;
+  /**
+   * More commands to share the stores' round trip: the pipeline to use, and what to add to it
+   * after the stores. They run whatever each store's outcome; their replies are not read.
+   */
+  alongside?: { pipeline: ChainableCommander; add: (events: EventRecord[]) => void };
 }
 
 // Claims the idempotency key and stores the event in one step, so that two publishes
@@ -95,7 +100,7 @@ export class EventStore {
    * conflict): one item's failure is its own, returned in its place.
    */
   async storeMany(inputs: NewEvent[], now = Date.now(), options: StoreOptions = {}): Promise<(StoredEvent | ConflictError | UnavailableError)[]> {
-    const pipeline = this.redis.pipeline();
+    const pipeline = options.alongside?.pipeline ?? this.redis.pipeline();
     const events = inputs.map((input) => {
       const event: EventRecord = {
         id: input.id ?? newId("evt", now),
@@ -122,7 +127,8 @@ export class EventStore {
       );
       return event;
     });
-    const outcomes = await execPipeline<[number, string]>(pipeline);
+    options.alongside?.add(events);
+    const outcomes = (await execPipeline<[number, string]>(pipeline)).slice(0, events.length);
     const earlier = await this.getMany(outcomes.flatMap(([outcome, id]) => (outcome === 0 ? [id] : [])));
     return outcomes.map(([outcome, id], i) => {
       const input = inputs[i]!;

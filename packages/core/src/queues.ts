@@ -1,4 +1,5 @@
-import { Queue, type ConnectionOptions, type JobsOptions, type JobState } from "bullmq";
+import { Job, Queue, type ConnectionOptions, type JobsOptions, type JobState } from "bullmq";
+import type { ChainableCommander } from "ioredis";
 import type { RoutedDelivery } from "./delivery-log.js";
 import type { Delivery } from "./domain.js";
 
@@ -100,6 +101,24 @@ export async function enqueueRoute(queues: HookbusQueues, eventId: string): Prom
 export async function enqueueRoutes(queues: HookbusQueues, eventIds: string[]): Promise<void> {
   if (eventIds.length === 0) return;
   await queues.route.addBulk(eventIds.map((eventId) => ({ name: "route", data: { eventId }, opts: { ...ROUTE_JOB_OPTIONS, jobId: eventId } })));
+}
+
+/**
+ * A pipeline that route jobs can be added to (queueRouteJobs) beside other commands. BullMQ's
+ * client makes it, equipped to run BullMQ's scripts; underneath it is an ioredis pipeline on
+ * the connection the stores share.
+ */
+export async function pipelineForRouteJobs(queues: HookbusQueues): Promise<ChainableCommander> {
+  return (await queues.route.client).pipeline() as unknown as ChainableCommander;
+}
+
+/** Adds route jobs to a pipeline from pipelineForRouteJobs, to share its round trip with other commands. */
+export function queueRouteJobs(pipeline: ChainableCommander, queues: HookbusQueues, eventIds: string[]): void {
+  for (const eventId of eventIds) {
+    const job = new Job<RouteJobData>(queues.route, "route", { eventId }, { ...ROUTE_JOB_OPTIONS, jobId: eventId }, eventId);
+    // The command is queued at once; a failure shows in the pipeline's replies, which the caller reads.
+    job.addJob(pipeline as never).catch(() => undefined);
+  }
 }
 
 /**
