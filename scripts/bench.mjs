@@ -8,7 +8,9 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
-import { createContext, createLogger, loadConfig, newEncryptionKey, startEmbeddedRedis } from "@hookbus/core";
+import { newEncryptionKey } from "@hookbus/core/policy";
+import { createContext, createLogger, loadConfig } from "@hookbus/core/runtime";
+import { startEmbeddedRedis } from "@hookbus/dev-redis";
 
 /** One key for the apps and for this script, which reads the subscriptions they stored. */
 const ENCRYPTION_KEY = newEncryptionKey();

@@ -6,7 +6,8 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { newEncryptionKey, RedisServerMissingError, startEmbeddedRedis } from "@hookbus/core";
+import { newEncryptionKey } from "@hookbus/core/policy";
+import { RedisServerMissingError, startEmbeddedRedis } from "@hookbus/dev-redis";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const env = { ...process.env };

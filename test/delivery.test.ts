@@ -1,5 +1,6 @@
 import { Webhook } from "standardwebhooks";
-import { AllowedNetworks, createLogger } from "@hookbus/core";
+import { AllowedNetworks } from "@hookbus/core/policy";
+import { createLogger } from "@hookbus/core/runtime";
 import { startWorker } from "@hookbus/worker";
 import { TestHookbus } from "./support/harness.js";
 import { TestReceiver } from "./support/receiver.js";

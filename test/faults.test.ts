@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startEmbeddedRedis } from "@hookbus/core";
+import { startEmbeddedRedis } from "@hookbus/dev-redis";
 import { recordUpdated, surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus, waitFor, type TestConfig } from "./support/harness.js";
 import { ReceiverPool } from "./support/receiver.js";

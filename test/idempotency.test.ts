@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import { startEmbeddedRedis, type EmbeddedRedis } from "@hookbus/core";
+import { startEmbeddedRedis, type EmbeddedRedis } from "@hookbus/dev-redis";
 import { recordUpdated, surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus, waitFor } from "./support/harness.js";
 import { ReceiverPool } from "./support/receiver.js";

@@ -1,5 +1,5 @@
 import { Queue } from "bullmq";
-import { createContext, createLogger, type HookbusContext } from "@hookbus/core";
+import { createContext, createLogger, type HookbusContext } from "@hookbus/core/runtime";
 import { surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus, waitFor } from "./support/harness.js";
 import { ReceiverPool } from "./support/receiver.js";

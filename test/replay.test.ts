@@ -1,5 +1,5 @@
 import { recordUpdated, surveySubmitted } from "./fixtures/events.js";
-import { createContext, createLogger } from "@hookbus/core";
+import { createContext, createLogger } from "@hookbus/core/runtime";
 import { TestHookbus, waitFor } from "./support/harness.js";
 import { TestReceiver } from "./support/receiver.js";
 import { runBulkReplay } from "../apps/worker/src/jobs/bulk-replay.js";

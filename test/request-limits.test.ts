@@ -1,4 +1,4 @@
-import { createLogger } from "@hookbus/core";
+import { createLogger } from "@hookbus/core/runtime";
 import { startIngest } from "@hookbus/ingest";
 import { recordUpdated, surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus, waitFor } from "./support/harness.js";

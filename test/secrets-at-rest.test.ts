@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
-import { Keys, NotFoundError, SubscriptionStore } from "@hookbus/core";
+import { NotFoundError } from "@hookbus/core/policy";
+import { Keys, SubscriptionStore } from "@hookbus/core/store";
 import { TestHookbus, waitFor } from "./support/harness.js";
 import { ReceiverPool } from "./support/receiver.js";
 import { recordUpdated } from "./fixtures/events.js";

@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { loadConfig, newEncryptionKey, startEmbeddedRedis, type EmbeddedRedis } from "@hookbus/core";
+import { newEncryptionKey } from "@hookbus/core/policy";
+import { loadConfig } from "@hookbus/core/runtime";
+import { startEmbeddedRedis, type EmbeddedRedis } from "@hookbus/dev-redis";
 import { TestHookbus, waitFor } from "./support/harness.js";
 
 const MAINS = {

@@ -1,4 +1,5 @@
-import { createContext, createLogger, SubscriptionCache, type HookbusContext } from "@hookbus/core";
+import { SubscriptionCache } from "@hookbus/core/store";
+import { createContext, createLogger, type HookbusContext } from "@hookbus/core/runtime";
 import { testConfig } from "./support/harness.js";
 
 // Two contexts on one Redis stand for two processes. Neither follows the change

@@ -1,7 +1,8 @@
 import vm from "node:vm";
 import v8 from "node:v8";
 import { Redis } from "ioredis";
-import { createLogger, startEmbeddedRedis } from "@hookbus/core";
+import { createLogger } from "@hookbus/core/runtime";
+import { startEmbeddedRedis } from "@hookbus/dev-redis";
 import { startIngest } from "@hookbus/ingest";
 import { recordUpdated } from "./fixtures/events.js";
 import { TestHookbus, waitFor } from "./support/harness.js";

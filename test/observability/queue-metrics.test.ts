@@ -1,4 +1,4 @@
-import { createLogger } from "@hookbus/core";
+import { createLogger } from "@hookbus/core/runtime";
 import { surveySubmitted as survey } from "../fixtures/events.js";
 import { startWorker, type RunningWorker } from "@hookbus/worker";
 import { TestHookbus, waitFor } from "../support/harness.js";

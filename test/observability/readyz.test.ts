@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createLogger, startEmbeddedRedis, type EmbeddedRedis } from "@hookbus/core";
+import { createLogger } from "@hookbus/core/runtime";
+import { startEmbeddedRedis, type EmbeddedRedis } from "@hookbus/dev-redis";
 import { startIngest, type RunningIngest } from "@hookbus/ingest";
 import { startWorker, type RunningWorker } from "@hookbus/worker";
 import { testConfig, waitFor } from "../support/harness.js";

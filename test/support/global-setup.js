@@ -1,4 +1,4 @@
-import { startEmbeddedRedis } from "@hookbus/core";
+import { startEmbeddedRedis } from "@hookbus/dev-redis";
 
 /**
  * Starts one redis-server on a free loopback port for the whole run, unless REDIS_URL names

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { createLogger, loadConfig, newEncryptionKey, type Config } from "@hookbus/core";
+import { newEncryptionKey } from "@hookbus/core/policy";
+import { createLogger, loadConfig, type Config } from "@hookbus/core/runtime";
 import { startIngest, type RunningIngest } from "@hookbus/ingest";
 import { startWorker, type RunningWorker, type WorkerOptions } from "@hookbus/worker";
 

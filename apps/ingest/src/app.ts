@@ -1,6 +1,7 @@
 import express, { type Express } from "express";
 import type { Registry } from "prom-client";
-import type { HookbusContext, Logger, SubscriptionCache, SyncOutcomeListener } from "@hookbus/core";
+import type { SubscriptionCache, SyncOutcomeListener } from "@hookbus/core/store";
+import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import { apiKeyAuth } from "./auth.js";
 import { errorHandler, HttpError } from "./http-errors.js";
 import type { IngestMetrics } from "./metrics.js";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { RequestHandler } from "express";
-import type { ApiKey, ApiRole } from "@hookbus/core";
+import type { ApiKey, ApiRole } from "@hookbus/core/runtime";
 import { HttpError } from "./http-errors.js";
 
 declare module "express-serve-static-core" {

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler } from "express";
 import type { ZodError } from "zod";
-import { ConflictError, NotFoundError, OverloadedError, UnavailableError, UnprocessableError, type Logger } from "@hookbus/core";
+import { ConflictError, NotFoundError, OverloadedError, UnavailableError, UnprocessableError } from "@hookbus/core/policy";
+import type { Logger } from "@hookbus/core/runtime";
 import type { ErrorBody } from "@hookbus/schemas";
 
 /** 400-499 answers raised inside the HTTP layer itself. */

@@ -1,4 +1,4 @@
-import { ConfigError, runService } from "@hookbus/core";
+import { ConfigError, runService } from "@hookbus/core/runtime";
 import { startIngest } from "./server.js";
 
 runService("hookbus-ingest", (config, logger) => startIngest(config, { logger }), (config) => {

@@ -1,6 +1,6 @@
 import type { RequestHandler } from "express";
 import { Counter, Histogram, type Registry } from "prom-client";
-import { DURATION_BUCKETS } from "@hookbus/core";
+import { DURATION_BUCKETS } from "@hookbus/core/runtime";
 
 /** The ingest's metrics. Labels are bounded: route patterns, status classes, event types, reasons. */
 export class IngestMetrics {

@@ -1,22 +1,7 @@
-import {
-  enqueueFirstAttempts,
-  enqueueRoutes,
-  newId,
-  pipelineForRouteJobs,
-  queueRouteJobs,
-  routeEvent,
-  subscriptionMatches,
-  syncOutcomeOf,
-  UnavailableError,
-  type EventRecord,
-  type HookbusContext,
-  type NewEvent,
-  type StoredEvent,
-  type Subscription,
-  type SubscriptionCache,
-  type SyncOutcome,
-  type SyncOutcomeListener,
-} from "@hookbus/core";
+import { newId, subscriptionMatches, UnavailableError, type EventRecord, type Subscription } from "@hookbus/core/policy";
+import { routeEvent, syncOutcomeOf, type NewEvent, type StoredEvent, type SubscriptionCache, type SyncOutcome, type SyncOutcomeListener } from "@hookbus/core/store";
+import { enqueueFirstAttempts, enqueueRoutes, pipelineForRouteJobs, queueRouteJobs } from "@hookbus/core/queue";
+import type { HookbusContext } from "@hookbus/core/runtime";
 import type { EventType, PublishBody } from "@hookbus/schemas";
 
 /**

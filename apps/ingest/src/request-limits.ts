@@ -2,7 +2,7 @@ import express, { type RequestHandler } from "express";
 import { rateLimit } from "express-rate-limit";
 import type { Redis } from "ioredis";
 import { RedisStore, type RedisReply } from "rate-limit-redis";
-import type { Logger } from "@hookbus/core";
+import type { Logger } from "@hookbus/core/runtime";
 import { HttpError } from "./http-errors.js";
 
 /** Body size limit of the contract. */

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { RequestHandler } from "express";
 import { pinoHttp } from "pino-http";
-import type { Logger } from "@hookbus/core";
+import type { Logger } from "@hookbus/core/runtime";
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 

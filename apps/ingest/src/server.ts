@@ -1,15 +1,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  createContext,
-  createLogger,
-  createMetricsRegistry,
-  createRedis,
-  SubscriptionCache,
-  SyncOutcomeListener,
-  type Config,
-  type Logger,
-} from "@hookbus/core";
+import { createRedis, SubscriptionCache, SyncOutcomeListener } from "@hookbus/core/store";
+import { createContext, createLogger, createMetricsRegistry, type Config, type Logger } from "@hookbus/core/runtime";
 import { createIngestApp } from "./app.js";
 import { IngestMetrics } from "./metrics.js";
 

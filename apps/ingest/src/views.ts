@@ -1,4 +1,5 @@
-import { maxInFlight, type Attempt, type Delivery, type EndpointHealth, type EventRecord, type ReplayProgress, type Subscription, type SubscriptionStats } from "@hookbus/core";
+import type { Attempt, Delivery, EventRecord, Subscription } from "@hookbus/core/policy";
+import { maxInFlight, type EndpointHealth, type ReplayProgress, type SubscriptionStats } from "@hookbus/core/store";
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 

@@ -1,4 +1,4 @@
-import { runService } from "@hookbus/core";
+import { runService } from "@hookbus/core/runtime";
 import { startWorker } from "./worker.js";
 
 runService("hookbus-worker", (config, logger) => startWorker(config, { logger }));

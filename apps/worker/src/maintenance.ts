@@ -1,4 +1,4 @@
-import type { HookbusContext, Logger } from "@hookbus/core";
+import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import { recoverUnenqueuedClaims } from "./jobs/bulk-replay.js";
 import { reconcile } from "./jobs/reconcile.js";
 

@@ -1,5 +1,6 @@
 import { Counter, Histogram, type Registry } from "prom-client";
-import { DURATION_BUCKETS, type DeliveryStatus, type EventRecord } from "@hookbus/core";
+import type { DeliveryStatus, EventRecord } from "@hookbus/core/policy";
+import { DURATION_BUCKETS } from "@hookbus/core/runtime";
 import type { AttemptResult } from "./delivery/http-client.js";
 
 /** End-to-end latency buckets (seconds): a sub-second first attempt up to a day of retries. */

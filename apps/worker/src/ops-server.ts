@@ -2,7 +2,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
-import { metricsAccessAllowed, redisReachable } from "@hookbus/core";
+import { redisReachable } from "@hookbus/core/store";
+import { metricsAccessAllowed } from "@hookbus/core/runtime";
 
 /** The worker's /metrics (behind a bearer token when one is set), /healthz and /readyz: a bare HTTP server, as it serves nothing else. */
 export async function startOpsServer(port: number, host: string, registry: Registry, redis: Redis, metricsToken?: string): Promise<http.Server & { port: number }> {

@@ -1,6 +1,7 @@
 import type { Queue } from "bullmq";
 import { Gauge, type Registry } from "prom-client";
-import type { CircuitState, HookbusContext, Logger } from "@hookbus/core";
+import type { CircuitState } from "@hookbus/core/store";
+import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 
 /** The BullMQ states reported per queue. */
 const JOB_STATES = ["waiting", "active", "delayed", "failed"] as const;

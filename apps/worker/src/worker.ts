@@ -1,16 +1,7 @@
 import { Worker, type Job } from "bullmq";
-import {
-  createContext,
-  createLogger,
-  createMetricsRegistry,
-  QUEUE_NAMES,
-  SubscriptionCache,
-  type Config,
-  type DeliverJobData,
-  type ReplayJobData,
-  type Logger,
-  type RouteJobData,
-} from "@hookbus/core";
+import { SubscriptionCache } from "@hookbus/core/store";
+import { QUEUE_NAMES, type DeliverJobData, type ReplayJobData, type RouteJobData } from "@hookbus/core/queue";
+import { createContext, createLogger, createMetricsRegistry, type Config, type Logger } from "@hookbus/core/runtime";
 import { DeliveryAttempt } from "./delivery/attempt.js";
 import { WebhookHttpClient } from "./delivery/http-client.js";
 import { runBulkReplay } from "./jobs/bulk-replay.js";

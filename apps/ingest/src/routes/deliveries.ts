@@ -1,6 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
-import { deliveryStatuses, type HookbusContext } from "@hookbus/core";
+import { deliveryStatuses } from "@hookbus/core/policy";
+import type { HookbusContext } from "@hookbus/core/runtime";
 import { eventType } from "@hookbus/schemas";
 import { parseOr422 } from "../validate.js";
 import { attemptView, deliveryView } from "../views.js";

@@ -1,5 +1,5 @@
 import { Router } from "express";
-import type { HookbusContext } from "@hookbus/core";
+import type { HookbusContext } from "@hookbus/core/runtime";
 import { publishBatchBody, publishBody } from "@hookbus/schemas";
 import { errorBody, RequestValidationError } from "../http-errors.js";
 import type { IngestMetrics } from "../metrics.js";

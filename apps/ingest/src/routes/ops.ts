@@ -1,6 +1,7 @@
 import { Router } from "express";
 import type { Registry } from "prom-client";
-import { metricsAccessAllowed, redisReachable, type HookbusContext } from "@hookbus/core";
+import { redisReachable } from "@hookbus/core/store";
+import { metricsAccessAllowed, type HookbusContext } from "@hookbus/core/runtime";
 import { HttpError } from "../http-errors.js";
 
 /** /healthz (the process is up), /readyz (Redis answers), /metrics (behind a bearer token when one is set). */

@@ -2,7 +2,7 @@ import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
 import type { ErrorRequestHandler, RequestHandler, Router } from "express";
-import type { HookbusContext } from "@hookbus/core";
+import type { HookbusContext } from "@hookbus/core/runtime";
 import { HttpError } from "../http-errors.js";
 
 export const QUEUE_BOARD_PATH = "/admin/queues";

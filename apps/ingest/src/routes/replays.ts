@@ -1,6 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
-import { REPLAYABLE_STATUSES, type HookbusContext } from "@hookbus/core";
+import { REPLAYABLE_STATUSES } from "@hookbus/core/store";
+import type { HookbusContext } from "@hookbus/core/runtime";
 import type { IngestMetrics } from "../metrics.js";
 import { parseOr422 } from "../validate.js";
 import { deliveryView, replayView } from "../views.js";

@@ -1,16 +1,8 @@
 import { Router } from "express";
 import { z } from "zod";
-import {
-  announceDisabled,
-  blockedRangeOfUrl,
-  parseRetrySchedule,
-  resumeDeliveries,
-  scheduleBeyondRetention,
-  UnprocessableError,
-  type HookbusContext,
-  type Logger,
-  type Subscription,
-} from "@hookbus/core";
+import { blockedRangeOfUrl, parseRetrySchedule, scheduleBeyondRetention, UnprocessableError, type Subscription } from "@hookbus/core/policy";
+import { announceDisabled, resumeDeliveries } from "@hookbus/core/store";
+import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import { createSubscriptionBody, eventType, updateSubscriptionBody, type Duration } from "@hookbus/schemas";
 import type { Publisher } from "../publish.js";
 import { sampleData } from "../samples.js";

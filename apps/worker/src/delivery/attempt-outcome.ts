@@ -1,4 +1,4 @@
-import { nextRetryDelay, type DeliveryStatus } from "@hookbus/core";
+import { nextRetryDelay, type DeliveryStatus } from "@hookbus/core/policy";
 import type { DisabledReason } from "@hookbus/schemas";
 import type { AttemptResult } from "./http-client.js";
 

@@ -1,19 +1,8 @@
 import type { Job } from "bullmq";
-import {
-  disableSubscription,
-  effectiveSchedule,
-  publishSyncOutcome,
-  QUEUE_NAMES,
-  syncOutcomeOf,
-  type Attempt,
-  type DeliverJobData,
-  type Delivery,
-  type EventRecord,
-  type HookbusContext,
-  type Logger,
-  type ParkedJob,
-  type Subscription,
-} from "@hookbus/core";
+import { effectiveSchedule, type Attempt, type Delivery, type EventRecord, type Subscription } from "@hookbus/core/policy";
+import { disableSubscription, publishSyncOutcome, syncOutcomeOf, type ParkedJob } from "@hookbus/core/store";
+import { QUEUE_NAMES, type DeliverJobData } from "@hookbus/core/queue";
+import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import type { DisabledReason } from "@hookbus/schemas";
 import type { WorkerMetrics } from "../metrics.js";
 import { decideAttemptOutcome, type AttemptDecision } from "./attempt-outcome.js";

@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { AllowedNetworks } from "@hookbus/core";
+import { AllowedNetworks } from "@hookbus/core/policy";
 import { WebhookHttpClient } from "./http-client.js";
 
 // A real receiver on loopback, and resolvers that answer loopback addresses only: if the guard

@@ -1,5 +1,6 @@
 import { Agent } from "undici";
-import { blockedRangeOfUrl, guardedLookup, type AllowedNetworks, type AttemptErrorKind } from "@hookbus/core";
+import { blockedRangeOfUrl, type AllowedNetworks, type AttemptErrorKind } from "@hookbus/core/policy";
+import { guardedLookup } from "./guarded-lookup.js";
 
 /** Response bodies kept for the delivery log and sync answers; the rest is not read. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;

@@ -1,4 +1,4 @@
-import type { EventRecord } from "@hookbus/core";
+import type { EventRecord } from "@hookbus/core/policy";
 import { renderBody } from "./render-body.js";
 
 const event = (type: EventRecord["type"], data: Record<string, unknown>): EventRecord => ({

@@ -1,4 +1,4 @@
-import type { EventRecord, Subscription } from "@hookbus/core";
+import type { EventRecord, Subscription } from "@hookbus/core/policy";
 import type {
   RecordChangedData,
   RecordReviewChangedData,

@@ -1,4 +1,4 @@
-import { activeSecrets, signatureHeader, type Delivery, type EventRecord, type Subscription } from "@hookbus/core";
+import { activeSecrets, signatureHeader, type Delivery, type EventRecord, type Subscription } from "@hookbus/core/policy";
 import type { AttemptRequest } from "./http-client.js";
 import { renderBody } from "./render-body.js";
 

@@ -1,9 +1,5 @@
-import {
-  parseReplayClaimNote,
-  REPLAY_BATCH,
-  type ClaimedDelivery,
-  type HookbusContext,
-} from "@hookbus/core";
+import { parseReplayClaimNote, REPLAY_BATCH, type ClaimedDelivery } from "@hookbus/core/store";
+import type { HookbusContext } from "@hookbus/core/runtime";
 
 /**
  * The bulk-replay job: walks the deliveries a replay's filter matches, a batch at a time

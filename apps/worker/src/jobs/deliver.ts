@@ -1,5 +1,7 @@
 import { DelayedError, type Job } from "bullmq";
-import { loadAttemptInputs, type DeliverJobData, type HookbusContext } from "@hookbus/core";
+import { loadAttemptInputs } from "@hookbus/core/store";
+import type { DeliverJobData } from "@hookbus/core/queue";
+import type { HookbusContext } from "@hookbus/core/runtime";
 import type { DeliveryAttempt } from "../delivery/attempt.js";
 
 /**

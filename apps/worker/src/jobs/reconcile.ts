@@ -1,4 +1,5 @@
-import { ensureDeliverJob, ensureRouteJob, type HookbusContext } from "@hookbus/core";
+import { ensureDeliverJob, ensureRouteJob } from "@hookbus/core/queue";
+import type { HookbusContext } from "@hookbus/core/runtime";
 
 /** How many deliveries or events one pass reads at a time, and how many batches it takes at most. */
 const BATCH = 500;

@@ -1,20 +1,9 @@
 import type { Job } from "bullmq";
 import pLimit from "p-limit";
-import {
-  DELIVER_JOB_OPTIONS,
-  deliverJobData,
-  enqueueFirstAttempts,
-  NotFoundError,
-  QUEUE_NAMES,
-  routeEvent,
-  type Delivery,
-  type EventRecord,
-  type HookbusContext,
-  type Logger,
-  type RoutedDelivery,
-  type RouteJobData,
-  type SubscriptionCache,
-} from "@hookbus/core";
+import { NotFoundError, type Delivery, type EventRecord } from "@hookbus/core/policy";
+import { routeEvent, type RoutedDelivery, type SubscriptionCache } from "@hookbus/core/store";
+import { DELIVER_JOB_OPTIONS, deliverJobData, enqueueFirstAttempts, QUEUE_NAMES, type RouteJobData } from "@hookbus/core/queue";
+import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import type { DeliveryAttempt } from "../delivery/attempt.js";
 
 /**

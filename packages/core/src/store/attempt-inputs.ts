@@ -1,5 +1,5 @@
-import type { HookbusContext } from "./context.js";
-import type { Delivery, EventRecord, Subscription } from "./domain.js";
+import type { HookbusContext } from "../runtime/context.js";
+import type { Delivery, EventRecord, Subscription } from "../policy/domain.js";
 import { execPipeline, toDelivery } from "./delivery-queries.js";
 
 /** What one attempt needs; each part is undefined when it no longer exists. */

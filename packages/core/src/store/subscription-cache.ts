@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { eventTypes, type EventType } from "@hookbus/schemas";
-import type { Subscription } from "./domain.js";
+import type { Subscription } from "../policy/domain.js";
 import type { Keys } from "./keys.js";
 import type { SubscriptionStore, VersionedSubscriptions } from "./subscription-store.js";
 

@@ -1,15 +1,15 @@
 import type { Redis } from "ioredis";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
-import { DeliveryLog } from "./delivery-log.js";
-import { EndpointGate } from "./endpoint-gate.js";
-import { EventStore } from "./event-store.js";
-import { Keys } from "./keys.js";
+import { DeliveryLog } from "../store/delivery-log.js";
+import { EndpointGate } from "../store/endpoint-gate.js";
+import { EventStore } from "../store/event-store.js";
+import { Keys } from "../store/keys.js";
 import { OutageLog } from "./outage-log.js";
-import { createQueues, type HookbusQueues } from "./queues.js";
-import { createRedis } from "./redis.js";
-import { Replayer } from "./replay.js";
-import { SubscriptionStore } from "./subscription-store.js";
+import { createQueues, type HookbusQueues } from "../queue/queues.js";
+import { createRedis } from "../store/redis.js";
+import { Replayer } from "../store/replay.js";
+import { SubscriptionStore } from "../store/subscription-store.js";
 
 /** The stores and queues both apps work with, on one Redis connection. */
 export interface HookbusContext {

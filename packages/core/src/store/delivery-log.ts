@@ -1,100 +1,18 @@
 import type { Redis } from "ioredis";
 import { eventTypes } from "@hookbus/schemas";
 import { DeliveryQueries, execPipeline } from "./delivery-queries.js";
-import { deliveryStatuses, type Attempt, type Delivery, type DeliveryStatus, type EventRecord, type Subscription } from "./domain.js";
-import { NotFoundError } from "./errors.js";
-import { idLowerBound, newId } from "./ids.js";
+import { deliveryStatuses, type Attempt, type Delivery, type DeliveryStatus, type EventRecord, type Subscription } from "../policy/domain.js";
+import { NotFoundError } from "../policy/errors.js";
+import { idLowerBound, newId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
-import { defineScript } from "./redis.js";
+import { defineScript, readLua } from "./redis.js";
 
 /** Attempts kept per delivery; older ones are dropped first. */
 export const MAX_ATTEMPTS_KEPT = 100;
 
-// Creates the delivery of one (event, subscription) pair unless it exists: a route job that
-// runs twice finds the first one's delivery and creates nothing. The delivery is watched from
-// the start, so that one whose job never comes is found by the reconciler.
-// KEYS: eventDeliveries, delivery, index all, index pending, index subscription, index type, watch
-// ARGV: subscriptionId, deliveryId, eventId, eventType, createdAt, retentionMs, check job at
-const CREATE_DELIVERY = `
-local existing = redis.call('HGET', KEYS[1], ARGV[1])
-if existing then return {existing, 0} end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-redis.call('HSET', KEYS[2], 'id', ARGV[2], 'eventId', ARGV[3], 'subscriptionId', ARGV[1],
-  'eventType', ARGV[4], 'status', 'pending', 'createdAt', ARGV[5], 'attemptCount', 0)
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
-for i = 3, 6 do redis.call('ZADD', KEYS[i], 0, ARGV[2]) end
-redis.call('ZADD', KEYS[7], ARGV[7], ARGV[2])
-return {ARGV[2], 1}
-`;
-
-// Moves a delivery to a new status, keeping the status and watch indexes in step, appends an
-// attempt when one is given, and extends the time to live of the delivery, its attempts and
-// its event to a full retention window from now (a delivery retried for days outlives the
-// window it was created in). A finished delivery (delivered or failed) only moves to delivered:
-// a stale duplicate attempt cannot turn it back into retrying; its attempt is still logged.
-// Returns the attempt count, or -1 if the delivery has expired.
-// KEYS: delivery, attempts, index pending, retrying, delivered, failed, subscription's last-outcome
-//       hash, watch, event, event's deliveries
-// ARGV: deliveryId, status, nextAttemptAt ('' for none), attempt JSON ('' for none), attempt time,
-//       max attempts kept, retention ms, check job at
-const SET_STATUS = `
-local old = redis.call('HGET', KEYS[1], 'status')
-if not old then return -1 end
-local statuses = {pending = 3, retrying = 4, delivered = 5, failed = 6}
-local count = tonumber(redis.call('HGET', KEYS[1], 'attemptCount'))
-local retention = tonumber(ARGV[7])
-if ARGV[4] ~= '' then
-  redis.call('RPUSH', KEYS[2], ARGV[4])
-  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[6]), -1)
-  count = redis.call('HINCRBY', KEYS[1], 'attemptCount', 1)
-  redis.call('HSET', KEYS[1], 'lastAttemptAt', ARGV[5])
-  redis.call('HSET', KEYS[7], ARGV[2] == 'delivered' and 'lastSuccessAt' or 'lastFailureAt', ARGV[5])
-end
-for _, key in ipairs({KEYS[1], KEYS[2], KEYS[9], KEYS[10]}) do
-  if redis.call('PTTL', key) < retention then redis.call('PEXPIRE', key, retention) end
-end
-local finished = old == 'delivered' or old == 'failed'
-if finished and ARGV[2] ~= 'delivered' then return count end
-redis.call('HSET', KEYS[1], 'status', ARGV[2])
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'nextAttemptAt', ARGV[3])
-else redis.call('HDEL', KEYS[1], 'nextAttemptAt') end
-if old ~= ARGV[2] then
-  redis.call('ZREM', KEYS[statuses[old]], ARGV[1])
-  redis.call('ZADD', KEYS[statuses[ARGV[2]]], 0, ARGV[1])
-end
-if ARGV[2] == 'pending' or ARGV[2] == 'retrying' then redis.call('ZADD', KEYS[8], ARGV[8], ARGV[1])
-else redis.call('ZREM', KEYS[8], ARGV[1]) end
-return count
-`;
-
-// Moves a delivery from the status its replayer saw back to pending, only if it is still
-// there: two replays racing over the same deliveries claim each one once. The replay starts a
-// new run of the retry schedule from the current attempt count, and the delivery is watched
-// again. A bulk replay counts its claims in the same step, so a replay job that runs again
-// counts nothing twice. The claim is noted as not yet enqueued until its job exists, so a
-// replayer that dies in between loses nothing.
-// KEYS: delivery, index pending, index of the expected status, claims not yet enqueued, watch,
-//       the bulk replay (unused for a single replay)
-// ARGV: deliveryId, expected status, the claim's note (deliveryId|replayId), now, check job at,
-//       '1' to count the claim in the bulk replay, the bulk replay's id
-// Returns the replay's number (1, 2, …), or 0 when the delivery was not in that status.
-const CLAIM_FOR_REPLAY = `
-if redis.call('HGET', KEYS[1], 'status') ~= ARGV[2] then return 0 end
-redis.call('HSET', KEYS[1], 'status', 'pending', 'runStartedAtAttempt', redis.call('HGET', KEYS[1], 'attemptCount'))
-redis.call('HDEL', KEYS[1], 'nextAttemptAt')
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('ZADD', KEYS[2], 0, ARGV[1])
-redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])
-redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
-if ARGV[6] == '1' then
-  redis.call('HINCRBY', KEYS[6], 'claimed', 1)
-  redis.call('HSET', KEYS[1], 'replayId', ARGV[7])
-else
-  redis.call('HDEL', KEYS[1], 'replayId')
-end
-return redis.call('HINCRBY', KEYS[1], 'replays', 1)
-`;
+const CREATE_DELIVERY = readLua(import.meta.url, "create-delivery.lua");
+const SET_STATUS = readLua(import.meta.url, "set-delivery-status.lua");
+const CLAIM_FOR_REPLAY = readLua(import.meta.url, "claim-for-replay.lua");
 
 /** Enough of a delivery to change its status. */
 export type DeliveryRef = Pick<Delivery, "id" | "subscriptionId" | "eventId">;

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
-import type { AttemptErrorKind } from "./domain.js";
-import { OverloadedError } from "./errors.js";
+import type { AttemptErrorKind } from "../policy/domain.js";
+import { OverloadedError } from "../policy/errors.js";
 import type { Keys } from "./keys.js";
 
 export type SyncOutcomeKind = "delivered" | "failed" | "timeout";

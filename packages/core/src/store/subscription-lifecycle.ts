@@ -1,7 +1,7 @@
 import type { DisabledReason } from "@hookbus/schemas";
-import type { HookbusContext } from "./context.js";
-import type { Subscription } from "./domain.js";
-import { enqueueRoute, ensureDeliverJob } from "./queues.js";
+import type { HookbusContext } from "../runtime/context.js";
+import type { Subscription } from "../policy/domain.js";
+import { enqueueRoute, ensureDeliverJob } from "../queue/queues.js";
 
 /**
  * Announces a disabled subscription on the bus as the operational event

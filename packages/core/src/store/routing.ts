@@ -1,6 +1,6 @@
 import type { DeliveryLog, RoutedDelivery } from "./delivery-log.js";
-import type { EventRecord, Subscription } from "./domain.js";
-import { subscriptionMatches } from "./subscription-matcher.js";
+import type { EventRecord, Subscription } from "../policy/domain.js";
+import { subscriptionMatches } from "../policy/subscription-matcher.js";
 
 /**
  * Routing, the one way it is done, by the route job and by the ingest for the sync

@@ -1,4 +1,4 @@
-import type { DeliveryStatus } from "./domain.js";
+import type { DeliveryStatus } from "../policy/domain.js";
 
 /**
  * Every Redis key Hookbus writes outside BullMQ. All start with the queue prefix, whose

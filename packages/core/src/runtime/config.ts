@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { parseRetrySchedule, DEFAULT_RETRY_SCHEDULE, scheduleBeyondRetention } from "./retry.js";
-import { parseDuration } from "./duration.js";
-import { SecretBox } from "./secret-box.js";
-import { AllowedNetworks } from "./ssrf.js";
+import { parseRetrySchedule, DEFAULT_RETRY_SCHEDULE, scheduleBeyondRetention } from "../policy/retry.js";
+import { parseDuration } from "../policy/duration.js";
+import { SecretBox } from "../policy/secret-box.js";
+import { AllowedNetworks } from "../policy/ssrf.js";
 
 export type ApiRole = "admin" | "publisher";
 export interface ApiKey {

@@ -1,13 +1,13 @@
 import type { ChainableCommander, Redis } from "ioredis";
 import type { EventType } from "@hookbus/schemas";
-import type { EventRecord } from "./domain.js";
+import type { EventRecord } from "../policy/domain.js";
 import { createHash } from "node:crypto";
 import { stringify } from "safe-stable-stringify";
-import { ConflictError, NotFoundError, UnavailableError } from "./errors.js";
-import { newId } from "./ids.js";
+import { ConflictError, NotFoundError, UnavailableError } from "../policy/errors.js";
+import { newId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
 import { execPipeline } from "./delivery-queries.js";
-import { defineScript } from "./redis.js";
+import { defineScript, readLua } from "./redis.js";
 
 export interface NewEvent {
   /** Chosen by the caller when it must know the id before storing (to listen for sync outcomes). */
@@ -41,34 +41,7 @@ export interface StoreOptions {
   alongside?: { pipeline: ChainableCommander; add: (events: EventRecord[]) => void };
 }
 
-// Claims the idempotency key and stores the event in one step, so that two publishes
-// racing with the same key store one event: the loser gets the winner's id back, or is told
-// the key was used for another request (the digest of type, data and occurredAt differs).
-// The event is noted as not yet routed until its route job has run, for the reconciler
-// (samples, which are never routed but to the one subscription they are sent to, are not).
-// KEYS: event, idempotency key, events to route
-// ARGV: eventId, event JSON, idempotency key ('' for none), retention ms, check route job at
-//       ('' for none), request digest, deadline ms ('' for none)
-// Returns {1, id} stored; {0, id} the key's earlier event; {2, id} the key's earlier event, for
-// another request; {-1, ''} past the deadline, nothing stored.
-const STORE_EVENT = `
-if ARGV[7] ~= '' then
-  local time = redis.call('TIME')
-  if tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) > tonumber(ARGV[7]) then return {-1, ''} end
-end
-if ARGV[3] ~= '' then
-  local existing = redis.call('GET', KEYS[2])
-  if existing then
-    local id, digest = string.match(existing, '^(%S+) ?(%S*)$')
-    if digest ~= '' and digest ~= ARGV[6] then return {2, id} end
-    return {0, id}
-  end
-  redis.call('SET', KEYS[2], ARGV[1] .. ' ' .. ARGV[6], 'PX', ARGV[4])
-end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])
-if ARGV[5] ~= '' then redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1]) end
-return {1, ARGV[1]}
-`;
+const STORE_EVENT = readLua(import.meta.url, "store-event.lua");
 
 /** Published events, kept for the retention window. */
 export class EventStore {

@@ -1,5 +1,4 @@
-import type { LookupAddress } from "node:dns";
-import { AllowedNetworks, blockedRangeOf, blockedRangeOfUrl, guardedLookup, SsrfBlockedError } from "./ssrf.js";
+import { AllowedNetworks, blockedRangeOf, blockedRangeOfUrl, SsrfBlockedError } from "./ssrf.js";
 
 test("every blocked range is named, from its first and its last address", () => {
   const cases: [string, string][] = [
@@ -72,26 +71,4 @@ test("URLs naming a blocked address or localhost are caught before any lookup", 
   expect(blockedRangeOfUrl("http://localhost:8080/x", loopback)).toBeUndefined();
   // localhost may resolve to either loopback address: both must be allowed.
   expect(blockedRangeOfUrl("http://localhost:8080/x", AllowedNetworks.parse("127.0.0.0/8"))).toBe("::1/128 (loopback)");
-});
-
-type Resolver = NonNullable<Parameters<typeof guardedLookup>[1]>;
-const answering = (...addresses: string[]): Resolver => (_host, _options, callback) =>
-  callback(null, addresses.map((address): LookupAddress => ({ address, family: address.includes(":") ? 6 : 4 })));
-const lookUp = (guard: ReturnType<typeof guardedLookup>, host: string, all = false) =>
-  new Promise<unknown>((resolve) => guard(host, { all }, (error, address) => resolve(error ?? address)));
-
-test("the lookup guard refuses a name that resolves to loopback, unless loopback is allowed", async () => {
-  const blocked = await lookUp(guardedLookup(new AllowedNetworks()), "localhost");
-  expect(blocked).toBeInstanceOf(SsrfBlockedError);
-  expect((blocked as SsrfBlockedError).range).toMatch(/loopback/);
-  expect(await lookUp(guardedLookup(AllowedNetworks.parse("127.0.0.0/8,::1/128")), "localhost")).toMatch(/^(127\.0\.0\.1|::1)$/);
-});
-
-test("the lookup guard refuses an answer whose first address is public and a later one loopback", async () => {
-  const guard = guardedLookup(new AllowedNetworks(), answering("93.184.216.34", "127.0.0.1"));
-  const blocked = await lookUp(guard, "rebind.example");
-  expect(blocked).toBeInstanceOf(SsrfBlockedError);
-  expect(blocked).toMatchObject({ address: "127.0.0.1", range: "127.0.0.0/8 (loopback)" });
-  expect(await lookUp(guardedLookup(new AllowedNetworks(), answering("2606:4700:4700::1111", "::ffff:a9fe:a9fe")), "x.example", true)).toBeInstanceOf(SsrfBlockedError);
-  expect(await lookUp(guardedLookup(new AllowedNetworks(), answering("93.184.216.34", "8.8.8.8")), "ok.example")).toBe("93.184.216.34");
 });

@@ -1,12 +1,12 @@
 import type { Redis } from "ioredis";
-import type { Delivery, DeliveryStatus } from "./domain.js";
+import type { Delivery, DeliveryStatus } from "../policy/domain.js";
 import { replayClaimNote, type DeliveryLog } from "./delivery-log.js";
 import type { DeliveryFilter } from "./delivery-queries.js";
-import { NotFoundError, UnprocessableError } from "./errors.js";
-import { newId } from "./ids.js";
+import { NotFoundError, UnprocessableError } from "../policy/errors.js";
+import { newId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
-import { defineScript } from "./redis.js";
-import { DELIVER_JOB_OPTIONS, deliverJobData, deliverJobId, type HookbusQueues, type ReplayRef } from "./queues.js";
+import { defineScript, readLua } from "./redis.js";
+import { DELIVER_JOB_OPTIONS, deliverJobData, deliverJobId, type HookbusQueues, type ReplayRef } from "../queue/queues.js";
 import type { SubscriptionStore } from "./subscription-store.js";
 
 /** Statuses a bulk replay may take: finished deliveries. Pending and retrying ones are still under way. */
@@ -36,25 +36,7 @@ export interface ReplayProgress {
   finishedAt?: number;
 }
 
-// Counts outcomes, and with `walked`, closes the walk: every delivery it expected and did not
-// claim is skipped. The replay is done once the walk has closed and every claim has its outcome.
-// Counting claims (in the claim itself), not deliveries seen, keeps the numbers exact when a
-// replay job runs again after a crash, and when another replay takes deliveries first.
-// KEYS: the replay. ARGV: done, failed, now, '1' when the walk has ended
-const SETTLE_REPLAY = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local done = redis.call('HINCRBY', KEYS[1], 'done', ARGV[1])
-local failed = redis.call('HINCRBY', KEYS[1], 'failed', ARGV[2])
-local claimed = tonumber(redis.call('HGET', KEYS[1], 'claimed') or '0')
-if ARGV[4] == '1' then
-  local total = math.max(tonumber(redis.call('HGET', KEYS[1], 'total')), claimed)
-  redis.call('HSET', KEYS[1], 'total', total, 'skipped', total - claimed, 'walked', 1)
-end
-if redis.call('HGET', KEYS[1], 'walked') == '1' and done + failed >= claimed and redis.call('HGET', KEYS[1], 'status') == 'running' then
-  redis.call('HSET', KEYS[1], 'status', 'done', 'finishedAt', ARGV[3])
-end
-return 1
-`;
+const SETTLE_REPLAY = readLua(import.meta.url, "settle-replay.lua");
 
 /** How many deliveries a bulk replay reads and enqueues at a time. */
 export const REPLAY_BATCH = 500;

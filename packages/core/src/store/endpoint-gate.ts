@@ -1,8 +1,8 @@
 import type { Redis } from "ioredis";
 import { DEFAULT_MAX_IN_FLIGHT } from "@hookbus/schemas";
-import type { Subscription } from "./domain.js";
+import type { Subscription } from "../policy/domain.js";
 import type { Keys } from "./keys.js";
-import { defineScript } from "./redis.js";
+import { defineScript, readLua } from "./redis.js";
 
 /**
  * How long an attempt's slot is held past the subscription's timeout: room for recording the
@@ -10,107 +10,8 @@ import { defineScript } from "./redis.js";
  */
 export const LEASE_MARGIN_MS = 5_000;
 
-// Asks for a slot at an endpoint for one delivery. In order: the circuit (open: wait until it
-// closes; half-open: one probe at a time), the cap on attempts in flight (full: the job is
-// parked, first come first served, and woken when a slot frees), then the rate limits: the
-// endpoint's own, and the bulk replay's the delivery belongs to, if capped. Each is GCRA with
-// no burst, so sends are spaced evenly; a delivery that must wait reserves its send time on
-// each limiter (so waiting deliveries keep their order instead of racing for the next free
-// moment) and, back at that time, sends without being charged again.
-// KEYS: in flight, parked, health, endpoint rate, its reservations, replay rate, its reservations
-// ARGV: deliveryId, parked member, now, lease ms, cap, endpoint interval ms, replay interval ms (0: none)
-// Returns {verdict, until}: 'go', or 'open' | 'parked' | 'rate' with the time to wake up.
-const ACQUIRE = `
-local id, member = ARGV[1], ARGV[2]
-local now, leaseMs, cap = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local function park()
-  redis.call('ZADD', KEYS[2], 'NX', now, member)
-  return {'parked', now + leaseMs}
-end
--- When this delivery may send by one limiter. The limiter keeps the next free send time, handed
--- out in order (a waiting delivery reserves its time), and the time of the last send: however
--- late a delivery comes back for its reserved time, sends stay at least an interval apart.
-local function sendTime(rateKey, reservedKey, interval)
-  if interval <= 0 then return now end
-  redis.call('ZREMRANGEBYSCORE', reservedKey, '-inf', now - 60000)
-  local state = redis.call('HMGET', rateKey, 'nextFree', 'last')
-  local nextFree, last = tonumber(state[1] or '0'), tonumber(state[2] or '0')
-  local reserved = tonumber(redis.call('ZSCORE', reservedKey, id) or '-1')
-  if reserved < 0 then
-    reserved = math.max(nextFree, now)
-    redis.call('HSET', rateKey, 'nextFree', tostring(reserved + interval))
-    redis.call('ZADD', reservedKey, reserved, id)
-  end
-  redis.call('PEXPIRE', rateKey, math.ceil(math.max(nextFree, reserved) + interval - now) + 60000)
-  return math.max(reserved, last + interval)
-end
-local openUntil = tonumber(redis.call('HGET', KEYS[3], 'openUntil') or '0')
-if openUntil > now then return {'open', openUntil} end
-local halfOpen = openUntil > 0
-if halfOpen then
-  local probe = redis.call('HGET', KEYS[3], 'probe')
-  local probeUntil = tonumber(redis.call('HGET', KEYS[3], 'probeUntil') or '0')
-  if probe and probe ~= id and probeUntil > now then return park() end
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local held = redis.call('ZSCORE', KEYS[1], id)
-if not held and redis.call('ZCARD', KEYS[1]) >= cap then return park() end
-local sendAt = math.max(sendTime(KEYS[4], KEYS[5], tonumber(ARGV[6])), sendTime(KEYS[6], KEYS[7], tonumber(ARGV[7])))
-if sendAt > now then
-  if held then redis.call('ZADD', KEYS[1], sendAt + leaseMs, id) end
-  return {'rate', math.ceil(sendAt)}
-end
--- Sending now: the reservations are spent, and the limiters note the send.
-for _, limiter in ipairs({{KEYS[4], KEYS[5], ARGV[6]}, {KEYS[6], KEYS[7], ARGV[7]}}) do
-  if tonumber(limiter[3]) > 0 then
-    redis.call('ZREM', limiter[2], id)
-    redis.call('HSET', limiter[1], 'last', now)
-  end
-end
-redis.call('ZADD', KEYS[1], now + leaseMs, id)
-if halfOpen then redis.call('HSET', KEYS[3], 'probe', id, 'probeUntil', now + leaseMs) end
-return {'go', 0}
-`;
-
-// Frees a delivery's slot, updates the circuit from the attempt's outcome, and hands the free
-// slots to the jobs parked longest, which the caller then wakes. A failed probe reopens the
-// circuit for twice the last cool-down (up to the cap); a success closes it.
-// KEYS: in flight, parked, health
-// ARGV: deliveryId, now, cap, lease ms, outcome ('ok' | 'fail' | 'none'), failures to open,
-//       cool-down ms, longest cool-down ms
-// Returns {failingSince, openUntil, consecutive failures, parked members handed a slot...}
-const RELEASE = `
-local id = ARGV[1]
-local now, cap, leaseMs = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-redis.call('ZREM', KEYS[1], id)
-local wasProbe = redis.call('HGET', KEYS[3], 'probe') == id
-if wasProbe then redis.call('HDEL', KEYS[3], 'probe', 'probeUntil') end
-if ARGV[5] == 'ok' then
-  redis.call('HDEL', KEYS[3], 'failures', 'failingSince', 'openUntil', 'cooldown')
-elseif ARGV[5] == 'fail' then
-  local failures = redis.call('HINCRBY', KEYS[3], 'failures', 1)
-  redis.call('HSETNX', KEYS[3], 'failingSince', now)
-  if wasProbe or failures >= tonumber(ARGV[6]) then
-    local cooldown = tonumber(redis.call('HGET', KEYS[3], 'cooldown') or ARGV[7])
-    if wasProbe then cooldown = math.min(2 * cooldown, tonumber(ARGV[8])) end
-    redis.call('HSET', KEYS[3], 'openUntil', now + cooldown, 'cooldown', cooldown)
-  end
-end
-local health = redis.call('HMGET', KEYS[3], 'failingSince', 'openUntil', 'failures')
-local result = {tonumber(health[1] or '0'), tonumber(health[2] or '0'), tonumber(health[3] or '0')}
-if result[2] == 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-  local free = cap - redis.call('ZCARD', KEYS[1])
-  while free > 0 do
-    local popped = redis.call('ZPOPMIN', KEYS[2])
-    if #popped == 0 then break end
-    redis.call('ZADD', KEYS[1], now + leaseMs, string.match(popped[1], '([^|]+)$'))
-    result[#result + 1] = popped[1]
-    free = free - 1
-  end
-end
-return result
-`;
+const ACQUIRE = readLua(import.meta.url, "gate-acquire.lua");
+const RELEASE = readLua(import.meta.url, "gate-release.lua");
 
 /** A job waiting at the gate, as it is parked: enough to wake it and to lease it a slot. */
 export interface ParkedJob {

@@ -1,53 +1,17 @@
 import type { Redis } from "ioredis";
 import { DEFAULT_MAX_IN_FLIGHT, type CreateSubscriptionBody, type DisabledReason, type EventType, type UpdateSubscriptionBody } from "@hookbus/schemas";
-import { DEFAULT_TIMEOUT_MS, type Subscription } from "./domain.js";
-import { NotFoundError, UnavailableError } from "./errors.js";
-import { newId } from "./ids.js";
+import { DEFAULT_TIMEOUT_MS, type Subscription } from "../policy/domain.js";
+import { NotFoundError, UnavailableError } from "../policy/errors.js";
+import { newId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
-import { defineScript } from "./redis.js";
-import { parseRetrySchedule } from "./retry.js";
-import type { SecretBox } from "./secret-box.js";
-import { activeSecrets, newSigningSecret } from "./signing.js";
-import { SubscriptionCodec } from "./subscription-codec.js";
+import { defineScript, readLua } from "./redis.js";
+import { parseRetrySchedule } from "../policy/retry.js";
+import type { SecretBox } from "../policy/secret-box.js";
+import { activeSecrets, newSigningSecret } from "../policy/signing.js";
+import { SubscriptionCodec } from "../policy/subscription-codec.js";
 
-// The subscriptions to one event type, in one round trip, after the version of the
-// subscriptions they are (first in the answer). The values are read by a key built in the
-// script: it shares the hash tag of the index key, so it is in the same Redis Cluster slot.
-// KEYS: the type's index, the version counter. ARGV: the subscription key prefix.
-const SUBSCRIPTIONS_FOR_TYPE = `
-local values = { redis.call('GET', KEYS[2]) or '0' }
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local value = redis.call('GET', ARGV[1] .. id)
-  if value then values[#values + 1] = value end
-end
-return values
-`;
-
-// Writes a subscription only if its stored value is still the one the change was made from
-// ("" for none), so that of two racing changes the second is made again from the first's
-// result instead of undoing it. Stored values differ on every write (each is sealed with a
-// fresh IV), so the value itself is the version. Type index keys are built in the script from
-// their prefix, which shares the hash tag (one Redis Cluster slot).
-// Every write counts in the version counter, which caches compare with.
-// KEYS: the subscription, its outcomes, the id index, the version counter. ARGV: expected value, new value ("" deletes),
-// id, changes channel, type index prefix, number of types left, then the types left and joined.
-const WRITE_IF_UNCHANGED = `
-local current = redis.call('GET', KEYS[1]) or ''
-if current ~= ARGV[1] then return 0 end
-local left = tonumber(ARGV[6])
-for i = 7, 6 + left do redis.call('SREM', ARGV[5] .. ARGV[i], ARGV[3]) end
-if ARGV[2] == '' then
-  redis.call('DEL', KEYS[1], KEYS[2])
-  redis.call('ZREM', KEYS[3], ARGV[3])
-else
-  redis.call('SET', KEYS[1], ARGV[2])
-  redis.call('ZADD', KEYS[3], 0, ARGV[3])
-  for i = 7 + left, #ARGV do redis.call('SADD', ARGV[5] .. ARGV[i], ARGV[3]) end
-end
-redis.call('INCR', KEYS[4])
-redis.call('PUBLISH', ARGV[4], ARGV[3])
-return 1
-`;
+const SUBSCRIPTIONS_FOR_TYPE = readLua(import.meta.url, "subscriptions-for-type.lua");
+const WRITE_IF_UNCHANGED = readLua(import.meta.url, "write-subscription-if-unchanged.lua");
 
 /** How often a change is made again after losing a race before giving up with 503. */
 const MAX_CHANGE_TRIES = 20;

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Redis, type RedisOptions } from "ioredis";
 
 /**
@@ -41,4 +42,12 @@ export function defineScript<Result>(redis: Redis, name: string, numberOfKeys: n
       (pipeline as unknown as Record<string, (...a: (string | number)[]) => unknown>)[command]!(...keys, ...args);
     },
   };
+}
+
+/**
+ * A Lua script kept in a .lua file beside the module that runs it (`moduleUrl`: that module's
+ * import.meta.url), read once, when that module loads. The build copies the .lua files into dist.
+ */
+export function readLua(moduleUrl: string, file: string): string {
+  return readFileSync(new URL(file, moduleUrl), "utf8");
 }

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from "./config.js";
-import { newEncryptionKey } from "./secret-box.js";
+import { newEncryptionKey } from "../policy/secret-box.js";
 
 const HOOKBUS_ENCRYPTION_KEY = newEncryptionKey();
 

@@ -1,4 +1,3 @@
-import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from "node:dns";
 import { BlockList, isIP } from "node:net";
 
 /** Thrown when a webhook URL resolves to an address Hookbus must not call. */
@@ -111,31 +110,6 @@ export function blockedRangeOf(address: string, allowed: AllowedNetworks = new A
     if (range.list.check(address, type)) return range.name;
   }
   return family === 6 && !CALLABLE_V6.check(address, "ipv6") ? NOT_GLOBAL_UNICAST : undefined;
-}
-
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-type LookupAll = (hostname: string, options: LookupOptions & { all: true }, callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
-
-/**
- * A dns.lookup that refuses blocked addresses. It runs at connect time, on the address
- * actually dialled, so a hostname that resolves to a public address when the subscription
- * is made and to 127.0.0.1 later (DNS rebinding) is still caught. Every address of the answer
- * must be allowed, not only the first: the client may fall back to a later one.
- */
-export function guardedLookup(allowed: AllowedNetworks, resolve: LookupAll = dnsLookup as LookupAll) {
-  return function lookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
-    resolve(hostname, { ...options, all: true }, (error, list) => {
-      if (error) return callback(error, []);
-      for (const { address } of list) {
-        const range = blockedRangeOf(address, allowed);
-        if (range) return callback(new SsrfBlockedError(address, range), []);
-      }
-      if (options.all) return callback(null, list);
-      const first = list[0];
-      if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: "ENOTFOUND" }), []);
-      callback(null, first.address, first.family);
-    });
-  };
 }
 
 /** Names that resolve to loopback without asking DNS (RFC 6761). */

@@ -1,8 +1,8 @@
 import type { Redis } from "ioredis";
-import { deliveryStatuses, type Attempt, type Delivery, type DeliveryStatus } from "./domain.js";
+import { deliveryStatuses, type Attempt, type Delivery, type DeliveryStatus } from "../policy/domain.js";
 import type { EventType } from "@hookbus/schemas";
-import { NotFoundError } from "./errors.js";
-import { idLowerBound } from "./ids.js";
+import { NotFoundError } from "../policy/errors.js";
+import { idLowerBound } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
 
 /** Counts of one subscription's deliveries by status, and when it last succeeded and failed. */

@@ -1,0 +1,37 @@
+-- Moves a delivery to a new status, keeping the status and watch indexes in step, appends an
+-- attempt when one is given, and extends the time to live of the delivery, its attempts and
+-- its event to a full retention window from now (a delivery retried for days outlives the
+-- window it was created in). A finished delivery (delivered or failed) only moves to delivered:
+-- a stale duplicate attempt cannot turn it back into retrying; its attempt is still logged.
+-- Returns the attempt count, or -1 if the delivery has expired.
+-- KEYS: delivery, attempts, index pending, retrying, delivered, failed, subscription's last-outcome
+--       hash, watch, event, event's deliveries
+-- ARGV: deliveryId, status, nextAttemptAt ('' for none), attempt JSON ('' for none), attempt time,
+--       max attempts kept, retention ms, check job at
+local old = redis.call('HGET', KEYS[1], 'status')
+if not old then return -1 end
+local statuses = {pending = 3, retrying = 4, delivered = 5, failed = 6}
+local count = tonumber(redis.call('HGET', KEYS[1], 'attemptCount'))
+local retention = tonumber(ARGV[7])
+if ARGV[4] ~= '' then
+  redis.call('RPUSH', KEYS[2], ARGV[4])
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[6]), -1)
+  count = redis.call('HINCRBY', KEYS[1], 'attemptCount', 1)
+  redis.call('HSET', KEYS[1], 'lastAttemptAt', ARGV[5])
+  redis.call('HSET', KEYS[7], ARGV[2] == 'delivered' and 'lastSuccessAt' or 'lastFailureAt', ARGV[5])
+end
+for _, key in ipairs({KEYS[1], KEYS[2], KEYS[9], KEYS[10]}) do
+  if redis.call('PTTL', key) < retention then redis.call('PEXPIRE', key, retention) end
+end
+local finished = old == 'delivered' or old == 'failed'
+if finished and ARGV[2] ~= 'delivered' then return count end
+redis.call('HSET', KEYS[1], 'status', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'nextAttemptAt', ARGV[3])
+else redis.call('HDEL', KEYS[1], 'nextAttemptAt') end
+if old ~= ARGV[2] then
+  redis.call('ZREM', KEYS[statuses[old]], ARGV[1])
+  redis.call('ZADD', KEYS[statuses[ARGV[2]]], 0, ARGV[1])
+end
+if ARGV[2] == 'pending' or ARGV[2] == 'retrying' then redis.call('ZADD', KEYS[8], ARGV[8], ARGV[1])
+else redis.call('ZREM', KEYS[8], ARGV[1]) end
+return count
