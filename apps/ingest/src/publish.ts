@@ -2,7 +2,7 @@ import { newId, subscriptionMatches, UnavailableError, type EventRecord, type Su
 import { routeEvent, syncOutcomeOf, type NewEvent, type StoredEvent, type SubscriptionCache, type SyncOutcome, type SyncOutcomeListener } from "@hookbus/core/store";
 import { enqueueFirstAttempts, enqueueRoutes, pipelineForRouteJobs, queueRouteJobs } from "@hookbus/core/queue";
 import type { HookbusContext } from "@hookbus/core/runtime";
-import type { EventType, PublishBody } from "@hookbus/schemas";
+import type { EventType, PublishBody, SyncResult } from "@hookbus/schemas";
 
 /**
  * How long past a sync subscription's timeout the publisher waits for the worker's report:
@@ -17,15 +17,6 @@ const REPEAT_POLL_MS = 20;
 export const ASYNC_PUBLISH_DEADLINE_MS = 5000;
 
 const UNAVAILABLE = "Redis did not answer in time: the event may not be stored; publish it again with the same id";
-
-export interface SyncResult {
-  subscriptionId: string;
-  deliveryId?: string;
-  outcome: SyncOutcome["outcome"];
-  statusCode?: number;
-  body?: string;
-  durationMs: number;
-}
 
 export interface PublishResult {
   event: EventRecord;

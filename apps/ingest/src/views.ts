@@ -1,5 +1,16 @@
 import type { Attempt, Delivery, EventRecord, Subscription } from "@hookbus/core/policy";
 import { maxInFlight, type EndpointHealth, type ReplayProgress, type SubscriptionStats } from "@hookbus/core/store";
+import type {
+  AttemptView,
+  DeliveryView,
+  EventView,
+  ReplayView,
+  SubscriptionStatsView,
+  SubscriptionView,
+} from "@hookbus/schemas";
+
+// The API's answers, built field by field from the records and checked against the contract's
+// types, so an internal field (a secret, a counter) cannot leak into a response.
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
@@ -10,53 +21,95 @@ export const MASKED_HEADER_VALUE = "********";
  * A subscription as the API shows it, with its endpoint's health: never its secrets, its
  * Basic auth password, nor its header values.
  */
-export function subscriptionView(subscription: Subscription, health: EndpointHealth) {
-  const { secrets: _secrets, auth, headers, createdAt, updatedAt, disabledAt, ...rest } = subscription;
+export function subscriptionView(subscription: Subscription, health: EndpointHealth): SubscriptionView {
+  const s = subscription;
   return {
-    ...rest,
-    maxInFlight: maxInFlight(subscription),
-    headers: headers ? Object.fromEntries(Object.keys(headers).map((name) => [name, MASKED_HEADER_VALUE])) : undefined,
-    auth: auth ? { type: auth.type, username: auth.username } : undefined,
-    disabledAt: iso(disabledAt),
+    id: s.id,
+    url: s.url,
+    eventTypes: s.eventTypes,
+    mode: s.mode,
+    environment: s.environment,
+    filter: s.filter,
+    auth: s.auth ? { type: s.auth.type, username: s.auth.username } : undefined,
+    headers: s.headers ? Object.fromEntries(Object.keys(s.headers).map((name) => [name, MASKED_HEADER_VALUE])) : undefined,
+    timeoutMs: s.timeoutMs,
+    retrySchedule: s.retrySchedule,
+    format: s.format,
+    legacyParameters: s.legacyParameters,
+    description: s.description,
+    enabled: s.enabled,
+    disabledReason: s.disabledReason,
+    disabledAt: iso(s.disabledAt),
+    maxInFlight: maxInFlight(s),
+    ratePerSecond: s.ratePerSecond,
     health: { circuit: health.circuit, consecutiveFailures: health.consecutiveFailures, openUntil: iso(health.openUntil) },
-    createdAt: iso(createdAt),
-    updatedAt: iso(updatedAt),
+    createdAt: iso(s.createdAt)!,
+    updatedAt: iso(s.updatedAt)!,
   };
 }
 
-export function eventView(event: EventRecord, deliveries: Delivery[]) {
+export function eventView(event: EventRecord, deliveries: Delivery[]): EventView {
   return {
     id: event.id,
     type: event.type,
     data: event.data,
-    occurredAt: iso(event.occurredAt),
-    createdAt: iso(event.createdAt),
+    occurredAt: iso(event.occurredAt)!,
+    createdAt: iso(event.createdAt)!,
     deliveries: deliveries.map((d) => ({ id: d.id, subscriptionId: d.subscriptionId, status: d.status, attemptCount: d.attemptCount })),
   };
 }
 
-export function deliveryView(delivery: Delivery) {
+export function deliveryView(delivery: Delivery): DeliveryView {
   return {
-    ...delivery,
-    createdAt: iso(delivery.createdAt),
+    id: delivery.id,
+    eventId: delivery.eventId,
+    subscriptionId: delivery.subscriptionId,
+    eventType: delivery.eventType,
+    status: delivery.status,
+    createdAt: iso(delivery.createdAt)!,
+    attemptCount: delivery.attemptCount,
     nextAttemptAt: iso(delivery.nextAttemptAt),
     lastAttemptAt: iso(delivery.lastAttemptAt),
+    replays: delivery.replays,
+    replayId: delivery.replayId,
   };
 }
 
-export function attemptView(attempt: Attempt) {
-  return { ...attempt, at: iso(attempt.at) };
-}
-
-export function subscriptionStatsView(subscriptionId: string, stats: SubscriptionStats) {
-  return { subscriptionId, ...stats, lastSuccessAt: iso(stats.lastSuccessAt), lastFailureAt: iso(stats.lastFailureAt) };
-}
-
-export function replayView(replay: ReplayProgress) {
+export function attemptView(attempt: Attempt): AttemptView {
   return {
-    ...replay,
-    filter: { ...replay.filter, since: iso(replay.filter.since), until: iso(replay.filter.until) },
-    createdAt: iso(replay.createdAt),
+    at: iso(attempt.at)!,
+    statusCode: attempt.statusCode,
+    error: attempt.error,
+    message: attempt.message,
+    durationMs: attempt.durationMs,
+    responseBody: attempt.responseBody,
+  };
+}
+
+export function subscriptionStatsView(subscriptionId: string, stats: SubscriptionStats): SubscriptionStatsView {
+  return {
+    subscriptionId,
+    pending: stats.pending,
+    retrying: stats.retrying,
+    delivered: stats.delivered,
+    failed: stats.failed,
+    lastSuccessAt: iso(stats.lastSuccessAt),
+    lastFailureAt: iso(stats.lastFailureAt),
+  };
+}
+
+export function replayView(replay: ReplayProgress): ReplayView {
+  const { since, until, ...filter } = replay.filter;
+  return {
+    id: replay.id,
+    status: replay.status,
+    total: replay.total,
+    done: replay.done,
+    failed: replay.failed,
+    skipped: replay.skipped,
+    filter: { ...filter, since: iso(since), until: iso(until) },
+    ratePerSecond: replay.ratePerSecond,
+    createdAt: iso(replay.createdAt)!,
     finishedAt: iso(replay.finishedAt),
   };
 }

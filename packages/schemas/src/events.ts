@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { errorBody } from "./errors.js";
+import { idOf, isoTime } from "./primitives.js";
 
 /**
  * Ids are strings on both platforms; MyDataHelps ones are GUIDs. z.guid() accepts any
@@ -6,7 +8,6 @@ import { z } from "zod";
  */
 const uuid = z.guid();
 const text = z.string().min(1).max(1000);
-const isoTime = z.iso.datetime({ offset: true });
 
 const myDataHelpsParticipant = {
   projectId: uuid,
@@ -112,3 +113,33 @@ export const MAX_BATCH_EVENTS = 1000;
 export const publishBatchBody = z.strictObject({
   events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS),
 });
+
+/** What a publish answers: the event's id and type; `duplicate` when its idempotency key named an earlier event. */
+export const publishResult = z.object({
+  id: idOf("evt"),
+  type: eventType,
+  duplicate: z.literal(true).optional(),
+});
+export type PublishResult = z.infer<typeof publishResult>;
+
+/** One item of a batch's answer, in the order of the events sent: accepted, or why not. */
+export const batchItemResult = z.union([publishResult, errorBody]);
+export const batchPublishResult = z.object({ items: z.array(batchItemResult) });
+export type BatchPublishResult = z.infer<typeof batchPublishResult>;
+
+export const syncOutcomes = ["delivered", "failed", "timeout"] as const;
+
+/** The first attempt of a delivery someone waits on: a sync publish, or a sample. */
+export const syncResult = z.object({
+  subscriptionId: idOf("sub"),
+  deliveryId: idOf("dlv").optional(),
+  outcome: z.enum(syncOutcomes),
+  statusCode: z.number().int().optional(),
+  body: z.string().optional(),
+  durationMs: z.number(),
+});
+export type SyncResult = z.infer<typeof syncResult>;
+
+/** A publish that sync subscriptions matched: answered once their first attempts are done. */
+export const syncPublishResult = publishResult.extend({ sync: z.array(syncResult) });
+export type SyncPublishResult = z.infer<typeof syncPublishResult>;

@@ -1,3 +1,6 @@
+export * from "./primitives.js";
+export * from "./errors.js";
 export * from "./events.js";
 export * from "./subscriptions.js";
-export * from "./errors.js";
+export * from "./deliveries.js";
+export * from "./replays.js";

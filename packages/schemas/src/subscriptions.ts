@@ -1,12 +1,6 @@
 import { z } from "zod";
-import { eventType } from "./events.js";
-
-/** A delay: milliseconds, or a number with a unit such as "30s", "5m", "2h", "1d". */
-export const duration = z.union([
-  z.number().int().min(0).max(7 * 24 * 3600 * 1000),
-  z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a number with a unit: "500ms", "30s", "5m", "2h", "1d"'),
-]);
-export type Duration = z.infer<typeof duration>;
+import { disabledReasons, eventType, syncResult } from "./events.js";
+import { duration, idOf, isoTime, pageOf } from "./primitives.js";
 
 /** Headers Hookbus sets itself; a subscription may not override them. */
 export const reservedHeaders = [
@@ -118,3 +112,69 @@ export type SubscriptionMode = z.infer<typeof subscriptionMode>;
 export type SubscriptionEnvironment = z.infer<typeof subscriptionEnvironment>;
 export type PayloadFormat = z.infer<typeof payloadFormat>;
 export type BasicAuth = z.infer<typeof basicAuth>;
+
+export const circuitStates = ["closed", "open", "half-open"] as const;
+
+/** The endpoint's health as the gate sees it. */
+export const endpointHealthView = z.object({
+  circuit: z.enum(circuitStates),
+  consecutiveFailures: z.number().int(),
+  openUntil: isoTime.optional(),
+});
+
+/** A subscription as the API shows it: never its secrets, its Basic auth password, nor its header values. */
+export const subscriptionView = z.object({
+  id: idOf("sub"),
+  url: z.string(),
+  eventTypes: z.array(eventType),
+  mode: subscriptionMode,
+  environment: subscriptionEnvironment,
+  filter: subscriptionFilter.optional(),
+  auth: z.object({ type: z.literal("basic"), username: z.string() }).optional(),
+  /** Header names, each value shown as "********". */
+  headers: z.record(z.string(), z.string()).optional(),
+  timeoutMs: z.number().int(),
+  /** Delays before each retry, ms; absent: the configured default. */
+  retrySchedule: z.array(z.number().int()).optional(),
+  format: payloadFormat,
+  legacyParameters: z.boolean(),
+  description: z.string().optional(),
+  enabled: z.boolean(),
+  disabledReason: z.enum(disabledReasons).optional(),
+  disabledAt: isoTime.optional(),
+  maxInFlight: z.number().int(),
+  ratePerSecond: z.number().optional(),
+  health: endpointHealthView,
+  createdAt: isoTime,
+  updatedAt: isoTime,
+});
+export type SubscriptionView = z.infer<typeof subscriptionView>;
+
+/** Answered to a create and a rotation only: the signing secret, shown this once. */
+export const subscriptionWithSecret = subscriptionView.extend({ secret: z.string() });
+export type SubscriptionWithSecret = z.infer<typeof subscriptionWithSecret>;
+
+export const subscriptionListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().optional(),
+});
+export const subscriptionPage = pageOf(subscriptionView);
+export type SubscriptionPage = z.infer<typeof subscriptionPage>;
+
+export const subscriptionStatsView = z.object({
+  subscriptionId: idOf("sub"),
+  pending: z.number().int(),
+  retrying: z.number().int(),
+  delivered: z.number().int(),
+  failed: z.number().int(),
+  lastSuccessAt: isoTime.optional(),
+  lastFailureAt: isoTime.optional(),
+});
+export type SubscriptionStatsView = z.infer<typeof subscriptionStatsView>;
+
+/** Send a sample: of the subscription's first event type unless one is named. */
+export const sendSampleBody = z.strictObject({ type: eventType.optional() });
+export type SendSampleBody = z.infer<typeof sendSampleBody>;
+
+export const sendSampleResult = syncResult.extend({ eventId: idOf("evt"), type: eventType });
+export type SendSampleResult = z.infer<typeof sendSampleResult>;

@@ -1,6 +1,6 @@
 import { Router } from "express";
 import type { HookbusContext } from "@hookbus/core/runtime";
-import { publishBatchBody, publishBody } from "@hookbus/schemas";
+import { publishBatchBody, publishBody, type BatchPublishResult, type PublishResult, type SyncPublishResult } from "@hookbus/schemas";
 import { errorBody, RequestValidationError } from "../http-errors.js";
 import type { IngestMetrics } from "../metrics.js";
 import type { Publisher } from "../publish.js";
@@ -16,9 +16,9 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
     const result = await publisher.publish(body, request.apiKeyId!);
     if (result.created) metrics.eventsAccepted.inc({ event_type: result.event.type });
     request.log.info({ eventId: result.event.id, type: result.event.type, duplicate: !result.created }, "event accepted");
-    const answer = { id: result.event.id, type: result.event.type, ...(result.created ? {} : { duplicate: true }) };
+    const answer: PublishResult = { id: result.event.id, type: result.event.type, ...(result.created ? {} : { duplicate: true as const }) };
     for (const { outcome, durationMs } of result.sync ?? []) metrics.syncWait.observe({ outcome }, durationMs / 1000);
-    if (result.sync) response.status(200).json({ ...answer, sync: result.sync });
+    if (result.sync) response.status(200).json({ ...answer, sync: result.sync } satisfies SyncPublishResult);
     else response.status(202).json(answer);
   });
 
@@ -33,10 +33,10 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
       const result = stored[next++]!;
       if (result instanceof Error) return errorBody(result)[1];
       if (result.created) metrics.eventsAccepted.inc({ event_type: result.event.type });
-      return { id: result.event.id, type: result.event.type, ...(result.created ? {} : { duplicate: true }) };
+      return { id: result.event.id, type: result.event.type, ...(result.created ? {} : { duplicate: true as const }) } satisfies PublishResult;
     });
     request.log.info({ events: items.length, accepted: stored.filter((r) => !(r instanceof Error)).length }, "batch accepted");
-    response.status(202).json({ items });
+    response.status(202).json({ items } satisfies BatchPublishResult);
   });
 
   router.get("/v1/events/:id", ...guards.admin, async (request, response) => {

@@ -1,9 +1,17 @@
 import { Router } from "express";
-import { z } from "zod";
 import { blockedRangeOfUrl, parseRetrySchedule, scheduleBeyondRetention, UnprocessableError, type Subscription } from "@hookbus/core/policy";
 import { announceDisabled, resumeDeliveries } from "@hookbus/core/store";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
-import { createSubscriptionBody, eventType, updateSubscriptionBody, type Duration } from "@hookbus/schemas";
+import {
+  createSubscriptionBody,
+  sendSampleBody,
+  subscriptionListQuery,
+  updateSubscriptionBody,
+  type Duration,
+  type SendSampleResult,
+  type SubscriptionPage,
+  type SubscriptionWithSecret,
+} from "@hookbus/schemas";
 import type { Publisher } from "../publish.js";
 import { sampleData } from "../samples.js";
 import { parseOr422 } from "../validate.js";
@@ -14,11 +22,6 @@ export interface SubscriptionRouteOptions {
   /** How long a rotated-out secret keeps signing, ms. */
   secretOverlapMs: number;
 }
-
-const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().optional(),
-});
 
 export function subscriptionsRouter(context: HookbusContext, publisher: Publisher, guards: Guards, options: SubscriptionRouteOptions, logger: Logger): Router {
   const router = Router();
@@ -38,14 +41,14 @@ export function subscriptionsRouter(context: HookbusContext, publisher: Publishe
     refusePrivateUrl(body.url);
     refuseScheduleBeyondRetention(body.retrySchedule);
     const subscription = await context.subscriptions.create(body);
-    response.status(201).json({ ...(await view(subscription)), secret: subscription.secrets[0]!.secret });
+    response.status(201).json({ ...(await view(subscription)), secret: subscription.secrets[0]!.secret } satisfies SubscriptionWithSecret);
   });
 
   router.get("/v1/subscriptions", ...guards.admin, async (request, response) => {
-    const query = parseOr422(listQuery, request.query, "query");
+    const query = parseOr422(subscriptionListQuery, request.query, "query");
     const page = await context.subscriptions.list(query.limit, query.cursor);
     const health = await context.endpoints.healthOfMany(page.items.map((s) => s.id));
-    response.json({ items: page.items.map((s) => subscriptionView(s, health.get(s.id)!)), nextCursor: page.nextCursor ?? null });
+    response.json({ items: page.items.map((s) => subscriptionView(s, health.get(s.id)!)), nextCursor: page.nextCursor ?? null } satisfies SubscriptionPage);
   });
 
   router.get("/v1/subscriptions/:id", ...guards.admin, async (request, response) => {
@@ -74,7 +77,7 @@ export function subscriptionsRouter(context: HookbusContext, publisher: Publishe
 
   router.post("/v1/subscriptions/:id/rotate-secret", ...guards.admin, async (request, response) => {
     const subscription = await context.subscriptions.rotateSecret(request.params.id as string, options.secretOverlapMs);
-    response.json({ ...(await view(subscription)), secret: subscription.secrets[0]!.secret });
+    response.json({ ...(await view(subscription)), secret: subscription.secrets[0]!.secret } satisfies SubscriptionWithSecret);
   });
 
   router.get("/v1/subscriptions/:id/stats", ...guards.admin, async (request, response) => {
@@ -85,13 +88,11 @@ export function subscriptionsRouter(context: HookbusContext, publisher: Publishe
   router.post("/v1/subscriptions/:id/test", ...guards.admin, async (request, response) => {
     const subscription = await context.subscriptions.get(request.params.id as string);
     if (!subscription.enabled) throw new UnprocessableError(`subscription ${subscription.id} is disabled: enable it to send a sample`, ["enabled"]);
-    const { type = subscription.eventTypes[0]! } = parseOr422(sampleBody, request.body ?? {}, "sample request");
+    const { type = subscription.eventTypes[0]! } = parseOr422(sendSampleBody, request.body ?? {}, "sample request");
     const { event, result } = await publisher.sendSample(subscription, type, sampleData(type));
-    response.json({ eventId: event.id, type, ...result });
+    response.json({ eventId: event.id, type, ...result } satisfies SendSampleResult);
   });
 
   return router;
 }
-
-const sampleBody = z.strictObject({ type: eventType.optional() });
 

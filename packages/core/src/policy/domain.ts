@@ -1,5 +1,7 @@
 import type {
+  AttemptErrorKind,
   BasicAuth,
+  DeliveryStatus,
   DisabledReason,
   EventType,
   PayloadFormat,
@@ -57,10 +59,7 @@ export interface EventRecord {
   sample?: boolean;
 }
 
-export const deliveryStatuses = ["pending", "retrying", "delivered", "failed"] as const;
-export type DeliveryStatus = (typeof deliveryStatuses)[number];
-
-export type AttemptErrorKind = "timeout" | "connection" | "dns" | "http" | "ssrf_blocked";
+export { deliveryStatuses, type AttemptErrorKind, type DeliveryStatus } from "@hookbus/schemas";
 
 export interface Attempt {
   at: number;

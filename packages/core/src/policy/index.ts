@@ -1,5 +1,4 @@
 export * from "./domain.js";
-export * from "./duration.js";
 export * from "./errors.js";
 export * from "./ids.js";
 export * from "./retry.js";

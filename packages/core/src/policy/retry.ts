@@ -1,5 +1,4 @@
-import type { Duration } from "@hookbus/schemas";
-import { parseDuration } from "./duration.js";
+import { parseDuration, type Duration } from "@hookbus/schemas";
 
 /** 5s, 5m, 30m, 2h, 5h, 10h, 10h: 8 attempts over about 28 hours. */
 export const DEFAULT_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000].map((s) => s * 1000);

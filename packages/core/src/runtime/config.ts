@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseRetrySchedule, DEFAULT_RETRY_SCHEDULE, scheduleBeyondRetention } from "../policy/retry.js";
-import { parseDuration } from "../policy/duration.js";
+import { parseDuration } from "@hookbus/schemas";
 import { SecretBox } from "../policy/secret-box.js";
 import { AllowedNetworks } from "../policy/ssrf.js";
 

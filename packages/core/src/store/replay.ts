@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
-import type { Delivery, DeliveryStatus } from "../policy/domain.js";
+import type { replayableStatuses } from "@hookbus/schemas";
+import type { Delivery } from "../policy/domain.js";
 import { replayClaimNote, type DeliveryLog } from "./delivery-log.js";
 import type { DeliveryFilter } from "./delivery-queries.js";
 import { NotFoundError, UnprocessableError } from "../policy/errors.js";
@@ -9,11 +10,8 @@ import { defineScript, readLua } from "./redis.js";
 import { DELIVER_JOB_OPTIONS, deliverJobData, deliverJobId, type HookbusQueues, type ReplayRef } from "../queue/queues.js";
 import type { SubscriptionStore } from "./subscription-store.js";
 
-/** Statuses a bulk replay may take: finished deliveries. Pending and retrying ones are still under way. */
-export const REPLAYABLE_STATUSES = ["failed", "delivered"] as const satisfies readonly DeliveryStatus[];
-
 export interface BulkReplayRequest {
-  filter: DeliveryFilter & { status: (typeof REPLAYABLE_STATUSES)[number] };
+  filter: DeliveryFilter & { status: (typeof replayableStatuses)[number] };
   /** At most this many of its deliveries sent per second, as the receivers see them; unset: no cap. */
   ratePerSecond?: number;
 }

@@ -1,0 +1,72 @@
+import { z } from "zod";
+import { eventType } from "./events.js";
+import { idOf, isoTime, pageOf } from "./primitives.js";
+
+export const deliveryStatuses = ["pending", "retrying", "delivered", "failed"] as const;
+export const deliveryStatus = z.enum(deliveryStatuses);
+export type DeliveryStatus = z.infer<typeof deliveryStatus>;
+
+export const attemptErrorKinds = ["timeout", "connection", "dns", "http", "ssrf_blocked"] as const;
+export type AttemptErrorKind = (typeof attemptErrorKinds)[number];
+
+/** Which deliveries: the one filter of the listing, the bulk replay and the CLI. */
+export const deliveryFilter = z.strictObject({
+  status: deliveryStatus.optional(),
+  subscriptionId: z.string().optional(),
+  eventType: eventType.optional(),
+  /** Created at or after. */
+  since: isoTime.optional(),
+  /** Created before. */
+  until: isoTime.optional(),
+});
+export type DeliveryFilter = z.infer<typeof deliveryFilter>;
+
+export const deliveryListQuery = deliveryFilter.extend({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: idOf("dlv").optional().describe("the nextCursor of the previous page"),
+});
+export type DeliveryListQuery = z.input<typeof deliveryListQuery>;
+
+export const deliveryView = z.object({
+  id: idOf("dlv"),
+  eventId: idOf("evt"),
+  subscriptionId: idOf("sub"),
+  eventType,
+  status: deliveryStatus,
+  createdAt: isoTime,
+  attemptCount: z.number().int(),
+  nextAttemptAt: isoTime.optional(),
+  lastAttemptAt: isoTime.optional(),
+  /** How many times it was replayed. */
+  replays: z.number().int(),
+  /** The bulk replay its current run belongs to. */
+  replayId: idOf("rpl").optional(),
+});
+export type DeliveryView = z.infer<typeof deliveryView>;
+
+export const attemptView = z.object({
+  at: isoTime,
+  statusCode: z.number().int().optional(),
+  error: z.enum(attemptErrorKinds).optional(),
+  message: z.string().optional(),
+  durationMs: z.number(),
+  /** The response body, cut to 4 KiB. */
+  responseBody: z.string().optional(),
+});
+export type AttemptView = z.infer<typeof attemptView>;
+
+export const deliveryWithAttempts = deliveryView.extend({ attempts: z.array(attemptView) });
+export type DeliveryWithAttempts = z.infer<typeof deliveryWithAttempts>;
+
+export const deliveryPage = pageOf(deliveryView);
+export type DeliveryPage = z.infer<typeof deliveryPage>;
+
+export const eventView = z.object({
+  id: idOf("evt"),
+  type: eventType,
+  data: z.record(z.string(), z.unknown()),
+  occurredAt: isoTime,
+  createdAt: isoTime,
+  deliveries: z.array(z.object({ id: z.string(), subscriptionId: z.string(), status: deliveryStatus, attemptCount: z.number().int() })),
+});
+export type EventView = z.infer<typeof eventView>;

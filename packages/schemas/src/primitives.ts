@@ -1,0 +1,27 @@
+import { z } from "zod";
+
+/** The API's one rule for times: ISO 8601 with a date, a time, and Z or an offset. */
+export const isoTime = z.iso.datetime({ offset: true });
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** The one duration grammar, for the API, the configuration and the CLI alike. */
+const DURATION_TEXT = /^(\d+)(ms|s|m|h|d)?$/;
+const DURATION_HINT = 'milliseconds, or a whole number with a unit: "500ms", "30s", "5m", "2h", "1d"';
+
+/** A delay: milliseconds, or a whole number with a unit such as "30s", "5m", "2h", "1d". */
+export const duration = z.union([z.number().int().min(0).max(7 * UNIT_MS.d), z.string().regex(DURATION_TEXT, DURATION_HINT)]);
+export type Duration = z.infer<typeof duration>;
+
+/** A duration in milliseconds; a string out of the grammar throws, saying what it expected. */
+export function parseDuration(value: Duration | string): number {
+  if (typeof value === "number") return value;
+  const match = DURATION_TEXT.exec(value.trim());
+  if (!match) throw new Error(`"${value}" is not a duration: ${DURATION_HINT}`);
+  return Number(match[1]) * UNIT_MS[(match[2] ?? "ms") as keyof typeof UNIT_MS];
+}
+
+/** Ids: a prefix and a time-sortable ULID. */
+export const idOf = (prefix: "evt" | "sub" | "dlv" | "rpl") => z.string().regex(new RegExp(`^${prefix}_[0-9A-Z]{26}$`), `a ${prefix}_ id`);
+
+/** A page of a listing: `nextCursor` goes in the next request's `cursor`, null on the last page. */
+export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
