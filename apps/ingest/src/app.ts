@@ -9,6 +9,7 @@ import { Publisher } from "./publish.js";
 import { jsonBody, rateLimiter } from "./request-limits.js";
 import { requestLog } from "./request-log.js";
 import { deliveriesRouter } from "./routes/deliveries.js";
+import { docsRouter } from "./routes/docs.js";
 import { eventsRouter } from "./routes/events.js";
 import type { Guards } from "./routes/guards.js";
 import { opsRouter } from "./routes/ops.js";
@@ -33,6 +34,7 @@ export function createIngestApp({ context, subscriptionCache, syncOutcomes, regi
   app.use(requestLog(logger));
   app.use(metrics.middleware());
   app.use(opsRouter(context, registry, context.config.metricsToken));
+  app.use(docsRouter());
 
   // Who is asking and how often come first: the body is parsed only after both passed.
   const requireRole = apiKeyAuth(context.config.apiKeys);

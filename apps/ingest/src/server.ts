@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Express } from "express";
 import { createRedis, SubscriptionCache, SyncOutcomeListener } from "@hookbus/core/store";
 import { createContext, createLogger, createMetricsRegistry, type Config, type Logger } from "@hookbus/core/runtime";
 import { createIngestApp } from "./app.js";
@@ -8,6 +9,8 @@ import { IngestMetrics } from "./metrics.js";
 export interface RunningIngest {
   port: number;
   url: string;
+  /** The express app: its routes are checked against the OpenAPI document. */
+  app: Express;
   /** What the sync waiting holds now: requests waiting, and listeners on the shared subscriber connection. */
   syncWaitStats(): { waiting: number; listeners: number };
   /** Stops accepting connections, lets requests in flight finish, then disconnects. */
@@ -42,6 +45,7 @@ export async function startIngest(config: Config & { redisUrl: string }, options
   return {
     port,
     url: `http://127.0.0.1:${port}`,
+    app,
     syncWaitStats: () => ({ waiting: syncOutcomes.waiting, listeners: subscriber.listenerCount("message") }),
     close: async () => {
       await new Promise((resolve) => {

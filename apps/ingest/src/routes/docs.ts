@@ -1,0 +1,49 @@
+import { createRequire } from "node:module";
+import { Router } from "express";
+import { openApiDocument } from "@hookbus/schemas";
+
+const require = createRequire(import.meta.url);
+const REDOC_BUNDLE = require.resolve("redoc/bundles/redoc.standalone.js");
+const REDOC_VERSION = (require("redoc/package.json") as { version: string }).version;
+const INGEST_VERSION = (require("../../package.json") as { version: string }).version;
+
+/** The renderer's script, by a path that changes with its version, so browsers may keep it for good. */
+const SCRIPT_PATH = `/docs/redoc-${REDOC_VERSION}.js`;
+
+// Everything the page needs comes from this origin: the policy makes the browser refuse
+// anything else. Redoc injects its styles and runs its search in a worker made from a blob.
+const CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src blob:; connect-src 'self'";
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Hookbus API reference</title>
+<style>body { margin: 0; }</style>
+</head>
+<body>
+<redoc spec-url="/v1/openapi.json" hide-download-button="false"></redoc>
+<script src="${SCRIPT_PATH}"></script>
+</body>
+</html>
+`;
+
+/** The OpenAPI document at /v1/openapi.json, and reference pages rendered from it at /docs. */
+export function docsRouter(): Router {
+  const router = Router();
+  const document = JSON.stringify(openApiDocument(INGEST_VERSION));
+
+  router.get("/v1/openapi.json", (_request, response) => {
+    response.type("application/json").setHeader("Cache-Control", "no-cache").send(document);
+  });
+  router.get("/docs", (_request, response) => {
+    response.setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+    response.setHeader("Cache-Control", "no-cache");
+    response.type("html").send(PAGE);
+  });
+  router.get(SCRIPT_PATH, (_request, response) => {
+    response.sendFile(REDOC_BUNDLE, { immutable: true, maxAge: "365d", headers: { "Content-Type": "text/javascript; charset=utf-8" } });
+  });
+  return router;
+}

@@ -1,0 +1,247 @@
+import { z } from "zod";
+import { deliveryListQuery, deliveryPage, deliveryView, deliveryWithAttempts, eventView } from "./deliveries.js";
+import { errorBody } from "./errors.js";
+import { batchPublishResult, publishBatchBody, publishBody, publishResult, syncPublishResult } from "./events.js";
+import { idOf } from "./primitives.js";
+import { bulkReplayBody, replayDryRun, replayStarted, replayView } from "./replays.js";
+import {
+  createSubscriptionBody,
+  sendSampleBody,
+  sendSampleResult,
+  subscriptionListQuery,
+  subscriptionPage,
+  subscriptionStatsView,
+  subscriptionView,
+  subscriptionWithSecret,
+  updateSubscriptionBody,
+} from "./subscriptions.js";
+
+/** Who may call a route: an admin key, a publisher key (admin keys too), the metrics token if one is set, or anyone. */
+export type ApiAuth = "admin" | "publisher" | "metrics" | "none";
+
+export interface ApiResponse {
+  description: string;
+  /** The JSON body; absent for an empty answer or one that is not JSON. */
+  schema?: z.ZodType;
+  /** Set for an answer that is not JSON. */
+  contentType?: string;
+}
+
+/** One route of the HTTP API: what the ingest serves and the OpenAPI document describes. */
+export interface ApiRoute {
+  method: "get" | "post" | "patch" | "delete";
+  /** Express-style: `/v1/subscriptions/:id`. */
+  path: string;
+  summary: string;
+  tag: "Events" | "Subscriptions" | "Deliveries" | "Replays" | "Operations";
+  auth: ApiAuth;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  responses: Record<number, ApiResponse>;
+}
+
+/** Error answers a route may give, beyond those every authenticated route may (401, 429, 503). */
+const errors = (...statuses: number[]): Record<number, ApiResponse> =>
+  Object.fromEntries(statuses.map((status) => [status, { description: ERROR_MEANINGS[status]!, schema: errorBody }]));
+
+const ERROR_MEANINGS: Record<number, string> = {
+  400: "malformed JSON",
+  401: "missing or unknown key",
+  403: "a publisher key on an admin route",
+  404: "no such id",
+  409: "the idempotency key was used for another request",
+  413: "body over 1 MiB",
+  422: "invalid request: the issues say what and where",
+  429: "over the per-key rate limit",
+  503: "Redis did not answer in time",
+};
+
+const authenticated = errors(401, 429, 503);
+const withBody = { ...authenticated, ...errors(400, 413, 422) };
+const byId = { ...authenticated, ...errors(404) };
+
+export const idParam = { subscription: idOf("sub"), delivery: idOf("dlv"), event: idOf("evt"), replay: idOf("rpl") };
+
+export const apiRoutes: ApiRoute[] = [
+  {
+    method: "post",
+    path: "/v1/events",
+    tag: "Events",
+    summary: "Publish an event. Answers 202 at once, or 200 with each sync subscription's first attempt when any matched.",
+    auth: "publisher",
+    body: publishBody,
+    responses: {
+      200: { description: "sync subscriptions matched: their first attempts' outcomes", schema: syncPublishResult },
+      202: { description: "stored and queued", schema: publishResult },
+      ...withBody,
+      ...errors(403, 409),
+    },
+  },
+  {
+    method: "post",
+    path: "/v1/events/batch",
+    tag: "Events",
+    summary: "Publish up to 1,000 events in one request; each item is accepted or refused on its own.",
+    auth: "publisher",
+    body: publishBatchBody,
+    responses: { 202: { description: "one item per event, in order", schema: batchPublishResult }, ...withBody, ...errors(403) },
+  },
+  {
+    method: "get",
+    path: "/v1/events/:id",
+    tag: "Events",
+    summary: "An event with its deliveries.",
+    auth: "admin",
+    responses: { 200: { description: "the event", schema: eventView }, ...byId, ...errors(403) },
+  },
+  {
+    method: "post",
+    path: "/v1/subscriptions",
+    tag: "Subscriptions",
+    summary: "Create a webhook subscription. Its signing secret is shown in this answer only.",
+    auth: "admin",
+    body: createSubscriptionBody,
+    responses: { 201: { description: "created", schema: subscriptionWithSecret }, ...withBody, ...errors(403) },
+  },
+  {
+    method: "get",
+    path: "/v1/subscriptions",
+    tag: "Subscriptions",
+    summary: "List subscriptions in creation order, a page at a time.",
+    auth: "admin",
+    query: subscriptionListQuery,
+    responses: { 200: { description: "a page", schema: subscriptionPage }, ...authenticated, ...errors(403, 422) },
+  },
+  {
+    method: "get",
+    path: "/v1/subscriptions/:id",
+    tag: "Subscriptions",
+    summary: "One subscription, with its endpoint's health.",
+    auth: "admin",
+    responses: { 200: { description: "the subscription", schema: subscriptionView }, ...byId, ...errors(403) },
+  },
+  {
+    method: "patch",
+    path: "/v1/subscriptions/:id",
+    tag: "Subscriptions",
+    summary: "Change any field; null clears an optional one. Disabling announces subscription.disabled; enabling resumes kept deliveries.",
+    auth: "admin",
+    body: updateSubscriptionBody,
+    responses: { 200: { description: "the subscription as changed", schema: subscriptionView }, ...withBody, ...byId, ...errors(403) },
+  },
+  {
+    method: "delete",
+    path: "/v1/subscriptions/:id",
+    tag: "Subscriptions",
+    summary: "Delete a subscription.",
+    auth: "admin",
+    responses: { 204: { description: "deleted" }, ...byId, ...errors(403) },
+  },
+  {
+    method: "post",
+    path: "/v1/subscriptions/:id/rotate-secret",
+    tag: "Subscriptions",
+    summary: "A new signing secret; the old one keeps signing beside it for the configured overlap.",
+    auth: "admin",
+    responses: { 200: { description: "the subscription and its new secret", schema: subscriptionWithSecret }, ...byId, ...errors(403) },
+  },
+  {
+    method: "get",
+    path: "/v1/subscriptions/:id/stats",
+    tag: "Subscriptions",
+    summary: "Deliveries by status, and the last success and failure.",
+    auth: "admin",
+    responses: { 200: { description: "the counts", schema: subscriptionStatsView }, ...byId, ...errors(403) },
+  },
+  {
+    method: "post",
+    path: "/v1/subscriptions/:id/test",
+    tag: "Subscriptions",
+    summary: "Send a sample event with made-up, schema-valid data, and wait for the first attempt.",
+    auth: "admin",
+    body: sendSampleBody,
+    responses: { 200: { description: "the attempt's outcome", schema: sendSampleResult }, ...withBody, ...byId, ...errors(403) },
+  },
+  {
+    method: "get",
+    path: "/v1/deliveries",
+    tag: "Deliveries",
+    summary: "Deliveries, newest first, filtered, a page at a time.",
+    auth: "admin",
+    query: deliveryListQuery,
+    responses: { 200: { description: "a page", schema: deliveryPage }, ...authenticated, ...errors(403, 422) },
+  },
+  {
+    method: "get",
+    path: "/v1/deliveries/:id",
+    tag: "Deliveries",
+    summary: "A delivery with every attempt.",
+    auth: "admin",
+    responses: { 200: { description: "the delivery", schema: deliveryWithAttempts }, ...byId, ...errors(403) },
+  },
+  {
+    method: "post",
+    path: "/v1/deliveries/:id/replay",
+    tag: "Replays",
+    summary: "Send one delivery again, under the same webhook-id.",
+    auth: "admin",
+    responses: { 202: { description: "queued", schema: deliveryView }, ...byId, ...errors(403, 422) },
+  },
+  {
+    method: "post",
+    path: "/v1/deliveries/replay",
+    tag: "Replays",
+    summary: "Replay every delivery the filter names (dead letters by default), or count them with dryRun.",
+    auth: "admin",
+    body: bulkReplayBody,
+    responses: {
+      200: { description: "dry run: how many would be replayed", schema: replayDryRun },
+      202: { description: "started", schema: replayStarted },
+      ...withBody,
+      ...errors(403),
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/replays/:id",
+    tag: "Replays",
+    summary: "A bulk replay's progress.",
+    auth: "admin",
+    responses: { 200: { description: "its progress", schema: replayView }, ...byId, ...errors(403) },
+  },
+  {
+    method: "get",
+    path: "/v1/openapi.json",
+    tag: "Operations",
+    summary: "This document.",
+    auth: "none",
+    responses: { 200: { description: "OpenAPI 3.1", schema: z.record(z.string(), z.unknown()) } },
+  },
+  {
+    method: "get",
+    path: "/healthz",
+    tag: "Operations",
+    summary: "The process is up.",
+    auth: "none",
+    responses: { 200: { description: "up", schema: z.object({ status: z.literal("ok") }) } },
+  },
+  {
+    method: "get",
+    path: "/readyz",
+    tag: "Operations",
+    summary: "Redis answers.",
+    auth: "none",
+    responses: {
+      200: { description: "ready", schema: z.object({ status: z.string() }) },
+      503: { description: "Redis unreachable", schema: z.object({ status: z.string() }) },
+    },
+  },
+  {
+    method: "get",
+    path: "/metrics",
+    tag: "Operations",
+    summary: "Prometheus metrics; behind a bearer token when HOOKBUS_METRICS_TOKEN is set.",
+    auth: "metrics",
+    responses: { 200: { description: "Prometheus text format", contentType: "text/plain" }, ...errors(401) },
+  },
+];
