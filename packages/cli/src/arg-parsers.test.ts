@@ -9,7 +9,7 @@ test("retry schedules keep units for the API, read bare numbers as milliseconds,
   expect(retrySchedule("5s,5m,30m")).toEqual(["5s", "5m", "30m"]);
   expect(retrySchedule("500, 2h")).toEqual([500, "2h"]);
   expect(retrySchedule("")).toEqual([]);
-  expect(() => retrySchedule("5 minutes")).toThrow(/not a delay/);
+  expect(() => retrySchedule("5 minutes")).toThrow(/not a duration/);
 });
 
 test("headers repeat into one record, values keep their own colons", () => {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "commander";
+import { parseDuration } from "@hookbus/schemas";
 
 // Pure parsers for option values, and `optionParser` to hand them to commander, which then
 // reports a bad value as a usage error naming the option.
@@ -21,11 +22,8 @@ export function positiveInteger(value: string): number {
  * milliseconds. An empty value means no retries at all (one attempt, then dead-lettered).
  */
 export function retrySchedule(value: string): (string | number)[] {
-  return commaList(value).map((delay) => {
-    if (/^\d+$/.test(delay)) return Number(delay);
-    if (/^\d+(ms|s|m|h|d)$/.test(delay)) return delay;
-    throw new Error(`"${delay}" is not a delay such as 500ms, 30s, 5m, 2h or 1d`);
-  });
+  // The API's own duration grammar, so a bad delay is refused here with the same words.
+  return commaList(value).map((delay) => (parseDuration(delay), /^\d+$/.test(delay) ? Number(delay) : delay));
 }
 
 /** One `Name: value` header, added to those given before (the option repeats). */

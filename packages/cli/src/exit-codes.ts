@@ -1,5 +1,5 @@
 import { CommanderError } from "commander";
-import { ApiError, ApiUnreachableError } from "./api-client.js";
+import { HookbusApiError, HookbusUnreachableError } from "@hookbus/client";
 
 /** What scripts can rely on; `hookbus --help` lists them. */
 export const ExitCode = {
@@ -45,8 +45,8 @@ export class PublishRefusalsError extends Error {
 export function exitCodeFor(error: unknown): number {
   // Commander reports --help and --version through the same path as its errors.
   if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.success : ExitCode.usage;
-  if (error instanceof ApiUnreachableError) return ExitCode.unreachable;
-  if (error instanceof ApiError) return ExitCode.apiError;
+  if (error instanceof HookbusUnreachableError) return ExitCode.unreachable;
+  if (error instanceof HookbusApiError) return ExitCode.apiError;
   if (error instanceof ReplayFailuresError) return ExitCode.replayFailures;
   if (error instanceof PublishRefusalsError) return ExitCode.publishRefusals;
   // Anything else is a fault in the CLI itself: the generic failure code, with its message.

@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { deliveryStatuses, type DeliveryStatus } from "./api-types.js";
+import { deliveryStatuses, type DeliveryFilter, type DeliveryStatus, type EventType } from "@hookbus/schemas";
 import { optionParser } from "./arg-parsers.js";
 import { toIsoInstant } from "./relative-time.js";
 import { withoutUndefined } from "./without-undefined.js";
@@ -12,15 +12,6 @@ export interface DeliveryFilterOptions {
   since?: string;
   until?: string;
 }
-
-/** The filter as the API names it, in a list query and in a bulk replay body alike. */
-export type DeliveryFilter = {
-  status?: DeliveryStatus;
-  subscriptionId?: string;
-  eventType?: string;
-  since?: string;
-  until?: string;
-};
 
 // Converted as parsed, so a bad value is a usage error naming the option.
 const timeParser = optionParser((value: string) => toIsoInstant(value));
@@ -38,7 +29,8 @@ export function deliveryFilterFrom(options: DeliveryFilterOptions): DeliveryFilt
   return withoutUndefined({
     status: options.status,
     subscriptionId: options.subscription,
-    eventType: options.eventType,
+    // The API checks the type and says which ones it knows.
+    eventType: options.eventType as EventType | undefined,
     since: options.since,
     until: options.until,
   });

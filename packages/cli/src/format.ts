@@ -1,5 +1,5 @@
 import Table from "cli-table3";
-import type { Attempt, Delivery, DeliveryWithAttempts, Subscription } from "./api-types.js";
+import type { AttemptView as Attempt, DeliveryView as Delivery, DeliveryWithAttempts, SubscriptionView as Subscription } from "@hookbus/schemas";
 
 type Cell = string | number | undefined;
 

@@ -1,6 +1,4 @@
 import { Option, type Command } from "commander";
-import type { ApiClient, Query } from "./api-client.js";
-import type { Page } from "./api-types.js";
 import { optionParser, positiveInteger } from "./arg-parsers.js";
 import { printJson, printLine, printNote, type CliIo } from "./io.js";
 
@@ -20,16 +18,23 @@ export function addListingOptions(command: Command, defaultLimit: number): Comma
     .addOption(new Option("--all", "every match, page after page").conflicts("limit"));
 }
 
-/** One page, or with --all every page, merged into one whose nextCursor is null. */
-export async function fetchListing<T>(client: ApiClient, path: string, query: Query, options: ListingOptions): Promise<Page<T>> {
-  if (!options.all) return client.get<Page<T>>(path, { ...query, limit: options.limit });
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/**
+ * One page of `limit`, or with --all every item, read through the client's paging and
+ * returned as one page whose nextCursor is null.
+ */
+export async function fetchListing<T>(
+  onePage: (limit: number) => Promise<Page<T>>,
+  everything: () => AsyncIterable<T>,
+  options: ListingOptions,
+): Promise<Page<T>> {
+  if (!options.all) return onePage(options.limit ?? MAX_PAGE);
   const items: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await client.get<Page<T>>(path, { ...query, limit: MAX_PAGE, cursor });
-    items.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
+  for await (const item of everything()) items.push(item);
   return { items, nextCursor: null };
 }
 

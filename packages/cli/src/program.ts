@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
-import { ApiClient, ApiError } from "./api-client.js";
+import { HookbusApiError, HookbusClient } from "@hookbus/client";
 import { registerDeliveries } from "./commands/deliveries.js";
 import { registerPublish } from "./commands/publish.js";
 import { registerReplay } from "./commands/replay.js";
@@ -57,7 +57,7 @@ ${exitCodesHelp}`);
   return program;
 }
 
-function clientFor(program: Command, io: CliIo): ApiClient {
+function clientFor(program: Command, io: CliIo): HookbusClient {
   const options = program.opts<ConnectionOptions>();
   const { url } = options;
   if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) program.error(`error: --url/HOOKBUS_URL "${url}" is not an http(s) URL`, { exitCode: ExitCode.usage });
@@ -71,7 +71,7 @@ function clientFor(program: Command, io: CliIo): ApiClient {
     { flag: "--api-key", safer: "HOOKBUS_API_KEY, --api-key-file or --api-key-stdin" },
   );
   if (!apiKey) program.error("error: no API key: set HOOKBUS_API_KEY, or pass --api-key-file or --api-key-stdin before the command", { exitCode: ExitCode.usage });
-  return new ApiClient({ baseUrl: url, apiKey });
+  return new HookbusClient({ baseUrl: url, apiKey });
 }
 
 /** This machine: the only place plain http keeps the key off the network. */
@@ -94,7 +94,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 
 /** The API's own words: its `error`, then one line per issue. */
 function describeError(error: unknown): string {
-  if (!(error instanceof ApiError)) return `error: ${error instanceof Error ? error.message : String(error)}`;
+  if (!(error instanceof HookbusApiError)) return `error: ${error instanceof Error ? error.message : String(error)}`;
   const issues = error.issues.map((issue) => `  - ${issue.path.length ? `${issue.path.join(".")}: ` : ""}${issue.message}`);
   return [`error (HTTP ${error.status}): ${error.message}`, ...issues].join("\n");
 }

@@ -1,5 +1,5 @@
 import { Presets, SingleBar } from "cli-progress";
-import type { Replay } from "./api-types.js";
+import type { ReplayView as Replay } from "@hookbus/schemas";
 import { printLine, type CliIo } from "./io.js";
 
 /** Shows a bulk replay moving towards its total. */

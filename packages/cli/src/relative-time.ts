@@ -1,7 +1,7 @@
+import { isoTime } from "@hookbus/schemas";
+
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 const RELATIVE = /^(\d+)([smhdw])$/;
-// The API's own rule (zod's iso.datetime with offset): a date, a time, and Z or an offset.
-const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 /**
  * Turns a --since/--until value into the ISO 8601 instant the API takes: `2h`, `30m`, `1d`
@@ -14,6 +14,7 @@ export function toIsoInstant(value: string, now: number = Date.now()): string {
     const unit = relative[2] as keyof typeof UNIT_MS;
     return new Date(now - Number(relative[1]) * UNIT_MS[unit]).toISOString();
   }
-  if (ISO_DATETIME.test(value) && !Number.isNaN(Date.parse(value))) return value;
+  // The API's own rule for times: a date, a time, and Z or an offset.
+  if (isoTime.safeParse(value).success) return value;
   throw new Error(`"${value}" is neither a relative time (30s, 15m, 2h, 1d, 1w) nor an ISO 8601 date-time with a zone (2025-06-01T08:00:00Z)`);
 }

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import type { Delivery, DeliveryWithAttempts } from "../api-types.js";
 import type { CommandContext } from "../context.js";
 import { addDeliveryFilterOptions, deliveryFilterFrom, type DeliveryFilterOptions } from "../filters.js";
 import { attemptsTable, deliveriesTable, deliveryDetails } from "../format.js";
@@ -12,7 +11,9 @@ export function registerDeliveries(program: Command, context: CommandContext): v
   const list = deliveries.command("list").description("deliveries, newest first, filtered").option(...jsonFlag);
   addDeliveryFilterOptions(list);
   addListingOptions(list, 50).action(async (options: DeliveryFilterOptions & ListingOptions) => {
-    const page = await fetchListing<Delivery>(context.client(), "/v1/deliveries", deliveryFilterFrom(options), options);
+    const client = context.client();
+    const filter = deliveryFilterFrom(options);
+    const page = await fetchListing((limit) => client.deliveries.list({ ...filter, limit }), () => client.deliveries.iterate(filter), options);
     printListing(context.io, page, options, deliveriesTable);
   });
 
@@ -22,7 +23,7 @@ export function registerDeliveries(program: Command, context: CommandContext): v
     .argument("<id>", "delivery id (dlv_...)")
     .option(...jsonFlag)
     .action(async (id: string, options: { json?: boolean }) => {
-      const delivery = await context.client().get<DeliveryWithAttempts>(`/v1/deliveries/${encodeURIComponent(id)}`);
+      const delivery = await context.client().deliveries.get(id);
       if (options.json) return printJson(context.io, delivery);
       printLine(context.io, deliveryDetails(delivery));
       printLine(context.io, delivery.attempts.length ? attemptsTable(delivery.attempts) : "no attempts yet");

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { MAX_BATCH_EVENTS } from "@hookbus/schemas";
-import type { BatchItem } from "../api-types.js";
+import { MAX_BATCH_EVENTS, type BatchPublishResult, type PublishBody } from "@hookbus/schemas";
 import type { CommandContext } from "../context.js";
 import { PublishRefusalsError } from "../exit-codes.js";
 import { jsonFlag, printJson, printLine } from "../io.js";
@@ -29,9 +28,10 @@ export function registerPublish(program: Command, context: CommandContext): void
     .action(async (file: string, options: { json?: boolean }) => {
       const events = parseEventsFile(file === "-" ? context.io.readStdin() : readFileSync(file, "utf8"));
       const client = context.client();
-      const items: BatchItem[] = [];
+      const items: BatchPublishResult["items"] = [];
       for (let start = 0; start < events.length; start += MAX_BATCH_EVENTS) {
-        const answer = await client.post<{ items: BatchItem[] }>("/v1/events/batch", { events: events.slice(start, start + MAX_BATCH_EVENTS) });
+        // Sent as read: the API checks each event and answers, item by item, what is wrong.
+        const answer = await client.publishBatch(events.slice(start, start + MAX_BATCH_EVENTS) as PublishBody[]);
         items.push(...answer.items);
       }
       const refused = items.flatMap((item, index) => ("error" in item ? [{ index, ...item }] : []));

@@ -1,11 +1,9 @@
-import { setTimeout as delay } from "node:timers/promises";
 import type { Command } from "commander";
-import type { ApiClient } from "../api-client.js";
-import type { BulkReplayAccepted, BulkReplayDryRun, Replay, SingleReplayAccepted } from "../api-types.js";
+import type { BulkReplayBody } from "@hookbus/schemas";
 import { optionParser, positiveInteger } from "../arg-parsers.js";
 import type { CommandContext } from "../context.js";
 import { ExitCode, ReplayFailuresError } from "../exit-codes.js";
-import { addDeliveryFilterOptions, deliveryFilterFrom, type DeliveryFilter, type DeliveryFilterOptions } from "../filters.js";
+import { addDeliveryFilterOptions, deliveryFilterFrom, type DeliveryFilterOptions } from "../filters.js";
 import { withoutUndefined } from "../without-undefined.js";
 import { jsonFlag, printJson, printLine } from "../io.js";
 import { replayProgress } from "../progress.js";
@@ -19,10 +17,9 @@ export interface ReplayOptions extends DeliveryFilterOptions {
   json?: boolean;
 }
 
-export type BulkReplayBody = DeliveryFilter & { dryRun?: true; ratePerSecond?: number };
-
 export function bulkReplayBodyFrom(options: ReplayOptions): BulkReplayBody {
-  return withoutUndefined({ ...deliveryFilterFrom(options), dryRun: options.dryRun ? (true as const) : undefined, ratePerSecond: options.rate });
+  // A status a replay may not take (pending, retrying) is the API's to refuse, with its reason.
+  return withoutUndefined({ ...deliveryFilterFrom(options), dryRun: options.dryRun ? (true as const) : undefined, ratePerSecond: options.rate }) as BulkReplayBody;
 }
 
 export function registerReplay(program: Command, context: CommandContext): void {
@@ -49,40 +46,31 @@ export function registerReplay(program: Command, context: CommandContext): void 
 }
 
 async function replayOne(context: CommandContext, id: string, options: ReplayOptions): Promise<void> {
-  const accepted = await context.client().post<SingleReplayAccepted>(`/v1/deliveries/${encodeURIComponent(id)}/replay`);
+  const accepted = await context.client().deliveries.replay(id);
   if (options.json) return printJson(context.io, accepted);
   printLine(context.io, `replaying ${accepted.id} (now ${accepted.status})`);
 }
 
 async function replayMany(context: CommandContext, body: BulkReplayBody, options: ReplayOptions): Promise<void> {
   const client = context.client();
-  const answer = await client.post<BulkReplayDryRun | BulkReplayAccepted>("/v1/deliveries/replay", body);
-  if ("dryRun" in answer) {
+  if (body.dryRun) {
+    const answer = await client.replays.start(body);
     if (options.json) return printJson(context.io, answer);
-    return printLine(context.io, `${answer.count} deliveries match; nothing replayed (dry run)`);
+    return printLine(context.io, `${"count" in answer ? answer.count : 0} deliveries match; nothing replayed (dry run)`);
   }
-
-  const progress = options.json ? undefined : replayProgress(context.io, answer.id, answer.replayed);
-  let final: Replay;
-  try {
-    final = await waitForReplay(client, answer.id, (replay) => progress?.update(replay));
-  } finally {
-    progress?.stop();
-  }
+  let progress: ReturnType<typeof replayProgress> | undefined;
+  const final = await client.replays
+    .run(body, {
+      pollMs: POLL_INTERVAL_MS,
+      onProgress: (replay) => {
+        if (!options.json) (progress ??= replayProgress(context.io, replay.id, replay.total)).update(replay);
+      },
+    })
+    .finally(() => progress?.stop());
   if (options.json) printJson(context.io, final);
   else {
     const skipped = final.skipped > 0 ? `, ${final.skipped} skipped (taken by another replay)` : "";
     printLine(context.io, `${final.id} done: ${final.done} delivered, ${final.failed} failed${skipped}, of ${final.total}`);
   }
   if (final.failed > 0) throw new ReplayFailuresError(final.id, final.failed, final.total);
-}
-
-/** Polls the replay until the server says it is done, reporting each state seen. */
-async function waitForReplay(client: ApiClient, id: string, onUpdate: (replay: Replay) => void): Promise<Replay> {
-  for (;;) {
-    const replay = await client.get<Replay>(`/v1/replays/${encodeURIComponent(id)}`);
-    onUpdate(replay);
-    if (replay.status === "done") return replay;
-    await delay(POLL_INTERVAL_MS);
-  }
 }

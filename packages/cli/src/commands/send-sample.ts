@@ -1,11 +1,11 @@
 import type { Command } from "commander";
-import type { SampleOutcome } from "../api-types.js";
+import type { EventType, SendSampleResult } from "@hookbus/schemas";
 import type { CommandContext } from "../context.js";
 import { excerpt, wholeMs } from "../format.js";
 import { jsonFlag, printJson, printLine } from "../io.js";
 
 /** One line a person can read: outcome, status code, time, and the start of the body. */
-export function describeOutcome(sample: SampleOutcome): string {
+export function describeOutcome(sample: SendSampleResult): string {
   const status = sample.statusCode === undefined ? "" : ` (HTTP ${sample.statusCode})`;
   const body = sample.body ? `: ${excerpt(sample.body, 200)}` : "";
   return `${sample.type} sample ${sample.outcome}${status} in ${wholeMs(sample.durationMs)} ms${body}`;
@@ -20,8 +20,9 @@ export function registerSendSample(program: Command, context: CommandContext): v
     .option(...jsonFlag)
     .addHelpText("after", "\nThe exit code is 0 whenever the API answered, even if the receiver failed: check `outcome` in --json.")
     .action(async (subscriptionId: string, options: { type?: string; json?: boolean }) => {
-      const body = options.type === undefined ? {} : { type: options.type };
-      const sample = await context.client().post<SampleOutcome>(`/v1/subscriptions/${encodeURIComponent(subscriptionId)}/test`, body);
+      // The API checks the type and says which ones it knows.
+      const body = options.type === undefined ? {} : { type: options.type as EventType };
+      const sample = await context.client().subscriptions.sendSample(subscriptionId, body);
       if (options.json) return printJson(context.io, sample);
       printLine(context.io, describeOutcome(sample));
       printLine(context.io, `delivery ${sample.deliveryId}, event ${sample.eventId}`);

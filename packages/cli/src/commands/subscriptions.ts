@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import type { CreatedSubscription, Subscription } from "../api-types.js";
+import type { CreateSubscriptionBody } from "@hookbus/schemas";
 import { commaList, headerEntry, optionParser, positiveInteger, retrySchedule } from "../arg-parsers.js";
 import type { CommandContext } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
@@ -29,12 +29,13 @@ export interface CreateSubscriptionOptions {
 }
 
 /** The POST /v1/subscriptions body: only what was given, so the server's defaults apply. */
-export function subscriptionBodyFrom(options: CreateSubscriptionOptions): Record<string, unknown> {
+export function subscriptionBodyFrom(options: CreateSubscriptionOptions): CreateSubscriptionBody {
   const filter = withoutUndefined({
     surveyNames: options.filterSurveyNames,
     scheduleNames: options.filterScheduleNames,
     formIds: options.filterFormIds,
   });
+  // The API checks every value (event types included) and answers with what is wrong.
   return withoutUndefined({
     url: options.url,
     eventTypes: options.eventTypes,
@@ -48,7 +49,7 @@ export function subscriptionBodyFrom(options: CreateSubscriptionOptions): Record
     auth: options.username === undefined ? undefined : { type: "basic", username: options.username, password: options.password ?? "" },
     headers: options.header,
     description: options.description,
-  });
+  }) as CreateSubscriptionBody;
 }
 
 export function registerSubscriptions(program: Command, context: CommandContext): void {
@@ -56,7 +57,8 @@ export function registerSubscriptions(program: Command, context: CommandContext)
 
   const list = subscriptions.command("list").description("every subscription").option(...jsonFlag);
   addListingOptions(list, 100).action(async (options: ListingOptions) => {
-    const page = await fetchListing<Subscription>(context.client(), "/v1/subscriptions", {}, options);
+    const client = context.client();
+    const page = await fetchListing((limit) => client.subscriptions.list({ limit }), () => client.subscriptions.iterate(), options);
     printListing(context.io, page, options, subscriptionsTable);
   });
 
@@ -94,7 +96,7 @@ export function registerSubscriptions(program: Command, context: CommandContext)
       if (password !== undefined && options.username === undefined) {
         command.error("error: a password needs --username", { exitCode: ExitCode.usage });
       }
-      const created = await context.client().post<CreatedSubscription>("/v1/subscriptions", subscriptionBodyFrom({ ...options, password }));
+      const created = await context.client().subscriptions.create(subscriptionBodyFrom({ ...options, password }));
       if (options.json) return printJson(context.io, created);
       printLine(context.io, `created ${created.id}`);
       printLine(context.io, `secret  ${created.secret}`);
@@ -107,7 +109,7 @@ export function registerSubscriptions(program: Command, context: CommandContext)
     .argument("<id>", "subscription id (sub_...)")
     .option(...jsonFlag)
     .action(async (id: string, options: { json?: boolean }) => {
-      await context.client().delete(`/v1/subscriptions/${encodeURIComponent(id)}`);
+      await context.client().subscriptions.delete(id);
       if (options.json) return printJson(context.io, { id, deleted: true });
       printLine(context.io, `deleted ${id}`);
     });

@@ -1,0 +1,135 @@
+import type {
+  BatchPublishResult,
+  BulkReplayBody,
+  CreateSubscriptionBody,
+  DeliveryFilter,
+  DeliveryPage,
+  DeliveryView,
+  DeliveryWithAttempts,
+  EventView,
+  PublishBody,
+  PublishResult,
+  ReplayDryRun,
+  ReplayStarted,
+  ReplayView,
+  SendSampleBody,
+  SendSampleResult,
+  SubscriptionPage,
+  SubscriptionStatsView,
+  SubscriptionView,
+  SubscriptionWithSecret,
+  SyncResult,
+  UpdateSubscriptionBody,
+} from "@hookbus/schemas";
+import { Transport, type HookbusClientOptions } from "./transport.js";
+
+/** A page of a listing: at most `limit` items, after `cursor` (the previous page's nextCursor). */
+export type PageQuery = {
+  limit?: number;
+  cursor?: string;
+};
+
+/** A publish's answer: with `sync` when sync subscriptions matched and were waited for. */
+export type PublishAnswer = PublishResult & { sync?: SyncResult[] };
+
+export interface ReplayRunOptions {
+  /** Called with each progress read, the last one done. */
+  onProgress?: (replay: ReplayView) => void;
+  /** How often progress is read, ms (default 500). */
+  pollMs?: number;
+  /** Stops following (the replay itself goes on). */
+  signal?: AbortSignal;
+}
+
+const path = (template: TemplateStringsArray, ...ids: string[]) => template.reduce((out, part, i) => out + part + (i < ids.length ? encodeURIComponent(ids[i]!) : ""), "");
+
+/**
+ * The Hookbus HTTP API, typed from its contract (@hookbus/schemas). Works wherever fetch
+ * does: Node 20 and browsers.
+ */
+export class HookbusClient {
+  private readonly http: Transport;
+
+  constructor(options: HookbusClientOptions) {
+    this.http = new Transport(options);
+  }
+
+  get baseUrl(): string {
+    return this.http.baseUrl;
+  }
+
+  /** Publishes one event; its `id` is the idempotency key (scoped to your API key). */
+  publish(event: PublishBody): Promise<PublishAnswer> {
+    return this.http.request("POST", "/v1/events", { body: event });
+  }
+
+  /** Publishes up to 1,000 events; each item of the answer is accepted or says why not. */
+  publishBatch(events: PublishBody[]): Promise<BatchPublishResult> {
+    return this.http.request("POST", "/v1/events/batch", { body: { events } });
+  }
+
+  readonly events = {
+    get: (id: string): Promise<EventView> => this.http.request("GET", path`/v1/events/${id}`),
+  };
+
+  readonly subscriptions = {
+    list: (query: PageQuery = {}): Promise<SubscriptionPage> => this.http.request("GET", "/v1/subscriptions", { query }),
+    /** Every subscription, a page at a time. */
+    iterate: (): AsyncIterable<SubscriptionView> => pages((cursor) => this.subscriptions.list({ limit: 500, cursor })),
+    get: (id: string): Promise<SubscriptionView> => this.http.request("GET", path`/v1/subscriptions/${id}`),
+    /** The answer carries the signing secret: the only time it is shown. */
+    create: (body: CreateSubscriptionBody): Promise<SubscriptionWithSecret> => this.http.request("POST", "/v1/subscriptions", { body }),
+    update: (id: string, patch: UpdateSubscriptionBody): Promise<SubscriptionView> => this.http.request("PATCH", path`/v1/subscriptions/${id}`, { body: patch }),
+    delete: (id: string): Promise<void> => this.http.request("DELETE", path`/v1/subscriptions/${id}`),
+    /** A new secret, shown in the answer; the old one keeps signing during the overlap. */
+    rotateSecret: (id: string): Promise<SubscriptionWithSecret> => this.http.request("POST", path`/v1/subscriptions/${id}/rotate-secret`),
+    stats: (id: string): Promise<SubscriptionStatsView> => this.http.request("GET", path`/v1/subscriptions/${id}/stats`),
+    /** Sends a made-up event and waits for the receiver's answer. */
+    sendSample: (id: string, body: SendSampleBody = {}): Promise<SendSampleResult> => this.http.request("POST", path`/v1/subscriptions/${id}/test`, { body }),
+  };
+
+  readonly deliveries = {
+    /** One page, newest first; pass its nextCursor as the next cursor. */
+    list: (query: DeliveryFilter & PageQuery = {}): Promise<DeliveryPage> => this.http.request("GET", "/v1/deliveries", { query }),
+    /** Every delivery the filter names, newest first, read a page at a time as you go. */
+    iterate: (filter: DeliveryFilter = {}, pageSize = 500): AsyncIterable<DeliveryView> =>
+      pages((cursor) => this.deliveries.list({ ...filter, limit: pageSize, cursor })),
+    get: (id: string): Promise<DeliveryWithAttempts> => this.http.request("GET", path`/v1/deliveries/${id}`),
+    /** Sends one delivery again, under the same webhook-id. */
+    replay: (id: string): Promise<DeliveryView> => this.http.request("POST", path`/v1/deliveries/${id}/replay`),
+  };
+
+  readonly replays = {
+    /** Starts a bulk replay (dead letters unless a status is given), or counts it with dryRun. */
+    start: (body: BulkReplayBody = {}): Promise<ReplayStarted | ReplayDryRun> => this.http.request("POST", "/v1/deliveries/replay", { body }),
+    get: (id: string): Promise<ReplayView> => this.http.request("GET", path`/v1/replays/${id}`),
+    /** Starts a bulk replay and follows its progress until it is done. */
+    run: async (body: Omit<BulkReplayBody, "dryRun"> = {}, options: ReplayRunOptions = {}): Promise<ReplayView> => {
+      const started = (await this.replays.start({ ...body, dryRun: false })) as ReplayStarted;
+      for (;;) {
+        const replay = await this.replays.get(started.id);
+        options.onProgress?.(replay);
+        if (replay.status === "done") return replay;
+        await pause(options.pollMs ?? 500, options.signal);
+      }
+    },
+  };
+}
+
+/** Walks a cursor-paged listing item by item, fetching the next page only when it is needed. */
+async function* pages<T>(page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>): AsyncIterable<T> {
+  let cursor: string | undefined;
+  do {
+    const { items, nextCursor } = await page(cursor);
+    yield* items;
+    cursor = nextCursor ?? undefined;
+  } while (cursor);
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    signal?.throwIfAborted();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+}
