@@ -54,7 +54,7 @@ test("a receiver that fails twice gets the delivery on the third attempt, with e
   expect(delivery.attemptCount).toBe(3);
   expect(delivery.attempts.map((a: any) => a.statusCode)).toEqual([503, 503, 200]);
   expect(delivery.attempts.map((a: any) => a.error ?? null)).toEqual(["http", "http", null]);
-  expect(delivery.attempts[2].responseBody).toBe('{"try":2}');
+  expect(delivery.attempts[2]!.responseBody).toBe('{"try":2}');
   for (const attempt of delivery.attempts) expect(attempt.durationMs).toBeGreaterThan(0);
   const webhookIds = new Set(receiver.requests.map((r) => r.headers["webhook-id"]));
   expect(webhookIds).toEqual(new Set([id]));
@@ -85,10 +85,10 @@ test("a receiver that never answers: the attempt ends at the subscription's time
 
   const delivery = await hookbus.deliveryWithStatus(id, "failed");
   expect(delivery.attempts).toHaveLength(1);
-  expect(delivery.attempts[0].error).toBe("timeout");
-  expect(delivery.attempts[0].statusCode).toBeUndefined();
-  expect(delivery.attempts[0].durationMs).toBeGreaterThanOrEqual(290);
-  expect(delivery.attempts[0].durationMs).toBeLessThan(2000);
+  expect(delivery.attempts[0]!.error).toBe("timeout");
+  expect(delivery.attempts[0]!.statusCode).toBeUndefined();
+  expect(delivery.attempts[0]!.durationMs).toBeGreaterThanOrEqual(290);
+  expect(delivery.attempts[0]!.durationMs).toBeLessThan(2000);
 });
 
 test("a receiver that is down at first gets the delivery on a later retry", async () => {
@@ -99,11 +99,11 @@ test("a receiver that is down at first gets the delivery on a later retry", asyn
   const published = await hookbus.publish(survey());
   const [{ id }] = await hookbus.deliveriesOf(published.body.id);
   const retrying = await hookbus.deliveryWithStatus(id, "retrying");
-  expect(retrying.attempts[0].error).toBe("connection");
+  expect(retrying.attempts[0]!.error).toBe("connection");
 
   receiver = await TestReceiver.startOn(Number(new URL(url).port));
   const delivered = await hookbus.deliveryWithStatus(id, "delivered");
-  expect(delivered.attempts.at(-1).statusCode).toBe(200);
+  expect(delivered.attempts.at(-1)!.statusCode).toBe(200);
   expect(receiver.requests).toHaveLength(1);
 });
 

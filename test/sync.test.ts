@@ -87,7 +87,7 @@ test("a receiver that hangs gives outcome timeout within its timeout + 250 ms", 
   expect(elapsedMs).toBeGreaterThanOrEqual(490);
   expect(elapsedMs).toBeLessThan(500 + OVERRUN_MS);
   const delivery = await hookbus.deliveryWithStatus(response.body.sync[0].deliveryId, "retrying");
-  expect(delivery.attempts[0].error).toBe("timeout");
+  expect(delivery.attempts[0]!.error).toBe("timeout");
 });
 
 test("with Redis not answering, a sync publish still answers by its timeout + 250 ms, and an async one with 503", async () => {

@@ -1,3 +1,5 @@
+import { HookbusApiError, HookbusClient } from "@hookbus/client";
+import type { CreateSubscriptionBody, DeliveryStatus, DeliveryWithAttempts, EventView, SubscriptionWithSecret } from "@hookbus/schemas";
 import { randomBytes } from "node:crypto";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -7,6 +9,8 @@ import { startIngest, type RunningIngest } from "@hookbus/ingest";
 import { startWorker, type RunningWorker, type WorkerOptions } from "@hookbus/worker";
 
 export type TestConfig = Config & { redisUrl: string };
+
+type AtLeastOne<T> = [T, ...T[]];
 
 const silent = createLogger("test", "silent");
 
@@ -42,10 +46,18 @@ export interface ApiResponse<T = any> {
 export class TestHookbus {
   private workers: RunningWorker[] = [];
 
+  /** The API as an admin sees it, through the typed client. */
+  readonly client: HookbusClient;
+  /** The API as a publisher sees it. */
+  readonly publisher: HookbusClient;
+
   private constructor(
     readonly config: ReturnType<typeof testConfig>,
     readonly ingest: RunningIngest,
-  ) {}
+  ) {
+    this.client = new HookbusClient({ baseUrl: ingest.url, apiKey: config.adminKey });
+    this.publisher = new HookbusClient({ baseUrl: ingest.url, apiKey: config.publisherKey });
+  }
 
   static async start(options: { env?: Record<string, string>; worker?: boolean } = {}): Promise<TestHookbus> {
     const config = testConfig(options.env);
@@ -76,7 +88,7 @@ export class TestHookbus {
     this.workers = [];
   }
 
-  /** Calls the API as admin unless another key (or null for none) is given. */
+  /** Calls the API over raw HTTP, as admin unless another key (or null for none) is given: for tests of status codes and error bodies. */
   async api<T = any>(method: string, path: string, body?: unknown, key: string | null = this.config.adminKey): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = {};
     if (key !== null) headers.authorization = `Bearer ${key}`;
@@ -90,32 +102,31 @@ export class TestHookbus {
     return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
   }
 
-  async createSubscription(body: Record<string, unknown>): Promise<{ id: string; secret: string } & Record<string, any>> {
-    const response = await this.api("POST", "/v1/subscriptions", body);
-    if (response.status !== 201) throw new Error(`subscription not created: ${response.status} ${JSON.stringify(response.body)}`);
-    return response.body;
+  async createSubscription(body: Record<string, unknown>): Promise<SubscriptionWithSecret> {
+    return this.client.subscriptions.create(body as CreateSubscriptionBody);
   }
 
   async publish(body: Record<string, unknown>, key: string = this.config.publisherKey): Promise<ApiResponse> {
     return this.api("POST", "/v1/events", body, key);
   }
 
-  async delivery(id: string): Promise<any> {
-    return (await this.api("GET", `/v1/deliveries/${id}`)).body;
+  /** A delivery with its attempts. */
+  async delivery(id: string): Promise<DeliveryWithAttempts> {
+    return this.client.deliveries.get(id);
   }
 
   /** The deliveries of an event, once routing has made at least `count` of them. */
-  async deliveriesOf(eventId: string, count = 1): Promise<any[]> {
+  async deliveriesOf(eventId: string, count = 1): Promise<AtLeastOne<EventView["deliveries"][number]>> {
     return waitFor(async () => {
-      const event = (await this.api("GET", `/v1/events/${eventId}`)).body;
-      return event?.deliveries?.length >= count ? event.deliveries : undefined;
+      const { deliveries } = await this.client.events.get(eventId);
+      return deliveries.length >= count ? (deliveries as AtLeastOne<(typeof deliveries)[number]>) : undefined;
     }, `${count} deliveries of ${eventId}`);
   }
 
   /** Waits until the delivery reaches the status, and returns it with its attempts. */
-  async deliveryWithStatus(id: string, status: string, timeoutMs = 15_000): Promise<any> {
+  async deliveryWithStatus(id: string, status: DeliveryStatus, timeoutMs = 15_000): Promise<DeliveryWithAttempts> {
     return waitFor(async () => {
-      const delivery = await this.delivery(id);
+      const delivery = await this.client.deliveries.get(id).catch(undefinedIfNotFound);
       return delivery?.status === status ? delivery : undefined;
     }, `delivery ${id} to be ${status}`, timeoutMs);
   }
@@ -145,6 +156,11 @@ export class TestHookbus {
     await this.stopWorkers();
     await this.ingest.close();
   }
+}
+
+function undefinedIfNotFound(error: unknown): undefined {
+  if (error instanceof HookbusApiError && error.status === 404) return undefined;
+  throw error;
 }
 
 /** Polls until `probe` returns a value other than undefined/false, or fails at the deadline. */
