@@ -1,5 +1,5 @@
-import type { DeliveryLog, RoutedDelivery } from "./delivery-log.js";
-import type { EventRecord, Subscription } from "../policy/domain.js";
+import type { DeliveryLog } from "./delivery-log.js";
+import type { EventRecord, RoutedDelivery, Subscription } from "../policy/domain.js";
 import { subscriptionsReached } from "../policy/subscription-matcher.js";
 
 /**
