@@ -1,7 +1,7 @@
 import type { Job } from "bullmq";
 import pLimit from "p-limit";
-import { NotFoundError, type Delivery, type EventRecord } from "@hookbus/core/policy";
-import { routeEvent, type RoutedDelivery, type SubscriptionCache } from "@hookbus/core/store";
+import { NotFoundError, type Delivery, type EventRecord, type RoutedDelivery } from "@hookbus/core/policy";
+import { routeEvent, type SubscriptionCache } from "@hookbus/core/store";
 import { DELIVER_JOB_OPTIONS, deliverJobData, enqueueFirstAttempts, QUEUE_NAMES, type RouteJobData } from "@hookbus/core/queue";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import type { DeliveryAttempt } from "../delivery/attempt.js";

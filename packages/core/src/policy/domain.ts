@@ -89,4 +89,12 @@ export interface Delivery {
   runStartedAtAttempt: number;
 }
 
+/** The result of routing one subscription: its delivery and whether it still needs a job. */
+export interface RoutedDelivery {
+  deliveryId: string;
+  subscription: Subscription;
+  /** True when nothing has been attempted yet, so a first delivery job must exist. */
+  needsJob: boolean;
+}
+
 export const DEFAULT_TIMEOUT_MS = { async: 15_000, sync: 5_000 } as const;

@@ -1,5 +1,5 @@
 import type { EventRecord, Subscription } from "./domain.js";
-import { subscriptionMatches } from "./subscription-matcher.js";
+import { subscriptionMatches, subscriptionsReached } from "./subscription-matcher.js";
 
 const subscription = (overrides: Partial<Subscription> = {}): Subscription => ({
   id: "sub_1",
@@ -44,4 +44,13 @@ test("an optional field that is absent does not pass a filter on it", () => {
   const bySchedule = subscription({ eventTypes: ["schedule.triggered"], filter: { scheduleNames: ["Morning"] } });
   expect(subscriptionMatches(bySchedule, event("schedule.triggered", { scheduleId: "1" }))).toBe(false);
   expect(subscriptionMatches(bySchedule, event("schedule.triggered", { scheduleId: "1", scheduleName: "Morning" }))).toBe(true);
+});
+
+test("a published event reaches the matching candidates, a sample every candidate it was sent to", () => {
+  const live = subscription({ id: "sub_live" });
+  const testOnly = subscription({ id: "sub_test", environment: "test" });
+  const paused = subscription({ id: "sub_paused", enabled: false });
+  const ids = (reached: Subscription[]) => reached.map((s) => s.id);
+  expect(ids(subscriptionsReached(survey("A"), [live, testOnly, paused]))).toEqual(["sub_live"]);
+  expect(ids(subscriptionsReached({ ...survey("A"), sample: true }, [live, testOnly, paused]))).toEqual(["sub_live", "sub_test", "sub_paused"]);
 });

@@ -21,6 +21,14 @@ export function subscriptionMatches(subscription: Subscription, event: Pick<Even
   );
 }
 
+/**
+ * The candidates an event reaches: a published event the ones it matches; a sample the ones it
+ * was sent to, whatever their environment.
+ */
+export function subscriptionsReached(event: EventRecord, candidates: Subscription[]): Subscription[] {
+  return event.sample ? candidates : candidates.filter((s) => subscriptionMatches(s, event));
+}
+
 /** A filter narrows only the event types that carry its field; an event lacking the field does not pass. */
 function filterMatches(filter: SubscriptionFilter | undefined, event: Pick<EventRecord, "type" | "data">): boolean {
   if (!filter) return true;

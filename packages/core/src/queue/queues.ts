@@ -1,7 +1,6 @@
 import { Job, Queue, type ConnectionOptions, type JobsOptions, type JobState } from "bullmq";
 import type { ChainableCommander } from "ioredis";
-import type { RoutedDelivery } from "../store/delivery-log.js";
-import type { Delivery } from "../policy/domain.js";
+import type { Delivery, RoutedDelivery } from "../policy/domain.js";
 
 /** BullMQ queue names; their keys sit under HOOKBUS_QUEUE_PREFIX. */
 export const QUEUE_NAMES = {

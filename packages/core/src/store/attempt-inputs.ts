@@ -1,6 +1,8 @@
-import type { HookbusContext } from "../runtime/context.js";
+import type { Redis } from "ioredis";
 import type { Delivery, EventRecord, Subscription } from "../policy/domain.js";
 import { execPipeline, toDelivery } from "./delivery-queries.js";
+import type { Keys } from "./keys.js";
+import type { SubscriptionStore } from "./subscription-store.js";
 
 /** What one attempt needs; each part is undefined when it no longer exists. */
 export interface AttemptInputs {
@@ -14,7 +16,7 @@ export interface AttemptInputs {
  * and its event, in one round trip: this runs before every attempt, on the hot path.
  */
 export async function loadAttemptInputs(
-  { redis, keys, subscriptions }: Pick<HookbusContext, "redis" | "keys" | "subscriptions">,
+  { redis, keys, subscriptions }: { redis: Redis; keys: Keys; subscriptions: SubscriptionStore },
   ids: { deliveryId: string; subscriptionId: string; eventId: string },
 ): Promise<AttemptInputs> {
   const [hash, subscription, event] = await execPipeline<unknown>(

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { eventTypes } from "@hookbus/schemas";
 import { DeliveryQueries, execPipeline } from "./delivery-queries.js";
-import { deliveryStatuses, type Attempt, type Delivery, type DeliveryStatus, type EventRecord, type Subscription } from "../policy/domain.js";
+import { deliveryStatuses, type Attempt, type Delivery, type DeliveryStatus, type EventRecord, type RoutedDelivery, type Subscription } from "../policy/domain.js";
 import { NotFoundError } from "../policy/errors.js";
 import { idLowerBound, newId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
@@ -16,14 +16,6 @@ const CLAIM_FOR_REPLAY = readLua(import.meta.url, "claim-for-replay.lua");
 
 /** Enough of a delivery to change its status. */
 export type DeliveryRef = Pick<Delivery, "id" | "subscriptionId" | "eventId">;
-
-/** The result of routing one subscription: its delivery and whether it still needs a job. */
-export interface RoutedDelivery {
-  deliveryId: string;
-  subscription: Subscription;
-  /** True when nothing has been attempted yet, so a first delivery job must exist. */
-  needsJob: boolean;
-}
 
 /**
  * One record per (event, subscription) with its status and attempts, indexed by status,

@@ -4,7 +4,8 @@ export * from "./delivery-queries.js";
 export * from "./endpoint-gate.js";
 export * from "./event-store.js";
 export * from "./keys.js";
-export * from "./redis.js";
+// defineScript and readLua stay the stores' own.
+export { createRedis, redisReachable } from "./redis.js";
 export * from "./replay.js";
 export * from "./routing.js";
 export * from "./subscription-cache.js";

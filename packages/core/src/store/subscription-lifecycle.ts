@@ -1,13 +1,28 @@
 import type { DisabledReason } from "@hookbus/schemas";
-import type { HookbusContext } from "../runtime/context.js";
 import type { Subscription } from "../policy/domain.js";
-import { enqueueRoute, ensureDeliverJob } from "../queue/queues.js";
+import { enqueueRoute, ensureDeliverJob, type HookbusQueues } from "../queue/queues.js";
+import type { DeliveryLog } from "./delivery-log.js";
+import type { EndpointGate } from "./endpoint-gate.js";
+import type { EventStore } from "./event-store.js";
+import type { SubscriptionStore } from "./subscription-store.js";
+
+/**
+ * The stores and queues a change of a subscription's life touches: the apps pass their
+ * HookbusContext, which holds them all.
+ */
+export interface LifecycleContext {
+  subscriptions: SubscriptionStore;
+  events: EventStore;
+  deliveries: DeliveryLog;
+  endpoints: EndpointGate;
+  queues: HookbusQueues;
+}
 
 /**
  * Announces a disabled subscription on the bus as the operational event
  * `subscription.disabled`, routed like any event, so ops can subscribe to it.
  */
-export async function announceDisabled(context: HookbusContext, subscription: Subscription): Promise<void> {
+export async function announceDisabled(context: LifecycleContext, subscription: Subscription): Promise<void> {
   const { event } = await context.events.store({
     type: "subscription.disabled",
     data: {
@@ -24,7 +39,7 @@ export async function announceDisabled(context: HookbusContext, subscription: Su
  * Disables a subscription for a reason the worker found (410 Gone, failing too long) and
  * announces it, once: a second worker finding the same thing changes nothing.
  */
-export async function disableSubscription(context: HookbusContext, id: string, reason: DisabledReason): Promise<Subscription | undefined> {
+export async function disableSubscription(context: LifecycleContext, id: string, reason: DisabledReason): Promise<Subscription | undefined> {
   const disabled = await context.subscriptions.disable(id, reason);
   if (disabled) await announceDisabled(context, disabled);
   return disabled;
@@ -35,7 +50,7 @@ export async function disableSubscription(context: HookbusContext, id: string, r
  * retrying deliveries (kept while it was disabled) gets its job back, due when it was due.
  * Returns how many jobs were added.
  */
-export async function resumeDeliveries(context: HookbusContext, subscriptionId: string): Promise<number> {
+export async function resumeDeliveries(context: LifecycleContext, subscriptionId: string): Promise<number> {
   await context.endpoints.reset(subscriptionId);
   let resumed = 0;
   for (const status of ["pending", "retrying"] as const) {
