@@ -35,6 +35,8 @@ export interface ApiRoute {
   summary: string;
   tag: "Events" | "Subscriptions" | "Deliveries" | "Replays" | "Operations";
   auth: ApiAuth;
+  /** One schema per `:name` in the path. */
+  params?: Record<string, z.ZodType>;
   query?: z.ZodObject;
   body?: z.ZodType;
   responses: Record<number, ApiResponse>;
@@ -51,16 +53,17 @@ const ERROR_MEANINGS: Record<number, string> = {
   404: "no such id",
   409: "the idempotency key was used for another request",
   413: "body over 1 MiB",
+  415: "a body that is not application/json",
   422: "invalid request: the issues say what and where",
   429: "over the per-key rate limit",
   503: "Redis did not answer in time",
 };
 
 const authenticated = errors(401, 429, 503);
-const withBody = { ...authenticated, ...errors(400, 413, 422) };
+const withBody = { ...authenticated, ...errors(400, 413, 415, 422) };
 const byId = { ...authenticated, ...errors(404) };
 
-export const idParam = { subscription: idOf("sub"), delivery: idOf("dlv"), event: idOf("evt"), replay: idOf("rpl") };
+const idParam = { subscription: idOf("sub"), delivery: idOf("dlv"), event: idOf("evt"), replay: idOf("rpl") };
 
 export const apiRoutes: ApiRoute[] = [
   {
@@ -74,7 +77,7 @@ export const apiRoutes: ApiRoute[] = [
       200: { description: "sync subscriptions matched: their first attempts' outcomes", schema: syncPublishResult },
       202: { description: "stored and queued", schema: publishResult },
       ...withBody,
-      ...errors(403, 409),
+      ...errors(409),
     },
   },
   {
@@ -84,11 +87,12 @@ export const apiRoutes: ApiRoute[] = [
     summary: "Publish up to 1,000 events in one request; each item is accepted or refused on its own.",
     auth: "publisher",
     body: publishBatchBody,
-    responses: { 202: { description: "one item per event, in order", schema: batchPublishResult }, ...withBody, ...errors(403) },
+    responses: { 202: { description: "one item per event, in order", schema: batchPublishResult }, ...withBody },
   },
   {
     method: "get",
     path: "/v1/events/:id",
+    params: { id: idParam.event },
     tag: "Events",
     summary: "An event with its deliveries.",
     auth: "admin",
@@ -115,6 +119,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "get",
     path: "/v1/subscriptions/:id",
+    params: { id: idParam.subscription },
     tag: "Subscriptions",
     summary: "One subscription, with its endpoint's health.",
     auth: "admin",
@@ -123,6 +128,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "patch",
     path: "/v1/subscriptions/:id",
+    params: { id: idParam.subscription },
     tag: "Subscriptions",
     summary: "Change any field; null clears an optional one. Disabling announces subscription.disabled; enabling resumes kept deliveries.",
     auth: "admin",
@@ -132,6 +138,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "delete",
     path: "/v1/subscriptions/:id",
+    params: { id: idParam.subscription },
     tag: "Subscriptions",
     summary: "Delete a subscription.",
     auth: "admin",
@@ -140,6 +147,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "post",
     path: "/v1/subscriptions/:id/rotate-secret",
+    params: { id: idParam.subscription },
     tag: "Subscriptions",
     summary: "A new signing secret; the old one keeps signing beside it for the configured overlap.",
     auth: "admin",
@@ -148,6 +156,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "get",
     path: "/v1/subscriptions/:id/stats",
+    params: { id: idParam.subscription },
     tag: "Subscriptions",
     summary: "Deliveries by status, and the last success and failure.",
     auth: "admin",
@@ -156,6 +165,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "post",
     path: "/v1/subscriptions/:id/test",
+    params: { id: idParam.subscription },
     tag: "Subscriptions",
     summary: "Send a sample event with made-up, schema-valid data, and wait for the first attempt.",
     auth: "admin",
@@ -174,6 +184,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "get",
     path: "/v1/deliveries/:id",
+    params: { id: idParam.delivery },
     tag: "Deliveries",
     summary: "A delivery with every attempt.",
     auth: "admin",
@@ -182,6 +193,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "post",
     path: "/v1/deliveries/:id/replay",
+    params: { id: idParam.delivery },
     tag: "Replays",
     summary: "Send one delivery again, under the same webhook-id.",
     auth: "admin",
@@ -204,6 +216,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "get",
     path: "/v1/replays/:id",
+    params: { id: idParam.replay },
     tag: "Replays",
     summary: "A bulk replay's progress.",
     auth: "admin",
