@@ -16,6 +16,38 @@ import {
   updateSubscriptionBody,
 } from "./subscriptions.js";
 
+/**
+ * The bodies the document names in its components, so readers and generated clients see one
+ * `Subscription` rather than the same object spelt out on every route. Requests are described
+ * as they may be sent (defaults optional), answers as they come back.
+ */
+export const NAMED_REQUESTS = {
+  PublishEvent: publishBody,
+  BatchPublish: publishBatchBody,
+  SubscriptionCreate: createSubscriptionBody,
+  SubscriptionPatch: updateSubscriptionBody,
+  SendSample: sendSampleBody,
+  ReplayRequest: bulkReplayBody,
+};
+export const NAMED_RESPONSES = {
+  PublishResult: publishResult,
+  SyncPublishResult: syncPublishResult,
+  BatchResult: batchPublishResult,
+  Event: eventView,
+  Subscription: subscriptionView,
+  SubscriptionWithSecret: subscriptionWithSecret,
+  SubscriptionPage: subscriptionPage,
+  SubscriptionStats: subscriptionStatsView,
+  SendSampleResult: sendSampleResult,
+  Delivery: deliveryView,
+  DeliveryWithAttempts: deliveryWithAttempts,
+  DeliveryPage: deliveryPage,
+  ReplayDryRun: replayDryRun,
+  ReplayStarted: replayStarted,
+  Replay: replayView,
+  ErrorBody: errorBody,
+};
+
 /** Who may call a route: an admin key, a publisher key (admin keys too), the metrics token if one is set, or anyone. */
 export type ApiAuth = "admin" | "publisher" | "metrics" | "none";
 

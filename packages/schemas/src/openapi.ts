@@ -1,51 +1,5 @@
 import { z } from "zod";
-import { apiRoutes, type ApiAuth, type ApiRoute } from "./api.js";
-import { deliveryPage, deliveryView, deliveryWithAttempts, eventView } from "./deliveries.js";
-import { errorBody } from "./errors.js";
-import { batchPublishResult, publishBatchBody, publishBody, publishResult, syncPublishResult } from "./events.js";
-import { bulkReplayBody, replayDryRun, replayStarted, replayView } from "./replays.js";
-import {
-  createSubscriptionBody,
-  sendSampleBody,
-  sendSampleResult,
-  subscriptionPage,
-  subscriptionStatsView,
-  subscriptionView,
-  subscriptionWithSecret,
-  updateSubscriptionBody,
-} from "./subscriptions.js";
-
-/**
- * The bodies the document names in its components, so readers and generated clients see one
- * `Subscription` rather than the same object spelt out on every route. Requests are described
- * as they may be sent (defaults optional), answers as they come back.
- */
-const NAMED_REQUESTS = {
-  PublishEvent: publishBody,
-  BatchPublish: publishBatchBody,
-  SubscriptionCreate: createSubscriptionBody,
-  SubscriptionPatch: updateSubscriptionBody,
-  SendSample: sendSampleBody,
-  ReplayRequest: bulkReplayBody,
-};
-const NAMED_RESPONSES = {
-  PublishResult: publishResult,
-  SyncPublishResult: syncPublishResult,
-  BatchResult: batchPublishResult,
-  Event: eventView,
-  Subscription: subscriptionView,
-  SubscriptionWithSecret: subscriptionWithSecret,
-  SubscriptionPage: subscriptionPage,
-  SubscriptionStats: subscriptionStatsView,
-  SendSampleResult: sendSampleResult,
-  Delivery: deliveryView,
-  DeliveryWithAttempts: deliveryWithAttempts,
-  DeliveryPage: deliveryPage,
-  ReplayDryRun: replayDryRun,
-  ReplayStarted: replayStarted,
-  Replay: replayView,
-  ErrorBody: errorBody,
-};
+import { apiRoutes, NAMED_REQUESTS, NAMED_RESPONSES, type ApiAuth, type ApiRoute } from "./api.js";
 
 type Io = "input" | "output";
 const componentRef = (name: string) => `#/components/schemas/${name}`;
@@ -56,16 +10,13 @@ function registryOf(named: Record<string, z.ZodType>) {
   for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
   return registry;
 }
-const registries: Record<Io, { named: Record<string, z.ZodType>; registry: z.core.$ZodRegistry<{ id: string }> }> = {
-  input: { named: NAMED_REQUESTS, registry: registryOf(NAMED_REQUESTS) },
-  output: { named: NAMED_RESPONSES, registry: registryOf(NAMED_RESPONSES) },
-};
+const registries: Record<Io, z.core.$ZodRegistry<{ id: string }>> = { input: registryOf(NAMED_REQUESTS), output: registryOf(NAMED_RESPONSES) };
 
 /** The components of both directions, each as JSON Schema draft 2020-12 as OpenAPI 3.1 embeds it. */
 function componentSchemas(): Record<string, unknown> {
   const components: Record<string, unknown> = {};
   for (const io of ["input", "output"] as const) {
-    const { schemas } = z.toJSONSchema(registries[io].registry, { io, unrepresentable: "any", uri: componentRef });
+    const { schemas } = z.toJSONSchema(registries[io], { io, unrepresentable: "any", uri: componentRef });
     // Each comes with its $ref address as $id, which JSON Schema forbids for a fragment: dropped.
     for (const [name, { $schema: _draft, $id: _address, ...schema }] of Object.entries(schemas)) components[name] = schema;
   }
@@ -74,7 +25,7 @@ function componentSchemas(): Record<string, unknown> {
 
 /** The JSON Schema of a zod schema, as OpenAPI 3.1 embeds it: a $ref when the schema is named, else inline. */
 function jsonSchema(schema: z.ZodType, io: Io): Record<string, unknown> {
-  const id = registries[io].registry.get(schema)?.id;
+  const id = registries[io].get(schema)?.id;
   if (id) return { $ref: componentRef(id) };
   const { $schema: _draft, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Record<string, unknown>;
   return rest;
