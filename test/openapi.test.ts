@@ -74,15 +74,38 @@ test("every route the ingest serves is in the document, and every documented rou
 
 test("each documented operation lists its error answers with the error body", async () => {
   const document = await (await fetch(`${hookbus.url}/v1/openapi.json`)).json();
+  expect(document.components.schemas.ErrorBody.required).toEqual(["error"]);
   for (const [path, operations] of Object.entries(document.paths as Record<string, Record<string, any>>)) {
     for (const [method, operation] of Object.entries(operations)) {
       const secured = (operation.security as object[]).length > 0;
       if (secured && path.startsWith("/v1/")) {
         expect([`${method} ${path}`, Object.keys(operation.responses)]).toEqual([`${method} ${path}`, expect.arrayContaining(["401", "429", "503"])]);
-        expect(operation.responses["401"].content["application/json"].schema.required).toEqual(["error"]);
+        expect(operation.responses["401"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/ErrorBody" });
       }
     }
   }
+});
+
+test("each operation demands the key its document names: no key is 401, a publisher key 403 exactly where 403 is documented", async () => {
+  const document = await (await fetch(`${hookbus.url}/v1/openapi.json`)).json();
+  let checked = 0;
+  for (const [path, operations] of Object.entries(document.paths as Record<string, Record<string, any>>)) {
+    if (!path.startsWith("/v1/")) continue;
+    // Any id will do: the key is checked before the id is looked up.
+    const url = path.replace(/\{\w+\}/g, "sub_01M881QN0JYS8BDKMBBAYD0C53");
+    for (const [method, operation] of Object.entries(operations)) {
+      if ((operation.security as object[]).length === 0) continue;
+      const body = operation.requestBody ? {} : undefined;
+      const anonymous = await hookbus.api(method.toUpperCase(), url, body, null);
+      expect([method, path, anonymous.status, anonymous.body.error]).toEqual([method, path, 401, expect.any(String)]);
+      const asPublisher = await hookbus.api(method.toUpperCase(), url, body, hookbus.config.publisherKey);
+      const adminOnly = "403" in operation.responses;
+      expect([method, path, asPublisher.status === 403]).toEqual([method, path, adminOnly]);
+      expect([method, path, adminOnly]).toEqual([method, path, !operation.security.some((s: object) => "publisherKey" in s)]);
+      checked++;
+    }
+  }
+  expect(checked).toBeGreaterThan(10);
 });
 
 test("the reference pages load their renderer from the ingest itself, and name nothing outside it", async () => {

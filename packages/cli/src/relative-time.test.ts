@@ -16,7 +16,7 @@ test("an ISO 8601 date-time with a zone passes through unchanged", () => {
 });
 
 test("values the API would misread or refuse are rejected with the accepted forms named", () => {
-  for (const value of ["2 hours", "h2", "-2h", "2025-05-30", "2025-05-30T08:15:00", "2025-13-45T99:00:00Z", ""]) {
+  for (const value of ["2 hours", "h2", "-2h", "30", "1y", "2025-05-30", "2025-05-30T08:15:00", "2025-13-45T99:00:00Z", ""]) {
     expect(() => toIsoInstant(value, now)).toThrow(/relative time .* ISO 8601/);
   }
 });

@@ -16,6 +16,38 @@ import {
   updateSubscriptionBody,
 } from "./subscriptions.js";
 
+/**
+ * The bodies the document names in its components, so readers and generated clients see one
+ * `Subscription` rather than the same object spelt out on every route. Requests are described
+ * as they may be sent (defaults optional), answers as they come back.
+ */
+export const NAMED_REQUESTS = {
+  PublishEvent: publishBody,
+  BatchPublish: publishBatchBody,
+  SubscriptionCreate: createSubscriptionBody,
+  SubscriptionPatch: updateSubscriptionBody,
+  SendSample: sendSampleBody,
+  ReplayRequest: bulkReplayBody,
+};
+export const NAMED_RESPONSES = {
+  PublishResult: publishResult,
+  SyncPublishResult: syncPublishResult,
+  BatchResult: batchPublishResult,
+  Event: eventView,
+  Subscription: subscriptionView,
+  SubscriptionWithSecret: subscriptionWithSecret,
+  SubscriptionPage: subscriptionPage,
+  SubscriptionStats: subscriptionStatsView,
+  SendSampleResult: sendSampleResult,
+  Delivery: deliveryView,
+  DeliveryWithAttempts: deliveryWithAttempts,
+  DeliveryPage: deliveryPage,
+  ReplayDryRun: replayDryRun,
+  ReplayStarted: replayStarted,
+  Replay: replayView,
+  ErrorBody: errorBody,
+};
+
 /** Who may call a route: an admin key, a publisher key (admin keys too), the metrics token if one is set, or anyone. */
 export type ApiAuth = "admin" | "publisher" | "metrics" | "none";
 
@@ -35,6 +67,8 @@ export interface ApiRoute {
   summary: string;
   tag: "Events" | "Subscriptions" | "Deliveries" | "Replays" | "Operations";
   auth: ApiAuth;
+  /** One schema per `:name` in the path. */
+  params?: Record<string, z.ZodType>;
   query?: z.ZodObject;
   body?: z.ZodType;
   responses: Record<number, ApiResponse>;
@@ -51,16 +85,17 @@ const ERROR_MEANINGS: Record<number, string> = {
   404: "no such id",
   409: "the idempotency key was used for another request",
   413: "body over 1 MiB",
+  415: "a body that is not application/json",
   422: "invalid request: the issues say what and where",
   429: "over the per-key rate limit",
   503: "Redis did not answer in time",
 };
 
 const authenticated = errors(401, 429, 503);
-const withBody = { ...authenticated, ...errors(400, 413, 422) };
+const withBody = { ...authenticated, ...errors(400, 413, 415, 422) };
 const byId = { ...authenticated, ...errors(404) };
 
-export const idParam = { subscription: idOf("sub"), delivery: idOf("dlv"), event: idOf("evt"), replay: idOf("rpl") };
+const idParam = { subscription: idOf("sub"), delivery: idOf("dlv"), event: idOf("evt"), replay: idOf("rpl") };
 
 export const apiRoutes: ApiRoute[] = [
   {
@@ -74,7 +109,7 @@ export const apiRoutes: ApiRoute[] = [
       200: { description: "sync subscriptions matched: their first attempts' outcomes", schema: syncPublishResult },
       202: { description: "stored and queued", schema: publishResult },
       ...withBody,
-      ...errors(403, 409),
+      ...errors(409),
     },
   },
   {
@@ -84,11 +119,12 @@ export const apiRoutes: ApiRoute[] = [
     summary: "Publish up to 1,000 events in one request; each item is accepted or refused on its own.",
     auth: "publisher",
     body: publishBatchBody,
-    responses: { 202: { description: "one item per event, in order", schema: batchPublishResult }, ...withBody, ...errors(403) },
+    responses: { 202: { description: "one item per event, in order", schema: batchPublishResult }, ...withBody },
   },
   {
     method: "get",
     path: "/v1/events/:id",
+    params: { id: idParam.event },
     tag: "Events",
     summary: "An event with its deliveries.",
     auth: "admin",
@@ -115,6 +151,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "get",
     path: "/v1/subscriptions/:id",
+    params: { id: idParam.subscription },
     tag: "Subscriptions",
     summary: "One subscription, with its endpoint's health.",
     auth: "admin",
@@ -123,6 +160,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "patch",
     path: "/v1/subscriptions/:id",
+    params: { id: idParam.subscription },
     tag: "Subscriptions",
     summary: "Change any field; null clears an optional one. Disabling announces subscription.disabled; enabling resumes kept deliveries.",
     auth: "admin",
@@ -132,6 +170,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "delete",
     path: "/v1/subscriptions/:id",
+    params: { id: idParam.subscription },
     tag: "Subscriptions",
     summary: "Delete a subscription.",
     auth: "admin",
@@ -140,6 +179,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "post",
     path: "/v1/subscriptions/:id/rotate-secret",
+    params: { id: idParam.subscription },
     tag: "Subscriptions",
     summary: "A new signing secret; the old one keeps signing beside it for the configured overlap.",
     auth: "admin",
@@ -148,6 +188,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "get",
     path: "/v1/subscriptions/:id/stats",
+    params: { id: idParam.subscription },
     tag: "Subscriptions",
     summary: "Deliveries by status, and the last success and failure.",
     auth: "admin",
@@ -156,6 +197,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "post",
     path: "/v1/subscriptions/:id/test",
+    params: { id: idParam.subscription },
     tag: "Subscriptions",
     summary: "Send a sample event with made-up, schema-valid data, and wait for the first attempt.",
     auth: "admin",
@@ -174,6 +216,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "get",
     path: "/v1/deliveries/:id",
+    params: { id: idParam.delivery },
     tag: "Deliveries",
     summary: "A delivery with every attempt.",
     auth: "admin",
@@ -182,6 +225,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "post",
     path: "/v1/deliveries/:id/replay",
+    params: { id: idParam.delivery },
     tag: "Replays",
     summary: "Send one delivery again, under the same webhook-id.",
     auth: "admin",
@@ -204,6 +248,7 @@ export const apiRoutes: ApiRoute[] = [
   {
     method: "get",
     path: "/v1/replays/:id",
+    params: { id: idParam.replay },
     tag: "Replays",
     summary: "A bulk replay's progress.",
     auth: "admin",

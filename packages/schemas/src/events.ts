@@ -109,10 +109,17 @@ export type PublishBody = z.infer<typeof publishBody>;
 /** How many events one batch publish may carry. */
 export const MAX_BATCH_EVENTS = 1000;
 
-/** A batch publish: each item is checked on its own against publishBody, so a bad one rejects only itself. */
+/** A batch publish: events as POST /v1/events takes them, each accepted or refused on its own. */
 export const publishBatchBody = z.strictObject({
-  events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS),
+  events: z.array(publishBody).min(1).max(MAX_BATCH_EVENTS),
 });
+export type PublishBatchBody = z.infer<typeof publishBatchBody>;
+
+/**
+ * What the ingest checks of a batch before its items: the list itself. Each item is then
+ * checked against publishBody on its own, so a bad one rejects only itself.
+ */
+export const publishBatchEnvelope = publishBatchBody.extend({ events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS) });
 
 /** What a publish answers: the event's id and type; `duplicate` when its idempotency key named an earlier event. */
 export const publishResult = z.object({
@@ -124,6 +131,7 @@ export type PublishResult = z.infer<typeof publishResult>;
 
 /** One item of a batch's answer, in the order of the events sent: accepted, or why not. */
 export const batchItemResult = z.union([publishResult, errorBody]);
+export type BatchItemResult = z.infer<typeof batchItemResult>;
 export const batchPublishResult = z.object({ items: z.array(batchItemResult) });
 export type BatchPublishResult = z.infer<typeof batchPublishResult>;
 

@@ -1,8 +1,32 @@
 import { z } from "zod";
-import { apiRoutes, type ApiAuth, type ApiRoute } from "./api.js";
+import { apiRoutes, NAMED_REQUESTS, NAMED_RESPONSES, type ApiAuth, type ApiRoute } from "./api.js";
 
-/** The JSON Schema of a zod schema, as OpenAPI 3.1 embeds it (draft 2020-12, without its $schema line). */
-function jsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
+type Io = "input" | "output";
+const componentRef = (name: string) => `#/components/schemas/${name}`;
+
+/** A registry of named schemas for one direction, so each named one nested in another is a $ref. */
+function registryOf(named: Record<string, z.ZodType>) {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
+  return registry;
+}
+const registries: Record<Io, z.core.$ZodRegistry<{ id: string }>> = { input: registryOf(NAMED_REQUESTS), output: registryOf(NAMED_RESPONSES) };
+
+/** The components of both directions, each as JSON Schema draft 2020-12 as OpenAPI 3.1 embeds it. */
+function componentSchemas(): Record<string, unknown> {
+  const components: Record<string, unknown> = {};
+  for (const io of ["input", "output"] as const) {
+    const { schemas } = z.toJSONSchema(registries[io], { io, unrepresentable: "any", uri: componentRef });
+    // Each comes with its $ref address as $id, which JSON Schema forbids for a fragment: dropped.
+    for (const [name, { $schema: _draft, $id: _address, ...schema }] of Object.entries(schemas)) components[name] = schema;
+  }
+  return components;
+}
+
+/** The JSON Schema of a zod schema, as OpenAPI 3.1 embeds it: a $ref when the schema is named, else inline. */
+function jsonSchema(schema: z.ZodType, io: Io): Record<string, unknown> {
+  const id = registries[io].get(schema)?.id;
+  if (id) return { $ref: componentRef(id) };
   const { $schema: _draft, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Record<string, unknown>;
   return rest;
 }
@@ -14,11 +38,18 @@ const SECURITY: Record<ApiAuth, Record<string, string[]>[] | undefined> = {
   none: [],
 };
 
+// As apps/ingest's auth takes keys: a browser asks for Basic credentials itself.
+const BASIC_TOO = "The key is also taken as the password of HTTP Basic auth, with any user name.";
+
 /** `/v1/subscriptions/:id` -> `/v1/subscriptions/{id}` */
 export const openApiPath = (expressPath: string) => expressPath.replace(/:(\w+)/g, "{$1}");
 
 function operation(route: ApiRoute) {
-  const pathParams = [...route.path.matchAll(/:(\w+)/g)].map(([, name]) => ({ name: name!, in: "path", required: true, schema: { type: "string" } }));
+  const pathParams = [...route.path.matchAll(/:(\w+)/g)].map(([, name]) => {
+    const schema = route.params?.[name!];
+    if (!schema) throw new Error(`${route.method} ${route.path}: no schema for its :${name}`);
+    return { name: name!, in: "path", required: true, schema: jsonSchema(schema, "input") };
+  });
   const queryParams = Object.entries(route.query?.shape ?? {}).map(([name, schema]) => ({
     name,
     in: "query",
@@ -64,9 +95,10 @@ export function openApiDocument(version: string) {
     },
     tags: ["Events", "Subscriptions", "Deliveries", "Replays", "Operations"].map((name) => ({ name })),
     components: {
+      schemas: componentSchemas(),
       securitySchemes: {
-        adminKey: { type: "http", scheme: "bearer", description: "An admin key (HOOKBUS_API_KEYS role admin): every route." },
-        publisherKey: { type: "http", scheme: "bearer", description: "A publisher key (role publisher): publishing only." },
+        adminKey: { type: "http", scheme: "bearer", description: `An admin key (HOOKBUS_API_KEYS role admin): every route. ${BASIC_TOO}` },
+        publisherKey: { type: "http", scheme: "bearer", description: `A publisher key (role publisher): publishing only. ${BASIC_TOO}` },
         metricsToken: { type: "http", scheme: "bearer", description: "HOOKBUS_METRICS_TOKEN, when set." },
       },
     },

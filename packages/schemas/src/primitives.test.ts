@@ -8,7 +8,8 @@ test("durations are milliseconds or a whole number with a unit, in one grammar",
   expect(parseDuration(" 5m ")).toBe(300_000);
   expect(parseDuration("2h")).toBe(7_200_000);
   expect(parseDuration("1d")).toBe(86_400_000);
-  for (const bad of ["1.5h", "5 minutes", "-1s", "1w", "", "s"]) expect(() => parseDuration(bad)).toThrow(/is not a duration/);
+  expect(parseDuration("2w")).toBe(14 * 86_400_000);
+  for (const bad of ["1.5h", "5 minutes", "-1s", "1y", "1W", "", "s", "5 s"]) expect(() => parseDuration(bad)).toThrow(/is not a duration/);
 });
 
 test("the duration schema takes what the parser takes, and says what it expects", () => {

@@ -3,12 +3,12 @@ import { z } from "zod";
 /** The API's one rule for times: ISO 8601 with a date, a time, and Z or an offset. */
 export const isoTime = z.iso.datetime({ offset: true });
 
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 /** The one duration grammar, for the API, the configuration and the CLI alike. */
-const DURATION_TEXT = /^(\d+)(ms|s|m|h|d)?$/;
-const DURATION_HINT = 'milliseconds, or a whole number with a unit: "500ms", "30s", "5m", "2h", "1d"';
+const DURATION_TEXT = /^(\d+)(ms|s|m|h|d|w)?$/;
+const DURATION_HINT = 'milliseconds, or a whole number with a unit: "500ms", "30s", "5m", "2h", "1d", "1w"';
 
-/** A delay: milliseconds, or a whole number with a unit such as "30s", "5m", "2h", "1d". */
+/** A delay: milliseconds, or a whole number with a unit such as "30s", "5m", "2h", "1d", "1w". */
 export const duration = z.union([z.number().int().min(0).max(7 * UNIT_MS.d), z.string().regex(DURATION_TEXT, DURATION_HINT)]);
 export type Duration = z.infer<typeof duration>;
 

@@ -121,6 +121,7 @@ export const endpointHealthView = z.object({
   consecutiveFailures: z.number().int(),
   openUntil: isoTime.optional(),
 });
+export type EndpointHealthView = z.infer<typeof endpointHealthView>;
 
 /** A subscription as the API shows it: never its secrets, its Basic auth password, nor its header values. */
 export const subscriptionView = z.object({
@@ -158,6 +159,7 @@ export const subscriptionListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().optional(),
 });
+export type SubscriptionListQuery = z.input<typeof subscriptionListQuery>;
 export const subscriptionPage = pageOf(subscriptionView);
 export type SubscriptionPage = z.infer<typeof subscriptionPage>;
 

@@ -1,6 +1,6 @@
 import { Router } from "express";
 import type { HookbusContext } from "@hookbus/core/runtime";
-import { publishBatchBody, publishBody, type BatchPublishResult, type PublishResult, type SyncPublishResult } from "@hookbus/schemas";
+import { publishBatchEnvelope, publishBody, type BatchPublishResult, type PublishResult, type SyncPublishResult } from "@hookbus/schemas";
 import { errorBody, RequestValidationError } from "../http-errors.js";
 import type { IngestMetrics } from "../metrics.js";
 import type { Publisher } from "../publish.js";
@@ -23,7 +23,7 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
   });
 
   router.post("/v1/events/batch", ...guards.publisher, async (request, response) => {
-    const { events } = parseOr422(publishBatchBody, request.body, "batch");
+    const { events } = parseOr422(publishBatchEnvelope, request.body, "batch");
     const parsed = events.map((item) => publishBody.safeParse(item));
     const valid = parsed.flatMap((p) => (p.success ? [p.data] : []));
     const stored = await publisher.publishBatch(valid, request.apiKeyId!);
