@@ -3,6 +3,7 @@ import type {
   BulkReplayBody,
   CreateSubscriptionBody,
   DeliveryFilter,
+  DeliveryListQuery,
   DeliveryPage,
   DeliveryView,
   DeliveryWithAttempts,
@@ -14,23 +15,39 @@ import type {
   ReplayView,
   SendSampleBody,
   SendSampleResult,
+  SubscriptionListQuery,
   SubscriptionPage,
   SubscriptionStatsView,
   SubscriptionView,
   SubscriptionWithSecret,
-  SyncResult,
+  SyncPublishResult,
   UpdateSubscriptionBody,
 } from "@hookbus/schemas";
 import { Transport, type HookbusClientOptions } from "./transport.js";
 
-/** A page of a listing: at most `limit` items, after `cursor` (the previous page's nextCursor). */
-export type PageQuery = {
-  limit?: number;
-  cursor?: string;
-};
+/**
+ * A listing's query as the schemas take it, but with `limit` a number: the schemas coerce it
+ * from the query string, so their input type is `unknown`.
+ */
+export type ListQuery<Query extends { limit?: unknown }> = Omit<Query, "limit"> & { limit?: number };
 
 /** A publish's answer: with `sync` when sync subscriptions matched and were waited for. */
-export type PublishAnswer = PublishResult & { sync?: SyncResult[] };
+export type PublishAnswer = PublishResult & Partial<Pick<SyncPublishResult, "sync">>;
+
+export interface PublishOptions {
+  /**
+   * Makes the publish safe to retry: the same key again (from the same API key) returns the
+   * first event and delivers nothing new. It travels as the event's `id`, which it replaces.
+   */
+  idempotencyKey?: string;
+}
+
+/** A bulk replay's start: a count with `dryRun: true`, else the replay begun. */
+interface StartReplay {
+  (body: BulkReplayBody & { dryRun: true }): Promise<ReplayDryRun>;
+  (body?: BulkReplayBody & { dryRun?: false }): Promise<ReplayStarted>;
+  (body?: BulkReplayBody): Promise<ReplayStarted | ReplayDryRun>;
+}
 
 export interface ReplayRunOptions {
   /** Called with each progress read, the last one done. */
@@ -58,9 +75,13 @@ export class HookbusClient {
     return this.http.baseUrl;
   }
 
-  /** Publishes one event; its `id` is the idempotency key (scoped to your API key). */
-  publish(event: PublishBody): Promise<PublishAnswer> {
-    return this.http.request("POST", "/v1/events", { body: event });
+  /**
+   * Publishes one event. Answers once it is stored, or, when sync subscriptions match, once
+   * their receivers have answered (each within its timeout): then `sync` carries their answers.
+   */
+  publish(event: PublishBody, options: PublishOptions = {}): Promise<PublishAnswer> {
+    const body = options.idempotencyKey === undefined ? event : { ...event, id: options.idempotencyKey };
+    return this.http.request("POST", "/v1/events", { body });
   }
 
   /** Publishes up to 1,000 events; each item of the answer is accepted or says why not. */
@@ -73,7 +94,7 @@ export class HookbusClient {
   };
 
   readonly subscriptions = {
-    list: (query: PageQuery = {}): Promise<SubscriptionPage> => this.http.request("GET", "/v1/subscriptions", { query }),
+    list: (query: ListQuery<SubscriptionListQuery> = {}): Promise<SubscriptionPage> => this.http.request("GET", "/v1/subscriptions", { query }),
     /** Every subscription, a page at a time. */
     iterate: (): AsyncIterable<SubscriptionView> => pages((cursor) => this.subscriptions.list({ limit: 500, cursor })),
     get: (id: string): Promise<SubscriptionView> => this.http.request("GET", path`/v1/subscriptions/${id}`),
@@ -90,7 +111,7 @@ export class HookbusClient {
 
   readonly deliveries = {
     /** One page, newest first; pass its nextCursor as the next cursor. */
-    list: (query: DeliveryFilter & PageQuery = {}): Promise<DeliveryPage> => this.http.request("GET", "/v1/deliveries", { query }),
+    list: (query: ListQuery<DeliveryListQuery> = {}): Promise<DeliveryPage> => this.http.request("GET", "/v1/deliveries", { query }),
     /** Every delivery the filter names, newest first, read a page at a time as you go. */
     iterate: (filter: DeliveryFilter = {}, pageSize = 500): AsyncIterable<DeliveryView> =>
       pages((cursor) => this.deliveries.list({ ...filter, limit: pageSize, cursor })),
@@ -101,11 +122,11 @@ export class HookbusClient {
 
   readonly replays = {
     /** Starts a bulk replay (dead letters unless a status is given), or counts it with dryRun. */
-    start: (body: BulkReplayBody = {}): Promise<ReplayStarted | ReplayDryRun> => this.http.request("POST", "/v1/deliveries/replay", { body }),
+    start: ((body: BulkReplayBody = {}) => this.http.request("POST", "/v1/deliveries/replay", { body })) as StartReplay,
     get: (id: string): Promise<ReplayView> => this.http.request("GET", path`/v1/replays/${id}`),
     /** Starts a bulk replay and follows its progress until it is done. */
     run: async (body: Omit<BulkReplayBody, "dryRun"> = {}, options: ReplayRunOptions = {}): Promise<ReplayView> => {
-      const started = (await this.replays.start({ ...body, dryRun: false })) as ReplayStarted;
+      const started = await this.replays.start({ ...body, dryRun: false });
       for (;;) {
         const replay = await this.replays.get(started.id);
         options.onProgress?.(replay);
