@@ -23,8 +23,10 @@ export function consoleRouter(): Router {
   const router = Router();
   const securityHeaders = { "Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer" };
 
-  router.get("/console", (_request, response) => response.redirect(301, "/console/"));
-  router.get("/console/", (_request, response, next) => {
+  // One route for both: without strict routing, express matches /console and /console/ alike.
+  router.get("/console", (request, response, next) => {
+    // The page's asset paths are relative to /console/, so the bare path moves there.
+    if (!request.path.endsWith("/")) return response.redirect(301, "/console/");
     if (!existsSync(path.join(CONSOLE_DIST, "index.html"))) return next(new HttpError(503, "the console is not built: run npm run build"));
     response.sendFile("index.html", { root: CONSOLE_DIST, headers: { ...securityHeaders, "Cache-Control": "no-cache" } });
   });
