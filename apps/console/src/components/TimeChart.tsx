@@ -35,7 +35,8 @@ export function TimeChart({ title, times, series, unit, summary }: { title: stri
           width: s.bars ? 0 : 2,
           fill: s.bars ? s.color : `${s.color}22`,
           paths: s.bars ? uPlot.paths.bars!({ size: [0.7, 24] }) : undefined,
-          points: { show: false },
+          // A lone minute with data would be invisible as a line: lines show their points.
+          points: { show: !s.bars, size: 6, fill: s.color },
         })),
       ],
     };

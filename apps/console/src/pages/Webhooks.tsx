@@ -57,12 +57,12 @@ function WebhookCard({ row, onChanged, onSecret }: { row: WebhookRow; onChanged:
   const titleId = `webhook-${webhook.id}`;
 
   /** Runs one action of the card, saying what went wrong, then reloads the list. */
-  const act = async (name: string, action: () => Promise<unknown>, reload = true) => {
+  const act = async (name: string, action: () => Promise<unknown>) => {
     setBusy(name);
     setProblem(null);
     try {
       await action();
-      if (reload) onChanged();
+      onChanged();
     } catch (error) {
       setProblem(describeError(error));
     } finally {
@@ -165,11 +165,11 @@ function WebhookCard({ row, onChanged, onSecret }: { row: WebhookRow; onChanged:
           onClick={() =>
             act(
               "sample",
+              // The list reloads after it too: the webhook's last success or failure changed.
               async () => {
                 setSample(null);
                 setSample(await hookbus.subscriptions.sendSample(webhook.id));
               },
-              false,
             )
           }
         >
