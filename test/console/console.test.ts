@@ -198,7 +198,7 @@ test("disabling a webhook shows it disabled, and why", async () => {
   const card = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: failing.url }) });
   await card.getByRole("button", { name: "Disable" }).click();
   await card.getByTestId("disabled-reason").waitFor();
-  expect(await card.getByTestId("disabled-reason").textContent()).toContain("disabled by an admin");
+  expect(await card.getByTestId("disabled-reason").textContent()).toContain("Disabled by an admin");
   expect(await card.getByRole("button", { name: "Enable" }).count()).toBe(1);
   expect((await hookbus.api("GET", `/v1/subscriptions/${failingWebhookId}`)).body).toMatchObject({ enabled: false, disabledReason: "admin" });
   await watched.screenshot("webhooks-disabled");

@@ -20,9 +20,9 @@ export const STATUS_WORDS: Record<DeliveryStatus, string> = {
 export const DELIVERY_STATUSES = Object.keys(STATUS_WORDS) as DeliveryStatus[];
 
 export const DISABLED_REASON_WORDS: Record<DisabledReason, string> = {
-  admin: "disabled by an admin",
-  gone: "the receiver answered 410 Gone",
-  failing: "it kept failing for too long",
+  admin: "Disabled by an admin",
+  gone: "Disabled: the receiver answered 410 Gone",
+  failing: "Disabled: it kept failing for too long",
 };
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });

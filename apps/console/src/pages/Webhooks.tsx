@@ -89,7 +89,7 @@ function WebhookCard({ row, onChanged, onSecret }: { row: WebhookRow; onChanged:
 
       {!webhook.enabled && (
         <p class="state-line" data-testid="disabled-reason">
-          Disabled{webhook.disabledReason ? `: ${DISABLED_REASON_WORDS[webhook.disabledReason]}` : ""}
+          {webhook.disabledReason ? DISABLED_REASON_WORDS[webhook.disabledReason] : "Disabled"}
           {webhook.disabledAt ? ` (${when(webhook.disabledAt)})` : ""}. Deliveries are kept and resume when it is enabled.
         </p>
       )}
