@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 /** Pages for people, not API routes: the document does not describe them. */
-const PAGES = [/^\/docs$/, /^\/docs\/redoc-[\d.]+\.js$/];
+const PAGES = [/^\/docs$/, /^\/docs\/redoc-[\d.]+\.js$/, /^\/console(\/assets\/:file)?$/];
 
 interface Layer {
   route?: { path: string; methods: Record<string, boolean> };

@@ -9,10 +9,12 @@ import { Publisher } from "./publish.js";
 import { jsonBody, rateLimiter } from "./request-limits.js";
 import { requestLog } from "./request-log.js";
 import { deliveriesRouter } from "./routes/deliveries.js";
+import { consoleRouter } from "./routes/console.js";
 import { docsRouter } from "./routes/docs.js";
 import { eventsRouter } from "./routes/events.js";
 import type { Guards } from "./routes/guards.js";
 import { opsRouter } from "./routes/ops.js";
+import { overviewRouter } from "./routes/overview.js";
 import { queueBoardRouter } from "./routes/queue-board.js";
 import { replaysRouter } from "./routes/replays.js";
 import { subscriptionsRouter } from "./routes/subscriptions.js";
@@ -35,6 +37,7 @@ export function createIngestApp({ context, subscriptionCache, syncOutcomes, regi
   app.use(metrics.middleware());
   app.use(opsRouter(context, registry, context.config.metricsToken));
   app.use(docsRouter());
+  app.use(consoleRouter());
 
   // Who is asking and how often come first: the body is parsed only after both passed.
   const requireRole = apiKeyAuth(context.config.apiKeys);
@@ -51,6 +54,7 @@ export function createIngestApp({ context, subscriptionCache, syncOutcomes, regi
   app.use(subscriptionsRouter(context, publisher, guards, { secretOverlapMs: context.config.secretOverlapMs }, logger));
   app.use(replaysRouter(context, guards, metrics));
   app.use(deliveriesRouter(context, guards));
+  app.use(overviewRouter(context, guards));
   app.use((_request, _response, next) => next(new HttpError(404, "no such route")));
   app.use(errorHandler(logger));
   return app;

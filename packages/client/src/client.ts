@@ -8,6 +8,8 @@ import type {
   DeliveryView,
   DeliveryWithAttempts,
   EventView,
+  OverviewQuery,
+  OverviewView,
   PublishBody,
   PublishResult,
   ReplayDryRun,
@@ -119,6 +121,11 @@ export class HookbusClient {
     /** Sends one delivery again, under the same webhook-id. */
     replay: (id: string): Promise<DeliveryView> => this.http.request("POST", path`/v1/deliveries/${id}/replay`),
   };
+
+  /** The last minutes per minute (deliveries, attempts, failures, dead letters) and the slowest endpoints. */
+  overview(query: OverviewQuery = {}): Promise<OverviewView> {
+    return this.http.request("GET", "/v1/overview", { query });
+  }
 
   readonly replays = {
     /** Starts a bulk replay (dead letters unless a status is given), or counts it with dryRun. */

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { deliveryListQuery, deliveryPage, deliveryView, deliveryWithAttempts, eventView } from "./deliveries.js";
 import { errorBody } from "./errors.js";
 import { batchPublishResult, publishBatchBody, publishBody, publishResult, syncPublishResult } from "./events.js";
+import { overviewQuery, overviewView } from "./overview.js";
 import { idOf } from "./primitives.js";
 import { bulkReplayBody, replayDryRun, replayStarted, replayView } from "./replays.js";
 import {
@@ -253,6 +254,15 @@ export const apiRoutes: ApiRoute[] = [
     summary: "A bulk replay's progress.",
     auth: "admin",
     responses: { 200: { description: "its progress", schema: replayView }, ...byId, ...errors(403) },
+  },
+  {
+    method: "get",
+    path: "/v1/overview",
+    tag: "Deliveries",
+    summary: "The last minutes per minute (deliveries, attempts, failures, dead letters) and the slowest endpoints, from the delivery log.",
+    auth: "admin",
+    query: overviewQuery,
+    responses: { 200: { description: "the overview", schema: overviewView }, ...authenticated, ...errors(403, 422) },
   },
   {
     method: "get",

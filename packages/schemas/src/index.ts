@@ -4,5 +4,6 @@ export * from "./events.js";
 export * from "./subscriptions.js";
 export * from "./deliveries.js";
 export * from "./replays.js";
+export * from "./overview.js";
 export * from "./api.js";
 export * from "./openapi.js";

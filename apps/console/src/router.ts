@@ -1,0 +1,40 @@
+import { useEffect, useState } from "preact/hooks";
+
+/** Where the console is: the part of the URL after `#`, e.g. `#/deliveries?status=failed`. */
+export interface Route {
+  /** The path's segments: `["deliveries", "dlv_..."]`. */
+  segments: string[];
+  query: URLSearchParams;
+}
+
+function currentRoute(): Route {
+  const [path = "", query = ""] = window.location.hash.replace(/^#/, "").split("?", 2);
+  return { segments: path.split("/").filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(query) };
+}
+
+/**
+ * The route, following the hash. The hash keeps every page on the one URL the ingest serves
+ * (/console/), so a reload or a shared link works without server-side routes.
+ */
+export function useRoute(): Route {
+  const [route, setRoute] = useState(currentRoute);
+  useEffect(() => {
+    const follow = () => setRoute(currentRoute());
+    window.addEventListener("hashchange", follow);
+    return () => window.removeEventListener("hashchange", follow);
+  }, []);
+  return route;
+}
+
+/** A link target: `href("deliveries", id)` or with a query. */
+export function href(...parts: (string | Record<string, string | undefined>)[]): string {
+  const segments = parts.filter((p): p is string => typeof p === "string").map(encodeURIComponent);
+  const query = parts.find((p): p is Record<string, string | undefined> => typeof p === "object");
+  const params = new URLSearchParams(Object.entries(query ?? {}).filter((entry): entry is [string, string] => Boolean(entry[1])));
+  const search = params.toString();
+  return `#/${segments.join("/")}${search ? `?${search}` : ""}`;
+}
+
+export function navigate(target: string): void {
+  window.location.hash = target;
+}
