@@ -133,7 +133,7 @@ test("events to a failing receiver show in the failed list, with each attempt an
   const webhook = await hookbus.createSubscription({ url: failing.url, eventTypes: ["survey.submitted"], retrySchedule: [], description: "Down for maintenance" });
   failingWebhookId = webhook.id;
   const events = await Promise.all([1, 2, 3].map((n) => hookbus.publish(surveySubmitted(`Survey ${n}`))));
-  const deliveries = await Promise.all(events.map(async (e) => (await hookbus.deliveriesOf(e.body.id)).find((d) => d.subscriptionId === webhook.id)));
+  const deliveries = await Promise.all(events.map(async (e) => (await hookbus.deliveriesOf(e.body.id)).find((d) => d.subscriptionId === webhook.id)!));
   await Promise.all(deliveries.map((d) => hookbus.deliveryWithStatus(d.id, "failed")));
 
   await openSignedIn();
@@ -147,8 +147,8 @@ test("events to a failing receiver show in the failed list, with each attempt an
   expect(page.url()).toContain("status=failed");
   await watched.screenshot("deliveries-failed");
 
-  await page.getByRole("link", { name: deliveries[0].id }).click();
-  await page.getByRole("heading", { name: deliveries[0].id }).waitFor();
+  await page.getByRole("link", { name: deliveries[0]!.id }).click();
+  await page.getByRole("heading", { name: deliveries[0]!.id }).waitFor();
   const attempt = page.locator("table.attempts tbody tr");
   await attempt.first().waitFor();
   expect(await attempt.count()).toBe(1);
