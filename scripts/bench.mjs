@@ -39,17 +39,26 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 const event = (i, type = "record.updated") => ({
   type,
-  data: { transId: String(i), formId: "319", formName: "Sample Form", ...(type === "record.review_changed" ? { workflow: { id: "2", name: "Monitor Review" } } : {}) },
+  data: {
+    transId: String(i),
+    formId: "319",
+    formName: "Sample Form",
+    ...(type === "record.review_changed" ? { workflow: { id: "2", name: "Monitor Review" } } : {}),
+  },
 });
 
 function post(url, body, headers = {}) {
   return new Promise((resolve, reject) => {
     const payload = JSON.stringify(body);
-    const request = http.request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload), ...headers } }, (response) => {
-      const chunks = [];
-      response.on("data", (c) => chunks.push(c));
-      response.on("end", () => resolve({ status: response.statusCode, body: Buffer.concat(chunks).toString() }));
-    });
+    const request = http.request(
+      url,
+      { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload), ...headers } },
+      (response) => {
+        const chunks = [];
+        response.on("data", (c) => chunks.push(c));
+        response.on("end", () => resolve({ status: response.statusCode, body: Buffer.concat(chunks).toString() }));
+      },
+    );
     request.on("error", reject);
     request.end(payload);
   });
@@ -74,7 +83,11 @@ function startReceiver() {
 }
 
 function startApp(script, env) {
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : []), script], { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
+  const child = spawn(
+    process.execPath,
+    [...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : []), script],
+    { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] },
+  );
   return child;
 }
 
@@ -145,9 +158,11 @@ function cpuSeconds(pid) {
 /** Runs `count` sends, CONCURRENCY at a time. */
 async function runPool(count, send) {
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < count) await send(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < count) await send(next++);
+    }),
+  );
 }
 
 /** Counts deliveries at the receiver and times each from its publish, keyed by the event's transId. */
@@ -190,7 +205,9 @@ async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids,
     await tracking.done;
   });
   const deliveries = events * fanOut;
-  const cpuMsPerDelivery = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, ((cpuSeconds(pid) - cpuBefore[name]) * 1000) / deliveries]));
+  const cpuMsPerDelivery = Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => [name, ((cpuSeconds(pid) - cpuBefore[name]) * 1000) / deliveries]),
+  );
   return {
     directPerSecond: deliveries / (directMs / 1000),
     hookbusPerSecond: deliveries / (hookbusMs / 1000),
@@ -238,15 +255,17 @@ async function benchSoak(ingestUrl, publisherKey, receiver, type, pids) {
     for (const [name, pid] of Object.entries(pids)) window[name].push(rssMiB(pid));
   }, 100);
   let next = 0;
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < SOAK_EVENTS) {
-      const first = next;
-      next += 100;
-      const events = Array.from({ length: Math.min(100, SOAK_EVENTS - first) }, (_, j) => event(first + j, type));
-      const response = await post(`${ingestUrl}/v1/events/batch`, { events }, auth);
-      if (response.status !== 202) throw new Error(`publish answered ${response.status} ${response.body}`);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < SOAK_EVENTS) {
+        const first = next;
+        next += 100;
+        const events = Array.from({ length: Math.min(100, SOAK_EVENTS - first) }, (_, j) => event(first + j, type));
+        const response = await post(`${ingestUrl}/v1/events/batch`, { events }, auth);
+        if (response.status !== 202) throw new Error(`publish answered ${response.status} ${response.body}`);
+      }
+    }),
+  );
   await done;
   clearInterval(sampler);
   const mean = (values) => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
@@ -260,17 +279,30 @@ async function benchSoak(ingestUrl, publisherKey, receiver, type, pids) {
  */
 async function benchReplay(ingestUrl, adminKey, redisUrl, receiver, workerPid) {
   const admin = { authorization: `Bearer ${adminKey}`, "content-type": "application/json" };
-  const created = await fetch(`${ingestUrl}/v1/subscriptions`, { method: "POST", headers: admin, body: JSON.stringify({ url: receiver.url, eventTypes: ["record.review_changed"] }) });
+  const created = await fetch(`${ingestUrl}/v1/subscriptions`, {
+    method: "POST",
+    headers: admin,
+    body: JSON.stringify({ url: receiver.url, eventTypes: ["record.review_changed"] }),
+  });
   const { id: subscriptionId } = await created.json();
-  const context = createContext({ ...loadConfig({ REDIS_URL: redisUrl, HOOKBUS_ENCRYPTION_KEY: ENCRYPTION_KEY }), redisUrl }, createLogger("bench", "silent"));
+  const context = createContext(
+    { ...loadConfig({ REDIS_URL: redisUrl, HOOKBUS_ENCRYPTION_KEY: ENCRYPTION_KEY }), redisUrl },
+    createLogger("bench", "silent"),
+  );
   const subscription = await context.subscriptions.get(subscriptionId);
   const data = { transId: "1", formId: "2", formName: "Form", workflow: { id: "3", name: "Monitor Review" } };
   for (let i = 0; i < REPLAY_DEAD_LETTERS; i += 500) {
-    await Promise.all(Array.from({ length: Math.min(500, REPLAY_DEAD_LETTERS - i) }, async () => {
-      const { event } = await context.events.store({ type: "record.review_changed", data });
-      const [routed] = await context.deliveries.route(event, [subscription]);
-      await context.deliveries.recordAttempt({ id: routed.deliveryId, subscriptionId, eventId: event.id }, { at: Date.now(), statusCode: 503, error: "http", durationMs: 1 }, "failed");
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(500, REPLAY_DEAD_LETTERS - i) }, async () => {
+        const { event } = await context.events.store({ type: "record.review_changed", data });
+        const [routed] = await context.deliveries.route(event, [subscription]);
+        await context.deliveries.recordAttempt(
+          { id: routed.deliveryId, subscriptionId, eventId: event.id },
+          { at: Date.now(), statusCode: 503, error: "http", durationMs: 1 },
+          "failed",
+        );
+      }),
+    );
   }
   await context.close();
 
@@ -281,7 +313,11 @@ async function benchReplay(ingestUrl, adminKey, redisUrl, receiver, workerPid) {
   let rssPeak = rssBefore;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rss())), 100);
   const started = process.hrtime.bigint();
-  const response = await fetch(`${ingestUrl}/v1/deliveries/replay`, { method: "POST", headers: admin, body: JSON.stringify({ status: "failed", subscriptionId }) });
+  const response = await fetch(`${ingestUrl}/v1/deliveries/replay`, {
+    method: "POST",
+    headers: admin,
+    body: JSON.stringify({ status: "failed", subscriptionId }),
+  });
   const replay = await response.json();
   let progress;
   do {
@@ -316,7 +352,11 @@ async function main() {
   try {
     await waitUntil(async () => (await fetch(`${ingestUrl}/readyz`)).ok, "the ingest");
     const subscribe = async (body) => {
-      const response = await fetch(`${ingestUrl}/v1/subscriptions`, { method: "POST", headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      const response = await fetch(`${ingestUrl}/v1/subscriptions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
       if (response.status !== 201) throw new Error(`subscription: ${response.status} ${await response.text()}`);
     };
     // Each measure has an event type of its own, so they never mix. The receiver takes any
@@ -341,22 +381,41 @@ async function main() {
     console.log(`| direct POST | ${ms(sync.direct.p50)} | ${ms(sync.direct.p99)} |`);
     console.log(`| Hookbus sync publish | ${ms(sync.hookbus.p50)} | ${ms(sync.hookbus.p99)} |`);
     console.log(`| overhead | ${ms(sync.hookbus.p50 - sync.direct.p50)} | ${ms(sync.hookbus.p99 - sync.direct.p99)} |`);
-    console.log(`\nAsync: ${ASYNC_EVENTS} deliveries each, from ${CONCURRENCY} publishers in parallel (single-event publishes unless batched)`);
-    console.log("| | direct POST /s | Hookbus deliveries/s | ratio | CPU ms per delivery: ingest | worker | Redis | all three |\n|---|---|---|---|---|---|---|---|");
-    for (const [name, r] of [["fan-out 1", fanOut1], ["batches of 100, fan-out 1", batched], ["fan-out 10", fanOut10]]) {
+    console.log(
+      `\nAsync: ${ASYNC_EVENTS} deliveries each, from ${CONCURRENCY} publishers in parallel (single-event publishes unless batched)`,
+    );
+    console.log(
+      "| | direct POST /s | Hookbus deliveries/s | ratio | CPU ms per delivery: ingest | worker | Redis | all three |\n|---|---|---|---|---|---|---|---|",
+    );
+    for (const [name, r] of [
+      ["fan-out 1", fanOut1],
+      ["batches of 100, fan-out 1", batched],
+      ["fan-out 10", fanOut10],
+    ]) {
       const cpu = r.cpuMsPerDelivery;
-      console.log(`| ${name} | ${r.directPerSecond.toFixed(0)} | ${r.hookbusPerSecond.toFixed(0)} | ${(r.hookbusPerSecond / r.directPerSecond).toFixed(2)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} | ${ms(cpu.ingest + cpu.worker + cpu.redis)} |`);
+      console.log(
+        `| ${name} | ${r.directPerSecond.toFixed(0)} | ${r.hookbusPerSecond.toFixed(0)} | ${(r.hookbusPerSecond / r.directPerSecond).toFixed(2)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} | ${ms(cpu.ingest + cpu.worker + cpu.redis)} |`,
+      );
     }
-    console.log(`\npublish -> receiver latency at a fixed ${FIXED_RATE} events/s (${FIXED_RATE * 10} events): p50 ${ms(fixedRate.p50)} ms, p95 ${ms(fixedRate.p95)} ms, p99 ${ms(fixedRate.p99)} ms`);
+    console.log(
+      `\npublish -> receiver latency at a fixed ${FIXED_RATE} events/s (${FIXED_RATE * 10} events): p50 ${ms(fixedRate.p50)} ms, p95 ${ms(fixedRate.p95)} ms, p99 ${ms(fixedRate.p99)} ms`,
+    );
     if (soak) {
-      console.log(`\nResident memory across ${SOAK_EVENTS} events (batches of 100), mean over the first and the last tenth of the deliveries`);
+      console.log(
+        `\nResident memory across ${SOAK_EVENTS} events (batches of 100), mean over the first and the last tenth of the deliveries`,
+      );
       console.log("| process | first tenth MiB | last tenth MiB | change |\n|---|---|---|---|");
-      for (const [name, { first, last }] of Object.entries(soak)) console.log(`| ${name} | ${first.toFixed(0)} | ${last.toFixed(0)} | ${(((last - first) / first) * 100).toFixed(1)}% |`);
+      for (const [name, { first, last }] of Object.entries(soak))
+        console.log(`| ${name} | ${first.toFixed(0)} | ${last.toFixed(0)} | ${(((last - first) / first) * 100).toFixed(1)}% |`);
     }
     if (REPLAY_DEAD_LETTERS > 0) {
       const replay = await benchReplay(ingestUrl, adminKey, redis.url, receiver, apps[1].pid);
-      console.log(`\nBulk replay of ${replay.total} dead letters: ${replay.progress.done} delivered, ${replay.progress.failed} failed, ${replay.received} received, in ${replay.seconds.toFixed(1)} s (${(replay.total / replay.seconds).toFixed(0)}/s)`);
-      console.log(`worker resident memory: ${replay.rssBefore.toFixed(0)} MiB before, ${replay.rssPeak.toFixed(0)} MiB at most during the replay`);
+      console.log(
+        `\nBulk replay of ${replay.total} dead letters: ${replay.progress.done} delivered, ${replay.progress.failed} failed, ${replay.received} received, in ${replay.seconds.toFixed(1)} s (${(replay.total / replay.seconds).toFixed(0)}/s)`,
+      );
+      console.log(
+        `worker resident memory: ${replay.rssBefore.toFixed(0)} MiB before, ${replay.rssPeak.toFixed(0)} MiB at most during the replay`,
+      );
     }
   } finally {
     for (const app of apps) app.kill("SIGTERM");

@@ -29,7 +29,9 @@ if (!env.HOOKBUS_API_KEYS) {
   const admin = `hb_admin_${randomBytes(18).toString("base64url")}`;
   const publisher = `hb_pub_${randomBytes(18).toString("base64url")}`;
   env.HOOKBUS_API_KEYS = `admin:${admin},publisher:${publisher}`;
-  console.log(`hookbus: made API keys for this run (set HOOKBUS_API_KEYS to choose your own)\n  admin:     ${admin}\n  publisher: ${publisher}`);
+  console.log(
+    `hookbus: made API keys for this run (set HOOKBUS_API_KEYS to choose your own)\n  admin:     ${admin}\n  publisher: ${publisher}`,
+  );
 }
 
 // The key must outlive the run: the secrets in Redis can only be read with it.
@@ -61,7 +63,9 @@ async function stop(code) {
   if (stopping) return;
   stopping = true;
   await Promise.all(
-    children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once("exit", resolve), child.kill("SIGTERM"))))),
+    children.map(
+      (child) => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once("exit", resolve), child.kill("SIGTERM")))),
+    ),
   );
   await embedded?.stop();
   process.exit(code);

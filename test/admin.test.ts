@@ -26,13 +26,23 @@ test("send-sample reaches a test subscription with data valid for the type; live
   hookbus = await TestHookbus.start();
   const testEndpoint = await receiver();
   const liveEndpoint = await receiver();
-  const testSubscription = await hookbus.createSubscription({ url: testEndpoint.url, eventTypes: ["survey.submitted", "record.review_changed"], environment: "test" });
+  const testSubscription = await hookbus.createSubscription({
+    url: testEndpoint.url,
+    eventTypes: ["survey.submitted", "record.review_changed"],
+    environment: "test",
+  });
   await hookbus.createSubscription({ url: liveEndpoint.url, eventTypes: ["survey.submitted", "record.review_changed"] });
 
   for (const type of ["survey.submitted", "record.review_changed"] as const) {
     const sample = await hookbus.api("POST", `/v1/subscriptions/${testSubscription.id}/test`, { type });
     expect(sample.status).toBe(200);
-    expect(sample.body).toMatchObject({ eventId: expect.stringMatching(/^evt_/), deliveryId: expect.stringMatching(/^dlv_/), type, outcome: "delivered", statusCode: 200 });
+    expect(sample.body).toMatchObject({
+      eventId: expect.stringMatching(/^evt_/),
+      deliveryId: expect.stringMatching(/^dlv_/),
+      type,
+      outcome: "delivered",
+      statusCode: 200,
+    });
     const request = testEndpoint.requests.at(-1)!;
     const envelope = JSON.parse(request.body);
     expect(envelope.type).toBe(type);
@@ -70,12 +80,17 @@ test("after a rotation both secrets sign for the overlap, then only the new one"
   expect(verify(newSecret, during!)).toBe(true);
 
   // Past the overlap the old secret no longer signs.
-  const after = await waitFor(async () => {
-    if (Date.now() - rotatedAt < 1500) return undefined;
-    const count = endpoint.requests.length;
-    await hookbus.publish(surveySubmitted());
-    return endpoint.waitForRequests(count + 1).then((requests) => requests.at(-1));
-  }, "a delivery after the overlap", 10_000, 100);
+  const after = await waitFor(
+    async () => {
+      if (Date.now() - rotatedAt < 1500) return undefined;
+      const count = endpoint.requests.length;
+      await hookbus.publish(surveySubmitted());
+      return endpoint.waitForRequests(count + 1).then((requests) => requests.at(-1));
+    },
+    "a delivery after the overlap",
+    10_000,
+    100,
+  );
   expect(verify(newSecret, after!)).toBe(true);
   expect(verify(created.secret, after!)).toBe(false);
 });
@@ -90,14 +105,29 @@ test("past the retention window events and deliveries are gone, and no listing p
   const [{ id }] = await hookbus.deliveriesOf(published.body.id);
   await hookbus.deliveryWithStatus(id, "delivered");
 
-  await waitFor(async () => (await hookbus.api("GET", `/v1/events/${published.body.id}`)).status === 404, "the event to expire", 10_000, 100);
+  await waitFor(
+    async () => (await hookbus.api("GET", `/v1/events/${published.body.id}`)).status === 404,
+    "the event to expire",
+    10_000,
+    100,
+  );
   // The delivery's window starts when a worker routes the event, after the event's own: on a busy machine, a while after.
   await waitFor(async () => (await hookbus.api("GET", `/v1/deliveries/${id}`)).status === 404, "the delivery to expire", 10_000, 100);
   for (const query of ["", "?status=delivered", `?subscriptionId=${subscription.id}`, "?eventType=survey.submitted"]) {
-    await waitFor(async () => (await hookbus.api("GET", `/v1/deliveries${query}`)).body.items.length === 0, `an empty listing for '${query}'`, 10_000, 100);
+    await waitFor(
+      async () => (await hookbus.api("GET", `/v1/deliveries${query}`)).body.items.length === 0,
+      `an empty listing for '${query}'`,
+      10_000,
+      100,
+    );
   }
   // The sweep empties the indexes themselves, which the stats count.
-  await waitFor(async () => (await hookbus.api("GET", `/v1/subscriptions/${subscription.id}/stats`)).body.delivered === 0, "the sweep", 10_000, 100);
+  await waitFor(
+    async () => (await hookbus.api("GET", `/v1/subscriptions/${subscription.id}/stats`)).body.delivered === 0,
+    "the sweep",
+    10_000,
+    100,
+  );
   const prefix = hookbus.config.queuePrefix;
   for (const index of ["all", "status:delivered", `sub:${subscription.id}`, "type:survey.submitted"]) {
     expect([index, await hookbus.redisCommand("zcard", `${prefix}:dlvidx:${index}`)]).toEqual([index, 0]);

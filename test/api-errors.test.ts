@@ -29,7 +29,12 @@ test("401: no key, or a key Hookbus does not know", async () => {
 });
 
 test("403: a publisher key may publish but not manage subscriptions or read deliveries", async () => {
-  for (const [method, path] of [["GET", "/v1/subscriptions"], ["POST", "/v1/subscriptions"], ["GET", "/v1/deliveries"], ["GET", "/v1/events/evt_x"]]) {
+  for (const [method, path] of [
+    ["GET", "/v1/subscriptions"],
+    ["POST", "/v1/subscriptions"],
+    ["GET", "/v1/deliveries"],
+    ["GET", "/v1/events/evt_x"],
+  ]) {
     const response = await hookbus.api(method!, path!, method === "POST" ? {} : undefined, hookbus.config.publisherKey);
     expect(response.status).toBe(403);
     expect(response.body.error).toMatch(/publisher key may not/);
@@ -59,7 +64,10 @@ test("422: an unknown type, bad data and extra fields, each with its zod issues"
   expect(unknownType.status).toBe(422);
   expect(unknownType.body).toMatchObject({ error: "invalid event", issues: [expect.objectContaining({ path: ["type"] })] });
 
-  const badData = await hookbus.publish({ type: "survey.submitted", data: { ...surveySubmitted().data, participantId: "PT-1", surveyName: undefined } });
+  const badData = await hookbus.publish({
+    type: "survey.submitted",
+    data: { ...surveySubmitted().data, participantId: "PT-1", surveyName: undefined },
+  });
   expect(badData.status).toBe(422);
   expect(badData.body.issues.map((i: any) => i.path.join("."))).toEqual(expect.arrayContaining(["data.participantId", "data.surveyName"]));
 
@@ -71,7 +79,11 @@ test("422: an unknown type, bad data and extra fields, each with its zod issues"
   expect(badSubscription.status).toBe(422);
   expect(badSubscription.body.issues.map((i: any) => i.path[0]).sort()).toEqual(["eventTypes", "timeoutMs", "url"]);
 
-  const reserved = await hookbus.api("POST", "/v1/subscriptions", { url: "https://example.com/h", eventTypes: ["record.updated"], headers: { "Webhook-Signature": "forged" } });
+  const reserved = await hookbus.api("POST", "/v1/subscriptions", {
+    url: "https://example.com/h",
+    eventTypes: ["record.updated"],
+    headers: { "Webhook-Signature": "forged" },
+  });
   expect(reserved.status).toBe(422);
 });
 

@@ -66,22 +66,40 @@ const text = fc.string({ unit: "binary", maxLength: 40 });
 
 const urls = fc.oneof(
   fc.constantFrom(
-    "https://hooks.example.com/x", "http://127.0.0.1:9/x", "http://10.0.0.1/x", "http://[::1]/x", "http://169.254.169.254/",
-    "http://0x7f.1/", "http://localhost/", "ftp://example.com/", "https://", "javascript:alert(1)", "",
+    "https://hooks.example.com/x",
+    "http://127.0.0.1:9/x",
+    "http://10.0.0.1/x",
+    "http://[::1]/x",
+    "http://169.254.169.254/",
+    "http://0x7f.1/",
+    "http://localhost/",
+    "ftp://example.com/",
+    "https://",
+    "javascript:alert(1)",
+    "",
   ),
   fc.webUrl(),
   text,
 );
 const eventType = fc.oneof(fc.constantFrom(...eventTypes), text);
 const duration = fc.oneof(fc.integer(), fc.constantFrom("5s", "1m", "2h", "0ms", "5x", "-1s", "1e3s"), text);
-const time = fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.constantFrom("2026-01-01T00:00:00", "yesterday", "2026-13-45T99:00:00Z"), text);
+const time = fc.oneof(
+  fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+  fc.constantFrom("2026-01-01T00:00:00", "yesterday", "2026-13-45T99:00:00Z"),
+  text,
+);
 
 const subscriptionFields = {
   url: either(urls),
   eventTypes: either(fc.array(eventType, { maxLength: 4 })),
   mode: either(fc.constantFrom("async", "sync", "both")),
   environment: either(fc.constantFrom("live", "test", "prod")),
-  filter: either(fc.record({ surveyNames: fc.array(text), scheduleNames: fc.array(text), formIds: fc.array(fc.oneof(text, fc.integer())) }, { requiredKeys: [] })),
+  filter: either(
+    fc.record(
+      { surveyNames: fc.array(text), scheduleNames: fc.array(text), formIds: fc.array(fc.oneof(text, fc.integer())) },
+      { requiredKeys: [] },
+    ),
+  ),
   auth: either(fc.record({ type: fc.constantFrom("basic", "bearer"), username: text, password: text }, { requiredKeys: [] })),
   headers: either(fc.dictionary(fc.oneof(fc.constantFrom("X-Ok", "Authorization", "Webhook-Id", "Bad Name"), text), text, { maxKeys: 3 })),
   timeoutMs: either(fc.oneof(fc.integer(), fc.double())),
@@ -137,12 +155,29 @@ const body = (shape: fc.Arbitrary<unknown>, valid: fc.Arbitrary<unknown> = shape
     { weight: 6, arbitrary: shape.map((value) => ({ body: JSON.stringify(value), contentType: "application/json" })) },
     { weight: 1, arbitrary: json.map((value) => ({ body: JSON.stringify(value), contentType: "application/json" })) },
     { weight: 1, arbitrary: text.map((raw) => ({ body: raw, contentType: "application/json" })) },
-    { weight: 1, arbitrary: fc.tuple(shape, fc.constantFrom("text/plain", "application/x-www-form-urlencoded", "application/xml")).map(([value, contentType]) => ({ body: JSON.stringify(value), contentType })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(shape, fc.constantFrom("text/plain", "application/x-www-form-urlencoded", "application/xml"))
+        .map(([value, contentType]) => ({ body: JSON.stringify(value), contentType })),
+    },
   );
 
 /** A path parameter: one of the stored ids or anything, encoded as a client would send it. */
-const id = (stored: () => string) => fc.oneof(fc.constant(null).map(() => stored()), text, fc.constantFrom("..", "%", "sub_", "dlv_01M880P104CT0R8JJNW16A020M")).map((value) => encodeURIComponent(value));
-const query = fc.dictionary(fc.oneof(fc.constantFrom("limit", "cursor", "status", "subscriptionId", "eventType", "since", "until"), text), fc.oneof(text, fc.integer().map(String)), { maxKeys: 4 })
+const id = (stored: () => string) =>
+  fc
+    .oneof(
+      fc.constant(null).map(() => stored()),
+      text,
+      fc.constantFrom("..", "%", "sub_", "dlv_01M880P104CT0R8JJNW16A020M"),
+    )
+    .map((value) => encodeURIComponent(value));
+const query = fc
+  .dictionary(
+    fc.oneof(fc.constantFrom("limit", "cursor", "status", "subscriptionId", "eventType", "since", "until"), text),
+    fc.oneof(text, fc.integer().map(String)),
+    { maxKeys: 4 },
+  )
   .map((entries) => new URLSearchParams(entries).toString());
 
 const requests: fc.Arbitrary<FuzzRequest> = fc.oneof(
@@ -151,13 +186,23 @@ const requests: fc.Arbitrary<FuzzRequest> = fc.oneof(
   body(subscriptionBody, validSubscription).map((b) => ({ method: "POST", path: "/v1/subscriptions", ...b })),
   query.map((q) => ({ method: "GET", path: `/v1/subscriptions?${q}` })),
   id(() => known.subscriptionId).map((s) => ({ method: "GET", path: `/v1/subscriptions/${s}` })),
-  fc.tuple(id(() => known.subscriptionId), body(subscriptionBody)).map(([s, b]) => ({ method: "PATCH", path: `/v1/subscriptions/${s}`, ...b })),
+  fc
+    .tuple(
+      id(() => known.subscriptionId),
+      body(subscriptionBody),
+    )
+    .map(([s, b]) => ({ method: "PATCH", path: `/v1/subscriptions/${s}`, ...b })),
   // Never the stored subscription: deleting it would leave the others nothing to aim at.
   text.map((s) => ({ method: "DELETE", path: `/v1/subscriptions/${encodeURIComponent(s)}` })),
   id(() => known.subscriptionId).map((s) => ({ method: "POST", path: `/v1/subscriptions/${s}/rotate-secret` })),
   id(() => known.subscriptionId).map((s) => ({ method: "GET", path: `/v1/subscriptions/${s}/stats` })),
   // Always with an unknown field: a sample that passed would wait out the subscription's timeout.
-  fc.tuple(id(() => known.subscriptionId), body(fc.record({ type: either(eventType), extra: json }))).map(([s, b]) => ({ method: "POST", path: `/v1/subscriptions/${s}/test`, ...b })),
+  fc
+    .tuple(
+      id(() => known.subscriptionId),
+      body(fc.record({ type: either(eventType), extra: json })),
+    )
+    .map(([s, b]) => ({ method: "POST", path: `/v1/subscriptions/${s}/test`, ...b })),
   query.map((q) => ({ method: "GET", path: `/v1/deliveries?${q}` })),
   id(() => known.deliveryId).map((d) => ({ method: "GET", path: `/v1/deliveries/${d}` })),
   id(() => known.deliveryId).map((d) => ({ method: "POST", path: `/v1/deliveries/${d}/replay` })),
@@ -172,7 +217,10 @@ test(`${RUNS} generated requests over every route with a body or parameters: nev
     fc.asyncProperty(requests, async (request) => {
       const response = await fetch(`${hookbus.url}${request.path}`, {
         method: request.method,
-        headers: { authorization: `Bearer ${hookbus.config.adminKey}`, ...(request.contentType ? { "content-type": request.contentType } : {}) },
+        headers: {
+          authorization: `Bearer ${hookbus.config.adminKey}`,
+          ...(request.contentType ? { "content-type": request.contentType } : {}),
+        },
         body: request.body,
       });
       const answer = await response.text();

@@ -40,7 +40,10 @@ test("a bad item gets its own error without rejecting the others; ids are idempo
   expect(response.status).toBe(202);
   const [repeated, invalid, unknownType, conflicting, fine] = response.body.items;
   expect(repeated).toEqual({ id: first.body.items[0].id, type: "survey.submitted", duplicate: true });
-  expect(invalid).toMatchObject({ error: "invalid event", issues: expect.arrayContaining([expect.objectContaining({ path: ["data", "projectId"] })]) });
+  expect(invalid).toMatchObject({
+    error: "invalid event",
+    issues: expect.arrayContaining([expect.objectContaining({ path: ["data", "projectId"] })]),
+  });
   expect(unknownType).toMatchObject({ error: "invalid event", issues: expect.any(Array) });
   expect(conflicting).toMatchObject({ error: expect.stringMatching(/idempotency key "r-1" was used for event evt_\w+/) });
   expect(fine).toEqual({ id: expect.stringMatching(/^evt_/), type: "record.updated" });

@@ -50,7 +50,17 @@ function hookbusCli(args: string[], env: Record<string, string> = {}, stdin?: st
 
 /** A subscription made through the CLI whose deliveries fail on their one and only attempt. */
 async function oneAttemptSubscription(): Promise<string> {
-  const created = await hookbusCli(["subscriptions", "create", "--url", receiver.url, "--event-types", "survey.submitted", "--retry-schedule", "", "--json"]);
+  const created = await hookbusCli([
+    "subscriptions",
+    "create",
+    "--url",
+    receiver.url,
+    "--event-types",
+    "survey.submitted",
+    "--retry-schedule",
+    "",
+    "--json",
+  ]);
   expect(created).toMatchObject({ code: 0, stderr: "" });
   return JSON.parse(created.stdout).id;
 }
@@ -70,10 +80,25 @@ async function deadLetteredDeliveries(count: number): Promise<string[]> {
 const webhookIds = (requests: TestReceiver["requests"]) => requests.map((request) => request.headers["webhook-id"]);
 
 test("subscriptions create prints the new id and its secret, and subscriptions list --json shows it", async () => {
-  const created = await hookbusCli([
-    "subscriptions", "create", "--url", receiver.url, "--event-types", "survey.submitted,record.created",
-    "--description", "study A", "--header", "X-Team: research", "--username", "trialkit", "--password-stdin",
-  ], {}, "pw\n");
+  const created = await hookbusCli(
+    [
+      "subscriptions",
+      "create",
+      "--url",
+      receiver.url,
+      "--event-types",
+      "survey.submitted,record.created",
+      "--description",
+      "study A",
+      "--header",
+      "X-Team: research",
+      "--username",
+      "trialkit",
+      "--password-stdin",
+    ],
+    {},
+    "pw\n",
+  );
   expect(created).toMatchObject({ code: 0, stderr: "keep the secret now: it is not shown again\n" });
   const id = /^created (sub_\S+)$/m.exec(created.stdout)?.[1];
   expect(id).toBeDefined();
@@ -110,7 +135,8 @@ test("deliveries list --status failed --json shows the dead-lettered deliveries,
   const page = JSON.parse(listed.stdout);
   expect(page.nextCursor).toBeNull();
   expect(page.items.map((d: { id: string }) => d.id).sort()).toEqual([...failed].sort());
-  for (const delivery of page.items) expect(delivery).toMatchObject({ status: "failed", subscriptionId, eventType: "survey.submitted", attemptCount: 1 });
+  for (const delivery of page.items)
+    expect(delivery).toMatchObject({ status: "failed", subscriptionId, eventType: "survey.submitted", attemptCount: 1 });
 
   const nothingYet = await hookbusCli(["deliveries", "list", "--status", "failed", "--until", "1h", "--json"]);
   expect(JSON.parse(nothingYet.stdout).items).toEqual([]);
@@ -187,7 +213,10 @@ test("send-sample sends a sample to the subscription and prints its outcome", as
 test("send-sample strips terminal controls a receiver sent before printing them", async () => {
   receiver.answer(() => ({ status: 200, body: '{"x":"\u001b]0;owned\u0007\u001b[2J\u009b31m\u202egone"}' }));
   const subscriptionId = await oneAttemptSubscription();
-  for (const args of [["send-sample", subscriptionId], ["send-sample", subscriptionId, "--json"]]) {
+  for (const args of [
+    ["send-sample", subscriptionId],
+    ["send-sample", subscriptionId, "--json"],
+  ]) {
     const sent = await hookbusCli(args);
     expect(sent.code).toBe(0);
     expect(sent.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
@@ -204,11 +233,30 @@ test("the API key comes from the environment, a file or stdin; --api-key still w
     expect(await hookbusCli(["deliveries", "list", "--json"])).toMatchObject(quiet);
     expect(await hookbusCli(["--api-key-file", keyFile, "deliveries", "list", "--json"], { HOOKBUS_API_KEY: "" })).toMatchObject(quiet);
     expect(await hookbusCli(["deliveries", "list", "--json"], { HOOKBUS_API_KEY: "", HOOKBUS_API_KEY_FILE: keyFile })).toMatchObject(quiet);
-    expect(await hookbusCli(["--api-key-stdin", "deliveries", "list", "--json"], { HOOKBUS_API_KEY: "" }, `${hookbus.config.adminKey}\n`)).toMatchObject(quiet);
+    expect(
+      await hookbusCli(["--api-key-stdin", "deliveries", "list", "--json"], { HOOKBUS_API_KEY: "" }, `${hookbus.config.adminKey}\n`),
+    ).toMatchObject(quiet);
     const flagged = await hookbusCli(["--api-key", hookbus.config.adminKey, "deliveries", "list", "--json"], { HOOKBUS_API_KEY: "" });
     expect(flagged.code).toBe(0);
-    expect(flagged.stderr).toMatch(/^warning: --api-key shows the secret to every user of this machine \(ps\); use HOOKBUS_API_KEY, --api-key-file or --api-key-stdin instead$/m);
-    const bothStdin = await hookbusCli(["--api-key-stdin", "subscriptions", "create", "--url", receiver.url, "--event-types", "survey.submitted", "--username", "u", "--password-stdin"], {}, "x\n");
+    expect(flagged.stderr).toMatch(
+      /^warning: --api-key shows the secret to every user of this machine \(ps\); use HOOKBUS_API_KEY, --api-key-file or --api-key-stdin instead$/m,
+    );
+    const bothStdin = await hookbusCli(
+      [
+        "--api-key-stdin",
+        "subscriptions",
+        "create",
+        "--url",
+        receiver.url,
+        "--event-types",
+        "survey.submitted",
+        "--username",
+        "u",
+        "--password-stdin",
+      ],
+      {},
+      "x\n",
+    );
     expect(bothStdin.code).toBe(2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -218,7 +266,9 @@ test("the API key comes from the environment, a file or stdin; --api-key still w
 test("plain http to a host other than this machine is refused before anything is sent, unless --insecure", async () => {
   const refused = await hookbusCli(["deliveries", "list"], { HOOKBUS_URL: "http://hookbus.example.org:8080" });
   expect(refused.code).toBe(2);
-  expect(refused.stderr).toMatch(/^error: refusing to send the API key over plain http to hookbus.example.org: use https, or pass --insecure$/m);
+  expect(refused.stderr).toMatch(
+    /^error: refusing to send the API key over plain http to hookbus.example.org: use https, or pass --insecure$/m,
+  );
   for (const url of [hookbus.url, hookbus.url.replace("127.0.0.1", "localhost")]) {
     expect((await hookbusCli(["deliveries", "list", "--json"], { HOOKBUS_URL: url })).code).toBe(0);
   }
@@ -227,7 +277,13 @@ test("plain http to a host other than this machine is refused before anything is
 });
 
 test("bad usage exits 2 and changes nothing", async () => {
-  for (const args of [["deliveries", "list", "--status", "lost"], ["deliveries", "list", "--since", "yesterday"], ["replay"], ["subscriptions", "create", "--url", receiver.url], ["nonsense"]]) {
+  for (const args of [
+    ["deliveries", "list", "--status", "lost"],
+    ["deliveries", "list", "--since", "yesterday"],
+    ["replay"],
+    ["subscriptions", "create", "--url", receiver.url],
+    ["nonsense"],
+  ]) {
     const result = await hookbusCli(args);
     expect({ args, code: result.code }).toEqual({ args, code: 2 });
     expect(result.stderr).toMatch(/error:/);
@@ -271,7 +327,11 @@ test("publish sends a file of events through the batch endpoint, lists what it r
   const dir = mkdtempSync(join(tmpdir(), "hookbus-cli-"));
   try {
     const file = join(dir, "events.ndjson");
-    const lines = [{ ...surveySubmitted(), id: "batch-a" }, { type: "survey.submitted", data: {} }, { ...surveySubmitted("Weekly"), id: "batch-b" }];
+    const lines = [
+      { ...surveySubmitted(), id: "batch-a" },
+      { type: "survey.submitted", data: {} },
+      { ...surveySubmitted("Weekly"), id: "batch-b" },
+    ];
     writeFileSync(file, lines.map((line) => JSON.stringify(line)).join("\n"));
     const first = await hookbusCli(["publish", file]);
     expect(first.code).toBe(5);

@@ -41,7 +41,10 @@ test("deliveries are read page after page by the async iterator, each once", asy
   await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.updated"] });
   const published = await hookbus.publisher.publishBatch(Array.from({ length: 23 }, (_, i) => recordUpdated(String(i))));
   expect(published.items.every((item) => "id" in item)).toBe(true);
-  await waitFor(async () => (await hookbus.client.deliveries.list({ status: "delivered", limit: 500 })).items.length === 23, "23 deliveries");
+  await waitFor(
+    async () => (await hookbus.client.deliveries.list({ status: "delivered", limit: 500 })).items.length === 23,
+    "23 deliveries",
+  );
 
   const seen: string[] = [];
   for await (const delivery of hookbus.client.deliveries.iterate({ status: "delivered" }, 5)) seen.push(delivery.id);
@@ -54,7 +57,10 @@ test("deliveries are read page after page by the async iterator, each once", asy
 test("a bulk replay run reports its progress until every dead letter is delivered", async () => {
   await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.updated"], retrySchedule: [] });
   for (let i = 0; i < 12; i++) await hookbus.publisher.publish(recordUpdated(String(i)));
-  await waitFor(async () => (await hookbus.client.deliveries.list({ status: "failed", limit: 500 })).items.length === 12, "12 dead letters");
+  await waitFor(
+    async () => (await hookbus.client.deliveries.list({ status: "failed", limit: 500 })).items.length === 12,
+    "12 dead letters",
+  );
 
   failing = false;
   const dryRun = await hookbus.client.replays.start({ dryRun: true });

@@ -35,13 +35,18 @@ async function asDocumented(method: string, pattern: string, params: Record<stri
 }
 
 test("every answer of the admin and publish API is exactly what the contract describes", async () => {
-  const created = await asDocumented("POST", "/v1/subscriptions", {}, {
-    url: receiver.url,
-    eventTypes: ["survey.submitted", "record.updated"],
-    retrySchedule: [],
-    headers: { "X-Study": "A" },
-    auth: { type: "basic", username: "trialkit", password: "receiver-password" },
-  });
+  const created = await asDocumented(
+    "POST",
+    "/v1/subscriptions",
+    {},
+    {
+      url: receiver.url,
+      eventTypes: ["survey.submitted", "record.updated"],
+      retrySchedule: [],
+      headers: { "X-Study": "A" },
+      auth: { type: "basic", username: "trialkit", password: "receiver-password" },
+    },
+  );
   expect(created.secret).toMatch(/^whsec_/);
   expect(JSON.stringify(created)).not.toContain("receiver-password");
   const id = { id: created.id };
@@ -53,7 +58,13 @@ test("every answer of the admin and publish API is exactly what the contract des
   await asDocumented("POST", "/v1/subscriptions/:id/rotate-secret", id);
 
   const event = await asDocumented("POST", "/v1/events", {}, surveySubmitted(), hookbus.config.publisherKey);
-  const batch = await asDocumented("POST", "/v1/events/batch", {}, { events: [recordUpdated(), { type: "nope" }] }, hookbus.config.publisherKey);
+  const batch = await asDocumented(
+    "POST",
+    "/v1/events/batch",
+    {},
+    { events: [recordUpdated(), { type: "nope" }] },
+    hookbus.config.publisherKey,
+  );
   expect(batch.items.map((item: any) => "error" in item)).toEqual([false, true]);
 
   // Both deliveries fail their one attempt and are dead-lettered.

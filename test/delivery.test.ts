@@ -35,7 +35,12 @@ test("a published event reaches the receiver signed with the secret the API retu
   });
   expect(verified).toEqual({ type: "survey.submitted", timestamp: expect.any(String), data: survey().data });
   expect(request!.headers["content-type"]).toBe("application/json");
-  expect(() => new Webhook(`whsec_${Buffer.from("another secret of 24 bytes").toString("base64")}`).verify(request!.body, request!.headers as Record<string, string>)).toThrow();
+  expect(() =>
+    new Webhook(`whsec_${Buffer.from("another secret of 24 bytes").toString("base64")}`).verify(
+      request!.body,
+      request!.headers as Record<string, string>,
+    ),
+  ).toThrow();
 
   const [delivery] = await hookbus.deliveriesOf(published.body.id);
   expect(request!.headers["webhook-id"]).toBe(delivery.id);
@@ -107,7 +112,6 @@ test("a receiver that is down at first gets the delivery on a later retry", asyn
   expect(receiver.requests).toHaveLength(1);
 });
 
-
 test("a stopping worker lets the attempt in flight finish and be recorded, and takes no new one", async () => {
   receiver = await TestReceiver.start(() => ({ status: 200, delayMs: 500 }));
   await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
@@ -131,7 +135,10 @@ test("a stopping worker lets the attempt in flight finish and be recorded, and t
 test("a worker with no allowed networks blocks a loopback receiver and logs the attempt as ssrf_blocked", async () => {
   receiver = await TestReceiver.start();
   await hookbus.stopWorkers();
-  const strictWorker = await startWorker({ ...hookbus.config, allowedNetworks: new AllowedNetworks() }, { opsServer: false, logger: createLogger("test", "silent") });
+  const strictWorker = await startWorker(
+    { ...hookbus.config, allowedNetworks: new AllowedNetworks() },
+    { opsServer: false, logger: createLogger("test", "silent") },
+  );
   try {
     // Subscribed through an ingest that allows loopback, delivered by a worker that does not.
     await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], retrySchedule: [] });

@@ -24,7 +24,11 @@ test("429 and 503 with Retry-After push the next attempt at least that far, past
   hookbus = await TestHookbus.start();
   const pauseUntil = () => new Date(Date.now() + 2000).toUTCString();
   const receiver = await receivers.start((_r, index) =>
-    index === 0 ? { status: 429, headers: { "retry-after": "2" } } : index === 1 ? { status: 503, headers: { "retry-after": pauseUntil() } } : { status: 200 },
+    index === 0
+      ? { status: 429, headers: { "retry-after": "2" } }
+      : index === 1
+        ? { status: 503, headers: { "retry-after": pauseUntil() } }
+        : { status: 200 },
   );
   await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], retrySchedule: ["100ms", "100ms", "100ms"] });
   const published = await hookbus.publish(surveySubmitted());
@@ -43,7 +47,11 @@ test("410 Gone disables the subscription at once, announces it, and keeps the de
   const receiver = await receivers.start(() => ({ status: gone ? 410 : 200 }));
   const ops = await receivers.start();
   await hookbus.createSubscription({ url: ops.url, eventTypes: ["subscription.disabled"] });
-  const subscription = await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], retrySchedule: ["100ms", "100ms"] });
+  const subscription = await hookbus.createSubscription({
+    url: receiver.url,
+    eventTypes: ["survey.submitted"],
+    retrySchedule: ["100ms", "100ms"],
+  });
 
   const published = await hookbus.publish(surveySubmitted());
   const [{ id }] = await hookbus.deliveriesOf(published.body.id);
@@ -81,7 +89,11 @@ test("an admin's disable stops retries at once and is announced; enabling it aga
   const receiver = await receivers.start(() => ({ status: up ? 200 : 500 }));
   const ops = await receivers.start();
   await hookbus.createSubscription({ url: ops.url, eventTypes: ["subscription.disabled"] });
-  const subscription = await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], retrySchedule: ["300ms", "300ms", "300ms"] });
+  const subscription = await hookbus.createSubscription({
+    url: receiver.url,
+    eventTypes: ["survey.submitted"],
+    retrySchedule: ["300ms", "300ms", "300ms"],
+  });
   const published = await hookbus.publish(surveySubmitted());
   const [{ id }] = await hookbus.deliveriesOf(published.body.id);
   await hookbus.deliveryWithStatus(id, "retrying");
@@ -97,7 +109,10 @@ test("an admin's disable stops retries at once and is announced; enabling it aga
   expect((await hookbus.delivery(id)).status).toBe("retrying");
   // Events published while it is disabled do not reach it.
   const later = await hookbus.publish(surveySubmitted("Weekly"));
-  await waitFor(async () => (await hookbus.redisCommand("zscore", `${hookbus.config.queuePrefix}:evtidx:unrouted`, later.body.id)) === null, "the event to be routed");
+  await waitFor(
+    async () => (await hookbus.redisCommand("zscore", `${hookbus.config.queuePrefix}:evtidx:unrouted`, later.body.id)) === null,
+    "the event to be routed",
+  );
   expect((await hookbus.api("GET", `/v1/events/${later.body.id}`)).body.deliveries).toEqual([]);
   await deliverQueuesIdle();
   expect(receiver.requests).toHaveLength(attemptsWhileDisabled);
@@ -112,7 +127,12 @@ test("a circuit opens after consecutive failures: deliveries wait without spendi
   hookbus = await TestHookbus.start({ env: { HOOKBUS_CIRCUIT_FAILURES: "3", HOOKBUS_CIRCUIT_COOLDOWN: "1500ms" } });
   let up = false;
   const receiver = await receivers.start(() => ({ status: up ? 200 : 500 }));
-  const subscription = await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.updated"], retrySchedule: Array(5).fill("50ms"), maxInFlight: 1 });
+  const subscription = await hookbus.createSubscription({
+    url: receiver.url,
+    eventTypes: ["record.updated"],
+    retrySchedule: Array(5).fill("50ms"),
+    maxInFlight: 1,
+  });
   const ids: string[] = [];
   for (let i = 0; i < 6; i++) ids.push((await hookbus.publish(recordUpdated(`f${i}`))).body.id);
 
@@ -132,7 +152,10 @@ test("a circuit opens after consecutive failures: deliveries wait without spendi
   expect(probe.at - receiver.requests[attemptsWhenOpened - 1]!.at).toBeGreaterThanOrEqual(1400);
   // No delivery was dead-lettered, and none spent more attempts than it made while the endpoint was down.
   expect(delivered.reduce((sum, d) => sum + d.attemptCount, 0)).toBe(receiver.requests.length);
-  expect((await hookbus.api("GET", `/v1/subscriptions/${subscription.id}`)).body.health).toEqual({ circuit: "closed", consecutiveFailures: 0 });
+  expect((await hookbus.api("GET", `/v1/subscriptions/${subscription.id}`)).body.health).toEqual({
+    circuit: "closed",
+    consecutiveFailures: 0,
+  });
 
   const metrics = await (await fetch(`http://127.0.0.1:${hookbus.workerMetricsPort}/metrics`)).text();
   expect(metrics).toMatch(/hookbus_delivery_waits_total\{reason="circuit_open",app="worker"\} [1-9]/);
@@ -143,7 +166,11 @@ test("a subscription that has only failed for HOOKBUS_DISABLE_AFTER is disabled 
   const receiver = await receivers.start(() => ({ status: 500 }));
   const ops = await receivers.start();
   await hookbus.createSubscription({ url: ops.url, eventTypes: ["subscription.disabled"] });
-  const subscription = await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], retrySchedule: Array(20).fill("200ms") });
+  const subscription = await hookbus.createSubscription({
+    url: receiver.url,
+    eventTypes: ["survey.submitted"],
+    retrySchedule: Array(20).fill("200ms"),
+  });
   await hookbus.publish(surveySubmitted());
   const [announcement] = await ops.waitForRequests(1);
   expect(JSON.parse(announcement!.body).data).toMatchObject({ subscriptionId: subscription.id, reason: "failing" });
@@ -170,7 +197,12 @@ test("a rate limit spaces an endpoint's attempts evenly, without spending attemp
 test("the cap and the rate are validated, shown, and changed with PATCH", async () => {
   hookbus = await TestHookbus.start();
   const receiver = await receivers.start();
-  const bad = await hookbus.api("POST", "/v1/subscriptions", { url: receiver.url, eventTypes: ["record.updated"], maxInFlight: 0, ratePerSecond: -1 });
+  const bad = await hookbus.api("POST", "/v1/subscriptions", {
+    url: receiver.url,
+    eventTypes: ["record.updated"],
+    maxInFlight: 0,
+    ratePerSecond: -1,
+  });
   expect(bad.status).toBe(422);
   expect(bad.body.issues.map((i: any) => i.path[0]).sort()).toEqual(["maxInFlight", "ratePerSecond"]);
   const subscription = await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.updated"] });

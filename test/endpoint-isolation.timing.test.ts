@@ -49,14 +49,20 @@ test("one endpoint hanging with 150 deliveries queued holds at most its cap in f
     for (let i = 0; i < 50; i++) {
       const transId = `${round}-${i}`;
       publishedAt.set(transId, Date.now());
-      expect((await hookbus.publish({ ...recordUpdated(`form-${i}`), data: { ...recordUpdated(`form-${i}`).data, transId } })).status).toBe(202);
+      expect((await hookbus.publish({ ...recordUpdated(`form-${i}`), data: { ...recordUpdated(`form-${i}`).data, transId } })).status).toBe(
+        202,
+      );
     }
   }
   const arrivals = await healthy.waitForRequests(rounds * 50);
-  const latencies = arrivals.filter((r) => !JSON.parse(r.body).data.transId.startsWith("0-")).map((r) => r.at - publishedAt.get(JSON.parse(r.body).data.transId)!);
+  const latencies = arrivals
+    .filter((r) => !JSON.parse(r.body).data.transId.startsWith("0-"))
+    .map((r) => r.at - publishedAt.get(JSON.parse(r.body).data.transId)!);
   expect(latencies).toHaveLength(500);
   const p99 = percentile(latencies, 99);
-  console.log(`healthy publish-to-receiver beside a hanging endpoint: p50 ${percentile(latencies, 50)} ms, p99 ${p99} ms over ${latencies.length} deliveries to 50 subscriptions`);
+  console.log(
+    `healthy publish-to-receiver beside a hanging endpoint: p50 ${percentile(latencies, 50)} ms, p99 ${p99} ms over ${latencies.length} deliveries to 50 subscriptions`,
+  );
   expect(p99).toBeLessThan(100);
 
   // The first ten time out and hand their slots on: the next ten arrive, never more at once.

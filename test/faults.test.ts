@@ -69,10 +69,15 @@ test("Redis restarting under load: what was accepted before is delivered after, 
     await redis.stop();
     redis = await startEmbeddedRedis({ dataDir, port: redis.port });
     up = true;
-    const after = await waitFor(async () => {
-      const response = await hookbus.publish(recordUpdated("after"));
-      return response.status === 202 ? response : undefined;
-    }, "a publish to be accepted again", 20_000, 200);
+    const after = await waitFor(
+      async () => {
+        const response = await hookbus.publish(recordUpdated("after"));
+        return response.status === 202 ? response : undefined;
+      },
+      "a publish to be accepted again",
+      20_000,
+      200,
+    );
 
     const ids = [...before.map((r) => r.body.id as string), after.body.id as string];
     const deliveries = (await Promise.all(ids.map((id) => hookbus.deliveriesOf(id)))).flat();

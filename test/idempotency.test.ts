@@ -72,10 +72,15 @@ test("a publish answered 503 while Redis was not answering is never stored after
   expect(refused.status).toBe(503);
 
   // Once Redis answers again, the held store has run and found itself past its deadline.
-  const accepted = await waitFor(async () => {
-    const response = await hookbus.publish({ ...body, id: "after-the-pause" });
-    return response.status === 202 ? response : undefined;
-  }, "Redis to answer again", 15_000, 200);
+  const accepted = await waitFor(
+    async () => {
+      const response = await hookbus.publish({ ...body, id: "after-the-pause" });
+      return response.status === 202 ? response : undefined;
+    },
+    "Redis to answer again",
+    15_000,
+    200,
+  );
   expect(accepted.body.duplicate).toBeUndefined();
   const retried = await hookbus.publish(body);
   expect(retried.status).toBe(202);

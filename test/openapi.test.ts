@@ -33,7 +33,8 @@ function servedRoutes(app: Express): { routes: string[]; mounts: string[] } {
   const walk = (stack: Layer[]) => {
     for (const layer of stack) {
       if (layer.route) {
-        for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== "_all") routes.push(`${method.toUpperCase()} ${layer.route.path}`);
+        for (const [method, on] of Object.entries(layer.route.methods))
+          if (on && method !== "_all") routes.push(`${method.toUpperCase()} ${layer.route.path}`);
       } else if (!layer.slash) {
         mounts.add(layer.matchers?.[0]?.("/admin/queues") ? "/admin/queues" : "another path");
       } else if (layer.handle.stack) {
@@ -79,7 +80,10 @@ test("each documented operation lists its error answers with the error body", as
     for (const [method, operation] of Object.entries(operations)) {
       const secured = (operation.security as object[]).length > 0;
       if (secured && path.startsWith("/v1/")) {
-        expect([`${method} ${path}`, Object.keys(operation.responses)]).toEqual([`${method} ${path}`, expect.arrayContaining(["401", "429", "503"])]);
+        expect([`${method} ${path}`, Object.keys(operation.responses)]).toEqual([
+          `${method} ${path}`,
+          expect.arrayContaining(["401", "429", "503"]),
+        ]);
         expect(operation.responses["401"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/ErrorBody" });
       }
     }

@@ -16,7 +16,9 @@ afterEach(async () => {
 async function publishMany(events: number, parallel = 20): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < events; i += parallel) {
-    const batch = await Promise.all(Array.from({ length: Math.min(parallel, events - i) }, (_, j) => hookbus.publish(recordUpdated(String(i + j)))));
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(parallel, events - i) }, (_, j) => hookbus.publish(recordUpdated(String(i + j)))),
+    );
     ids.push(...batch.map((r) => r.body.id));
   }
   return ids;
@@ -80,10 +82,15 @@ test("1,000 dead letters, replayed in bulk twice at once once the receiver recov
   expect([first.status, second.status]).toEqual([202, 202]);
   expect(first.body).toMatchObject({ id: expect.stringMatching(/^rpl_/), replayed: 1000, status: "running" });
 
-  const finished = await waitFor(async () => {
-    const progress = await Promise.all([first, second].map(async (r) => (await hookbus.api("GET", `/v1/replays/${r.body.id}`)).body));
-    return progress.every((p) => p.status === "done") ? progress : undefined;
-  }, "both replays to finish", 60_000, 100);
+  const finished = await waitFor(
+    async () => {
+      const progress = await Promise.all([first, second].map(async (r) => (await hookbus.api("GET", `/v1/replays/${r.body.id}`)).body));
+      return progress.every((p) => p.status === "done") ? progress : undefined;
+    },
+    "both replays to finish",
+    60_000,
+    100,
+  );
   // Between them the two replays took every delivery exactly once.
   expect(finished[0].done + finished[1].done).toBe(1000);
   expect(finished[0].skipped + finished[1].skipped).toBe(finished[0].total + finished[1].total - 1000);
@@ -182,16 +189,21 @@ test("paging through 2,500 deliveries while new ones are written sees every one 
   receiver = await TestReceiver.start();
   for (let i = 0; i < 25; i++) await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.updated"] });
   await publishMany(100);
-  const existing = await waitFor(async () => {
-    const ids: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const page: any = (await hookbus.api("GET", `/v1/deliveries?limit=500${cursor ? `&cursor=${cursor}` : ""}`)).body;
-      ids.push(...page.items.map((d: any) => d.id));
-      cursor = page.nextCursor;
-    } while (cursor);
-    return ids.length === 2500 ? new Set(ids) : undefined;
-  }, "2,500 deliveries", 60_000, 200);
+  const existing = await waitFor(
+    async () => {
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: any = (await hookbus.api("GET", `/v1/deliveries?limit=500${cursor ? `&cursor=${cursor}` : ""}`)).body;
+        ids.push(...page.items.map((d: any) => d.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return ids.length === 2500 ? new Set(ids) : undefined;
+    },
+    "2,500 deliveries",
+    60_000,
+    200,
+  );
 
   let writing = true;
   const writer = (async () => {

@@ -21,7 +21,10 @@ async function started(options: Parameters<typeof TestHookbus.start>[0]): Promis
 const send = (url: string, init: { key?: string; contentType?: string; body?: string; method?: string }) =>
   fetch(url, {
     method: init.method ?? "POST",
-    headers: { ...(init.key ? { authorization: `Bearer ${init.key}` } : {}), ...(init.contentType ? { "content-type": init.contentType } : {}) },
+    headers: {
+      ...(init.key ? { authorization: `Bearer ${init.key}` } : {}),
+      ...(init.contentType ? { "content-type": init.contentType } : {}),
+    },
     body: init.body,
   });
 
@@ -33,23 +36,38 @@ test("authentication comes before the body: no key gets 401 whatever the body, a
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ error: expect.stringMatching(/API key/) });
   }
-  const wrongRole = await send(`${hookbus.url}/v1/subscriptions`, { key: hookbus.config.publisherKey, contentType: "application/json", body: "{not json" });
+  const wrongRole = await send(`${hookbus.url}/v1/subscriptions`, {
+    key: hookbus.config.publisherKey,
+    contentType: "application/json",
+    body: "{not json",
+  });
   expect(wrongRole.status).toBe(403);
   // With the right key, the body is read and judged.
-  expect((await send(`${hookbus.url}/v1/events`, { key: hookbus.config.publisherKey, contentType: "application/json", body: "{not json" })).status).toBe(400);
+  expect(
+    (await send(`${hookbus.url}/v1/events`, { key: hookbus.config.publisherKey, contentType: "application/json", body: "{not json" }))
+      .status,
+  ).toBe(400);
 });
 
 test("415: a body that is not application/json, with a JSON error body", async () => {
   const hookbus = await started({ worker: false });
   const json = JSON.stringify(surveySubmitted());
-  for (const [path, key] of [["/v1/events", hookbus.config.publisherKey], ["/v1/subscriptions", hookbus.config.adminKey], ["/v1/deliveries/replay", hookbus.config.adminKey]] as const) {
+  for (const [path, key] of [
+    ["/v1/events", hookbus.config.publisherKey],
+    ["/v1/subscriptions", hookbus.config.adminKey],
+    ["/v1/deliveries/replay", hookbus.config.adminKey],
+  ] as const) {
     for (const contentType of ["text/plain", "application/x-www-form-urlencoded", undefined]) {
       const response = await send(`${hookbus.url}${path}`, { key, contentType, body: json });
       expect([path, contentType, response.status]).toEqual([path, contentType, 415]);
       expect(await response.json()).toEqual({ error: expect.stringMatching(/must be application\/json/) });
     }
   }
-  const accepted = await send(`${hookbus.url}/v1/events`, { key: hookbus.config.publisherKey, contentType: "application/json; charset=utf-8", body: json });
+  const accepted = await send(`${hookbus.url}/v1/events`, {
+    key: hookbus.config.publisherKey,
+    contentType: "application/json; charset=utf-8",
+    body: json,
+  });
   expect(accepted.status).toBe(202);
 });
 
@@ -58,13 +76,18 @@ test("429: the per-key rate limit is shared by every ingest through Redis, and s
   // A second ingest of the same deployment: same Redis, same prefix, same keys.
   const second = await startIngest({ ...first.config, port: 0 }, { logger: createLogger("test", "silent") });
   alsoStop.push(() => second.close());
-  const publish = (url: string) => send(`${url}/v1/events`, { key: first.config.publisherKey, contentType: "application/json", body: JSON.stringify(surveySubmitted()) });
+  const publish = (url: string) =>
+    send(`${url}/v1/events`, { key: first.config.publisherKey, contentType: "application/json", body: JSON.stringify(surveySubmitted()) });
   // The window is one second: should the burst straddle two windows, try again.
-  const limited = await waitFor(async () => {
-    await Promise.all(Array.from({ length: 5 }, () => publish(first.url)));
-    const response = await publish(second.url);
-    return response.status === 429 ? response : undefined;
-  }, "a 429 from the second ingest", 10_000);
+  const limited = await waitFor(
+    async () => {
+      await Promise.all(Array.from({ length: 5 }, () => publish(first.url)));
+      const response = await publish(second.url);
+      return response.status === 429 ? response : undefined;
+    },
+    "a 429 from the second ingest",
+    10_000,
+  );
   expect(limited.headers.get("retry-after")).toBe("1");
   expect(await limited.json()).toEqual({ error: "rate limit of 5 requests per second exceeded" });
 });
@@ -73,7 +96,12 @@ test("503 with Retry-After once an ingest holds its cap of sync publishes waitin
   const hookbus = await started({ env: { HOOKBUS_MAX_SYNC_WAITS: "1" } });
   // The receiver never answers: the first publish waits out its timeout.
   const endpoint = await receivers.start(() => "hang");
-  const subscription = await hookbus.createSubscription({ url: endpoint.url, eventTypes: ["record.updated"], mode: "sync", timeoutMs: 1000 });
+  const subscription = await hookbus.createSubscription({
+    url: endpoint.url,
+    eventTypes: ["record.updated"],
+    mode: "sync",
+    timeoutMs: 1000,
+  });
   const waiting = hookbus.publish(recordUpdated());
   await waitFor(() => hookbus.ingest.syncWaitStats().waiting === 1, "the first publish to wait");
   const refused = await hookbus.publish(recordUpdated());

@@ -145,7 +145,11 @@ test("a subscription changed with PATCH routes by its new event types and delive
   const before = await receiver();
   const after = await receiver();
   const subscription = await hookbus.createSubscription({ url: before.url, eventTypes: ["survey.submitted"] });
-  const patched = await hookbus.api("PATCH", `/v1/subscriptions/${subscription.id}`, { url: after.url, eventTypes: ["record.updated"], description: "moved" });
+  const patched = await hookbus.api("PATCH", `/v1/subscriptions/${subscription.id}`, {
+    url: after.url,
+    eventTypes: ["record.updated"],
+    description: "moved",
+  });
   expect(patched.status).toBe(200);
   expect(patched.body).toMatchObject({ url: after.url, eventTypes: ["record.updated"], description: "moved" });
   expect(patched.body.secret).toBeUndefined();

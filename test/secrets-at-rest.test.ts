@@ -53,7 +53,10 @@ test("Redis holds no signing secret, password or header value in plaintext; the 
   const [request] = await target.waitForRequests(1);
   expect(request!.headers.authorization).toBe(`Basic ${Buffer.from(`monitor@site.example:${PASSWORD}`).toString("base64")}`);
   expect(request!.headers["x-api-token"]).toBe(HEADER_VALUE);
-  await waitFor(async () => (await hookbus.api("GET", `/v1/deliveries?subscriptionId=${created.id}`)).body.items[0]?.status === "delivered", "the delivery");
+  await waitFor(
+    async () => (await hookbus.api("GET", `/v1/deliveries?subscriptionId=${created.id}`)).body.items[0]?.status === "delivered",
+    "the delivery",
+  );
 
   const dump = await dumpRedis();
   expect(dump).toContain(created.id);
@@ -64,7 +67,11 @@ test("Redis holds no signing secret, password or header value in plaintext; the 
 
 test("header values are masked in every response: create, get, list, patch, rotate", async () => {
   const target = await receivers.start();
-  const created = await hookbus.createSubscription({ url: target.url, eventTypes: ["record.updated"], headers: { "X-Api-Token": HEADER_VALUE } });
+  const created = await hookbus.createSubscription({
+    url: target.url,
+    eventTypes: ["record.updated"],
+    headers: { "X-Api-Token": HEADER_VALUE },
+  });
   const responses = [
     created,
     (await hookbus.api("GET", `/v1/subscriptions/${created.id}`)).body,
@@ -91,7 +98,10 @@ test("racing changes: a PATCH never undoes a rotation, and a PATCH never brings 
     expect(afterRotation.secrets.map((s) => s.secret)).toEqual([rotated.secrets[0]!.secret, created.secret]);
 
     // The delete's write lands between the PATCH's read and its write.
-    const [, patched] = await Promise.allSettled([store.delete(created.id), store.update(created.id, { eventTypes: ["survey.submitted"] })]);
+    const [, patched] = await Promise.allSettled([
+      store.delete(created.id),
+      store.update(created.id, { eventTypes: ["survey.submitted"] }),
+    ]);
     expect(patched).toMatchObject({ status: "rejected", reason: expect.any(NotFoundError) });
     expect((await hookbus.api("GET", `/v1/subscriptions/${created.id}`)).status).toBe(404);
     for (const type of ["record.updated", "survey.submitted"]) {

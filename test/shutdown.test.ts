@@ -36,34 +36,39 @@ function spawnApp(app: keyof typeof MAINS, redisUrl: string, env: Record<string,
   let output = "";
   child.stdout!.on("data", (chunk) => (output += chunk));
   child.stderr!.on("data", (chunk) => (output += chunk));
-  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once("exit", (code) => resolve({ code, at: Date.now() })));
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+    child.once("exit", (code) => resolve({ code, at: Date.now() })),
+  );
   const lines = (message: string) => output.split("\n").filter((line) => line.includes(`"msg":"${message}`)).length;
   const started = () => lines(MAINS[app].started) === 1;
   return { child, exited, lines, started, output: () => output };
 }
 
-test.each(["worker", "ingest"] as const)("SIGTERM with Redis gone: the %s exits within HOOKBUS_SHUTDOWN_GRACE, and the outage is logged once, not at every reconnect", async (app) => {
-  redis = await startEmbeddedRedis();
-  const service = spawnApp(app, redis.url, { HOOKBUS_SHUTDOWN_GRACE: "2s" });
-  try {
-    await waitFor(service.started, `the ${app} to start`, 20_000);
-    await redis.stop();
-    redis = undefined;
-    await waitFor(() => service.lines("redis unreachable") === 1, "the outage to be logged");
-    // Three seconds of reconnecting: ioredis retries many times a second.
-    const outageLogged = Date.now();
-    await waitFor(() => Date.now() - outageLogged >= 3000, "three seconds of outage", 5000, 100);
-    expect(service.lines("redis unreachable")).toBe(1);
+test.each(["worker", "ingest"] as const)(
+  "SIGTERM with Redis gone: the %s exits within HOOKBUS_SHUTDOWN_GRACE, and the outage is logged once, not at every reconnect",
+  async (app) => {
+    redis = await startEmbeddedRedis();
+    const service = spawnApp(app, redis.url, { HOOKBUS_SHUTDOWN_GRACE: "2s" });
+    try {
+      await waitFor(service.started, `the ${app} to start`, 20_000);
+      await redis.stop();
+      redis = undefined;
+      await waitFor(() => service.lines("redis unreachable") === 1, "the outage to be logged");
+      // Three seconds of reconnecting: ioredis retries many times a second.
+      const outageLogged = Date.now();
+      await waitFor(() => Date.now() - outageLogged >= 3000, "three seconds of outage", 5000, 100);
+      expect(service.lines("redis unreachable")).toBe(1);
 
-    const signalled = Date.now();
-    service.child.kill("SIGTERM");
-    // Within the grace (and a margin), whether it finished closing or the grace ran out.
-    const { at } = await service.exited;
-    expect(at - signalled).toBeLessThan(2000 + 1500);
-  } finally {
-    service.child.kill("SIGKILL");
-  }
-});
+      const signalled = Date.now();
+      service.child.kill("SIGTERM");
+      // Within the grace (and a margin), whether it finished closing or the grace ran out.
+      const { at } = await service.exited;
+      expect(at - signalled).toBeLessThan(2000 + 1500);
+    } finally {
+      service.child.kill("SIGKILL");
+    }
+  },
+);
 
 test("Redis coming back is logged once, after the one line of its outage", async () => {
   redis = await startEmbeddedRedis();
@@ -98,5 +103,7 @@ test("a retry schedule spanning the retention window or more is refused: 422 for
   } finally {
     await hookbus.stop();
   }
-  expect(() => loadConfig({ HOOKBUS_ENCRYPTION_KEY: newEncryptionKey(), HOOKBUS_RETENTION: "1h", HOOKBUS_RETRY_SCHEDULE: "30m,30m" })).toThrow(/HOOKBUS_RETRY_SCHEDULE: the retry schedule spans up to 66m with jitter, not less than the retention of 1h/);
+  expect(() =>
+    loadConfig({ HOOKBUS_ENCRYPTION_KEY: newEncryptionKey(), HOOKBUS_RETENTION: "1h", HOOKBUS_RETRY_SCHEDULE: "30m,30m" }),
+  ).toThrow(/HOOKBUS_RETRY_SCHEDULE: the retry schedule spans up to 66m with jitter, not less than the retention of 1h/);
 });

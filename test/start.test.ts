@@ -29,10 +29,21 @@ test("npm start runs its own Redis, ingest and worker, keeps the SSRF guard on, 
   const dataDir = mkdtempSync(join(tmpdir(), "hookbus-start-"));
   const [port, metricsPort] = [await getPort(), await getPort()];
   const receiver = await TestReceiver.start();
-  const hookbus = launch({ PATH: process.env.PATH!, PORT: String(port), WORKER_METRICS_PORT: String(metricsPort), HOST: "127.0.0.1", HOOKBUS_DATA_DIR: dataDir, HOOKBUS_ALLOWED_NETWORKS: "127.0.0.1/32" });
+  const hookbus = launch({
+    PATH: process.env.PATH!,
+    PORT: String(port),
+    WORKER_METRICS_PORT: String(metricsPort),
+    HOST: "127.0.0.1",
+    HOOKBUS_DATA_DIR: dataDir,
+    HOOKBUS_ALLOWED_NETWORKS: "127.0.0.1/32",
+  });
   try {
     // Whole lines only: the output may arrive in the middle of a key.
-    const keys = await waitFor(() => /admin:\s+(\S+)\n\s+publisher:\s+(\S+)\n/.exec(hookbus.output()) ?? undefined, "the keys it made", 20_000);
+    const keys = await waitFor(
+      () => /admin:\s+(\S+)\n\s+publisher:\s+(\S+)\n/.exec(hookbus.output()) ?? undefined,
+      "the keys it made",
+      20_000,
+    );
     const [, adminKey, publisherKey] = keys;
     expect(hookbus.output()).toMatch(/started redis-server on redis:\/\/127\.0\.0\.1:\d+ \(append-only/);
     expect(hookbus.output()).toContain("webhooks may reach public addresses and 127.0.0.1/32 (HOOKBUS_ALLOWED_NETWORKS)");
@@ -41,14 +52,25 @@ test("npm start runs its own Redis, ingest and worker, keeps the SSRF guard on, 
     expect(statSync(join(dataDir, "encryption.key")).mode & 0o077).toBe(0);
     const base = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok, "the ingest to be ready", 20_000, 100);
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.ok, "the worker to be ready", 20_000, 100);
+    await waitFor(
+      async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.ok,
+      "the worker to be ready",
+      20_000,
+      100,
+    );
 
     const call = (path: string, key: string, body: unknown) =>
-      fetch(`${base}${path}`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      fetch(`${base}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     const outsideAllowList = await call("/v1/subscriptions", adminKey!, { url: "http://127.0.0.2:9/x", eventTypes: ["survey.submitted"] });
     expect(outsideAllowList.status).toBe(422);
     expect(((await outsideAllowList.json()) as { error: string }).error).toContain("127.0.0.0/8 (loopback)");
-    const subscription = (await (await call("/v1/subscriptions", adminKey!, { url: receiver.url, eventTypes: ["survey.submitted"] })).json()) as { secret: string };
+    const subscription = (await (
+      await call("/v1/subscriptions", adminKey!, { url: receiver.url, eventTypes: ["survey.submitted"] })
+    ).json()) as { secret: string };
     expect((await call("/v1/events", publisherKey!, surveySubmitted())).status).toBe(202);
     const [request] = await receiver.waitForRequests(1);
     expect(() => new Webhook(subscription.secret).verify(request!.body, request!.headers as Record<string, string>)).not.toThrow();
@@ -71,11 +93,23 @@ test("npm start without redis-server on the PATH exits non-zero and says how to 
 test("npm start with no allow-list refuses a loopback subscription and says how to allow one", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "hookbus-start-"));
   const port = await getPort();
-  const hookbus = launch({ PATH: process.env.PATH!, PORT: String(port), WORKER_METRICS_PORT: String(await getPort()), HOST: "127.0.0.1", HOOKBUS_DATA_DIR: dataDir });
+  const hookbus = launch({
+    PATH: process.env.PATH!,
+    PORT: String(port),
+    WORKER_METRICS_PORT: String(await getPort()),
+    HOST: "127.0.0.1",
+    HOOKBUS_DATA_DIR: dataDir,
+  });
   try {
     const [, adminKey] = await waitFor(() => /admin:\s+(\S+)\n/.exec(hookbus.output()) ?? undefined, "the keys it made", 20_000);
     // The banner follows the keys, maybe in a later chunk of output.
-    await waitFor(() => hookbus.output().includes("webhooks may reach public addresses only; to allow a local receiver set HOOKBUS_ALLOWED_NETWORKS=127.0.0.1/32"), "the allow-list banner");
+    await waitFor(
+      () =>
+        hookbus
+          .output()
+          .includes("webhooks may reach public addresses only; to allow a local receiver set HOOKBUS_ALLOWED_NETWORKS=127.0.0.1/32"),
+      "the allow-list banner",
+    );
     const base = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok, "the ingest to be ready", 20_000, 100);
     const refused = await fetch(`${base}/v1/subscriptions`, {

@@ -45,7 +45,16 @@ test("a sync publish answers 200 with the receiver's status and body", async () 
   expect(response.body).toEqual({
     id: expect.stringMatching(/^evt_/),
     type: "record.updated",
-    sync: [{ subscriptionId: subscription.id, deliveryId: expect.stringMatching(/^dlv_/), outcome: "delivered", statusCode: 201, body: '{"accepted":"yes"}', durationMs: expect.any(Number) }],
+    sync: [
+      {
+        subscriptionId: subscription.id,
+        deliveryId: expect.stringMatching(/^dlv_/),
+        outcome: "delivered",
+        statusCode: 201,
+        body: '{"accepted":"yes"}',
+        durationMs: expect.any(Number),
+      },
+    ],
   });
   const [request] = endpoint.requests;
   expect(request!.body).toBe('{"trans_id":"435","form_id":"319","form_name":"Sample Form","OnUpdate":true}');
@@ -80,7 +89,13 @@ test("a receiver answering 500 gives outcome failed, and the delivery succeeds l
 test("a receiver that hangs gives outcome timeout within its timeout + 250 ms", async () => {
   hookbus = await TestHookbus.start();
   const endpoint = await receiver(() => "hang");
-  await hookbus.createSubscription({ url: endpoint.url, eventTypes: ["record.updated"], mode: "sync", timeoutMs: 500, retrySchedule: ["1h"] });
+  await hookbus.createSubscription({
+    url: endpoint.url,
+    eventTypes: ["record.updated"],
+    mode: "sync",
+    timeoutMs: 500,
+    retrySchedule: ["1h"],
+  });
   const { response, elapsedMs } = await timedPublish(recordUpdated());
   expect(response.body.sync[0]).toMatchObject({ outcome: "timeout" });
   expect(response.body.sync[0].statusCode).toBeUndefined();
@@ -127,10 +142,15 @@ test("a sync subscription made through one ingest is waited for by another withi
   expect((await publishThroughSecond()).status).toBe(202);
 
   await hookbus.createSubscription({ url: endpoint.url, eventTypes: ["record.updated"], mode: "sync" });
-  const answered = await waitFor(async () => {
-    const response = await publishThroughSecond();
-    return response.status === 200 ? ((await response.json()) as { sync: { outcome: string }[] }) : undefined;
-  }, "the second ingest to see the new subscription", 2000, 10);
+  const answered = await waitFor(
+    async () => {
+      const response = await publishThroughSecond();
+      return response.status === 200 ? ((await response.json()) as { sync: { outcome: string }[] }) : undefined;
+    },
+    "the second ingest to see the new subscription",
+    2000,
+    10,
+  );
   expect(answered.sync[0]!.outcome).toBe("delivered");
 });
 
@@ -179,7 +199,13 @@ test("1,000 concurrent sync publishes are all answered, and listeners and heap r
   hookbus = await TestHookbus.start();
   const endpoint = await receiver();
   // An endpoint that takes a thousand requests at once, so that its cap is not what this measures.
-  await hookbus.createSubscription({ url: endpoint.url, eventTypes: ["record.updated"], mode: "sync", timeoutMs: 10_000, maxInFlight: 1000 });
+  await hookbus.createSubscription({
+    url: endpoint.url,
+    eventTypes: ["record.updated"],
+    mode: "sync",
+    timeoutMs: 10_000,
+    maxInFlight: 1000,
+  });
   const gc = exposeGc();
   const burst = async (count: number) => Promise.all(Array.from({ length: count }, (_, i) => hookbus.publish(recordUpdated(String(i)))));
 
@@ -205,4 +231,3 @@ function exposeGc(): () => void {
   v8.setFlagsFromString("--expose-gc");
   return vm.runInNewContext("gc") as () => void;
 }
-

@@ -11,7 +11,14 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
   });
 }
 
@@ -38,7 +45,8 @@ export class WatchedPage {
     });
     page.on("request", (request) => {
       const url = new URL(request.url());
-      if ((url.protocol === "http:" || url.protocol === "https:" || url.protocol === "ws:") && url.origin !== origin) this.problems.push(`request outside the ingest: ${request.url()}`);
+      if ((url.protocol === "http:" || url.protocol === "https:" || url.protocol === "ws:") && url.origin !== origin)
+        this.problems.push(`request outside the ingest: ${request.url()}`);
     });
   }
 

@@ -95,7 +95,12 @@ test("adding a webhook: the API's issue is shown beside the field, then the secr
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(shown);
 
   const [created] = (await hookbus.api("GET", "/v1/subscriptions")).body.items;
-  expect(created).toMatchObject({ url: receiver.url, environment: "test", filter: { surveyNames: ["Daily Symptoms"] }, retrySchedule: [1000, 1000] });
+  expect(created).toMatchObject({
+    url: receiver.url,
+    environment: "test",
+    filter: { surveyNames: ["Daily Symptoms"] },
+    retrySchedule: [1000, 1000],
+  });
 
   // Shown once: the list, loaded again, has no secret in it.
   await page.reload();
@@ -122,7 +127,13 @@ test("the Test/Live switch changes the webhook's environment", async () => {
   const live = card.getByRole("switch", { name: "Live mode" });
   expect(await live.getAttribute("aria-checked")).toBe("false");
   await live.click();
-  await page.waitForFunction((url) => [...document.querySelectorAll("li")].some((li) => li.textContent?.includes(url) && li.querySelector('[role="switch"]')?.getAttribute("aria-checked") === "true"), receiver.url);
+  await page.waitForFunction(
+    (url) =>
+      [...document.querySelectorAll("li")].some(
+        (li) => li.textContent?.includes(url) && li.querySelector('[role="switch"]')?.getAttribute("aria-checked") === "true",
+      ),
+    receiver.url,
+  );
   const [webhook] = (await hookbus.api("GET", "/v1/subscriptions")).body.items;
   expect(webhook.environment).toBe("live");
 });
@@ -130,10 +141,17 @@ test("the Test/Live switch changes the webhook's environment", async () => {
 let failingWebhookId: string;
 
 test("events to a failing receiver show in the failed list, with each attempt and the payload", async () => {
-  const webhook = await hookbus.createSubscription({ url: failing.url, eventTypes: ["survey.submitted"], retrySchedule: [], description: "Down for maintenance" });
+  const webhook = await hookbus.createSubscription({
+    url: failing.url,
+    eventTypes: ["survey.submitted"],
+    retrySchedule: [],
+    description: "Down for maintenance",
+  });
   failingWebhookId = webhook.id;
   const events = await Promise.all([1, 2, 3].map((n) => hookbus.publish(surveySubmitted(`Survey ${n}`))));
-  const deliveries = await Promise.all(events.map(async (e) => (await hookbus.deliveriesOf(e.body.id)).find((d) => d.subscriptionId === webhook.id)!));
+  const deliveries = await Promise.all(
+    events.map(async (e) => (await hookbus.deliveriesOf(e.body.id)).find((d) => d.subscriptionId === webhook.id)!),
+  );
   await Promise.all(deliveries.map((d) => hookbus.deliveryWithStatus(d.id, "failed")));
 
   await openSignedIn();
@@ -200,7 +218,10 @@ test("disabling a webhook shows it disabled, and why", async () => {
   await card.getByTestId("disabled-reason").waitFor();
   expect(await card.getByTestId("disabled-reason").textContent()).toContain("Disabled by an admin");
   expect(await card.getByRole("button", { name: "Enable" }).count()).toBe(1);
-  expect((await hookbus.api("GET", `/v1/subscriptions/${failingWebhookId}`)).body).toMatchObject({ enabled: false, disabledReason: "admin" });
+  expect((await hookbus.api("GET", `/v1/subscriptions/${failingWebhookId}`)).body).toMatchObject({
+    enabled: false,
+    disabledReason: "admin",
+  });
   await watched.screenshot("webhooks-disabled");
 });
 

@@ -53,7 +53,9 @@ test("an asset that does not exist is a 404 with the API's error body, and no pa
 
 test("the overview counts this minute's deliveries, failed attempts and dead letters, and ranks the slowest endpoint first", async () => {
   const webhooks = await Promise.all(
-    [fast, slow, down].map((receiver) => hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], retrySchedule: [] })),
+    [fast, slow, down].map((receiver) =>
+      hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], retrySchedule: [] }),
+    ),
   );
   const events = await Promise.all([1, 2].map(() => hookbus.publish(surveySubmitted())));
   const deliveries = (await Promise.all(events.map((e) => hookbus.deliveriesOf(e.body.id, 3)))).flat();
@@ -64,7 +66,12 @@ test("the overview counts this minute's deliveries, failed attempts and dead let
   const overview = response.body;
   expect(overview.minutes).toHaveLength(10);
   const total = (field: string) => overview.minutes.reduce((sum: number, minute: any) => sum + minute[field], 0);
-  expect({ deliveries: total("deliveries"), attempts: total("attempts"), failedAttempts: total("failedAttempts"), deadLetters: total("deadLetters") }).toEqual({
+  expect({
+    deliveries: total("deliveries"),
+    attempts: total("attempts"),
+    failedAttempts: total("failedAttempts"),
+    deadLetters: total("deadLetters"),
+  }).toEqual({
     deliveries: 6,
     attempts: 6,
     failedAttempts: 2,

@@ -63,7 +63,10 @@ test("logs carry the event and delivery ids of a delivery but never its secret, 
   expect(Buffer.from(basicCredentials, "base64").toString()).toBe(`trialkit:${PASSWORD}`);
 
   // Both attempts have been logged once the delivery reads as delivered.
-  await waitFor(async () => (await api("GET", `/v1/deliveries/${deliveryId}`, config.adminKey)).body.status === "delivered", "the delivery to be delivered");
+  await waitFor(
+    async () => (await api("GET", `/v1/deliveries/${deliveryId}`, config.adminKey)).body.status === "delivered",
+    "the delivery to be delivered",
+  );
   await waitFor(() => workerLogs.lines.filter((line) => line.includes(deliveryId)).length >= 2, "both attempts in the worker's log");
 
   expect(ingestLogs.lines.length).toBeGreaterThan(0);
@@ -84,5 +87,6 @@ test("logs carry the event and delivery ids of a delivery but never its secret, 
     adminKey: config.adminKey,
     publisherKey: config.publisherKey,
   };
-  for (const [name, secret] of Object.entries(secrets)) expect({ name, leaked: everything.includes(secret) }).toEqual({ name, leaked: false });
+  for (const [name, secret] of Object.entries(secrets))
+    expect({ name, leaked: everything.includes(secret) }).toEqual({ name, leaked: false });
 });

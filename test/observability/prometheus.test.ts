@@ -11,7 +11,6 @@ import { commandAvailable, dashboardQueries, PROMETHEUS_DEPLOY_DIR, testWhenInst
 
 const maybe = testWhenInstalled("prometheus", "Debian/Ubuntu: apt-get install prometheus");
 
-
 /** A real Prometheus on a loopback port, scraping the given targets every second, with Hookbus's alert rules loaded. */
 class TestPrometheus {
   private constructor(
@@ -36,11 +35,26 @@ class TestPrometheus {
     const port = await freeLoopbackPort();
     const child = spawn(
       "prometheus",
-      [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dataDir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"],
+      [
+        `--config.file=${configFile}`,
+        `--storage.tsdb.path=${join(dataDir, "data")}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        "--log.level=error",
+      ],
       { stdio: ["ignore", "ignore", "inherit"] },
     );
     const prometheus = new TestPrometheus(child, dataDir, `http://127.0.0.1:${port}`);
-    await waitFor(async () => child.exitCode === null && (await fetch(`${prometheus.url}/-/ready`).then((r) => r.ok, () => false)), "prometheus to be ready", 30_000, 100);
+    await waitFor(
+      async () =>
+        child.exitCode === null &&
+        (await fetch(`${prometheus.url}/-/ready`).then(
+          (r) => r.ok,
+          () => false,
+        )),
+      "prometheus to be ready",
+      30_000,
+      100,
+    );
     return prometheus;
   }
 
@@ -106,7 +120,10 @@ maybe("Prometheus scrapes both apps and reads back the events accepted and the d
     waitFor(async () => ((await prometheus.scalar(promql)) === expected ? true : undefined), `${promql} to be ${expected}`, 20_000, 250);
   await reads('sum(hookbus_events_accepted_total{job="hookbus-ingest",app="ingest",event_type="survey.submitted"})', 3);
   await reads('sum(hookbus_events_rejected_total{job="hookbus-ingest",reason="validation"})', 1);
-  await reads('sum(hookbus_delivery_attempts_total{job="hookbus-worker",app="worker",event_type="survey.submitted",outcome="delivered"})', 3);
+  await reads(
+    'sum(hookbus_delivery_attempts_total{job="hookbus-worker",app="worker",event_type="survey.submitted",outcome="delivered"})',
+    3,
+  );
   await reads('sum(hookbus_delivery_attempts_total{job="hookbus-worker",outcome!="delivered"}) or vector(0)', 0);
   await reads('sum(hookbus_delivery_latency_seconds_count{job="hookbus-worker",event_type="survey.submitted"})', 3);
   await reads('sum(up{job=~"hookbus-ingest|hookbus-worker"})', 2);
@@ -118,10 +135,15 @@ maybe("the alert rules evaluate without error on the live series and none fires 
   const rules = async () => (await prometheus.api<RuleGroups>("/api/v1/rules")).groups.flatMap((group) => group.rules);
   // Before the first scrape lands, HookbusNoWorkerRunning sees no `up` and is pending; a
   // healthy system settles with every rule evaluated and inactive.
-  const settled = await waitFor(async () => {
-    const all = await rules();
-    return all.length > 0 && all.every((rule) => rule.health === "ok" && rule.state === "inactive") ? all : undefined;
-  }, "every alert rule to be evaluated, healthy and inactive", 20_000, 250).catch(async (error: Error) => {
+  const settled = await waitFor(
+    async () => {
+      const all = await rules();
+      return all.length > 0 && all.every((rule) => rule.health === "ok" && rule.state === "inactive") ? all : undefined;
+    },
+    "every alert rule to be evaluated, healthy and inactive",
+    20_000,
+    250,
+  ).catch(async (error: Error) => {
     throw new Error(`${error.message}: ${JSON.stringify(await rules())}`);
   });
   expect(settled.map((rule) => rule.name).sort()).toEqual([

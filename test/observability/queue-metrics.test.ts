@@ -7,7 +7,6 @@ import { sampleValue, scrape } from "./support.js";
 
 const ANSWER_AFTER_MS = 2000;
 
-
 let hookbus: TestHookbus;
 let receiver: TestReceiver;
 let worker: RunningWorker | undefined;
@@ -63,7 +62,12 @@ test("the queue gauges report the backlog behind a slow receiver, its age, and d
 test("the subscription gauge counts subscriptions by mode and environment, and forgets deleted ones", async () => {
   await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
   await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.created"] });
-  const syncTest = await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.updated"], mode: "sync", environment: "test" });
+  const syncTest = await hookbus.createSubscription({
+    url: receiver.url,
+    eventTypes: ["record.updated"],
+    mode: "sync",
+    environment: "test",
+  });
 
   worker = await startWorker(hookbus.config, { logger: createLogger("test", "silent"), queueMetricsIntervalMs: 50 });
   const metricsUrl = `http://127.0.0.1:${worker.metricsPort}/metrics`;

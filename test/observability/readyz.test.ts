@@ -24,7 +24,9 @@ async function probe(url: string): Promise<{ status: number; elapsedMs: number }
 
 /** A redis-server on the port the first one had, so the apps' connections find it again. */
 async function restartRedisOn(port: number): Promise<ChildProcess> {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
   await new Promise((resolve, reject) => {
     child.once("spawn", resolve);
     child.once("error", reject);

@@ -15,7 +15,9 @@ type AtLeastOne<T> = [T, ...T[]];
 const silent = createLogger("test", "silent");
 
 /** A config for one test file: its own key prefix on the test Redis, loopback receivers allow-listed. */
-export function testConfig(env: Record<string, string> = {}): TestConfig & { adminKey: string; publisherKey: string; env: Record<string, string> } {
+export function testConfig(
+  env: Record<string, string> = {},
+): TestConfig & { adminKey: string; publisherKey: string; env: Record<string, string> } {
   const adminKey = `adm_${randomBytes(16).toString("hex")}`;
   const publisherKey = `pub_${randomBytes(16).toString("hex")}`;
   const redisUrl = env.REDIS_URL ?? process.env.REDIS_URL;
@@ -125,10 +127,14 @@ export class TestHookbus {
 
   /** Waits until the delivery reaches the status, and returns it with its attempts. */
   async deliveryWithStatus(id: string, status: DeliveryStatus, timeoutMs = 15_000): Promise<DeliveryWithAttempts> {
-    return waitFor(async () => {
-      const delivery = await this.client.deliveries.get(id).catch(undefinedIfNotFound);
-      return delivery?.status === status ? delivery : undefined;
-    }, `delivery ${id} to be ${status}`, timeoutMs);
+    return waitFor(
+      async () => {
+        const delivery = await this.client.deliveries.get(id).catch(undefinedIfNotFound);
+        return delivery?.status === status ? delivery : undefined;
+      },
+      `delivery ${id} to be ${status}`,
+      timeoutMs,
+    );
   }
 
   /** Jobs in one of Hookbus's queues, by state. */
@@ -164,7 +170,12 @@ function undefinedIfNotFound(error: unknown): undefined {
 }
 
 /** Polls until `probe` returns a value other than undefined/false, or fails at the deadline. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 15_000, everyMs = 25): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  timeoutMs = 15_000,
+  everyMs = 25,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

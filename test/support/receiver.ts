@@ -53,7 +53,10 @@ export class TestReceiver {
   }
 
   /** On a given port: to bring back a receiver that was stopped. */
-  static async startOn(port: number, reply: (request: ReceivedRequest, index: number) => Reply = () => ({ status: 200 })): Promise<TestReceiver> {
+  static async startOn(
+    port: number,
+    reply: (request: ReceivedRequest, index: number) => Reply = () => ({ status: 200 }),
+  ): Promise<TestReceiver> {
     const receiver = new TestReceiver(reply);
     await new Promise<void>((resolve) => receiver.server.listen(port, "127.0.0.1", resolve));
     return receiver;
@@ -72,7 +75,11 @@ export class TestReceiver {
   }
 
   async waitForRequests(count: number, timeoutMs = 15_000): Promise<ReceivedRequest[]> {
-    return waitFor(() => (this.requests.length >= count ? this.requests.slice(0, count) : undefined), `${count} requests at the receiver`, timeoutMs);
+    return waitFor(
+      () => (this.requests.length >= count ? this.requests.slice(0, count) : undefined),
+      `${count} requests at the receiver`,
+      timeoutMs,
+    );
   }
 
   async stop(): Promise<void> {

@@ -38,9 +38,13 @@ export async function checkAdminKey(key: string): Promise<SignInOutcome> {
     await clientFor(key).subscriptions.list({ limit: 1 });
     return { ok: true };
   } catch (error) {
-    if (error instanceof HookbusApiError && error.status === 401) return { ok: false, reason: "That API key is not known to this Hookbus. Check it and try again." };
+    if (error instanceof HookbusApiError && error.status === 401)
+      return { ok: false, reason: "That API key is not known to this Hookbus. Check it and try again." };
     if (error instanceof HookbusApiError && error.status === 403) {
-      return { ok: false, reason: "This is a publisher key: it may publish events but may not administer webhooks. Sign in with an admin key." };
+      return {
+        ok: false,
+        reason: "This is a publisher key: it may publish events but may not administer webhooks. Sign in with an admin key.",
+      };
     }
     return { ok: false, reason: describeError(error) };
   }

@@ -61,7 +61,9 @@ export function formOf(view: SubscriptionView): WebhookForm {
     retrySchedule: (view.retrySchedule ?? []).map(shortDuration).join(", "),
     authUsername: view.auth?.username ?? "",
     authPassword: "",
-    headers: Object.entries(view.headers ?? {}).map(([name, value]) => `${name}: ${value}`).join("\n"),
+    headers: Object.entries(view.headers ?? {})
+      .map(([name, value]) => `${name}: ${value}`)
+      .join("\n"),
     format: view.format,
     legacyParameters: view.legacyParameters,
     maxInFlight: String(view.maxInFlight),
@@ -70,7 +72,11 @@ export function formOf(view: SubscriptionView): WebhookForm {
   };
 }
 
-const lines = (text: string) => text.split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
+const lines = (text: string) =>
+  text
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /**
  * A number typed into a field, or the text itself when it is not one: the API then says what
@@ -85,7 +91,10 @@ function numberOrText(text: string): number | string | undefined {
 
 /** `5s, 5m 30m` -> ["5s", "5m", "30m"]; bare digits are milliseconds. */
 function schedule(text: string): (string | number)[] | undefined {
-  const items = text.split(/[\s,]+/).filter(Boolean).map((item) => (/^\d+$/.test(item) ? Number(item) : item));
+  const items = text
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((item) => (/^\d+$/.test(item) ? Number(item) : item));
   return items.length ? items : undefined;
 }
 
@@ -146,7 +155,8 @@ export function updateBody(before: WebhookForm, after: WebhookForm): UpdateSubsc
 /** The form field an API issue is about, from its path (`["filter", "surveyNames", 0]` -> surveyNames). */
 export function fieldOfIssue(path: (string | number)[]): WebhookField | undefined {
   const [first, second] = path;
-  if (first === "filter" && typeof second === "string" && ["surveyNames", "scheduleNames", "formIds"].includes(second)) return second as WebhookField;
+  if (first === "filter" && typeof second === "string" && ["surveyNames", "scheduleNames", "formIds"].includes(second))
+    return second as WebhookField;
   if (first === "filter") return "surveyNames";
   if (first === "auth") return second === "password" ? "authPassword" : "authUsername";
   if (typeof first === "string" && first in emptyForm) return first as WebhookField;
@@ -155,7 +165,12 @@ export function fieldOfIssue(path: (string | number)[]): WebhookField | undefine
 
 /** Milliseconds in the largest unit they divide into: 300000 -> "5m". */
 export function shortDuration(ms: number): string {
-  for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const) {
+  for (const [unit, size] of [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;

@@ -21,7 +21,11 @@ export class RequestValidationError extends HttpError {
     super(
       422,
       `invalid ${what}`,
-      error.issues.map((issue) => ({ path: issue.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: issue.message, code: issue.code })),
+      error.issues.map((issue) => ({
+        path: issue.path.map((p) => (typeof p === "symbol" ? String(p) : p)),
+        message: issue.message,
+        code: issue.code,
+      })),
     );
   }
 }
@@ -38,7 +42,8 @@ const BODY_PARSER_ERRORS: Record<string, [number, string]> = {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, request, response, _next) => {
     const [status, body] = errorBody(error);
-    if (status >= 500 && !(error instanceof OverloadedError)) logger.error({ err: error, method: request.method, path: request.path }, "request failed");
+    if (status >= 500 && !(error instanceof OverloadedError))
+      logger.error({ err: error, method: request.method, path: request.path }, "request failed");
     if (error instanceof OverloadedError) response.setHeader("Retry-After", String(error.retryAfterSeconds));
     response.status(status).json(body);
   };

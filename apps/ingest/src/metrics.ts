@@ -64,13 +64,20 @@ export class IngestMetrics {
 
 function rejectionReason(status: number): string {
   switch (status) {
-    case 400: return "malformed";
+    case 400:
+      return "malformed";
     case 401:
-    case 403: return "auth";
-    case 413: return "too_large";
-    case 415: return "not_json";
-    case 422: return "validation";
-    case 429: return "rate_limited";
-    default: return status >= 500 ? "server_error" : "other";
+    case 403:
+      return "auth";
+    case 413:
+      return "too_large";
+    case 415:
+      return "not_json";
+    case 422:
+      return "validation";
+    case 429:
+      return "rate_limited";
+    default:
+      return status >= 500 ? "server_error" : "other";
   }
 }

@@ -6,7 +6,17 @@ const start = Date.parse("2026-11-27T10:00:00Z");
 
 function delivery(subscriptionId: string, createdAt: number, status: Delivery["status"], attempts: Attempt[]) {
   return {
-    delivery: { id: `dlv_${createdAt}`, eventId: "evt_x", subscriptionId, eventType: "survey.submitted", status, createdAt, attemptCount: attempts.length, replays: 0, runStartedAtAttempt: 0 } as Delivery,
+    delivery: {
+      id: `dlv_${createdAt}`,
+      eventId: "evt_x",
+      subscriptionId,
+      eventType: "survey.submitted",
+      status,
+      createdAt,
+      attemptCount: attempts.length,
+      replays: 0,
+      runStartedAtAttempt: 0,
+    } as Delivery,
     attempts,
   };
 }
@@ -25,7 +35,9 @@ test("each delivery, attempt and dead letter counts in the minute it happened; o
     start,
     3,
   );
-  expect(summary.minutes.map(({ deliveries, attempts, failedAttempts, deadLetters }) => [deliveries, attempts, failedAttempts, deadLetters])).toEqual([
+  expect(
+    summary.minutes.map(({ deliveries, attempts, failedAttempts, deadLetters }) => [deliveries, attempts, failedAttempts, deadLetters]),
+  ).toEqual([
     [1, 1, 0, 0],
     [1, 1, 1, 0],
     [1, 1, 1, 1],

@@ -13,7 +13,8 @@ export interface DeliveryWithItsAttempts {
   attempts: Attempt[];
 }
 
-const failed = (attempt: Attempt) => attempt.error !== undefined || attempt.statusCode === undefined || attempt.statusCode < 200 || attempt.statusCode > 299;
+const failed = (attempt: Attempt) =>
+  attempt.error !== undefined || attempt.statusCode === undefined || attempt.statusCode < 200 || attempt.statusCode > 299;
 
 /**
  * The last `minutes` minutes, per minute, from the deliveries created in them and their
@@ -45,8 +46,15 @@ export async function readOverview(context: HookbusContext, minutes: number, now
 /** The per-minute counts and the slowest endpoints of a window, from deliveries and their attempts. Pure. */
 export function summariseOverview(read: DeliveryWithItsAttempts[], firstMinute: number, minutes: number): Omit<OverviewView, "truncated"> {
   const until = firstMinute + minutes * MINUTE_MS;
-  const buckets = Array.from({ length: minutes }, (_, i) => ({ at: firstMinute + i * MINUTE_MS, deliveries: 0, attempts: 0, failedAttempts: 0, deadLetters: 0 }));
-  const bucketOf = (time: number) => (time >= firstMinute && time < until ? buckets[Math.floor((time - firstMinute) / MINUTE_MS)] : undefined);
+  const buckets = Array.from({ length: minutes }, (_, i) => ({
+    at: firstMinute + i * MINUTE_MS,
+    deliveries: 0,
+    attempts: 0,
+    failedAttempts: 0,
+    deadLetters: 0,
+  }));
+  const bucketOf = (time: number) =>
+    time >= firstMinute && time < until ? buckets[Math.floor((time - firstMinute) / MINUTE_MS)] : undefined;
   const latency = new Map<string, { attempts: number; totalMs: number; maxMs: number }>();
 
   for (const { delivery, attempts } of read) {
@@ -71,7 +79,12 @@ export function summariseOverview(read: DeliveryWithItsAttempts[], firstMinute: 
   }
 
   const slowestEndpoints = [...latency]
-    .map(([subscriptionId, e]) => ({ subscriptionId, attempts: e.attempts, averageMs: round(e.totalMs / e.attempts), maxMs: round(e.maxMs) }))
+    .map(([subscriptionId, e]) => ({
+      subscriptionId,
+      attempts: e.attempts,
+      averageMs: round(e.totalMs / e.attempts),
+      maxMs: round(e.maxMs),
+    }))
     .sort((a, b) => b.averageMs - a.averageMs)
     .slice(0, SLOWEST_SHOWN);
   return {

@@ -1,5 +1,13 @@
 import { newId, subscriptionMatches, UnavailableError, type EventRecord, type Subscription } from "@hookbus/core/policy";
-import { routeEvent, syncOutcomeOf, type NewEvent, type StoredEvent, type SubscriptionCache, type SyncOutcome, type SyncOutcomeListener } from "@hookbus/core/store";
+import {
+  routeEvent,
+  syncOutcomeOf,
+  type NewEvent,
+  type StoredEvent,
+  type SubscriptionCache,
+  type SyncOutcome,
+  type SyncOutcomeListener,
+} from "@hookbus/core/store";
 import { enqueueFirstAttempts, enqueueRoutes, pipelineForRouteJobs, queueRouteJobs } from "@hookbus/core/queue";
 import type { HookbusContext } from "@hookbus/core/runtime";
 import type { EventType, PublishBody, SyncResult } from "@hookbus/schemas";
@@ -41,16 +49,29 @@ export class Publisher {
   /** @param publisher the non-secret id of the API key publishing: its idempotency keys are its own */
   async publish(body: PublishBody, publisher: string, started = Date.now()): Promise<PublishResult> {
     const candidate = newEvent(body, publisher, started);
-    const subscriptions = await beforeDeadline(this.subscriptions.forEventType(body.type), started + ASYNC_PUBLISH_DEADLINE_MS, UNAVAILABLE);
-    const syncSubscriptions = subscriptions.filter((s) => s.mode === "sync" && subscriptionMatches(s, { type: body.type, data: body.data }));
+    const subscriptions = await beforeDeadline(
+      this.subscriptions.forEventType(body.type),
+      started + ASYNC_PUBLISH_DEADLINE_MS,
+      UNAVAILABLE,
+    );
+    const syncSubscriptions = subscriptions.filter(
+      (s) => s.mode === "sync" && subscriptionMatches(s, { type: body.type, data: body.data }),
+    );
     if (syncSubscriptions.length === 0) return this.publishAsync(candidate, started);
 
     const deadline = started + Math.max(...syncSubscriptions.map((s) => s.timeoutMs)) + SYNC_REPORT_GRACE_MS;
     // Listen before anything is enqueued, so that no report can come before the listener;
     // storing needs no listener, so both go in the same round trip.
-    const listening = this.syncOutcomes.listen(candidate.id, syncSubscriptions.map((s) => s.id));
+    const listening = this.syncOutcomes.listen(
+      candidate.id,
+      syncSubscriptions.map((s) => s.id),
+    );
     try {
-      const [[stored]] = await beforeDeadline(Promise.all([this.storeAndEnqueueRoutes([candidate], started, deadline), listening]), deadline, UNAVAILABLE);
+      const [[stored]] = await beforeDeadline(
+        Promise.all([this.storeAndEnqueueRoutes([candidate], started, deadline), listening]),
+        deadline,
+        UNAVAILABLE,
+      );
       if (stored instanceof Error) throw stored;
       const { event, created } = stored!;
       if (!created) return { event, created, sync: await this.firstOutcomesOf(event, syncSubscriptions, started, deadline) };
@@ -66,7 +87,10 @@ export class Publisher {
    * deliveries are made and retried like any. Each item's failure is its own.
    */
   async publishBatch(bodies: PublishBody[], publisher: string, started = Date.now()): Promise<(StoredEvent | Error)[]> {
-    return this.storeAndRoute(bodies.map((body) => newEvent(body, publisher, started)), started);
+    return this.storeAndRoute(
+      bodies.map((body) => newEvent(body, publisher, started)),
+      started,
+    );
   }
 
   /**
@@ -74,10 +98,18 @@ export class Publisher {
    * for the first attempt like a sync publish. The sample is stored and logged like any event,
    * and is never routed to other subscriptions.
    */
-  async sendSample(subscription: Subscription, type: EventType, data: Record<string, unknown>, started = Date.now()): Promise<{ event: EventRecord; result: SyncResult }> {
+  async sendSample(
+    subscription: Subscription,
+    type: EventType,
+    data: Record<string, unknown>,
+    started = Date.now(),
+  ): Promise<{ event: EventRecord; result: SyncResult }> {
     const deadline = started + subscription.timeoutMs + SYNC_REPORT_GRACE_MS;
     const candidate: EventRecord = { id: newId("evt", started), type, data, occurredAt: started, createdAt: started, sample: true };
-    const [{ event }] = await Promise.all([this.context.events.store(candidate), this.syncOutcomes.listen(candidate.id, [subscription.id])]);
+    const [{ event }] = await Promise.all([
+      this.context.events.store(candidate),
+      this.syncOutcomes.listen(candidate.id, [subscription.id]),
+    ]);
     try {
       const [result] = await this.routeAndWait(event, [subscription], started, deadline, { reportAll: true });
       return { event, result: result! };
@@ -109,9 +141,20 @@ export class Publisher {
     const pipeline = await pipelineForRouteJobs(this.context.queues);
     const results = await this.context.events.storeMany(candidates, started, {
       deadline,
-      alongside: { pipeline, add: (events) => queueRouteJobs(pipeline, this.context.queues, events.map((e) => e.id)) },
+      alongside: {
+        pipeline,
+        add: (events) =>
+          queueRouteJobs(
+            pipeline,
+            this.context.queues,
+            events.map((e) => e.id),
+          ),
+      },
     });
-    await enqueueRoutes(this.context.queues, results.flatMap((r) => (r instanceof Error || r.created ? [] : [r.event.id])));
+    await enqueueRoutes(
+      this.context.queues,
+      results.flatMap((r) => (r instanceof Error || r.created ? [] : [r.event.id])),
+    );
     return results;
   }
 
@@ -142,7 +185,12 @@ export class Publisher {
    * delivery log as soon as it is there (the first publish may still be waiting on it), up to
    * the same deadline; one not attempted by then is a timeout, as it would have been the first time.
    */
-  private async firstOutcomesOf(event: EventRecord, subscriptions: Subscription[], started: number, deadline: number): Promise<SyncResult[]> {
+  private async firstOutcomesOf(
+    event: EventRecord,
+    subscriptions: Subscription[],
+    started: number,
+    deadline: number,
+  ): Promise<SyncResult[]> {
     for (;;) {
       const deliveries = await this.context.deliveries.forEvent(event.id);
       const firsts = await Promise.all(
@@ -153,10 +201,18 @@ export class Publisher {
         }),
       );
       if (firsts.every(({ first }) => first) || Date.now() >= deadline) {
-        return firsts.map(({ subscription, delivery, first }): SyncResult =>
-          first
-            ? { subscriptionId: subscription.id, deliveryId: delivery!.id, outcome: syncOutcomeOf(first.error), statusCode: first.statusCode, body: first.responseBody, durationMs: first.durationMs }
-            : { subscriptionId: subscription.id, deliveryId: delivery?.id, outcome: "timeout", durationMs: deadline - started },
+        return firsts.map(
+          ({ subscription, delivery, first }): SyncResult =>
+            first
+              ? {
+                  subscriptionId: subscription.id,
+                  deliveryId: delivery!.id,
+                  outcome: syncOutcomeOf(first.error),
+                  statusCode: first.statusCode,
+                  body: first.responseBody,
+                  durationMs: first.durationMs,
+                }
+              : { subscriptionId: subscription.id, deliveryId: delivery?.id, outcome: "timeout", durationMs: deadline - started },
         );
       }
       await new Promise((resolve) => setTimeout(resolve, REPEAT_POLL_MS));

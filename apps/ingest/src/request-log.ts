@@ -26,7 +26,8 @@ export function requestLog(logger: Logger): RequestHandler {
       req: (request: { method: string; url: string }) => ({ method: request.method, path: request.url.split("?")[0] }),
       res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
     },
-    customLogLevel: (_request, response, error) => (error || response.statusCode >= 500 ? "error" : response.statusCode >= 400 ? "warn" : "info"),
+    customLogLevel: (_request, response, error) =>
+      error || response.statusCode >= 500 ? "error" : response.statusCode >= 400 ? "warn" : "info",
     // Health checks and scrapes would drown everything else.
     autoLogging: { ignore: (request) => ["/healthz", "/readyz", "/metrics"].includes(request.url ?? "") },
   }) as unknown as RequestHandler;

@@ -6,7 +6,13 @@ import { redisReachable } from "@hookbus/core/store";
 import { metricsAccessAllowed } from "@hookbus/core/runtime";
 
 /** The worker's /metrics (behind a bearer token when one is set), /healthz and /readyz: a bare HTTP server, as it serves nothing else. */
-export async function startOpsServer(port: number, host: string, registry: Registry, redis: Redis, metricsToken?: string): Promise<http.Server & { port: number }> {
+export async function startOpsServer(
+  port: number,
+  host: string,
+  registry: Registry,
+  redis: Redis,
+  metricsToken?: string,
+): Promise<http.Server & { port: number }> {
   const server = http.createServer((request, response) => {
     const reply = (status: number, contentType: string, body: string) => {
       response.writeHead(status, { "content-type": contentType });

@@ -57,7 +57,13 @@ export function startQueueMetrics(
 
   const refresh = async (): Promise<void> => {
     const [perQueue, { byKind: subscriptionCounts, byCircuit }] = await Promise.all([
-      Promise.all(queues.map(async (queue) => ({ queue, counts: await queue.getJobCounts(...JOB_STATES), ageSeconds: await oldestWaitingAgeSeconds(queue) }))),
+      Promise.all(
+        queues.map(async (queue) => ({
+          queue,
+          counts: await queue.getJobCounts(...JOB_STATES),
+          ageSeconds: await oldestWaitingAgeSeconds(queue),
+        })),
+      ),
       countSubscriptions(context),
     ]);
     // Every value is set in one synchronous pass, so a scrape never sees half a refresh.
@@ -110,7 +116,9 @@ interface SubscriptionCount {
 const CIRCUIT_STATES = ["closed", "open", "half-open"] as const satisfies readonly CircuitState[];
 
 /** Subscription counts per (mode, environment), and enabled ones per circuit state, paging through the store. */
-async function countSubscriptions(context: HookbusContext): Promise<{ byKind: Map<string, SubscriptionCount>; byCircuit: Record<CircuitState, number> }> {
+async function countSubscriptions(
+  context: HookbusContext,
+): Promise<{ byKind: Map<string, SubscriptionCount>; byCircuit: Record<CircuitState, number> }> {
   const byKind = new Map<string, SubscriptionCount>();
   const byCircuit: Record<CircuitState, number> = { closed: 0, open: 0, "half-open": 0 };
   let cursor: string | undefined;

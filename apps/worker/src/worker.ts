@@ -76,10 +76,18 @@ export async function startWorker(config: Config & { redisUrl: string }, options
   const deliver = running.track((job: Job<DeliverJobData>, token?: string) => deliveries.process(job, token));
   const workers = [
     // Route jobs make first attempts themselves, so they wait on receivers as deliver jobs do.
-    new Worker<RouteJobData>(QUEUE_NAMES.route, running.track((job: Job<RouteJobData>) => routes.process(job)), { ...common, concurrency: config.asyncConcurrency }),
+    new Worker<RouteJobData>(
+      QUEUE_NAMES.route,
+      running.track((job: Job<RouteJobData>) => routes.process(job)),
+      { ...common, concurrency: config.asyncConcurrency },
+    ),
     new Worker<DeliverJobData>(QUEUE_NAMES.deliver, deliver, { ...common, concurrency: config.asyncConcurrency }),
     new Worker<DeliverJobData>(QUEUE_NAMES.deliverSync, deliver, { ...common, concurrency: config.syncConcurrency }),
-    new Worker<ReplayJobData>(QUEUE_NAMES.replay, running.track((job: Job<ReplayJobData>) => runBulkReplay(context, job.data.replayId)), { ...common, concurrency: 2 }),
+    new Worker<ReplayJobData>(
+      QUEUE_NAMES.replay,
+      running.track((job: Job<ReplayJobData>) => runBulkReplay(context, job.data.replayId)),
+      { ...common, concurrency: 2 },
+    ),
   ];
   for (const worker of workers) {
     worker.on("error", (error) => context.outages.error(error, `worker ${worker.name}`));
@@ -87,7 +95,10 @@ export async function startWorker(config: Config & { redisUrl: string }, options
     worker.on("failed", (job, error) => logger.error({ err: error, queue: worker.name, jobId: job?.id }, "job failed"));
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  const ops = options.opsServer === false ? undefined : await startOpsServer(config.workerMetricsPort, config.host, registry, context.redis, config.metricsToken);
+  const ops =
+    options.opsServer === false
+      ? undefined
+      : await startOpsServer(config.workerMetricsPort, config.host, registry, context.redis, config.metricsToken);
   logger.info({ metricsPort: ops?.port }, "worker started");
   return {
     metricsPort: ops?.port ?? 0,

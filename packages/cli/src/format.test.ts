@@ -12,10 +12,20 @@ test("body excerpts are one line and cut with an ellipsis", () => {
 
 test("the deliveries table has the documented columns, no colour codes, and blanks for what is unset", () => {
   const rendered = deliveriesTable([
-    { id: "dlv_1", eventId: "evt_1", subscriptionId: "sub_1", eventType: "survey.submitted", status: "failed", createdAt: "2025-06-01T10:00:00.000Z", attemptCount: 3, replays: 0 },
+    {
+      id: "dlv_1",
+      eventId: "evt_1",
+      subscriptionId: "sub_1",
+      eventType: "survey.submitted",
+      status: "failed",
+      createdAt: "2025-06-01T10:00:00.000Z",
+      attemptCount: 3,
+      replays: 0,
+    },
   ]);
   const lines = rendered.split("\n");
-  for (const column of ["id", "status", "event type", "subscription", "attempts", "created", "next attempt"]) expect(lines[1]).toContain(column);
+  for (const column of ["id", "status", "event type", "subscription", "attempts", "created", "next attempt"])
+    expect(lines[1]).toContain(column);
   expect(rendered).toContain("dlv_1");
   expect(rendered).toContain("2025-06-01T10:00:00Z");
   expect(rendered).not.toMatch(/\u001b\[/);

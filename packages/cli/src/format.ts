@@ -1,5 +1,10 @@
 import Table from "cli-table3";
-import type { AttemptView as Attempt, DeliveryView as Delivery, DeliveryWithAttempts, SubscriptionView as Subscription } from "@hookbus/schemas";
+import type {
+  AttemptView as Attempt,
+  DeliveryView as Delivery,
+  DeliveryWithAttempts,
+  SubscriptionView as Subscription,
+} from "@hookbus/schemas";
 
 type Cell = string | number | undefined;
 
@@ -33,7 +38,15 @@ export function excerpt(text: string | undefined, maxChars = 60): string | undef
 export function deliveriesTable(deliveries: Delivery[]): string {
   return table(
     ["id", "status", "event type", "subscription", "attempts", "created", "next attempt"],
-    deliveries.map((d) => [d.id, d.status, d.eventType, d.subscriptionId, d.attemptCount, shortTime(d.createdAt), shortTime(d.nextAttemptAt)]),
+    deliveries.map((d) => [
+      d.id,
+      d.status,
+      d.eventType,
+      d.subscriptionId,
+      d.attemptCount,
+      shortTime(d.createdAt),
+      shortTime(d.nextAttemptAt),
+    ]),
   );
 }
 

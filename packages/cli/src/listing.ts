@@ -14,7 +14,9 @@ export interface ListingOptions {
 /** --limit and --all, shared by every list command. */
 export function addListingOptions(command: Command, defaultLimit: number): Command {
   return command
-    .addOption(new Option("--limit <n>", `how many to show, at most ${MAX_PAGE}`).argParser(optionParser(positiveInteger)).default(defaultLimit))
+    .addOption(
+      new Option("--limit <n>", `how many to show, at most ${MAX_PAGE}`).argParser(optionParser(positiveInteger)).default(defaultLimit),
+    )
     .addOption(new Option("--all", "every match, page after page").conflicts("limit"));
 }
 

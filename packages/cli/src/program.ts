@@ -32,18 +32,23 @@ export function buildProgram(io: CliIo): Command {
     .addOption(new Option("--url <url>", "Hookbus API base URL").env("HOOKBUS_URL").default(DEFAULT_API_URL))
     .addOption(new Option("--api-key-file <path>", "read the admin API key from a file").env("HOOKBUS_API_KEY_FILE"))
     .addOption(new Option("--api-key-stdin", "read the admin API key from standard input"))
-    .addOption(new Option("--api-key <key>", "an admin API key (visible in ps: prefer HOOKBUS_API_KEY or the two above)").env("HOOKBUS_API_KEY"))
+    .addOption(
+      new Option("--api-key <key>", "an admin API key (visible in ps: prefer HOOKBUS_API_KEY or the two above)").env("HOOKBUS_API_KEY"),
+    )
     .addOption(new Option("--insecure", "allow plain http to a host other than this machine (the key travels unencrypted)"))
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .exitOverride()
     .showHelpAfterError("(add --help for usage)")
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 Connection options go before the command: hookbus --url URL deliveries list
 The API key comes from HOOKBUS_API_KEY, --api-key-file (or HOOKBUS_API_KEY_FILE) or
 --api-key-stdin; --api-key works too but shows the key to anyone running ps.
 Every command takes --json and then prints one JSON document for scripts.
 
-${exitCodesHelp}`);
+${exitCodesHelp}`,
+    );
 
   const context: CommandContext = {
     io,
@@ -60,17 +65,28 @@ ${exitCodesHelp}`);
 function clientFor(program: Command, io: CliIo): HookbusClient {
   const options = program.opts<ConnectionOptions>();
   const { url } = options;
-  if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) program.error(`error: --url/HOOKBUS_URL "${url}" is not an http(s) URL`, { exitCode: ExitCode.usage });
+  if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url))
+    program.error(`error: --url/HOOKBUS_URL "${url}" is not an http(s) URL`, { exitCode: ExitCode.usage });
   const { protocol, hostname } = new URL(url);
   if (protocol === "http:" && !isLoopback(hostname) && !options.insecure) {
-    program.error(`error: refusing to send the API key over plain http to ${hostname}: use https, or pass --insecure`, { exitCode: ExitCode.usage });
+    program.error(`error: refusing to send the API key over plain http to ${hostname}: use https, or pass --insecure`, {
+      exitCode: ExitCode.usage,
+    });
   }
   const apiKey = readSecret(
     io,
-    { stdin: options.apiKeyStdin, file: options.apiKeyFile, value: options.apiKey, valueOnCommandLine: program.getOptionValueSource("apiKey") === "cli" },
+    {
+      stdin: options.apiKeyStdin,
+      file: options.apiKeyFile,
+      value: options.apiKey,
+      valueOnCommandLine: program.getOptionValueSource("apiKey") === "cli",
+    },
     { flag: "--api-key", safer: "HOOKBUS_API_KEY, --api-key-file or --api-key-stdin" },
   );
-  if (!apiKey) program.error("error: no API key: set HOOKBUS_API_KEY, or pass --api-key-file or --api-key-stdin before the command", { exitCode: ExitCode.usage });
+  if (!apiKey)
+    program.error("error: no API key: set HOOKBUS_API_KEY, or pass --api-key-file or --api-key-stdin before the command", {
+      exitCode: ExitCode.usage,
+    });
   return new HookbusClient({ baseUrl: url, apiKey });
 }
 

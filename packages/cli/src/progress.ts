@@ -26,7 +26,11 @@ class BarProgress implements ReplayProgress {
 
   constructor(io: CliIo, replayId: string, total: number) {
     this.bar = new SingleBar(
-      { stream: io.stdout, format: `${replayId} {bar} {value}/{total} finished | {failed} failed | {duration_formatted}`, hideCursor: true },
+      {
+        stream: io.stdout,
+        format: `${replayId} {bar} {value}/{total} finished | {failed} failed | {duration_formatted}`,
+        hideCursor: true,
+      },
       Presets.shades_classic,
     );
     this.bar.start(total, 0, { failed: 0 });

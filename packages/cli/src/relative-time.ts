@@ -10,5 +10,7 @@ export function toIsoInstant(value: string, now: number = Date.now()): string {
   if (isoTime.safeParse(value).success) return value;
   // The API's own duration grammar, less its bare numbers (milliseconds there): "30" is more likely a slip.
   if (!/^\d+$/.test(value) && duration.safeParse(value).success) return new Date(now - parseDuration(value)).toISOString();
-  throw new Error(`"${value}" is neither a relative time (30s, 15m, 2h, 1d, 1w) nor an ISO 8601 date-time with a zone (2025-06-01T08:00:00Z)`);
+  throw new Error(
+    `"${value}" is neither a relative time (30s, 15m, 2h, 1d, 1w) nor an ISO 8601 date-time with a zone (2025-06-01T08:00:00Z)`,
+  );
 }

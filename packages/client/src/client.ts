@@ -60,7 +60,8 @@ export interface ReplayRunOptions {
   signal?: AbortSignal;
 }
 
-const path = (template: TemplateStringsArray, ...ids: string[]) => template.reduce((out, part, i) => out + part + (i < ids.length ? encodeURIComponent(ids[i]!) : ""), "");
+const path = (template: TemplateStringsArray, ...ids: string[]) =>
+  template.reduce((out, part, i) => out + part + (i < ids.length ? encodeURIComponent(ids[i]!) : ""), "");
 
 /**
  * The Hookbus HTTP API, typed from its contract (@hookbus/schemas). Works wherever fetch
@@ -96,19 +97,22 @@ export class HookbusClient {
   };
 
   readonly subscriptions = {
-    list: (query: ListQuery<SubscriptionListQuery> = {}): Promise<SubscriptionPage> => this.http.request("GET", "/v1/subscriptions", { query }),
+    list: (query: ListQuery<SubscriptionListQuery> = {}): Promise<SubscriptionPage> =>
+      this.http.request("GET", "/v1/subscriptions", { query }),
     /** Every subscription, a page at a time. */
     iterate: (): AsyncIterable<SubscriptionView> => pages((cursor) => this.subscriptions.list({ limit: 500, cursor })),
     get: (id: string): Promise<SubscriptionView> => this.http.request("GET", path`/v1/subscriptions/${id}`),
     /** The answer carries the signing secret: the only time it is shown. */
     create: (body: CreateSubscriptionBody): Promise<SubscriptionWithSecret> => this.http.request("POST", "/v1/subscriptions", { body }),
-    update: (id: string, patch: UpdateSubscriptionBody): Promise<SubscriptionView> => this.http.request("PATCH", path`/v1/subscriptions/${id}`, { body: patch }),
+    update: (id: string, patch: UpdateSubscriptionBody): Promise<SubscriptionView> =>
+      this.http.request("PATCH", path`/v1/subscriptions/${id}`, { body: patch }),
     delete: (id: string): Promise<void> => this.http.request("DELETE", path`/v1/subscriptions/${id}`),
     /** A new secret, shown in the answer; the old one keeps signing during the overlap. */
     rotateSecret: (id: string): Promise<SubscriptionWithSecret> => this.http.request("POST", path`/v1/subscriptions/${id}/rotate-secret`),
     stats: (id: string): Promise<SubscriptionStatsView> => this.http.request("GET", path`/v1/subscriptions/${id}/stats`),
     /** Sends a made-up event and waits for the receiver's answer. */
-    sendSample: (id: string, body: SendSampleBody = {}): Promise<SendSampleResult> => this.http.request("POST", path`/v1/subscriptions/${id}/test`, { body }),
+    sendSample: (id: string, body: SendSampleBody = {}): Promise<SendSampleResult> =>
+      this.http.request("POST", path`/v1/subscriptions/${id}/test`, { body }),
   };
 
   readonly deliveries = {

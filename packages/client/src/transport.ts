@@ -46,7 +46,8 @@ export class Transport {
     }
     const parsed = parseJson(text);
     if (!response.ok) throw toApiError(response.status, parsed, text);
-    if (text !== "" && parsed === undefined) throw new HookbusApiError(response.status, `the answer to ${method} ${path} is not JSON: ${text.slice(0, 200)}`);
+    if (text !== "" && parsed === undefined)
+      throw new HookbusApiError(response.status, `the answer to ${method} ${path} is not JSON: ${text.slice(0, 200)}`);
     return parsed as T;
   }
 }

@@ -10,7 +10,10 @@ function registryOf(named: Record<string, z.ZodType>) {
   for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
   return registry;
 }
-const registries: Record<Io, z.core.$ZodRegistry<{ id: string }>> = { input: registryOf(NAMED_REQUESTS), output: registryOf(NAMED_RESPONSES) };
+const registries: Record<Io, z.core.$ZodRegistry<{ id: string }>> = {
+  input: registryOf(NAMED_REQUESTS),
+  output: registryOf(NAMED_RESPONSES),
+};
 
 /** The components of both directions, each as JSON Schema draft 2020-12 as OpenAPI 3.1 embeds it. */
 function componentSchemas(): Record<string, unknown> {
@@ -63,7 +66,9 @@ function operation(route: ApiRoute) {
     operationId: `${route.method}${route.path.replace(/\/:?(\w)([\w.-]*)/g, (_m, first: string, rest: string) => first.toUpperCase() + rest.replace(/[.-](\w)/g, (_n, c: string) => c.toUpperCase()))}`,
     security: SECURITY[route.auth],
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(route.body, "input") } } } } : {}),
+    ...(route.body
+      ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(route.body, "input") } } } }
+      : {}),
     responses: Object.fromEntries(
       Object.entries(route.responses).map(([status, response]) => [
         status,

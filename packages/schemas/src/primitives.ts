@@ -9,7 +9,14 @@ const DURATION_TEXT = /^(\d+)(ms|s|m|h|d|w)?$/;
 const DURATION_HINT = 'milliseconds, or a whole number with a unit: "500ms", "30s", "5m", "2h", "1d", "1w"';
 
 /** A delay: milliseconds, or a whole number with a unit such as "30s", "5m", "2h", "1d", "1w". */
-export const duration = z.union([z.number().int().min(0).max(7 * UNIT_MS.d), z.string().regex(DURATION_TEXT, DURATION_HINT)]);
+export const duration = z.union([
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * UNIT_MS.d),
+  z.string().regex(DURATION_TEXT, DURATION_HINT),
+]);
 export type Duration = z.infer<typeof duration>;
 
 /** A duration in milliseconds; a string out of the grammar throws, saying what it expected. */

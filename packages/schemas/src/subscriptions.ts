@@ -18,11 +18,12 @@ const headerName = z
   .string()
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "an HTTP header name")
   .refine((name) => !reservedHeaders.includes(name.toLowerCase()), "set by Hookbus itself");
-const headerValue = z.string().max(4096).regex(/^[\t\x20-\x7e]*$/, "printable ASCII");
+const headerValue = z
+  .string()
+  .max(4096)
+  .regex(/^[\t\x20-\x7e]*$/, "printable ASCII");
 
-const webhookUrl = z
-  .url({ protocol: /^https?$/, hostname: z.regexes.hostname })
-  .max(2048);
+const webhookUrl = z.url({ protocol: /^https?$/, hostname: z.regexes.hostname }).max(2048);
 
 export const subscriptionMode = z.enum(["async", "sync"]);
 export const subscriptionEnvironment = z.enum(["live", "test"]);
@@ -38,7 +39,11 @@ export type SubscriptionFilter = z.infer<typeof subscriptionFilter>;
 export const basicAuth = z.strictObject({
   type: z.literal("basic"),
   // TrialKit builds its hook credentials from an email and a password; any username works.
-  username: z.string().min(1).max(256).refine((u) => !u.includes(":"), "may not contain ':'"),
+  username: z
+    .string()
+    .min(1)
+    .max(256)
+    .refine((u) => !u.includes(":"), "may not contain ':'"),
   password: z.string().max(256),
 });
 

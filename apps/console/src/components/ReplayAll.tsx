@@ -5,7 +5,12 @@ import { plural } from "../format.js";
 import { useSession } from "../session.js";
 import { Problem } from "./Status.js";
 
-type Step = { at: "idle" } | { at: "counting" } | { at: "confirm"; count: number } | { at: "running"; progress: ReplayView | null } | { at: "finished"; progress: ReplayView };
+type Step =
+  | { at: "idle" }
+  | { at: "counting" }
+  | { at: "confirm"; count: number }
+  | { at: "running"; progress: ReplayView | null }
+  | { at: "finished"; progress: ReplayView };
 
 /**
  * "Replay all shown": counts what the filter would replay (a dry run), asks, then follows the
@@ -41,7 +46,11 @@ export function ReplayAll({ filter, onFinished }: { filter: DeliveryFilter; onFi
     setStep({ at: "running", progress: null });
     following.current = new AbortController();
     try {
-      const progress = await hookbus.replays.run(replayFilter, { pollMs: 250, signal: following.current.signal, onProgress: (p) => setStep({ at: "running", progress: p }) });
+      const progress = await hookbus.replays.run(replayFilter, {
+        pollMs: 250,
+        signal: following.current.signal,
+        onProgress: (p) => setStep({ at: "running", progress: p }),
+      });
       setStep({ at: "finished", progress });
       onFinished();
     } catch (error) {
@@ -72,7 +81,12 @@ export function ReplayAll({ filter, onFinished }: { filter: DeliveryFilter; onFi
         ) : (
           <div class="replay-line">
             <span data-testid="replay-count">
-              {plural(step.count, status === "failed" ? "failed delivery" : "delivered delivery", status === "failed" ? "failed deliveries" : "delivered deliveries")} will be sent again.
+              {plural(
+                step.count,
+                status === "failed" ? "failed delivery" : "delivered delivery",
+                status === "failed" ? "failed deliveries" : "delivered deliveries",
+              )}{" "}
+              will be sent again.
             </span>
             <button type="button" class="button primary" onClick={run}>
               Replay {step.count.toLocaleString()}
@@ -82,7 +96,9 @@ export function ReplayAll({ filter, onFinished }: { filter: DeliveryFilter; onFi
             </button>
           </div>
         ))}
-      {(step.at === "running" || step.at === "finished") && <Progress progress={step.progress} finished={step.at === "finished"} onClose={() => setStep({ at: "idle" })} />}
+      {(step.at === "running" || step.at === "finished") && (
+        <Progress progress={step.progress} finished={step.at === "finished"} onClose={() => setStep({ at: "idle" })} />
+      )}
       {problem && <Problem>{problem}</Problem>}
     </div>
   );

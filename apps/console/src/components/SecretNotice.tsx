@@ -22,7 +22,11 @@ export function SecretNotice({ secret, what, onDismiss }: { secret: string; what
         </button>
       </div>
       <p class="hint" role="status">
-        {copied === "yes" ? "Copied to the clipboard." : copied === "failed" ? "The browser refused the clipboard: select the secret and copy it." : ""}
+        {copied === "yes"
+          ? "Copied to the clipboard."
+          : copied === "failed"
+            ? "The browser refused the clipboard: select the secret and copy it."
+            : ""}
       </p>
     </section>
   );

@@ -13,7 +13,19 @@ export interface ChartSeries {
  * A time series chart drawn by uPlot, as wide as its container. uPlot draws on a canvas, which
  * a screen reader cannot read: `summary` says in words what it shows.
  */
-export function TimeChart({ title, times, series, unit, summary }: { title: string; times: number[]; series: ChartSeries[]; unit?: string; summary: string }) {
+export function TimeChart({
+  title,
+  times,
+  series,
+  unit,
+  summary,
+}: {
+  title: string;
+  times: number[];
+  series: ChartSeries[];
+  unit?: string;
+  summary: string;
+}) {
   const holder = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = holder.current!;
@@ -25,7 +37,13 @@ export function TimeChart({ title, times, series, unit, summary }: { title: stri
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
       axes: [
         { stroke: "#6b7280", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#e5e7eb" } },
-        { stroke: "#6b7280", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#e5e7eb" }, size: 48, values: (_u, ticks) => ticks.map((t) => `${t}${unit ?? ""}`) },
+        {
+          stroke: "#6b7280",
+          grid: { stroke: "#eef0f3" },
+          ticks: { stroke: "#e5e7eb" },
+          size: 48,
+          values: (_u, ticks) => ticks.map((t) => `${t}${unit ?? ""}`),
+        },
       ],
       series: [
         {},

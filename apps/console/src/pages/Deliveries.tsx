@@ -61,7 +61,12 @@ export function DeliveriesPage({ query }: { query: URLSearchParams }) {
             ← Newer
           </button>
           <span class="muted">Page {cursors.length}</span>
-          <button type="button" class="button" disabled={!page.value.nextCursor} onClick={() => setCursors((c) => [...c, page.value.nextCursor ?? undefined])}>
+          <button
+            type="button"
+            class="button"
+            disabled={!page.value.nextCursor}
+            onClick={() => setCursors((c) => [...c, page.value.nextCursor ?? undefined])}
+          >
             Older →
           </button>
         </nav>
@@ -83,7 +88,15 @@ function Filters({ filter, webhooks }: { filter: DeliveryFilter; webhooks: Subsc
     event.preventDefault();
     const data = new FormData(event.currentTarget as HTMLFormElement);
     const value = (name: string) => (data.get(name) as string | null) || undefined;
-    navigate(href("deliveries", { status: value("status"), subscriptionId: value("subscriptionId"), eventType: value("eventType"), since: toIso(value("since") ?? ""), until: toIso(value("until") ?? "") }));
+    navigate(
+      href("deliveries", {
+        status: value("status"),
+        subscriptionId: value("subscriptionId"),
+        eventType: value("eventType"),
+        since: toIso(value("since") ?? ""),
+        until: toIso(value("until") ?? ""),
+      }),
+    );
   };
   return (
     <form class="card filters" onSubmit={apply} aria-label="Filter deliveries" key={JSON.stringify(filter)}>
@@ -107,7 +120,9 @@ function Filters({ filter, webhooks }: { filter: DeliveryFilter; webhooks: Subsc
               {w.url}
             </option>
           ))}
-          {filter.subscriptionId && !webhooks.some((w) => w.id === filter.subscriptionId) && <option value={filter.subscriptionId}>{filter.subscriptionId}</option>}
+          {filter.subscriptionId && !webhooks.some((w) => w.id === filter.subscriptionId) && (
+            <option value={filter.subscriptionId}>{filter.subscriptionId}</option>
+          )}
         </select>
       </div>
       <div class="field">

@@ -20,7 +20,10 @@ export function DeliveryPage({ id }: { id: string }) {
   const { hookbus } = useSession();
   const [loaded, reload] = useLoad(async () => {
     const delivery = await hookbus.deliveries.get(id);
-    const [event, webhook] = await Promise.all([hookbus.events.get(delivery.eventId).catch(() => null), hookbus.subscriptions.get(delivery.subscriptionId).catch(() => null)]);
+    const [event, webhook] = await Promise.all([
+      hookbus.events.get(delivery.eventId).catch(() => null),
+      hookbus.subscriptions.get(delivery.subscriptionId).catch(() => null),
+    ]);
     return { delivery, event, webhook };
   }, [id]);
   const [replaying, setReplaying] = useState(false);
@@ -58,7 +61,9 @@ export function DeliveryPage({ id }: { id: string }) {
           </button>
         </div>
       </div>
-      <div aria-live="polite">{message && (message.ok ? <p class="notice success">{message.text}</p> : <Problem>{message.text}</Problem>)}</div>
+      <div aria-live="polite">
+        {message && (message.ok ? <p class="notice success">{message.text}</p> : <Problem>{message.text}</Problem>)}
+      </div>
       {loaded.state === "loading" && <LoadingLine what="the delivery" />}
       {loaded.state === "error" && <Problem>{loaded.message}</Problem>}
       {loaded.state === "ready" && (

@@ -34,7 +34,13 @@ function Charts({ overview }: { overview: OverviewView }) {
     return {
       times: m.map((b) => Date.parse(b.at) / 1000),
       deliveries: [{ label: "Deliveries", values: m.map((b) => b.deliveries), color: "#4f46e5", bars: true }],
-      failureRatio: [{ label: "Failed attempts", values: m.map((b) => (b.attempts ? Math.round((b.failedAttempts / b.attempts) * 1000) / 10 : null)), color: "#dc2626" }],
+      failureRatio: [
+        {
+          label: "Failed attempts",
+          values: m.map((b) => (b.attempts ? Math.round((b.failedAttempts / b.attempts) * 1000) / 10 : null)),
+          color: "#dc2626",
+        },
+      ],
       deadLetters: [{ label: "Dead letters", values: m.map((b) => b.deadLetters), color: "#b45309", bars: true }],
       totals: {
         deliveries: sum(m.map((b) => b.deliveries)),
@@ -72,9 +78,25 @@ function Charts({ overview }: { overview: OverviewView }) {
         </li>
       </ul>
       <div class="chart-grid">
-        <TimeChart title="Deliveries per minute" times={data.times} series={data.deliveries} summary={`${plural(totals.deliveries, "delivery", "deliveries")} in the hour, at most ${busiest} in one minute.`} />
-        <TimeChart title="Failed attempts, % per minute" times={data.times} series={data.failureRatio} unit="%" summary={`${ratio} of the hour's attempts failed.`} />
-        <TimeChart title="Dead letters per minute" times={data.times} series={data.deadLetters} summary={`${plural(totals.deadLetters, "delivery", "deliveries")} dead-lettered in the hour.`} />
+        <TimeChart
+          title="Deliveries per minute"
+          times={data.times}
+          series={data.deliveries}
+          summary={`${plural(totals.deliveries, "delivery", "deliveries")} in the hour, at most ${busiest} in one minute.`}
+        />
+        <TimeChart
+          title="Failed attempts, % per minute"
+          times={data.times}
+          series={data.failureRatio}
+          unit="%"
+          summary={`${ratio} of the hour's attempts failed.`}
+        />
+        <TimeChart
+          title="Dead letters per minute"
+          times={data.times}
+          series={data.deadLetters}
+          summary={`${plural(totals.deadLetters, "delivery", "deliveries")} dead-lettered in the hour.`}
+        />
         <SlowestEndpoints overview={overview} />
       </div>
     </>

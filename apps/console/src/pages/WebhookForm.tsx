@@ -98,7 +98,14 @@ function WebhookEditor({ existing }: { existing: SubscriptionView | null }) {
   const area = (field: WebhookField, label: string, hint: string) => (
     <Field id={`field-${field}`} label={label} hint={hint} issues={issues[field]}>
       {(describedBy, invalid) => (
-        <textarea id={`field-${field}`} rows={3} value={form[field] as string} onInput={(e) => set(field, e.currentTarget.value as never)} aria-describedby={describedBy} aria-invalid={invalid ? "true" : undefined} />
+        <textarea
+          id={`field-${field}`}
+          rows={3}
+          value={form[field] as string}
+          onInput={(e) => set(field, e.currentTarget.value as never)}
+          aria-describedby={describedBy}
+          aria-invalid={invalid ? "true" : undefined}
+        />
       )}
     </Field>
   );
@@ -118,9 +125,17 @@ function WebhookEditor({ existing }: { existing: SubscriptionView | null }) {
     <form class="card form" onSubmit={save} noValidate>
       {problem && <Problem>{problem}</Problem>}
       <h2 class="form-section">Where and what</h2>
-      {text("url", "URL", "Where deliveries are POSTed: http or https.", { type: "url", inputMode: "url", autoComplete: "off", required: true })}
+      {text("url", "URL", "Where deliveries are POSTed: http or https.", {
+        type: "url",
+        inputMode: "url",
+        autoComplete: "off",
+        required: true,
+      })}
       {text("description", "Description", "For people: what this webhook is for.")}
-      <fieldset class={`field ${issues.eventTypes ? "has-issue" : ""}`} aria-describedby={issues.eventTypes ? "event-types-issue" : undefined}>
+      <fieldset
+        class={`field ${issues.eventTypes ? "has-issue" : ""}`}
+        aria-describedby={issues.eventTypes ? "event-types-issue" : undefined}
+      >
         <legend>Event types</legend>
         <div class="checks">
           {EVENT_TYPES.map((type) => (
@@ -128,7 +143,9 @@ function WebhookEditor({ existing }: { existing: SubscriptionView | null }) {
               <input
                 type="checkbox"
                 checked={form.eventTypes.includes(type)}
-                onChange={(e) => set("eventTypes", e.currentTarget.checked ? [...form.eventTypes, type] : form.eventTypes.filter((t) => t !== type))}
+                onChange={(e) =>
+                  set("eventTypes", e.currentTarget.checked ? [...form.eventTypes, type] : form.eventTypes.filter((t) => t !== type))
+                }
               />{" "}
               {EVENT_TYPE_NAMES[type]} <code>{type}</code>
             </label>
@@ -162,8 +179,8 @@ function WebhookEditor({ existing }: { existing: SubscriptionView | null }) {
         ])}
       </div>
       <label class="inline check-line">
-        <input type="checkbox" checked={form.legacyParameters} onChange={(e) => set("legacyParameters", e.currentTarget.checked)} /> Legacy parameters (PatientIdentifier and
-        PatientID in native bodies)
+        <input type="checkbox" checked={form.legacyParameters} onChange={(e) => set("legacyParameters", e.currentTarget.checked)} /> Legacy
+        parameters (PatientIdentifier and PatientID in native bodies)
       </label>
       <div class="grid three">
         {text("timeoutMs", "Timeout (ms)", "100 to 30000. Empty: the default.", { inputMode: "numeric" })}
@@ -174,10 +191,19 @@ function WebhookEditor({ existing }: { existing: SubscriptionView | null }) {
 
       <h2 class="form-section">Credentials sent to the receiver</h2>
       <div class="grid three">
-        {text("authUsername", "Basic auth username", existing?.auth ? "Clear it to stop sending Basic auth." : "Empty: no Basic auth.", { autoComplete: "off" })}
-        {text("authPassword", "Basic auth password", existing?.auth ? "Never shown again; empty keeps the current one." : undefined, { type: "password", autoComplete: "new-password" })}
+        {text("authUsername", "Basic auth username", existing?.auth ? "Clear it to stop sending Basic auth." : "Empty: no Basic auth.", {
+          autoComplete: "off",
+        })}
+        {text("authPassword", "Basic auth password", existing?.auth ? "Never shown again; empty keeps the current one." : undefined, {
+          type: "password",
+          autoComplete: "new-password",
+        })}
       </div>
-      {area("headers", "Custom headers", existing?.headers ? "One Name: value a line. Values are hidden: to change any, enter them all again." : "One Name: value a line.")}
+      {area(
+        "headers",
+        "Custom headers",
+        existing?.headers ? "One Name: value a line. Values are hidden: to change any, enter them all again." : "One Name: value a line.",
+      )}
 
       <label class="inline check-line">
         <input type="checkbox" checked={form.enabled} onChange={(e) => set("enabled", e.currentTarget.checked)} /> Enabled

@@ -48,7 +48,15 @@ export function WebhooksPage() {
   );
 }
 
-function WebhookCard({ row, onChanged, onSecret }: { row: WebhookRow; onChanged: () => void; onSecret: (s: { secret: string; what: string }) => void }) {
+function WebhookCard({
+  row,
+  onChanged,
+  onSecret,
+}: {
+  row: WebhookRow;
+  onChanged: () => void;
+  onSecret: (s: { secret: string; what: string }) => void;
+}) {
   const { hookbus } = useSession();
   const { webhook, stats } = row;
   const [busy, setBusy] = useState<string | null>(null);
@@ -83,7 +91,9 @@ function WebhookCard({ row, onChanged, onSecret }: { row: WebhookRow; onChanged:
         </div>
         <div class="webhook-badges">
           {webhook.enabled ? <Badge tone="good">enabled</Badge> : <Badge tone="bad">disabled</Badge>}
-          <Badge tone={webhook.health.circuit === "closed" ? "neutral" : "warn"}>{webhook.health.circuit === "closed" ? "healthy" : `circuit ${webhook.health.circuit}`}</Badge>
+          <Badge tone={webhook.health.circuit === "closed" ? "neutral" : "warn"}>
+            {webhook.health.circuit === "closed" ? "healthy" : `circuit ${webhook.health.circuit}`}
+          </Badge>
         </div>
       </div>
 
@@ -175,7 +185,12 @@ function WebhookCard({ row, onChanged, onSecret }: { row: WebhookRow; onChanged:
         >
           {busy === "sample" ? "Sending…" : "Send sample"}
         </button>
-        <button type="button" class="button" disabled={busy !== null} onClick={() => act("enabled", () => hookbus.subscriptions.update(webhook.id, { enabled: !webhook.enabled }))}>
+        <button
+          type="button"
+          class="button"
+          disabled={busy !== null}
+          onClick={() => act("enabled", () => hookbus.subscriptions.update(webhook.id, { enabled: !webhook.enabled }))}
+        >
           {webhook.enabled ? "Disable" : "Enable"}
         </button>
         <a class="button" href={href("webhooks", webhook.id)}>
@@ -199,7 +214,10 @@ function WebhookCard({ row, onChanged, onSecret }: { row: WebhookRow; onChanged:
           type="button"
           class="button danger"
           disabled={busy !== null}
-          onClick={() => confirm(`Delete the webhook to ${webhook.url}? This cannot be undone.`) && act("delete", () => hookbus.subscriptions.delete(webhook.id))}
+          onClick={() =>
+            confirm(`Delete the webhook to ${webhook.url}? This cannot be undone.`) &&
+            act("delete", () => hookbus.subscriptions.delete(webhook.id))
+          }
         >
           Delete
         </button>

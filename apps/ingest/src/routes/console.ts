@@ -21,7 +21,11 @@ const CONTENT_SECURITY_POLICY =
  */
 export function consoleRouter(): Router {
   const router = Router();
-  const securityHeaders = { "Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer" };
+  const securityHeaders = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+  };
 
   // One route for both: without strict routing, express matches /console and /console/ alike.
   router.get("/console", (request, response, next) => {
@@ -32,9 +36,13 @@ export function consoleRouter(): Router {
   });
   router.get("/console/assets/:file", (request, response, next) => {
     // `root` keeps sendFile inside the folder; the name is one path segment in any case.
-    response.sendFile(request.params.file as string, { root: path.join(CONSOLE_DIST, "assets"), immutable: true, maxAge: "365d", dotfiles: "deny", headers: securityHeaders }, (error) => {
-      if (error && !response.headersSent) next(new HttpError(404, "no such console asset"));
-    });
+    response.sendFile(
+      request.params.file as string,
+      { root: path.join(CONSOLE_DIST, "assets"), immutable: true, maxAge: "365d", dotfiles: "deny", headers: securityHeaders },
+      (error) => {
+        if (error && !response.headersSent) next(new HttpError(404, "no such console asset"));
+      },
+    );
   });
   return router;
 }

@@ -8,7 +8,11 @@ import type { Guards } from "./guards.js";
 
 /** The API's delivery filter (ISO 8601 times) as the delivery log takes it (ms). */
 export function storedFilter({ since, until, ...rest }: DeliveryFilter): StoredDeliveryFilter {
-  return { ...rest, since: since === undefined ? undefined : Date.parse(since), until: until === undefined ? undefined : Date.parse(until) };
+  return {
+    ...rest,
+    since: since === undefined ? undefined : Date.parse(since),
+    until: until === undefined ? undefined : Date.parse(until),
+  };
 }
 
 export function deliveriesRouter(context: HookbusContext, guards: Guards): Router {

@@ -19,7 +19,8 @@ const SCRIPT_PATH = `/docs/redoc-${REDOC_VERSION}.js`;
 
 // Everything the page needs comes from this origin: the policy makes the browser refuse
 // anything else. Redoc injects its styles and runs its search in a worker made from a blob.
-const CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src blob:; connect-src 'self'";
+const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src blob:; connect-src 'self'";
 
 const PAGE = `<!doctype html>
 <html lang="en">

@@ -33,7 +33,11 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
       const result = stored[next++]!;
       if (result instanceof Error) return errorBody(result)[1];
       if (result.created) metrics.eventsAccepted.inc({ event_type: result.event.type });
-      return { id: result.event.id, type: result.event.type, ...(result.created ? {} : { duplicate: true as const }) } satisfies PublishResult;
+      return {
+        id: result.event.id,
+        type: result.event.type,
+        ...(result.created ? {} : { duplicate: true as const }),
+      } satisfies PublishResult;
     });
     request.log.info({ events: items.length, accepted: stored.filter((r) => !(r instanceof Error)).length }, "batch accepted");
     response.status(202).json({ items } satisfies BatchPublishResult);

@@ -15,7 +15,8 @@ export function opsRouter(context: HookbusContext, registry: Registry, metricsTo
     response.status(ready ? 200 : 503).json({ status: ready ? "ready" : "redis unreachable" });
   });
   router.get("/metrics", async (request, response) => {
-    if (!metricsAccessAllowed(request.headers.authorization, metricsToken)) throw new HttpError(401, "send Authorization: Bearer with the metrics token");
+    if (!metricsAccessAllowed(request.headers.authorization, metricsToken))
+      throw new HttpError(401, "send Authorization: Bearer with the metrics token");
     response.type(registry.contentType).send(await registry.metrics());
   });
   return router;

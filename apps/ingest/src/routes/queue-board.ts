@@ -11,7 +11,10 @@ export const QUEUE_BOARD_PATH = "/admin/queues";
  * Bull Board over Hookbus's queues, for admins: a browser asks for the admin key as the
  * password of a Basic auth prompt.
  */
-export function queueBoardRouter(context: HookbusContext, requireAdmin: RequestHandler[]): [string, ...(RequestHandler | ErrorRequestHandler | Router)[]] {
+export function queueBoardRouter(
+  context: HookbusContext,
+  requireAdmin: RequestHandler[],
+): [string, ...(RequestHandler | ErrorRequestHandler | Router)[]] {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(QUEUE_BOARD_PATH);
   const { route, deliver, deliverSync, replay } = context.queues;

@@ -1,5 +1,11 @@
 import { Router } from "express";
-import { blockedRangeOfUrl, parseRetrySchedule, scheduleBeyondRetention, UnprocessableError, type Subscription } from "@hookbus/core/policy";
+import {
+  blockedRangeOfUrl,
+  parseRetrySchedule,
+  scheduleBeyondRetention,
+  UnprocessableError,
+  type Subscription,
+} from "@hookbus/core/policy";
 import { announceDisabled, resumeDeliveries } from "@hookbus/core/store";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import {
@@ -23,7 +29,13 @@ export interface SubscriptionRouteOptions {
   secretOverlapMs: number;
 }
 
-export function subscriptionsRouter(context: HookbusContext, publisher: Publisher, guards: Guards, options: SubscriptionRouteOptions, logger: Logger): Router {
+export function subscriptionsRouter(
+  context: HookbusContext,
+  publisher: Publisher,
+  guards: Guards,
+  options: SubscriptionRouteOptions,
+  logger: Logger,
+): Router {
   const router = Router();
   /** The subscription as the API shows it, with its endpoint's health. */
   const view = async (subscription: Subscription) => subscriptionView(subscription, await context.endpoints.health(subscription.id));
@@ -48,7 +60,10 @@ export function subscriptionsRouter(context: HookbusContext, publisher: Publishe
     const query = parseOr422(subscriptionListQuery, request.query, "query");
     const page = await context.subscriptions.list(query.limit, query.cursor);
     const health = await context.endpoints.healthOfMany(page.items.map((s) => s.id));
-    response.json({ items: page.items.map((s) => subscriptionView(s, health.get(s.id)!)), nextCursor: page.nextCursor ?? null } satisfies SubscriptionPage);
+    response.json({
+      items: page.items.map((s) => subscriptionView(s, health.get(s.id)!)),
+      nextCursor: page.nextCursor ?? null,
+    } satisfies SubscriptionPage);
   });
 
   router.get("/v1/subscriptions/:id", ...guards.admin, async (request, response) => {
@@ -87,7 +102,8 @@ export function subscriptionsRouter(context: HookbusContext, publisher: Publishe
 
   router.post("/v1/subscriptions/:id/test", ...guards.admin, async (request, response) => {
     const subscription = await context.subscriptions.get(request.params.id as string);
-    if (!subscription.enabled) throw new UnprocessableError(`subscription ${subscription.id} is disabled: enable it to send a sample`, ["enabled"]);
+    if (!subscription.enabled)
+      throw new UnprocessableError(`subscription ${subscription.id} is disabled: enable it to send a sample`, ["enabled"]);
     const { type = subscription.eventTypes[0]! } = parseOr422(sendSampleBody, request.body ?? {}, "sample request");
     const { event, result } = await publisher.sendSample(subscription, type, sampleData(type));
     response.json({ eventId: event.id, type, ...result } satisfies SendSampleResult);
@@ -95,4 +111,3 @@ export function subscriptionsRouter(context: HookbusContext, publisher: Publishe
 
   return router;
 }
-

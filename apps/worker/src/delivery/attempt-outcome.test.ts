@@ -18,7 +18,10 @@ test("a failure is retried on the schedule, then dead-lettered after the last at
 
 test("429 and 503 with Retry-After wait at least that long, never less than the schedule", () => {
   expect(decide({ ok: false, statusCode: 429, retryAfter: "4" })).toEqual({ status: "retrying", nextAttemptAt: now + 4000 });
-  expect(decide({ ok: false, statusCode: 503, retryAfter: new Date(now + 30_000).toUTCString() })).toEqual({ status: "retrying", nextAttemptAt: now + 30_000 });
+  expect(decide({ ok: false, statusCode: 503, retryAfter: new Date(now + 30_000).toUTCString() })).toEqual({
+    status: "retrying",
+    nextAttemptAt: now + 30_000,
+  });
   expect(decide({ ok: false, statusCode: 429, retryAfter: "0" })).toEqual({ status: "retrying", nextAttemptAt: now + 1000 });
   // Only 429 and 503 ask for a pause; elsewhere the header is ignored.
   expect(decide({ ok: false, statusCode: 500, retryAfter: "30" })).toEqual({ status: "retrying", nextAttemptAt: now + 1000 });

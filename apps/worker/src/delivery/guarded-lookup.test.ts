@@ -3,8 +3,13 @@ import { AllowedNetworks, SsrfBlockedError } from "@hookbus/core/policy";
 import { guardedLookup } from "./guarded-lookup.js";
 
 type Resolver = NonNullable<Parameters<typeof guardedLookup>[1]>;
-const answering = (...addresses: string[]): Resolver => (_host, _options, callback) =>
-  callback(null, addresses.map((address): LookupAddress => ({ address, family: address.includes(":") ? 6 : 4 })));
+const answering =
+  (...addresses: string[]): Resolver =>
+  (_host, _options, callback) =>
+    callback(
+      null,
+      addresses.map((address): LookupAddress => ({ address, family: address.includes(":") ? 6 : 4 })),
+    );
 const lookUp = (guard: ReturnType<typeof guardedLookup>, host: string, all = false) =>
   new Promise<unknown>((resolve) => guard(host, { all }, (error, address) => resolve(error ?? address)));
 
@@ -20,6 +25,8 @@ test("the lookup guard refuses an answer whose first address is public and a lat
   const blocked = await lookUp(guard, "rebind.example");
   expect(blocked).toBeInstanceOf(SsrfBlockedError);
   expect(blocked).toMatchObject({ address: "127.0.0.1", range: "127.0.0.0/8 (loopback)" });
-  expect(await lookUp(guardedLookup(new AllowedNetworks(), answering("2606:4700:4700::1111", "::ffff:a9fe:a9fe")), "x.example", true)).toBeInstanceOf(SsrfBlockedError);
+  expect(
+    await lookUp(guardedLookup(new AllowedNetworks(), answering("2606:4700:4700::1111", "::ffff:a9fe:a9fe")), "x.example", true),
+  ).toBeInstanceOf(SsrfBlockedError);
   expect(await lookUp(guardedLookup(new AllowedNetworks(), answering("93.184.216.34", "8.8.8.8")), "ok.example")).toBe("93.184.216.34");
 });

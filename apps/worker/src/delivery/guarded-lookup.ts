@@ -2,7 +2,11 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from "nod
 import { blockedRangeOf, SsrfBlockedError, type AllowedNetworks } from "@hookbus/core/policy";
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-type LookupAll = (hostname: string, options: LookupOptions & { all: true }, callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+type LookupAll = (
+  hostname: string,
+  options: LookupOptions & { all: true },
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 
 /**
  * A dns.lookup that refuses blocked addresses. It runs at connect time, on the address

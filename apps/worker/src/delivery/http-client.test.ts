@@ -22,8 +22,13 @@ afterAll(async () => {
 });
 
 type Resolver = ConstructorParameters<typeof WebhookHttpClient>[1];
-const answering = (...addresses: string[]): Resolver => (_host, _options, callback) =>
-  callback(null, addresses.map((address) => ({ address, family: address.includes(":") ? 6 : 4 })));
+const answering =
+  (...addresses: string[]): Resolver =>
+  (_host, _options, callback) =>
+    callback(
+      null,
+      addresses.map((address) => ({ address, family: address.includes(":") ? 6 : 4 })),
+    );
 
 async function send(allowed: string, resolve: Resolver, host = "receiver.test") {
   const client = new WebhookHttpClient(AllowedNetworks.parse(allowed), resolve);

@@ -53,7 +53,8 @@ export class WebhookHttpClient {
     const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
     // Node dials an IP literal without a DNS lookup, so the lookup guard alone would miss it.
     const blocked = blockedRangeOfUrl(request.url, this.allowedNetworks);
-    if (blocked) return { ok: false, error: "ssrf_blocked", message: `the URL's address is in ${blocked}, which is blocked`, durationMs: 0 };
+    if (blocked)
+      return { ok: false, error: "ssrf_blocked", message: `the URL's address is in ${blocked}, which is blocked`, durationMs: 0 };
     try {
       const response = await this.dispatcher.request({
         ...requestTarget(request.url),
@@ -94,7 +95,8 @@ function classify(error: unknown): { error: AttemptErrorKind; message: string } 
   const err = error as { name?: string; code?: string; message?: string; cause?: { code?: string } };
   const code = err.code ?? err.cause?.code;
   const message = err.message ?? String(error);
-  if (err.name === "TimeoutError" || code === "ETIMEDOUT" || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") return { error: "timeout", message };
+  if (err.name === "TimeoutError" || code === "ETIMEDOUT" || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT")
+    return { error: "timeout", message };
   if (code === "ESSRFBLOCKED") return { error: "ssrf_blocked", message };
   if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NODATA") return { error: "dns", message };
   return { error: "connection", message };
@@ -102,5 +104,8 @@ function classify(error: unknown): { error: AttemptErrorKind; message: string } 
 
 export function truncate(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;
-  return Buffer.from(text).subarray(0, maxBytes).toString("utf8").replace(/\uFFFD$/, "");
+  return Buffer.from(text)
+    .subarray(0, maxBytes)
+    .toString("utf8")
+    .replace(/\uFFFD$/, "");
 }

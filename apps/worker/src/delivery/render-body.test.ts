@@ -10,8 +10,13 @@ const event = (type: EventRecord["type"], data: Record<string, unknown>): EventR
 });
 
 test("the envelope carries type, the publish time and the data, as payloads.md shows", () => {
-  const body = renderBody(event("record.updated", { transId: "435", formId: "319", formName: "Sample Form" }), { format: "envelope", legacyParameters: false });
-  expect(body).toBe('{"type":"record.updated","timestamp":"2026-11-23T04:10:00.000Z","data":{"transId":"435","formId":"319","formName":"Sample Form"}}');
+  const body = renderBody(event("record.updated", { transId: "435", formId: "319", formName: "Sample Form" }), {
+    format: "envelope",
+    legacyParameters: false,
+  });
+  expect(body).toBe(
+    '{"type":"record.updated","timestamp":"2026-11-23T04:10:00.000Z","data":{"transId":"435","formId":"319","formName":"Sample Form"}}',
+  );
 });
 
 test("native bodies: record.created has no OnUpdate; schedule.triggered keeps MyDataHelps' names and order", () => {

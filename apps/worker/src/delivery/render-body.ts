@@ -1,10 +1,5 @@
 import type { EventRecord, Subscription } from "@hookbus/core/policy";
-import type {
-  RecordChangedData,
-  RecordReviewChangedData,
-  ScheduleTriggeredData,
-  SurveySubmittedData,
-} from "@hookbus/schemas";
+import type { RecordChangedData, RecordReviewChangedData, ScheduleTriggeredData, SurveySubmittedData } from "@hookbus/schemas";
 
 /** The JSON body a receiver gets for an event, in the subscription's format. */
 export function renderBody(event: EventRecord, subscription: Pick<Subscription, "format" | "legacyParameters">): string {

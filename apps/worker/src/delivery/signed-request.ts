@@ -9,7 +9,12 @@ const USER_AGENT = "Hookbus/0.1 (+webhooks)";
  * Standard Webhooks headers (webhook-id is the delivery id, the same for every attempt; every
  * active secret signs during a rotation), Basic auth and the subscription's own headers.
  */
-export function signedRequest(delivery: Pick<Delivery, "id">, subscription: Subscription, event: EventRecord, now = Date.now()): AttemptRequest {
+export function signedRequest(
+  delivery: Pick<Delivery, "id">,
+  subscription: Subscription,
+  event: EventRecord,
+  now = Date.now(),
+): AttemptRequest {
   const body = renderBody(event, subscription);
   const timestamp = Math.floor(now / 1000);
   const headers: Record<string, string> = {

@@ -16,7 +16,9 @@ export async function runBulkReplay(context: HookbusContext, replayId: string): 
   // A rate cap is kept when each attempt is made (EndpointGate), where the receivers see it.
   const ref = { id: replayId, ratePerSecond: replay.ratePerSecond };
   for await (const { items, last } of deliveries.scan(replay.filter, REPLAY_BATCH, await replays.cursor(replayId))) {
-    const disabled = new Set((await subscriptions.getMany([...new Set(items.map((d) => d.subscriptionId))])).filter((s) => !s.enabled).map((s) => s.id));
+    const disabled = new Set(
+      (await subscriptions.getMany([...new Set(items.map((d) => d.subscriptionId))])).filter((s) => !s.enabled).map((s) => s.id),
+    );
     const claimed: ClaimedDelivery[] = [];
     for (const delivery of items) {
       if (disabled.has(delivery.subscriptionId)) continue;
@@ -36,12 +38,21 @@ export async function runBulkReplay(context: HookbusContext, replayId: string): 
  * once, never lost.
  */
 export async function recoverUnenqueuedClaims(context: HookbusContext, olderThanMs: number, now = Date.now()): Promise<number> {
-  const notes = await context.redis.zrangebyscore(context.keys.replayClaimsNotEnqueued(), "-inf", now - olderThanMs, "LIMIT", 0, REPLAY_BATCH);
+  const notes = await context.redis.zrangebyscore(
+    context.keys.replayClaimsNotEnqueued(),
+    "-inf",
+    now - olderThanMs,
+    "LIMIT",
+    0,
+    REPLAY_BATCH,
+  );
   let recovered = 0;
   for (const { deliveryId, replayId } of notes.map(parseReplayClaimNote)) {
     const [delivery] = await context.deliveries.getMany([deliveryId]);
     if (!delivery) continue;
-    const replay = replayId ? { id: replayId, ratePerSecond: (await context.replays.progress(replayId).catch(() => undefined))?.ratePerSecond } : undefined;
+    const replay = replayId
+      ? { id: replayId, ratePerSecond: (await context.replays.progress(replayId).catch(() => undefined))?.ratePerSecond }
+      : undefined;
     await context.replays.enqueue([{ delivery, replayNumber: delivery.replays }], replay);
     recovered++;
   }

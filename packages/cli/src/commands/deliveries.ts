@@ -8,12 +8,19 @@ import { addListingOptions, fetchListing, printListing, type ListingOptions } fr
 export function registerDeliveries(program: Command, context: CommandContext): void {
   const deliveries = program.command("deliveries").description("list and inspect deliveries");
 
-  const list = deliveries.command("list").description("deliveries, newest first, filtered").option(...jsonFlag);
+  const list = deliveries
+    .command("list")
+    .description("deliveries, newest first, filtered")
+    .option(...jsonFlag);
   addDeliveryFilterOptions(list);
   addListingOptions(list, 50).action(async (options: DeliveryFilterOptions & ListingOptions) => {
     const client = context.client();
     const filter = deliveryFilterFrom(options);
-    const page = await fetchListing((limit) => client.deliveries.list({ ...filter, limit }), () => client.deliveries.iterate(filter), options);
+    const page = await fetchListing(
+      (limit) => client.deliveries.list({ ...filter, limit }),
+      () => client.deliveries.iterate(filter),
+      options,
+    );
     printListing(context.io, page, options, deliveriesTable);
   });
 

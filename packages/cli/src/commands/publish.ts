@@ -11,7 +11,10 @@ export function parseEventsFile(text: string): unknown[] {
   try {
     whole = JSON.parse(text);
   } catch {
-    return text.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as unknown);
+    return text
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => JSON.parse(line) as unknown);
   }
   if (Array.isArray(whole)) return whole;
   const { events } = whole as { events?: unknown };
@@ -24,7 +27,10 @@ export function registerPublish(program: Command, context: CommandContext): void
     .description(`publish events from a file through the batch endpoint, ${MAX_BATCH_EVENTS} a request`)
     .argument("<file>", 'a JSON list of events, {"events": [...]}, or one event per line; - for standard input')
     .option(...jsonFlag)
-    .addHelpText("after", "\nEach event is {type, data, id?, occurredAt?}; give `id` so that publishing the file again sends nothing twice.\nExit code 5 when some events were refused (each is listed with why).")
+    .addHelpText(
+      "after",
+      "\nEach event is {type, data, id?, occurredAt?}; give `id` so that publishing the file again sends nothing twice.\nExit code 5 when some events were refused (each is listed with why).",
+    )
     .action(async (file: string, options: { json?: boolean }) => {
       const events = parseEventsFile(file === "-" ? context.io.readStdin() : readFileSync(file, "utf8"));
       const client = context.client();
@@ -38,7 +44,10 @@ export function registerPublish(program: Command, context: CommandContext): void
       if (options.json) printJson(context.io, { items });
       else {
         const duplicates = items.filter((item) => "duplicate" in item).length;
-        printLine(context.io, `${items.length} events: ${items.length - refused.length - duplicates} published, ${duplicates} already published under their id, ${refused.length} refused`);
+        printLine(
+          context.io,
+          `${items.length} events: ${items.length - refused.length - duplicates} published, ${duplicates} already published under their id, ${refused.length} refused`,
+        );
         for (const { index, error, issues } of refused) {
           printLine(context.io, `  #${index}: ${error}${issues?.length ? `: ${issues.map((i) => JSON.stringify(i)).join("; ")}` : ""}`);
         }

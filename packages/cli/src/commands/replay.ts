@@ -19,7 +19,11 @@ export interface ReplayOptions extends DeliveryFilterOptions {
 
 export function bulkReplayBodyFrom(options: ReplayOptions): BulkReplayBody {
   // A status a replay may not take (pending, retrying) is the API's to refuse, with its reason.
-  return withoutUndefined({ ...deliveryFilterFrom(options), dryRun: options.dryRun ? (true as const) : undefined, ratePerSecond: options.rate }) as BulkReplayBody;
+  return withoutUndefined({
+    ...deliveryFilterFrom(options),
+    dryRun: options.dryRun ? (true as const) : undefined,
+    ratePerSecond: options.rate,
+  }) as BulkReplayBody;
 }
 
 export function registerReplay(program: Command, context: CommandContext): void {
@@ -31,14 +35,19 @@ export function registerReplay(program: Command, context: CommandContext): void 
     .option("--dry-run", "only count what a bulk replay would deliver")
     .option("--rate <perSecond>", "bulk replay speed, deliveries per second", optionParser(positiveInteger))
     .option(...jsonFlag)
-    .addHelpText("after", "\nExamples:\n  hookbus replay dlv_01J...\n  hookbus replay --status failed --since 2h --dry-run\n  hookbus replay --status failed --subscription sub_01J... --rate 50")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  hookbus replay dlv_01J...\n  hookbus replay --status failed --since 2h --dry-run\n  hookbus replay --status failed --subscription sub_01J... --rate 50",
+    )
     .action(async (id: string | undefined, options: ReplayOptions, command: Command) => {
       const bulk = bulkReplayBodyFrom(options);
       if (id !== undefined && Object.keys(bulk).length > 0) {
         command.error("error: give either a delivery id or filters, not both", { exitCode: ExitCode.usage });
       }
       if (id === undefined && Object.keys(deliveryFilterFrom(options)).length === 0) {
-        command.error("error: name a delivery id, or at least one filter (e.g. --status failed) for a bulk replay", { exitCode: ExitCode.usage });
+        command.error("error: name a delivery id, or at least one filter (e.g. --status failed) for a bulk replay", {
+          exitCode: ExitCode.usage,
+        });
       }
       if (id !== undefined) return replayOne(context, id, options);
       return replayMany(context, bulk, options);

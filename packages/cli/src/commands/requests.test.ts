@@ -42,13 +42,27 @@ test("every subscription flag maps to its field in the API body", () => {
 });
 
 test("an empty retry schedule is sent as no retries, not left out", () => {
-  expect(subscriptionBodyFrom({ url: "https://example.org/hook", eventTypes: ["survey.submitted"], retrySchedule: [] }).retrySchedule).toEqual([]);
+  expect(
+    subscriptionBodyFrom({ url: "https://example.org/hook", eventTypes: ["survey.submitted"], retrySchedule: [] }).retrySchedule,
+  ).toEqual([]);
 });
 
 test("bulk replay flags become the API's filter names; dry run and rate only when given", () => {
   expect(
-    bulkReplayBodyFrom({ status: "failed", subscription: "sub_1", eventType: "survey.submitted", since: "2025-06-01T10:00:00.000Z", rate: 50 }),
-  ).toEqual({ status: "failed", subscriptionId: "sub_1", eventType: "survey.submitted", since: "2025-06-01T10:00:00.000Z", ratePerSecond: 50 });
+    bulkReplayBodyFrom({
+      status: "failed",
+      subscription: "sub_1",
+      eventType: "survey.submitted",
+      since: "2025-06-01T10:00:00.000Z",
+      rate: 50,
+    }),
+  ).toEqual({
+    status: "failed",
+    subscriptionId: "sub_1",
+    eventType: "survey.submitted",
+    since: "2025-06-01T10:00:00.000Z",
+    ratePerSecond: 50,
+  });
   expect(bulkReplayBodyFrom({ status: "failed", dryRun: true })).toEqual({ status: "failed", dryRun: true });
   expect(bulkReplayBodyFrom({ status: "failed", dryRun: false })).toEqual({ status: "failed" });
 });

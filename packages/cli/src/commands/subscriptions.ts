@@ -55,10 +55,17 @@ export function subscriptionBodyFrom(options: CreateSubscriptionOptions): Create
 export function registerSubscriptions(program: Command, context: CommandContext): void {
   const subscriptions = program.command("subscriptions").description("manage webhook subscriptions");
 
-  const list = subscriptions.command("list").description("every subscription").option(...jsonFlag);
+  const list = subscriptions
+    .command("list")
+    .description("every subscription")
+    .option(...jsonFlag);
   addListingOptions(list, 100).action(async (options: ListingOptions) => {
     const client = context.client();
-    const page = await fetchListing((limit) => client.subscriptions.list({ limit }), () => client.subscriptions.iterate(), options);
+    const page = await fetchListing(
+      (limit) => client.subscriptions.list({ limit }),
+      () => client.subscriptions.iterate(),
+      options,
+    );
     printListing(context.io, page, options, subscriptionsTable);
   });
 
@@ -84,24 +91,26 @@ export function registerSubscriptions(program: Command, context: CommandContext)
     .option("--header <header>", 'a header for the receiver, "Name: value"; repeatable', optionParser(headerEntry))
     .option("--description <text>", "a note for people")
     .option(...jsonFlag)
-    .action(async (options: CreateSubscriptionOptions & { passwordFile?: string; passwordStdin?: boolean; json?: boolean }, command: Command) => {
-      if (options.passwordStdin && command.optsWithGlobals().apiKeyStdin) {
-        command.error("error: --password-stdin and --api-key-stdin cannot both read standard input", { exitCode: ExitCode.usage });
-      }
-      const password = readSecret(
-        context.io,
-        { stdin: options.passwordStdin, file: options.passwordFile, value: options.password, valueOnCommandLine: true },
-        { flag: "--password", safer: "--password-file or --password-stdin" },
-      );
-      if (password !== undefined && options.username === undefined) {
-        command.error("error: a password needs --username", { exitCode: ExitCode.usage });
-      }
-      const created = await context.client().subscriptions.create(subscriptionBodyFrom({ ...options, password }));
-      if (options.json) return printJson(context.io, created);
-      printLine(context.io, `created ${created.id}`);
-      printLine(context.io, `secret  ${created.secret}`);
-      printNote(context.io, "keep the secret now: it is not shown again");
-    });
+    .action(
+      async (options: CreateSubscriptionOptions & { passwordFile?: string; passwordStdin?: boolean; json?: boolean }, command: Command) => {
+        if (options.passwordStdin && command.optsWithGlobals().apiKeyStdin) {
+          command.error("error: --password-stdin and --api-key-stdin cannot both read standard input", { exitCode: ExitCode.usage });
+        }
+        const password = readSecret(
+          context.io,
+          { stdin: options.passwordStdin, file: options.passwordFile, value: options.password, valueOnCommandLine: true },
+          { flag: "--password", safer: "--password-file or --password-stdin" },
+        );
+        if (password !== undefined && options.username === undefined) {
+          command.error("error: a password needs --username", { exitCode: ExitCode.usage });
+        }
+        const created = await context.client().subscriptions.create(subscriptionBodyFrom({ ...options, password }));
+        if (options.json) return printJson(context.io, created);
+        printLine(context.io, `created ${created.id}`);
+        printLine(context.io, `secret  ${created.secret}`);
+        printNote(context.io, "keep the secret now: it is not shown again");
+      },
+    );
 
   subscriptions
     .command("delete")

@@ -1,7 +1,10 @@
 /** Failures a caller can act on; the ingest maps each to one HTTP status in one place. */
 export class NotFoundError extends Error {
   override name = "NotFoundError";
-  constructor(readonly resource: string, readonly id: string) {
+  constructor(
+    readonly resource: string,
+    readonly id: string,
+  ) {
     super(`${resource} ${id} not found`);
   }
 }
@@ -9,7 +12,10 @@ export class NotFoundError extends Error {
 /** A request that is well-formed but cannot be carried out as asked (maps to 422). */
 export class UnprocessableError extends Error {
   override name = "UnprocessableError";
-  constructor(message: string, readonly path: (string | number)[] = []) {
+  constructor(
+    message: string,
+    readonly path: (string | number)[] = [],
+  ) {
     super(message);
   }
 }
@@ -27,7 +33,10 @@ export class UnavailableError extends Error {
 /** This process holds as much of some work as it may; the caller should come back later (503 with Retry-After). */
 export class OverloadedError extends UnavailableError {
   override name = "OverloadedError";
-  constructor(message: string, readonly retryAfterSeconds: number) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
     super(message);
   }
 }

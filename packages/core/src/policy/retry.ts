@@ -47,7 +47,12 @@ export function scheduleBeyondRetention(schedule: number[], retentionMs: number)
 
 /** A duration in the largest unit that states it exactly ("66m", not a rounded "1h"). */
 function exactDuration(value: number): string {
-  const units: [string, number][] = [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000]];
+  const units: [string, number][] = [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ];
   const [unit, size] = units.find(([, size]) => value % size === 0) ?? ["ms", 1];
   return `${value / size}${unit}`;
 }

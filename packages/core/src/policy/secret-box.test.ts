@@ -12,7 +12,8 @@ test("what is sealed opens with the same context, and shows nothing of the plain
 test("an altered ciphertext or tag is refused", () => {
   const box = SecretBox.parse(newEncryptionKey());
   const [format, id, iv, tag, ciphertext] = box.seal("password", "sub_1").split(".");
-  const flip = (text: string) => Buffer.from(Buffer.from(text, "base64url").map((byte, i) => (i === 0 ? byte ^ 1 : byte))).toString("base64url");
+  const flip = (text: string) =>
+    Buffer.from(Buffer.from(text, "base64url").map((byte, i) => (i === 0 ? byte ^ 1 : byte))).toString("base64url");
   expect(() => box.open([format, id, iv, tag, flip(ciphertext!)].join("."), "sub_1")).toThrow();
   expect(() => box.open([format, id, iv, flip(tag!), ciphertext].join("."), "sub_1")).toThrow();
 });

@@ -30,13 +30,17 @@ export class SecretBox {
    * bytes. A key given without an id gets one derived from the key itself.
    */
   static parse(value: string): SecretBox {
-    const keys = value.split(",").map((s) => s.trim()).filter(Boolean).map((entry): EncryptionKey => {
-      const [id, encoded] = entry.includes(":") ? entry.split(":", 2) : [undefined, entry];
-      const key = Buffer.from(encoded ?? "", "base64");
-      if (key.length !== KEY_BYTES) throw new Error(`each key must be the base64 of ${KEY_BYTES} bytes (openssl rand -base64 32)`);
-      if (id !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new Error(`key id "${id}" must be 1-32 letters, digits, _ or -`);
-      return { id: id ?? createHash("sha256").update(key).digest("hex").slice(0, 8), key };
-    });
+    const keys = value
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((entry): EncryptionKey => {
+        const [id, encoded] = entry.includes(":") ? entry.split(":", 2) : [undefined, entry];
+        const key = Buffer.from(encoded ?? "", "base64");
+        if (key.length !== KEY_BYTES) throw new Error(`each key must be the base64 of ${KEY_BYTES} bytes (openssl rand -base64 32)`);
+        if (id !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new Error(`key id "${id}" must be 1-32 letters, digits, _ or -`);
+        return { id: id ?? createHash("sha256").update(key).digest("hex").slice(0, 8), key };
+      });
     return new SecretBox(keys);
   }
 

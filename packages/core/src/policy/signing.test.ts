@@ -5,7 +5,11 @@ test("a signature verifies with the standardwebhooks package, and not with anoth
   const secret = newSigningSecret();
   const body = '{"type":"record.updated","data":{"transId":"435"}}';
   const timestamp = Math.floor(Date.now() / 1000);
-  const headers = { "webhook-id": "dlv_1", "webhook-timestamp": String(timestamp), "webhook-signature": signatureHeader([secret], "dlv_1", timestamp, body) };
+  const headers = {
+    "webhook-id": "dlv_1",
+    "webhook-timestamp": String(timestamp),
+    "webhook-signature": signatureHeader([secret], "dlv_1", timestamp, body),
+  };
   expect(new Webhook(secret).verify(body, headers)).toEqual(JSON.parse(body));
   expect(() => new Webhook(newSigningSecret()).verify(body, headers)).toThrow();
   expect(() => new Webhook(secret).verify(body.replace("435", "436"), headers)).toThrow();
@@ -17,7 +21,9 @@ test("during a rotation the header carries one signature per secret, and either 
   const header = signatureHeader([current, old], "dlv_2", timestamp, "{}");
   expect(header.split(" ")).toHaveLength(2);
   for (const secret of [old, current]) {
-    expect(() => new Webhook(secret).verify("{}", { "webhook-id": "dlv_2", "webhook-timestamp": String(timestamp), "webhook-signature": header })).not.toThrow();
+    expect(() =>
+      new Webhook(secret).verify("{}", { "webhook-id": "dlv_2", "webhook-timestamp": String(timestamp), "webhook-signature": header }),
+    ).not.toThrow();
   }
 });
 

@@ -20,9 +20,7 @@ function secretKey(secret: string): Buffer {
  */
 export function signatureHeader(secrets: string[], webhookId: string, timestampSeconds: number, body: string): string {
   const signed = `${webhookId}.${timestampSeconds}.${body}`;
-  return secrets
-    .map((secret) => `v1,${createHmac("sha256", secretKey(secret)).update(signed).digest("base64")}`)
-    .join(" ");
+  return secrets.map((secret) => `v1,${createHmac("sha256", secretKey(secret)).update(signed).digest("base64")}`).join(" ");
 }
 
 /** The secrets that sign now: the current one and rotated ones still in their overlap. */

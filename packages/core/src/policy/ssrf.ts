@@ -87,7 +87,12 @@ export class AllowedNetworks {
 
   /** Parses a comma-separated list such as "127.0.0.1/32, 10.1.2.0/24". */
   static parse(value: string): AllowedNetworks {
-    return new AllowedNetworks(value.split(",").map((s) => s.trim()).filter(Boolean));
+    return new AllowedNetworks(
+      value
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
   }
 
   includes(address: string): boolean {

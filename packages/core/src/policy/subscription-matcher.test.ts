@@ -16,7 +16,13 @@ const subscription = (overrides: Partial<Subscription> = {}): Subscription => ({
   updatedAt: 0,
   ...overrides,
 });
-const event = (type: EventRecord["type"], data: Record<string, unknown>): EventRecord => ({ id: "evt_1", type, data, occurredAt: 0, createdAt: 0 });
+const event = (type: EventRecord["type"], data: Record<string, unknown>): EventRecord => ({
+  id: "evt_1",
+  type,
+  data,
+  occurredAt: 0,
+  createdAt: 0,
+});
 const survey = (surveyName: string) => event("survey.submitted", { surveyName });
 
 test("matches the subscribed types only", () => {
@@ -52,5 +58,9 @@ test("a published event reaches the matching candidates, a sample every candidat
   const paused = subscription({ id: "sub_paused", enabled: false });
   const ids = (reached: Subscription[]) => reached.map((s) => s.id);
   expect(ids(subscriptionsReached(survey("A"), [live, testOnly, paused]))).toEqual(["sub_live"]);
-  expect(ids(subscriptionsReached({ ...survey("A"), sample: true }, [live, testOnly, paused]))).toEqual(["sub_live", "sub_test", "sub_paused"]);
+  expect(ids(subscriptionsReached({ ...survey("A"), sample: true }, [live, testOnly, paused]))).toEqual([
+    "sub_live",
+    "sub_test",
+    "sub_paused",
+  ]);
 });

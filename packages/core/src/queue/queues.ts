@@ -99,7 +99,9 @@ export async function enqueueRoute(queues: HookbusQueues, eventId: string): Prom
 /** Enqueues routing of several events in one round trip. */
 export async function enqueueRoutes(queues: HookbusQueues, eventIds: string[]): Promise<void> {
   if (eventIds.length === 0) return;
-  await queues.route.addBulk(eventIds.map((eventId) => ({ name: "route", data: { eventId }, opts: { ...ROUTE_JOB_OPTIONS, jobId: eventId } })));
+  await queues.route.addBulk(
+    eventIds.map((eventId) => ({ name: "route", data: { eventId }, opts: { ...ROUTE_JOB_OPTIONS, jobId: eventId } })),
+  );
 }
 
 /**

@@ -12,7 +12,11 @@ test("defaults follow the design: port 8080, the default schedule, the {hookbus}
 });
 
 test("API keys and schedules are parsed", () => {
-  const config = loadConfig({ HOOKBUS_ENCRYPTION_KEY, HOOKBUS_API_KEYS: "admin:0123456789abcdef, publisher:fedcba9876543210", HOOKBUS_RETRY_SCHEDULE: "1s,2m" });
+  const config = loadConfig({
+    HOOKBUS_ENCRYPTION_KEY,
+    HOOKBUS_API_KEYS: "admin:0123456789abcdef, publisher:fedcba9876543210",
+    HOOKBUS_RETRY_SCHEDULE: "1s,2m",
+  });
   expect(config.apiKeys).toEqual([
     { role: "admin", key: "0123456789abcdef" },
     { role: "publisher", key: "fedcba9876543210" },
@@ -21,13 +25,28 @@ test("API keys and schedules are parsed", () => {
 });
 
 test("each bad value gets a line that names the variable", () => {
-  const attempt = () => loadConfig({ PORT: "http", HOOKBUS_API_KEYS: "root:short", HOOKBUS_RETRY_SCHEDULE: "5s,later", HOOKBUS_ALLOWED_NETWORKS: "10.0.0.0/33" });
+  const attempt = () =>
+    loadConfig({
+      PORT: "http",
+      HOOKBUS_API_KEYS: "root:short",
+      HOOKBUS_RETRY_SCHEDULE: "5s,later",
+      HOOKBUS_ALLOWED_NETWORKS: "10.0.0.0/33",
+    });
   expect(attempt).toThrow(ConfigError);
-  const message = (() => { try { attempt(); } catch (e) { return (e as Error).message; } return ""; })();
+  const message = (() => {
+    try {
+      attempt();
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return "";
+  })();
   for (const name of ["PORT", "HOOKBUS_API_KEYS", "HOOKBUS_RETRY_SCHEDULE", "HOOKBUS_ALLOWED_NETWORKS"]) expect(message).toContain(name);
 });
 
 test("the encryption key is required, and a key of the wrong size is refused", () => {
   expect(() => loadConfig({})).toThrow(/HOOKBUS_ENCRYPTION_KEY: required: the base64 of 32 random bytes/);
-  expect(() => loadConfig({ HOOKBUS_ENCRYPTION_KEY: Buffer.alloc(16).toString("base64") })).toThrow(/HOOKBUS_ENCRYPTION_KEY: each key must be the base64 of 32 bytes/);
+  expect(() => loadConfig({ HOOKBUS_ENCRYPTION_KEY: Buffer.alloc(16).toString("base64") })).toThrow(
+    /HOOKBUS_ENCRYPTION_KEY: each key must be the base64 of 32 bytes/,
+  );
 });

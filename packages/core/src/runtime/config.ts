@@ -14,7 +14,10 @@ const port = z.coerce.number().int().min(0).max(65535);
 
 const apiKeys = z.string().transform((value, ctx): ApiKey[] => {
   const keys: ApiKey[] = [];
-  for (const entry of value.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [role, key] = entry.split(/:(.*)/s, 2);
     if ((role !== "admin" && role !== "publisher") || !key || key.length < 16) {
       ctx.addIssue({ code: "custom", message: `"${role}:…" must be role:key with role admin or publisher and a key of 16+ characters` });

@@ -10,7 +10,18 @@ export function createLogger(name: string, level: string, destination?: Destinat
     name,
     level,
     redact: {
-      paths: ["secret", "*.secret", "secrets", "*.secrets", "password", "*.password", "*.auth.password", "headers.authorization", "*.headers.authorization", "apiKey"],
+      paths: [
+        "secret",
+        "*.secret",
+        "secrets",
+        "*.secrets",
+        "password",
+        "*.password",
+        "*.auth.password",
+        "headers.authorization",
+        "*.headers.authorization",
+        "apiKey",
+      ],
       censor: "[redacted]",
     },
   };

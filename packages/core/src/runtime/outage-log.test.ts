@@ -28,5 +28,9 @@ test("an error that is not about reaching Redis is logged every time, even durin
   outages.error(refused(), "redis");
   outages.error(new Error("ERR Error running script (call to f_1a2b): @user_script:1: boom"), "worker deliver");
   outages.error(new Error("ERR Error running script (call to f_1a2b): @user_script:1: boom"), "worker deliver");
-  expect(lines.map((l) => l.msg)).toEqual(["redis unreachable: retrying; further errors are not logged until it is back", "redis error", "redis error"]);
+  expect(lines.map((l) => l.msg)).toEqual([
+    "redis unreachable: retrying; further errors are not logged until it is back",
+    "redis error",
+    "redis error",
+  ]);
 });

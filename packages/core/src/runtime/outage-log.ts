@@ -44,7 +44,16 @@ export class OutageLog {
 }
 
 /** Errors that mean Redis cannot be reached (refused, reset, timed out, closed), as Node and ioredis name them. */
-const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
 const CONNECTION_MESSAGES = /connection is closed|connect ETIMEDOUT|socket closed|stream isn't writeable|reached the max retries/i;
 
 function isConnectionError(error: Error): boolean {

@@ -1,7 +1,15 @@
 import type { Redis } from "ioredis";
 import { eventTypes } from "@hookbus/schemas";
 import { DeliveryQueries, execPipeline } from "./delivery-queries.js";
-import { deliveryStatuses, type Attempt, type Delivery, type DeliveryStatus, type EventRecord, type RoutedDelivery, type Subscription } from "../policy/domain.js";
+import {
+  deliveryStatuses,
+  type Attempt,
+  type Delivery,
+  type DeliveryStatus,
+  type EventRecord,
+  type RoutedDelivery,
+  type Subscription,
+} from "../policy/domain.js";
 import { NotFoundError } from "../policy/errors.js";
 import { idLowerBound, newId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
@@ -100,7 +108,15 @@ export class DeliveryLog extends DeliveryQueries {
         this.keys.deliveriesToWatch(),
         this.keys.replay(replayId ?? "-"),
       ],
-      [delivery.id, delivery.status, replayClaimNote(delivery.id, replayId), now, now + this.watchGraceMs, replayId ? "1" : "", replayId ?? ""],
+      [
+        delivery.id,
+        delivery.status,
+        replayClaimNote(delivery.id, replayId),
+        now,
+        now + this.watchGraceMs,
+        replayId ? "1" : "",
+        replayId ?? "",
+      ],
     );
   }
 
@@ -132,7 +148,13 @@ export class DeliveryLog extends DeliveryQueries {
     return (await execPipeline<number>(pipeline)).reduce((a, b) => a + b, 0);
   }
 
-  private async changeStatus(delivery: DeliveryRef, status: DeliveryStatus, nextAttemptAt?: number, attempt?: Attempt, now = Date.now()): Promise<number> {
+  private async changeStatus(
+    delivery: DeliveryRef,
+    status: DeliveryStatus,
+    nextAttemptAt?: number,
+    attempt?: Attempt,
+    now = Date.now(),
+  ): Promise<number> {
     const deliveryId = delivery.id;
     const count = await this.setStatus.run(
       [
@@ -169,4 +191,3 @@ export function parseReplayClaimNote(note: string): { deliveryId: string; replay
   const [deliveryId, replayId] = note.split("|");
   return { deliveryId: deliveryId!, replayId: replayId || undefined };
 }
-

@@ -55,7 +55,12 @@ export class DeliveryQueries {
     pipeline.hgetall(this.keys.subscriptionOutcomes(subscriptionId));
     const results = await execPipeline<unknown>(pipeline);
     const outcomes = results[deliveryStatuses.length] as Record<string, string>;
-    const [pending, retrying, delivered, failed] = results.slice(0, deliveryStatuses.length).map(Number) as [number, number, number, number];
+    const [pending, retrying, delivered, failed] = results.slice(0, deliveryStatuses.length).map(Number) as [
+      number,
+      number,
+      number,
+      number,
+    ];
     return {
       pending,
       retrying,

@@ -78,7 +78,12 @@ export class EndpointGate {
    * Asks for a slot for one attempt of `job` at its subscription's endpoint; `replay` is the
    * capped bulk replay the delivery belongs to, whose rate holds at the receiver too.
    */
-  async enter(subscription: Subscription, job: ParkedJob, replay?: { id: string; ratePerSecond: number }, now = Date.now()): Promise<GateVerdict> {
+  async enter(
+    subscription: Subscription,
+    job: ParkedJob,
+    replay?: { id: string; ratePerSecond: number },
+    now = Date.now(),
+  ): Promise<GateVerdict> {
     const endpointRate = [this.keys.endpointRate(subscription.id), this.keys.endpointRateReserved(subscription.id)];
     const replayRate = replay ? [this.keys.replayRate(replay.id), this.keys.replayRateReserved(replay.id)] : endpointRate;
     const [verdict, until] = await this.acquire.run(
@@ -132,7 +137,12 @@ export class EndpointGate {
   }
 
   async health(subscriptionId: string, now = Date.now()): Promise<EndpointHealth> {
-    const [failures, openUntil, failingSince] = await this.redis.hmget(this.keys.endpointHealth(subscriptionId), "failures", "openUntil", "failingSince");
+    const [failures, openUntil, failingSince] = await this.redis.hmget(
+      this.keys.endpointHealth(subscriptionId),
+      "failures",
+      "openUntil",
+      "failingSince",
+    );
     return toHealth(failures, openUntil, failingSince, now);
   }
 
@@ -171,7 +181,12 @@ function leaseMs(subscription: Subscription): number {
   return subscription.timeoutMs + LEASE_MARGIN_MS;
 }
 
-function toHealth(failures: string | null | undefined, openUntil: string | null | undefined, failingSince: string | null | undefined, now: number): EndpointHealth {
+function toHealth(
+  failures: string | null | undefined,
+  openUntil: string | null | undefined,
+  failingSince: string | null | undefined,
+  now: number,
+): EndpointHealth {
   const open = Number(openUntil) || 0;
   const circuit: CircuitState = open === 0 ? "closed" : open > now ? "open" : "half-open";
   return {

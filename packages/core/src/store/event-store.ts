@@ -72,7 +72,11 @@ export class EventStore {
    * Stores several events in one round trip, each on its own terms (its idempotency key, its
    * conflict): one item's failure is its own, returned in its place.
    */
-  async storeMany(inputs: NewEvent[], now = Date.now(), options: StoreOptions = {}): Promise<(StoredEvent | ConflictError | UnavailableError)[]> {
+  async storeMany(
+    inputs: NewEvent[],
+    now = Date.now(),
+    options: StoreOptions = {},
+  ): Promise<(StoredEvent | ConflictError | UnavailableError)[]> {
     const pipeline = options.alongside?.pipeline ?? this.redis.pipeline();
     const events = inputs.map((input) => {
       const event: EventRecord = {
@@ -106,11 +110,19 @@ export class EventStore {
     return outcomes.map(([outcome, id], i) => {
       const input = inputs[i]!;
       if (outcome === 1) return { event: events[i]!, created: true };
-      if (outcome === -1) return new UnavailableError("Redis answered after the publish's deadline: the event was not stored; publish it again with the same id");
-      if (outcome === 2) return new ConflictError(`idempotency key "${input.idempotencyKey}" was used for event ${id} with another type, data or occurredAt`);
+      if (outcome === -1)
+        return new UnavailableError(
+          "Redis answered after the publish's deadline: the event was not stored; publish it again with the same id",
+        );
+      if (outcome === 2)
+        return new ConflictError(
+          `idempotency key "${input.idempotencyKey}" was used for event ${id} with another type, data or occurredAt`,
+        );
       const event = earlier.get(id);
       // The earlier event expired between its key and its record: the key is all that is left.
-      return event ? { event, created: false } : new ConflictError(`idempotency key "${input.idempotencyKey}" belongs to event ${id}, which has expired`);
+      return event
+        ? { event, created: false }
+        : new ConflictError(`idempotency key "${input.idempotencyKey}" belongs to event ${id}, which has expired`);
     });
   }
 

@@ -8,56 +8,110 @@ import type { DeliveryStatus } from "../policy/domain.js";
 export class Keys {
   constructor(readonly prefix: string) {}
 
-  subscription(id: string) { return `${this.prefix}:sub:${id}`; }
+  subscription(id: string) {
+    return `${this.prefix}:sub:${id}`;
+  }
   /** Ids of every subscription, for listing. */
-  subscriptions() { return `${this.prefix}:subs`; }
+  subscriptions() {
+    return `${this.prefix}:subs`;
+  }
   /** Ids of the subscriptions to one event type: what routing reads. */
-  subscriptionsByType(type: string) { return `${this.prefix}:subs:type:${type}`; }
+  subscriptionsByType(type: string) {
+    return `${this.prefix}:subs:type:${type}`;
+  }
   /** Counts every subscription change: a cache loaded at an older count is stale. */
-  subscriptionsVersion() { return `${this.prefix}:subs:version`; }
+  subscriptionsVersion() {
+    return `${this.prefix}:subs:version`;
+  }
 
-  event(id: string) { return `${this.prefix}:evt:${id}`; }
+  event(id: string) {
+    return `${this.prefix}:evt:${id}`;
+  }
   /** subscriptionId -> deliveryId for one event: makes routing idempotent. */
-  eventDeliveries(eventId: string) { return `${this.prefix}:evt:${eventId}:dlv`; }
-  idempotency(key: string) { return `${this.prefix}:idem:${key}`; }
+  eventDeliveries(eventId: string) {
+    return `${this.prefix}:evt:${eventId}:dlv`;
+  }
+  idempotency(key: string) {
+    return `${this.prefix}:idem:${key}`;
+  }
 
-  delivery(id: string) { return `${this.prefix}:dlv:${id}`; }
-  attempts(deliveryId: string) { return `${this.prefix}:dlv:${deliveryId}:att`; }
-  deliveriesAll() { return `${this.prefix}:dlvidx:all`; }
-  deliveriesByStatus(status: DeliveryStatus) { return `${this.prefix}:dlvidx:status:${status}`; }
-  deliveriesBySubscription(subscriptionId: string) { return `${this.prefix}:dlvidx:sub:${subscriptionId}`; }
-  deliveriesByType(type: string) { return `${this.prefix}:dlvidx:type:${type}`; }
+  delivery(id: string) {
+    return `${this.prefix}:dlv:${id}`;
+  }
+  attempts(deliveryId: string) {
+    return `${this.prefix}:dlv:${deliveryId}:att`;
+  }
+  deliveriesAll() {
+    return `${this.prefix}:dlvidx:all`;
+  }
+  deliveriesByStatus(status: DeliveryStatus) {
+    return `${this.prefix}:dlvidx:status:${status}`;
+  }
+  deliveriesBySubscription(subscriptionId: string) {
+    return `${this.prefix}:dlvidx:sub:${subscriptionId}`;
+  }
+  deliveriesByType(type: string) {
+    return `${this.prefix}:dlvidx:type:${type}`;
+  }
 
   /**
    * Deliveries that should have a job, scored by when to make sure they still do: what the
    * reconciler reads to find a delivery left without one.
    */
-  deliveriesToWatch() { return `${this.prefix}:dlvidx:watch`; }
+  deliveriesToWatch() {
+    return `${this.prefix}:dlvidx:watch`;
+  }
   /** Stored events not yet routed, scored by when to make sure a route job exists. */
-  eventsToRoute() { return `${this.prefix}:evtidx:unrouted`; }
+  eventsToRoute() {
+    return `${this.prefix}:evtidx:unrouted`;
+  }
 
   /** An endpoint's attempts in flight: delivery id scored by when its lease expires. */
-  endpointInFlight(subscriptionId: string) { return `${this.prefix}:sub:${subscriptionId}:inflight`; }
+  endpointInFlight(subscriptionId: string) {
+    return `${this.prefix}:sub:${subscriptionId}:inflight`;
+  }
   /** Jobs waiting for a free slot at the endpoint, first come first served. */
-  endpointParked(subscriptionId: string) { return `${this.prefix}:sub:${subscriptionId}:parked`; }
+  endpointParked(subscriptionId: string) {
+    return `${this.prefix}:sub:${subscriptionId}:parked`;
+  }
   /** The endpoint's circuit: consecutive failures, when the run of failures began, open until when, the probe. */
-  endpointHealth(subscriptionId: string) { return `${this.prefix}:sub:${subscriptionId}:health`; }
+  endpointHealth(subscriptionId: string) {
+    return `${this.prefix}:sub:${subscriptionId}:health`;
+  }
   /** The endpoint's rate limit: the next free send time, and the send times reserved by waiting deliveries. */
-  endpointRate(subscriptionId: string) { return `${this.prefix}:sub:${subscriptionId}:rate`; }
-  endpointRateReserved(subscriptionId: string) { return `${this.prefix}:sub:${subscriptionId}:rate:reserved`; }
+  endpointRate(subscriptionId: string) {
+    return `${this.prefix}:sub:${subscriptionId}:rate`;
+  }
+  endpointRateReserved(subscriptionId: string) {
+    return `${this.prefix}:sub:${subscriptionId}:rate:reserved`;
+  }
 
   /** When a subscription's deliveries last succeeded and failed. */
-  subscriptionOutcomes(subscriptionId: string) { return `${this.prefix}:sub:${subscriptionId}:outcomes`; }
-  replay(id: string) { return `${this.prefix}:rpl:${id}`; }
+  subscriptionOutcomes(subscriptionId: string) {
+    return `${this.prefix}:sub:${subscriptionId}:outcomes`;
+  }
+  replay(id: string) {
+    return `${this.prefix}:rpl:${id}`;
+  }
   /** A rate-capped bulk replay's limiter, kept at the receivers (see EndpointGate). */
-  replayRate(id: string) { return `${this.prefix}:rpl:${id}:rate`; }
-  replayRateReserved(id: string) { return `${this.prefix}:rpl:${id}:rate:reserved`; }
+  replayRate(id: string) {
+    return `${this.prefix}:rpl:${id}:rate`;
+  }
+  replayRateReserved(id: string) {
+    return `${this.prefix}:rpl:${id}:rate:reserved`;
+  }
   /** Replay claims whose job is not yet enqueued, scored by claim time: what recovery re-enqueues. */
-  replayClaimsNotEnqueued() { return `${this.prefix}:rpl:unqueued`; }
+  replayClaimsNotEnqueued() {
+    return `${this.prefix}:rpl:unqueued`;
+  }
 
   /** Pub/sub channel announcing that a subscription was created, changed or deleted. */
-  subscriptionChanges() { return `${this.prefix}:subs:changed`; }
+  subscriptionChanges() {
+    return `${this.prefix}:subs:changed`;
+  }
 
   /** Pub/sub channel where workers report the first attempt of an event's sync deliveries. */
-  syncOutcomes(eventId: string) { return `${this.prefix}:sync:${eventId}`; }
+  syncOutcomes(eventId: string) {
+    return `${this.prefix}:sync:${eventId}`;
+  }
 }

@@ -69,7 +69,8 @@ export class Replayer {
     const delivery = await this.deliveries.get(deliveryId);
     const [subscription] = await this.subscriptions.getMany([delivery.subscriptionId]);
     if (!subscription) throw new UnprocessableError(`subscription ${delivery.subscriptionId} was deleted`, ["subscriptionId"]);
-    if (!subscription.enabled) throw new UnprocessableError(`subscription ${subscription.id} is disabled: enable it to deliver again`, ["subscriptionId"]);
+    if (!subscription.enabled)
+      throw new UnprocessableError(`subscription ${subscription.id} is disabled: enable it to deliver again`, ["subscriptionId"]);
     if (delivery.status === "retrying" && (await this.bringRetryForward(delivery))) return this.deliveries.get(deliveryId);
     if (delivery.status === "pending" || delivery.status === "retrying") return delivery;
     const replayNumber = await this.deliveries.claimForReplay(delivery);
@@ -103,7 +104,13 @@ export class Replayer {
     await this.queues.replay.add(
       "replay",
       { replayId: progress.id },
-      { jobId: progress.id, attempts: 5, backoff: { type: "exponential", delay: 1000 }, removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600 } },
+      {
+        jobId: progress.id,
+        attempts: 5,
+        backoff: { type: "exponential", delay: 1000 },
+        removeOnComplete: true,
+        removeOnFail: { age: 7 * 24 * 3600 },
+      },
     );
     return progress;
   }

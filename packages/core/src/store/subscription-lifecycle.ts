@@ -39,7 +39,11 @@ export async function announceDisabled(context: LifecycleContext, subscription: 
  * Disables a subscription for a reason the worker found (410 Gone, failing too long) and
  * announces it, once: a second worker finding the same thing changes nothing.
  */
-export async function disableSubscription(context: LifecycleContext, id: string, reason: DisabledReason): Promise<Subscription | undefined> {
+export async function disableSubscription(
+  context: LifecycleContext,
+  id: string,
+  reason: DisabledReason,
+): Promise<Subscription | undefined> {
   const disabled = await context.subscriptions.disable(id, reason);
   if (disabled) await announceDisabled(context, disabled);
   return disabled;

@@ -1,5 +1,11 @@
 import type { Redis } from "ioredis";
-import { DEFAULT_MAX_IN_FLIGHT, type CreateSubscriptionBody, type DisabledReason, type EventType, type UpdateSubscriptionBody } from "@hookbus/schemas";
+import {
+  DEFAULT_MAX_IN_FLIGHT,
+  type CreateSubscriptionBody,
+  type DisabledReason,
+  type EventType,
+  type UpdateSubscriptionBody,
+} from "@hookbus/schemas";
 import { DEFAULT_TIMEOUT_MS, type Subscription } from "../policy/domain.js";
 import { NotFoundError, UnavailableError } from "../policy/errors.js";
 import { newId } from "../policy/ids.js";
@@ -64,7 +70,8 @@ export class SubscriptionStore {
       createdAt: now,
       updatedAt: now,
     };
-    if (!(await this.write(subscription.id, "", subscription, []))) throw new UnavailableError(`subscription id ${subscription.id} is taken`);
+    if (!(await this.write(subscription.id, "", subscription, [])))
+      throw new UnavailableError(`subscription id ${subscription.id} is taken`);
     return subscription;
   }
 
@@ -86,7 +93,10 @@ export class SubscriptionStore {
 
   /** The same, with the version they are at, read in the same step. */
   async forEventTypeVersioned(type: EventType): Promise<VersionedSubscriptions> {
-    const [version, ...values] = await this.subscriptionsForType.run([this.keys.subscriptionsByType(type), this.keys.subscriptionsVersion()], [this.keys.subscription("")]);
+    const [version, ...values] = await this.subscriptionsForType.run(
+      [this.keys.subscriptionsByType(type), this.keys.subscriptionsVersion()],
+      [this.keys.subscription("")],
+    );
     return { version: Number(version), subscriptions: values.map((raw) => this.codec.decode(raw)) };
   }
 
