@@ -60,15 +60,15 @@ export class Publisher {
     if (syncSubscriptions.length === 0) return this.publishAsync(candidate, started);
 
     const deadline = started + Math.max(...syncSubscriptions.map((s) => s.timeoutMs)) + SYNC_REPORT_GRACE_MS;
-    // Listen before anything is enqueued, so that no report can come before the listener;
-    // storing needs no listener, so both go in the same round trip.
+    // Listen before anything is enqueued: the route job goes with the store, and a worker may
+    // take it, attempt a sync delivery and report it at once, which no one would hear yet.
     const listening = this.syncOutcomes.listen(
       candidate.id,
       syncSubscriptions.map((s) => s.id),
     );
     try {
-      const [[stored]] = await beforeDeadline(
-        Promise.all([this.storeAndEnqueueRoutes([candidate], started, deadline), listening]),
+      const [stored] = await beforeDeadline(
+        listening.then(() => this.storeAndEnqueueRoutes([candidate], started, deadline)),
         deadline,
         UNAVAILABLE,
       );
