@@ -1,6 +1,7 @@
 import type { Queue } from "bullmq";
 import { Gauge, type Registry } from "prom-client";
 import type { CircuitState } from "@hookbus/core/store";
+import { circuitStates } from "@hookbus/schemas";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 
 /** The BullMQ states reported per queue. */
@@ -74,7 +75,7 @@ export function startQueueMetrics(
     // Reset first so a combination whose last subscription was deleted disappears instead of going stale.
     subscriptions.reset();
     for (const { labels, count } of subscriptionCounts.values()) subscriptions.set(labels, count);
-    for (const state of CIRCUIT_STATES) circuits.set({ state }, byCircuit[state]);
+    for (const state of circuitStates) circuits.set({ state }, byCircuit[state]);
   };
 
   let inFlight: Promise<void> | undefined;
@@ -112,8 +113,6 @@ interface SubscriptionCount {
   labels: { mode: string; environment: string };
   count: number;
 }
-
-const CIRCUIT_STATES = ["closed", "open", "half-open"] as const satisfies readonly CircuitState[];
 
 /** Subscription counts per (mode, environment), and enabled ones per circuit state, paging through the store. */
 async function countSubscriptions(

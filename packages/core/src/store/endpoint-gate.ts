@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { DEFAULT_MAX_IN_FLIGHT } from "@hookbus/schemas";
+import { DEFAULT_MAX_IN_FLIGHT, type circuitStates } from "@hookbus/schemas";
 import type { Subscription } from "../policy/domain.js";
 import type { Keys } from "./keys.js";
 import { defineScript, readLua } from "./redis.js";
@@ -35,7 +35,7 @@ export interface ReleaseResult {
   handedOff: ParkedJob[];
 }
 
-export type CircuitState = "closed" | "open" | "half-open";
+export type CircuitState = (typeof circuitStates)[number];
 
 /** An endpoint's health, as the API shows it. */
 export interface EndpointHealth {

@@ -60,7 +60,7 @@ export class SubscriptionCache {
   }
 
   private load(type: EventType): Promise<VersionedSubscriptions> {
-    const loading = this.store.forEventTypeVersioned(type);
+    const loading = this.store.forEventType(type);
     this.entries.set(type, loading);
     loading.catch(() => {
       if (this.entries.get(type) === loading) this.entries.delete(type);
@@ -76,7 +76,7 @@ export class SubscriptionCache {
   private async refresh(): Promise<void> {
     for (const type of [...this.entries.keys()]) {
       const generation = this.generation;
-      const fresh = await this.store.forEventTypeVersioned(type).catch(() => undefined);
+      const fresh = await this.store.forEventType(type).catch(() => undefined);
       if (fresh && generation === this.generation) this.entries.set(type, Promise.resolve(fresh));
     }
   }

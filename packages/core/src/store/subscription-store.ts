@@ -86,13 +86,8 @@ export class SubscriptionStore {
     return raws.flatMap((raw) => (raw ? [this.codec.decode(raw)] : []));
   }
 
-  /** The subscriptions to one event type: what publishing and routing read for every event. */
-  async forEventType(type: EventType): Promise<Subscription[]> {
-    return (await this.forEventTypeVersioned(type)).subscriptions;
-  }
-
-  /** The same, with the version they are at, read in the same step. */
-  async forEventTypeVersioned(type: EventType): Promise<VersionedSubscriptions> {
+  /** The subscriptions to one event type, with the version they are at, read in one step: what the caches hold. */
+  async forEventType(type: EventType): Promise<VersionedSubscriptions> {
     const [version, ...values] = await this.subscriptionsForType.run(
       [this.keys.subscriptionsByType(type), this.keys.subscriptionsVersion()],
       [this.keys.subscription("")],

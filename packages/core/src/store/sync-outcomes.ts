@@ -1,19 +1,13 @@
 import type { Redis } from "ioredis";
+import type { SyncResult } from "@hookbus/schemas";
 import type { AttemptErrorKind } from "../policy/domain.js";
 import { OverloadedError } from "../policy/errors.js";
 import type { Keys } from "./keys.js";
 
-export type SyncOutcomeKind = "delivered" | "failed" | "timeout";
+export type SyncOutcomeKind = SyncResult["outcome"];
 
-/** What a worker reports of a delivery's first attempt, for the request waiting on it. */
-export interface SyncOutcome {
-  subscriptionId: string;
-  deliveryId: string;
-  outcome: SyncOutcomeKind;
-  statusCode?: number;
-  body?: string;
-  durationMs: number;
-}
+/** What a worker reports of a delivery's first attempt, for the request waiting on it: the contract's sync result, for a delivery that exists. */
+export type SyncOutcome = SyncResult & { deliveryId: string };
 
 /** An attempt's outcome as a waiting publisher sees it: no error kind means it was delivered. */
 export function syncOutcomeOf(error: AttemptErrorKind | undefined): SyncOutcomeKind {
