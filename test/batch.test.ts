@@ -1,3 +1,4 @@
+import { Queue } from "bullmq";
 import { recordUpdated, surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus } from "./support/harness.js";
 import { ReceiverPool } from "./support/receiver.js";
@@ -25,6 +26,34 @@ test("a batch of 200 events is answered item by item, in order, and every event 
   await receiver.waitForRequests(200);
   const formIds = receiver.requests.map((r) => JSON.parse(r.body).data.formId).filter(Boolean);
   expect(formIds.sort()).toEqual(events.flatMap((e, i) => (i % 2 ? [`form-${i}`] : [])).sort());
+});
+
+test("a batch's events share route jobs sized by their fan-out: about 100 deliveries a job, so a large fan-out spreads over jobs", async () => {
+  hookbus = await TestHookbus.start({ worker: false });
+  const receiver = await receivers.start();
+  for (let i = 0; i < 30; i++) await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.updated"] });
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
+  const events = [
+    ...Array.from({ length: 10 }, (_, i) => recordUpdated(`form-${i}`)),
+    ...Array.from({ length: 150 }, () => surveySubmitted()),
+  ];
+  const ids: string[] = (await batch(events)).body.items.map((item: { id: string }) => item.id);
+
+  const queue = new Queue("route", { connection: { url: hookbus.config.redisUrl }, prefix: hookbus.config.queuePrefix });
+  try {
+    const jobs = await queue.getWaiting(0, -1);
+    const groups = jobs.map((job) => job.data.eventIds as string[]).sort((a, b) => ids.indexOf(a[0]!) - ids.indexOf(b[0]!));
+    // Three events of 30 deliveries make 90, so a fourth starts a new job; the tenth (30)
+    // shares its job with 70 events of one delivery each, and the other 80 make the last.
+    expect(groups.map((group) => group.length)).toEqual([3, 3, 3, 71, 80]);
+    expect(groups.flat()).toEqual(ids);
+    expect(jobs.every((job) => job.id === job.data.eventIds[0])).toBe(true);
+  } finally {
+    await queue.close();
+  }
+
+  await hookbus.startWorker();
+  await receiver.waitForRequests(10 * 30 + 150);
 });
 
 test("a bad item gets its own error without rejecting the others; ids are idempotent item by item", async () => {

@@ -1,4 +1,5 @@
 import { Queue } from "bullmq";
+import { ensureRouteJob } from "@hookbus/core/queue";
 import { createContext, createLogger, type HookbusContext } from "@hookbus/core/runtime";
 import { surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus, waitFor } from "./support/harness.js";
@@ -62,6 +63,30 @@ test("an event whose route job is gone (failed past its retries, or deleted) is 
   const [request] = await receiver.waitForRequests(1);
   const [delivery] = await hookbus.deliveriesOf(published.body.id);
   expect(request!.headers["webhook-id"]).toBe(delivery.id);
+});
+
+test("events published together share one route job, which the reconciler leaves alone while it lives; once it is gone, each event is routed", async () => {
+  hookbus = await TestHookbus.start(FAST_RECONCILE);
+  const receiver = await receivers.start();
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
+  const published = await hookbus.api(
+    "POST",
+    "/v1/events/batch",
+    { events: ["A", "B", "C"].map((name) => surveySubmitted(name)) },
+    hookbus.config.publisherKey,
+  );
+  const ids: string[] = published.body.items.map((item: { id: string }) => item.id);
+  const { queues, events } = openContext();
+  expect((await queues.route.getJob(ids[0]!))?.data).toEqual({ eventIds: ids });
+  const stored = await events.getMany(ids);
+  for (const id of ids.slice(1)) expect(await ensureRouteJob(queues, id, stored.get(id)!.routeJobId)).toBe(false);
+  expect(await queues.route.getWaitingCount()).toBe(1);
+
+  await removeJob("route", ids[0]!);
+  await hookbus.startWorker(FAST_MAINTENANCE);
+  await receiver.waitForRequests(3);
+  const deliveries = await Promise.all(ids.map(async (id) => (await hookbus.deliveriesOf(id))[0].id));
+  expect(receiver.requests.map((r) => r.headers["webhook-id"]).sort()).toEqual(deliveries.sort());
 });
 
 test("an event stored by a publish cut off before enqueueing its route job is routed by the reconciler", async () => {

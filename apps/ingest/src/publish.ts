@@ -8,9 +8,10 @@ import {
   type SyncOutcome,
   type SyncOutcomeListener,
 } from "@hookbus/core/store";
-import { enqueueFirstAttempts, enqueueRoutes, pipelineForRouteJobs, queueRouteJobs } from "@hookbus/core/queue";
+import { enqueueFirstAttempts, enqueueRoutes } from "@hookbus/core/queue";
 import type { HookbusContext } from "@hookbus/core/runtime";
 import type { EventType, PublishBody, SyncResult } from "@hookbus/schemas";
+import { StoreCoalescer } from "./store-coalescer.js";
 
 /**
  * How long past a sync subscription's timeout the publisher waits for the worker's report:
@@ -40,11 +41,15 @@ export interface PublishResult {
  * The ingest never calls a receiver itself: a worker does, and reports back through Redis.
  */
 export class Publisher {
+  private readonly coalescer: StoreCoalescer;
+
   constructor(
     private readonly context: HookbusContext,
     private readonly syncOutcomes: SyncOutcomeListener,
     private readonly subscriptions: SubscriptionCache,
-  ) {}
+  ) {
+    this.coalescer = new StoreCoalescer(context, subscriptions);
+  }
 
   /** @param publisher the non-secret id of the API key publishing: its idempotency keys are its own */
   async publish(body: PublishBody, publisher: string, started = Date.now()): Promise<PublishResult> {
@@ -68,7 +73,7 @@ export class Publisher {
     );
     try {
       const [stored] = await beforeDeadline(
-        listening.then(() => this.storeAndEnqueueRoutes([candidate], started, deadline)),
+        listening.then(() => this.storeAndEnqueueRoutes([candidate], deadline)),
         deadline,
         UNAVAILABLE,
       );
@@ -118,39 +123,27 @@ export class Publisher {
     }
   }
 
-  private async publishAsync(candidate: NewEvent, started: number): Promise<PublishResult> {
+  private async publishAsync(candidate: IdentifiedEvent, started: number): Promise<PublishResult> {
     const [result] = await this.storeAndRoute([candidate], started);
     if (result instanceof Error) throw result;
     return result!;
   }
 
   /** Stores events and enqueues their route jobs by the async publish deadline. */
-  private async storeAndRoute(candidates: NewEvent[], started: number): Promise<(StoredEvent | Error)[]> {
+  private async storeAndRoute(candidates: IdentifiedEvent[], started: number): Promise<(StoredEvent | Error)[]> {
     const deadline = started + ASYNC_PUBLISH_DEADLINE_MS;
-    return beforeDeadline(this.storeAndEnqueueRoutes(candidates, started, deadline), deadline, UNAVAILABLE);
+    return beforeDeadline(this.storeAndEnqueueRoutes(candidates, deadline), deadline, UNAVAILABLE);
   }
 
   /**
-   * Stores events and enqueues their route jobs in the same round trip, so each job is in the
-   * queue before the publisher is answered. A candidate that was not stored (a conflict, the
-   * deadline) leaves a route job that finds no event and ends. A repeated key names an earlier
-   * event, which is routed again: routing is idempotent, and its first publish may have
-   * stopped between storing and enqueueing.
+   * Stores events and enqueues their route jobs in the same round trip (shared with the other
+   * publishes of this moment), so each job is in the queue before the publisher is answered.
+   * A candidate that was not stored (a conflict, the deadline) leaves a route job that finds no
+   * event for it. A repeated key names an earlier event, which is routed again: routing is
+   * idempotent, and its first publish may have stopped between storing and enqueueing.
    */
-  private async storeAndEnqueueRoutes(candidates: NewEvent[], started: number, deadline: number): Promise<(StoredEvent | Error)[]> {
-    const pipeline = await pipelineForRouteJobs(this.context.queues);
-    const results = await this.context.events.storeMany(candidates, started, {
-      deadline,
-      alongside: {
-        pipeline,
-        add: (events) =>
-          queueRouteJobs(
-            pipeline,
-            this.context.queues,
-            events.map((e) => e.id),
-          ),
-      },
-    });
+  private async storeAndEnqueueRoutes(candidates: IdentifiedEvent[], deadline: number): Promise<(StoredEvent | Error)[]> {
+    const results = await this.coalescer.store(candidates.map((c) => ({ ...c, deadline })));
     await enqueueRoutes(
       this.context.queues,
       results.flatMap((r) => (r instanceof Error || r.created ? [] : [r.event.id])),
@@ -220,8 +213,11 @@ export class Publisher {
   }
 }
 
-/** A publish body as the event to store, with its id chosen now (a sync publish listens on it before storing). */
-function newEvent(body: PublishBody, publisher: string, started: number): NewEvent & { id: string } {
+/** An event to store whose id is chosen already: a sync publish listens on it before storing. */
+type IdentifiedEvent = NewEvent & { id: string };
+
+/** A publish body as the event to store, with its id chosen now. */
+function newEvent(body: PublishBody, publisher: string, started: number): IdentifiedEvent {
   return {
     id: newId("evt", started),
     type: body.type,

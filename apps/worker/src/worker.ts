@@ -103,10 +103,12 @@ export async function startWorker(config: Config & { redisUrl: string }, options
   return {
     metricsPort: ops?.port ?? 0,
     close: async () => {
-      // Take no new job, let the attempts in flight finish and record, then drop the connections
+      // Take no new job, let the attempts in flight finish and record (a route job's attempts
+      // not yet begun become deliver jobs), then drop the connections
       // without waiting on a blocking read: after a Redis restart, BullMQ's own close could
       // wait on one for good.
       await Promise.all(workers.map((w) => w.pause(true)));
+      routes.stopAttempting();
       await running.finished();
       await Promise.all(workers.map((w) => w.close(true)));
       http.close();

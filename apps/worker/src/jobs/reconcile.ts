@@ -41,7 +41,8 @@ export async function reconcile(context: HookbusContext, now = Date.now()): Prom
   }
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
     const eventIds = await context.events.overdueForRouting(now, BATCH);
-    for (const id of eventIds) if (await ensureRouteJob(context.queues, id)) result.rerouted++;
+    const events = await context.events.getMany(eventIds);
+    for (const id of eventIds) if (await ensureRouteJob(context.queues, id, events.get(id)?.routeJobId)) result.rerouted++;
     await context.events.watchRouting(eventIds, nextLook);
     if (eventIds.length < BATCH) break;
   }

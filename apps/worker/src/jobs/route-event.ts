@@ -1,64 +1,117 @@
 import type { Job } from "bullmq";
-import pLimit from "p-limit";
-import { NotFoundError, type Delivery, type EventRecord, type RoutedDelivery } from "@hookbus/core/policy";
-import { routeEvent, type SubscriptionCache } from "@hookbus/core/store";
-import { DELIVER_JOB_OPTIONS, deliverJobData, enqueueFirstAttempts, QUEUE_NAMES, type RouteJobData } from "@hookbus/core/queue";
+import pLimit, { type LimitFunction } from "p-limit";
+import type { Delivery, EventRecord, RoutedDelivery } from "@hookbus/core/policy";
+import { routeEvents, type SubscriptionCache } from "@hookbus/core/store";
+import {
+  DELIVER_JOB_OPTIONS,
+  deliverJobData,
+  enqueueFirstAttempts,
+  QUEUE_NAMES,
+  routeJobEventIds,
+  type RouteJobData,
+} from "@hookbus/core/queue";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import type { DeliveryAttempt } from "../delivery/attempt.js";
 
 /**
- * How many first attempts a route job makes itself, and how many at once. A larger fan-out
- * leaves the rest to deliver jobs, so that any worker can take a share of it.
+ * How many first attempts a route job makes itself. A larger fan-out leaves the rest to
+ * deliver jobs, so that any worker can take a share of it.
  */
 export const FIRST_ATTEMPTS_PER_ROUTE_JOB = 100;
-const PARALLEL_FIRST_ATTEMPTS = 50;
 
 /**
- * The route job: finds the subscriptions an event reaches (through the event-type index, so
- * the cost follows the subscriptions to its type), makes one delivery each, and makes their
- * first attempts itself, in parallel: one queue hop per event, not two. Only a delivery that
- * must run again (a failure to retry, a wait for its endpoint) becomes a delayed deliver job.
- * Sync subscriptions' deliveries are the ingest's, which waits on them through the sync queue;
- * here they only get their job if they lack one.
+ * The route job: for each event it carries (the events published together), finds the
+ * subscriptions it reaches (through the event-type index, so the cost follows the
+ * subscriptions to its type), makes one delivery each, and makes their first attempts itself,
+ * in parallel: one queue hop per event, not two. Only a delivery that must run again (a
+ * failure to retry, a wait for its endpoint) becomes a delayed deliver job. Sync
+ * subscriptions' deliveries are the ingest's, which waits on them through the sync queue;
+ * here they only get their job if they lack one. The events' reads and writes are shared:
+ * one round trip to load them, one to make their deliveries, one to mark them routed.
  *
  * Running twice creates nothing twice (deliveries are keyed by (event, subscription), jobs by
  * delivery id); a crash mid-job runs it again (stall recovery, or the reconciler, since the
- * event stays unrouted until the end), re-attempting only deliveries with no attempt yet,
+ * events stay unrouted until the end), re-attempting only deliveries with no attempt yet,
  * under the same webhook-id.
  */
 export class RouteEventJob {
+  /**
+   * First attempts in flight, across all the route jobs this process runs: a job carries many
+   * events, so its attempts, not its count, are what must be bounded (as the async
+   * concurrency bounds deliver jobs), or a burst would open a connection per attempt.
+   */
+  private readonly attemptSlots: LimitFunction;
+  private stopping = false;
+
   constructor(
     private readonly context: HookbusContext,
     private readonly attempts: DeliveryAttempt,
     private readonly subscriptions: SubscriptionCache,
     private readonly logger: Logger,
-  ) {}
-
-  async process(job: Job<RouteJobData>): Promise<void> {
-    // The version is read after the event was stored, so the subscriptions routed to include
-    // every change made before the publish was answered, whatever the cache had heard of.
-    const [event, subscriptionsVersion] = await Promise.all([
-      this.context.events.get(job.data.eventId).catch((error: unknown) => {
-        if (error instanceof NotFoundError) return undefined;
-        throw error;
-      }),
-      this.context.subscriptions.version(),
-    ]);
-    // A sample is delivered only to the subscription it was sent to, by the ingest itself.
-    if (event && !event.sample) await this.route(event, subscriptionsVersion);
-    await this.context.events.markRouted(job.data.eventId);
+  ) {
+    this.attemptSlots = pLimit(context.config.asyncConcurrency);
   }
 
-  private async route(event: EventRecord, subscriptionsVersion: number): Promise<void> {
-    const subscriptions = await this.subscriptions.forEventType(event.type, subscriptionsVersion);
-    const routed = await routeEvent(this.context.deliveries, event, subscriptions);
-    const unattempted = routed.filter((r) => r.needsJob);
-    const attemptHere = unattempted.filter((r) => r.subscription.mode === "async").slice(0, FIRST_ATTEMPTS_PER_ROUTE_JOB);
-    const leftToJobs = unattempted.filter((r) => !attemptHere.includes(r));
-    await enqueueFirstAttempts(this.context.queues, event.id, leftToJobs);
-    const limit = pLimit(PARALLEL_FIRST_ATTEMPTS);
-    await Promise.all(attemptHere.map((r) => limit(() => this.firstAttempt(event, r))));
-    this.logger.debug({ eventId: event.id, deliveries: routed.length, attempted: attemptHere.length }, "event routed");
+  /**
+   * For shutdown: the attempts in flight finish, and those not begun are left to deliver jobs,
+   * which any worker takes, so that the route jobs running now end soon.
+   */
+  stopAttempting(): void {
+    this.stopping = true;
+  }
+
+  async process(job: Job<RouteJobData>): Promise<void> {
+    const eventIds = routeJobEventIds(job.data);
+    // The version is read after the events were stored, so the subscriptions routed to include
+    // every change made before the publish was answered, whatever the cache had heard of.
+    // An event not found expired or was never stored (its publish failed): nothing to route.
+    const [events, subscriptionsVersion] = await Promise.all([this.context.events.getMany(eventIds), this.context.subscriptions.version()]);
+    // A sample is delivered only to the subscription it was sent to, by the ingest itself.
+    const routable = [...events.values()].filter((event) => !event.sample);
+    if (routable.length > 0) await this.route(routable, subscriptionsVersion);
+    await this.context.events.markRouted(eventIds);
+  }
+
+  private async route(events: EventRecord[], subscriptionsVersion: number): Promise<void> {
+    const targets = await Promise.all(
+      events.map(async (event) => ({ event, candidates: await this.subscriptions.forEventType(event.type, subscriptionsVersion) })),
+    );
+    const routed = (await routeEvents(this.context.deliveries, targets)).flatMap((deliveries, i) =>
+      deliveries.filter((r) => r.needsJob).map((r) => ({ event: events[i]!, routed: r })),
+    );
+    const attemptHere = routed.filter(({ routed: r }) => r.subscription.mode === "async").slice(0, FIRST_ATTEMPTS_PER_ROUTE_JOB);
+    await this.leaveToDeliverJobs(
+      events,
+      routed.filter((r) => !attemptHere.includes(r)),
+    );
+    const notBegun: RoutedEventDelivery[] = [];
+    await Promise.all(
+      attemptHere.map((r) =>
+        this.attemptSlots(async () => {
+          if (this.stopping) notBegun.push(r);
+          else await this.firstAttempt(r.event, r.routed);
+        }),
+      ),
+    );
+    await this.leaveToDeliverJobs(events, notBegun);
+    this.logger.debug(
+      { events: events.length, deliveries: routed.length, attempted: attemptHere.length - notBegun.length },
+      "events routed",
+    );
+  }
+
+  /** Enqueues the first attempts of these deliveries as deliver jobs, due now. */
+  private async leaveToDeliverJobs(events: EventRecord[], deliveries: RoutedEventDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    await Promise.all(
+      events.map((event) =>
+        enqueueFirstAttempts(
+          this.context.queues,
+          event.id,
+          deliveries.filter((r) => r.event === event).map((r) => r.routed),
+        ),
+      ),
+    );
   }
 
   /** Attempts a new delivery; one that must run again becomes a delayed deliver job under its own id. */
@@ -79,6 +132,12 @@ export class RouteEventJob {
     });
     await this.attempts.wakeIfHandedASlot(end, delivery, job);
   }
+}
+
+/** A delivery of one of the job's events, as routing made (or found) it. */
+interface RoutedEventDelivery {
+  event: EventRecord;
+  routed: RoutedDelivery;
 }
 
 /** A delivery routing has just made (or found untouched): pending, nothing attempted. */

@@ -57,6 +57,8 @@ export interface EventRecord {
   createdAt: number;
   /** Samples sent by "send sample" reach test subscriptions only. */
   sample?: boolean;
+  /** The route job it was published with, when that job is named after another event of its group. */
+  routeJobId?: string;
 }
 
 export { deliveryStatuses, type AttemptErrorKind, type DeliveryStatus } from "@hookbus/schemas";

@@ -15,8 +15,18 @@ export const QUEUE_NAMES = {
 } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
+/**
+ * A route job routes the events published together (in one request, or in one turn of the
+ * ingest's event loop). It is named after its first event; the others record that name, so
+ * the reconciler can tell whether their job still lives.
+ */
 export interface RouteJobData {
-  eventId: string;
+  eventIds: string[];
+}
+
+/** The events a route job carries; a job enqueued before route jobs carried groups names one. */
+export function routeJobEventIds(data: RouteJobData | { eventId: string }): string[] {
+  return "eventIds" in data ? data.eventIds : [data.eventId];
 }
 
 export interface ReplayJobData {
@@ -96,11 +106,11 @@ export async function enqueueRoute(queues: HookbusQueues, eventId: string): Prom
   await enqueueRoutes(queues, [eventId]);
 }
 
-/** Enqueues routing of several events in one round trip. */
+/** Enqueues routing of several events in one round trip, a job each. */
 export async function enqueueRoutes(queues: HookbusQueues, eventIds: string[]): Promise<void> {
   if (eventIds.length === 0) return;
   await queues.route.addBulk(
-    eventIds.map((eventId) => ({ name: "route", data: { eventId }, opts: { ...ROUTE_JOB_OPTIONS, jobId: eventId } })),
+    eventIds.map((eventId) => ({ name: "route", data: { eventIds: [eventId] }, opts: { ...ROUTE_JOB_OPTIONS, jobId: eventId } })),
   );
 }
 
@@ -113,10 +123,14 @@ export async function pipelineForRouteJobs(queues: HookbusQueues): Promise<Chain
   return (await queues.route.client).pipeline() as unknown as ChainableCommander;
 }
 
-/** Adds route jobs to a pipeline from pipelineForRouteJobs, to share its round trip with other commands. */
-export function queueRouteJobs(pipeline: ChainableCommander, queues: HookbusQueues, eventIds: string[]): void {
-  for (const eventId of eventIds) {
-    const job = new Job<RouteJobData>(queues.route, "route", { eventId }, { ...ROUTE_JOB_OPTIONS, jobId: eventId }, eventId);
+/**
+ * Adds route jobs to a pipeline from pipelineForRouteJobs, to share its round trip with other
+ * commands: one job for each group of event ids, named after its first event.
+ */
+export function queueRouteJobs(pipeline: ChainableCommander, queues: HookbusQueues, groups: string[][]): void {
+  for (const eventIds of groups) {
+    const jobId = eventIds[0]!;
+    const job = new Job<RouteJobData>(queues.route, "route", { eventIds }, { ...ROUTE_JOB_OPTIONS, jobId }, jobId);
     // The command is queued at once; a failure shows in the pipeline's replies, which the caller reads.
     job.addJob(pipeline as never).catch(() => undefined);
   }
@@ -192,8 +206,13 @@ export async function ensureDeliverJob(queues: HookbusQueues, delivery: Delivery
   return true;
 }
 
-/** Makes sure a stored event has a route job that will run; true when it had to add one. */
-export async function ensureRouteJob(queues: HookbusQueues, eventId: string): Promise<boolean> {
+/**
+ * Makes sure a stored event has a route job that will run: the job it was published with
+ * (named after the first event of its group, `routeJobId`) or one of its own. True when it
+ * had to add one.
+ */
+export async function ensureRouteJob(queues: HookbusQueues, eventId: string, routeJobId = eventId): Promise<boolean> {
+  if (routeJobId !== eventId && LIVE_JOB_STATES.has(await queues.route.getJobState(routeJobId))) return false;
   const state = await queues.route.getJobState(eventId);
   if (LIVE_JOB_STATES.has(state)) return false;
   if (state !== "unknown") await queues.route.remove(eventId);

@@ -54,9 +54,16 @@ export class DeliveryLog extends DeliveryQueries {
 
   /** The deliveries of an event to these subscriptions, made once however often it is asked. */
   async route(event: EventRecord, subscriptions: Subscription[], now = Date.now()): Promise<RoutedDelivery[]> {
-    if (subscriptions.length === 0) return [];
+    const [routed] = await this.routeMany([{ event, subscriptions }], now);
+    return routed!;
+  }
+
+  /** The same for several events in one round trip: one list of deliveries per event, in order. */
+  async routeMany(targets: { event: EventRecord; subscriptions: Subscription[] }[], now = Date.now()): Promise<RoutedDelivery[][]> {
+    const pairs = targets.flatMap(({ event, subscriptions }) => subscriptions.map((subscription) => ({ event, subscription })));
+    if (pairs.length === 0) return targets.map(() => []);
     const pipeline = this.redis.pipeline();
-    for (const subscription of subscriptions) {
+    for (const { event, subscription } of pairs) {
       const deliveryId = newId("dlv", now);
       this.createDelivery.queue(
         pipeline,
@@ -75,11 +82,13 @@ export class DeliveryLog extends DeliveryQueries {
     const results = await execPipeline<[string, number]>(pipeline);
     const existing = results.flatMap(([id, created]) => (created === 1 ? [] : [id]));
     const states = new Map((await this.getMany(existing)).map((d) => [d.id, d]));
-    return results.map(([deliveryId, created], i) => {
+    const routed = results.map(([deliveryId, created], i): RoutedDelivery => {
       const state = states.get(deliveryId);
       const untouched = state !== undefined && state.status === "pending" && state.attemptCount === 0;
-      return { deliveryId, subscription: subscriptions[i]!, needsJob: created === 1 || untouched };
+      return { deliveryId, subscription: pairs[i]!.subscription, needsJob: created === 1 || untouched };
     });
+    let next = 0;
+    return targets.map(({ subscriptions }) => routed.slice(next, (next += subscriptions.length)));
   }
 
   /** Records one attempt and the status it leads to. */

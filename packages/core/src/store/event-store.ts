@@ -19,6 +19,10 @@ export interface NewEvent {
   idempotencyScope?: string;
   occurredAt?: number;
   sample?: boolean;
+  /** The route job that will carry it, when named after another event (see EventRecord). */
+  routeJobId?: string;
+  /** Its own publish deadline, when it is stored beside events of other publishes (see StoreOptions.deadline). */
+  deadline?: number;
 }
 
 /** An event as stored: new, or the one an idempotency key already named. */
@@ -87,6 +91,7 @@ export class EventStore {
         occurredAt: input.occurredAt ?? now,
         createdAt: now,
         sample: input.sample,
+        routeJobId: input.routeJobId,
       };
       const scopedKey = input.idempotencyKey ? `${input.idempotencyScope ?? "-"}:${input.idempotencyKey}` : "-";
       this.storeEvent.queue(
@@ -99,7 +104,7 @@ export class EventStore {
           this.retentionMs,
           event.sample ? "" : now + this.routeGraceMs,
           requestDigest(input),
-          options.deadline ?? "",
+          input.deadline ?? options.deadline ?? "",
         ],
       );
       return event;
@@ -126,9 +131,9 @@ export class EventStore {
     });
   }
 
-  /** Notes that an event's route job has run: the reconciler no longer watches it. */
-  async markRouted(id: string): Promise<void> {
-    await this.redis.zrem(this.keys.eventsToRoute(), id);
+  /** Notes that these events' route job has run: the reconciler no longer watches them. */
+  async markRouted(ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.redis.zrem(this.keys.eventsToRoute(), ...ids);
   }
 
   /** Events whose route job was due by `now` and has not run: oldest first, at most `limit`. */

@@ -10,3 +10,11 @@ import { subscriptionsReached } from "../policy/subscription-matcher.js";
 export async function routeEvent(deliveries: DeliveryLog, event: EventRecord, candidates: Subscription[]): Promise<RoutedDelivery[]> {
   return deliveries.route(event, subscriptionsReached(event, candidates));
 }
+
+/** The same for several events, each with its own candidates, in one round trip. */
+export async function routeEvents(
+  deliveries: DeliveryLog,
+  targets: { event: EventRecord; candidates: Subscription[] }[],
+): Promise<RoutedDelivery[][]> {
+  return deliveries.routeMany(targets.map(({ event, candidates }) => ({ event, subscriptions: subscriptionsReached(event, candidates) })));
+}

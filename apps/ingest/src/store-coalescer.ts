@@ -1,0 +1,87 @@
+import type { EventType } from "@hookbus/schemas";
+import { pipelineForRouteJobs, queueRouteJobs } from "@hookbus/core/queue";
+import type { NewEvent, StoredEvent, SubscriptionCache } from "@hookbus/core/store";
+import type { HookbusContext } from "@hookbus/core/runtime";
+
+/**
+ * The deliveries a route job is sized for: as many as the worker attempts itself in one job
+ * (FIRST_ATTEMPTS_PER_ROUTE_JOB), so that a job's events are attempted at once and a large
+ * fan-out still spreads over several jobs, which any worker can take.
+ */
+export const DELIVERIES_PER_ROUTE_JOB = 100;
+
+/** An event to store, with its id chosen already (the route job is named after it) and its publish's deadline. */
+export type Candidate = NewEvent & { id: string; deadline: number };
+
+interface Waiting {
+  candidates: Candidate[];
+  resolve: (results: (StoredEvent | Error)[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Stores the events of every publish made in one turn of the event loop together: one Redis
+ * round trip for all their stores and route jobs, and route jobs that carry several events
+ * each, so the worker takes one job for many events. Under load, concurrent publishes arrive
+ * in the same turn; a publish alone waits for nothing, since the turn ends at once. Each
+ * event keeps its own idempotency key and deadline, and its own outcome.
+ */
+export class StoreCoalescer {
+  private waiting: Waiting[] = [];
+
+  constructor(
+    private readonly context: HookbusContext,
+    private readonly subscriptions: SubscriptionCache,
+  ) {}
+
+  /** Stores these events (in the next round trip) and enqueues their routing with them; one outcome per event, in order. */
+  store(candidates: Candidate[]): Promise<(StoredEvent | Error)[]> {
+    return new Promise((resolve, reject) => {
+      if (this.waiting.length === 0) setImmediate(() => void this.flush());
+      this.waiting.push({ candidates, resolve, reject });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const waiting = this.waiting;
+    this.waiting = [];
+    try {
+      const candidates = waiting.flatMap((w) => w.candidates);
+      const groups = await this.groupForRouteJobs(candidates);
+      const pipeline = await pipelineForRouteJobs(this.context.queues);
+      const results = await this.context.events.storeMany(candidates, Date.now(), {
+        alongside: { pipeline, add: () => queueRouteJobs(pipeline, this.context.queues, groups) },
+      });
+      let next = 0;
+      for (const w of waiting) w.resolve(results.slice(next, (next += w.candidates.length)));
+    } catch (error) {
+      for (const w of waiting) w.reject(error);
+    }
+  }
+
+  /**
+   * Groups the events, in order, into route jobs of about DELIVERIES_PER_ROUTE_JOB deliveries
+   * (counted from the subscriptions to each type, as a guide: filters may match fewer), and
+   * notes on each event the job that carries it, named after the group's first event.
+   */
+  private async groupForRouteJobs(candidates: Candidate[]): Promise<string[][]> {
+    const types = [...new Set(candidates.map((c) => c.type))];
+    const fanOut = new Map<EventType, number>(
+      await Promise.all(types.map(async (type) => [type, (await this.subscriptions.forEventType(type)).length] as const)),
+    );
+    const groups: string[][] = [];
+    let deliveries = Infinity;
+    for (const candidate of candidates) {
+      const weight = Math.max(1, fanOut.get(candidate.type) ?? 0);
+      if (deliveries + weight > DELIVERIES_PER_ROUTE_JOB) {
+        groups.push([]);
+        deliveries = 0;
+      }
+      const group = groups[groups.length - 1]!;
+      if (group.length > 0) candidate.routeJobId = group[0];
+      group.push(candidate.id);
+      deliveries += weight;
+    }
+    return groups;
+  }
+}
