@@ -209,7 +209,15 @@ test("1,000 concurrent sync publishes are all answered, and listeners and heap r
   const gc = exposeGc();
   const burst = async (count: number) => Promise.all(Array.from({ length: count }, (_, i) => hookbus.publish(recordUpdated(String(i)))));
 
+  // The heap is compared at rest: the events' route jobs, which run beside the sync attempts
+  // and may end after the answers, are done before each measure.
+  const routingDone = () =>
+    waitFor(async () => {
+      const { waiting, active } = await hookbus.queueCounts("route");
+      return waiting + active === 0;
+    }, "the route jobs to finish");
   await burst(200); // warm-up: code paths compiled, pools filled
+  await routingDone();
   gc();
   const before = { heap: process.memoryUsage().heapUsed, ...hookbus.ingest.syncWaitStats() };
 
@@ -218,6 +226,7 @@ test("1,000 concurrent sync publishes are all answered, and listeners and heap r
   // Every one delivered; any other shows what it got instead.
   expect(responses.map((r) => r.body.sync?.[0]).filter((sync) => sync?.outcome !== "delivered")).toEqual([]);
 
+  await routingDone();
   gc();
   const after = { heap: process.memoryUsage().heapUsed, ...hookbus.ingest.syncWaitStats() };
   expect(after.waiting).toBe(0);
