@@ -109,18 +109,28 @@ async function timed(fn) {
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-/** Sync: each round sends one direct POST and one sync publish, in alternating order. */
-async function benchSync(ingestUrl, publisherKey, receiverUrl) {
+/**
+ * Sync: each round sends one direct POST and one sync publish, in alternating order. A sync
+ * publish is also split at the moment its attempt reaches the receiver: the way there
+ * (ingest, Redis, worker) and the way back (recording, reporting, answering).
+ */
+async function benchSync(ingestUrl, publisherKey, receiver) {
   const direct = [];
   const viaHookbus = [];
+  const toReceiver = [];
   const auth = { authorization: `Bearer ${publisherKey}` };
+  let arrivedAt;
+  receiver.setOnRequest(() => (arrivedAt = process.hrtime.bigint()));
   for (let i = 0; i < SYNC_REQUESTS + 200; i++) {
-    const measureDirect = () => timed(() => post(receiverUrl, event(i)));
+    const measureDirect = () => timed(() => post(receiver.url, event(i)));
+    let wayThereMs;
     const measureHookbus = () =>
       timed(async () => {
+        const sentAt = process.hrtime.bigint();
         const response = await post(`${ingestUrl}/v1/events`, event(i), auth);
         const outcome = JSON.parse(response.body).sync?.[0]?.outcome;
         if (outcome !== "delivered") throw new Error(`sync publish answered ${response.status} ${response.body}`);
+        wayThereMs = Number(arrivedAt - sentAt) / 1e6;
       });
     // Alternate which goes first, so neither always meets a warmer cache or a quieter moment.
     let directMs, hookbusMs;
@@ -134,13 +144,14 @@ async function benchSync(ingestUrl, publisherKey, receiverUrl) {
     if (i >= 200) {
       direct.push(directMs);
       viaHookbus.push(hookbusMs);
+      toReceiver.push(wayThereMs);
     }
   }
-  direct.sort((x, y) => x - y);
-  viaHookbus.sort((x, y) => x - y);
+  for (const list of [direct, viaHookbus, toReceiver]) list.sort((x, y) => x - y);
   return {
     direct: { p50: percentile(direct, 50), p99: percentile(direct, 99) },
     hookbus: { p50: percentile(viaHookbus, 50), p99: percentile(viaHookbus, 99) },
+    toReceiver: { p50: percentile(toReceiver, 50), p99: percentile(toReceiver, 99) },
   };
 }
 
@@ -363,7 +374,7 @@ async function main() {
     // number of requests at once: the per-endpoint cap is not what is measured.
     const endpoint = { url: receiver.url, maxInFlight: 1000 };
     await subscribe({ ...endpoint, eventTypes: ["record.updated"], mode: "sync" });
-    const sync = await benchSync(ingestUrl, publisherKey, receiver.url);
+    const sync = await benchSync(ingestUrl, publisherKey, receiver);
 
     const pids = { ingest: apps[0].pid, worker: apps[1].pid, redis: redis.pid };
     await subscribe({ ...endpoint, eventTypes: ["record.created"] });
@@ -381,6 +392,7 @@ async function main() {
     console.log(`| direct POST | ${ms(sync.direct.p50)} | ${ms(sync.direct.p99)} |`);
     console.log(`| Hookbus sync publish | ${ms(sync.hookbus.p50)} | ${ms(sync.hookbus.p99)} |`);
     console.log(`| overhead | ${ms(sync.hookbus.p50 - sync.direct.p50)} | ${ms(sync.hookbus.p99 - sync.direct.p99)} |`);
+    console.log(`| of which, publish to the attempt reaching the receiver | ${ms(sync.toReceiver.p50)} | ${ms(sync.toReceiver.p99)} |`);
     console.log(
       `\nAsync: ${ASYNC_EVENTS} deliveries each, from ${CONCURRENCY} publishers in parallel (single-event publishes unless batched)`,
     );

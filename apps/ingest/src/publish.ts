@@ -65,22 +65,25 @@ export class Publisher {
     if (syncSubscriptions.length === 0) return this.publishAsync(candidate, started);
 
     const deadline = started + Math.max(...syncSubscriptions.map((s) => s.timeoutMs)) + SYNC_REPORT_GRACE_MS;
-    // Listen before anything is enqueued: the route job goes with the store, and a worker may
-    // take it, attempt a sync delivery and report it at once, which no one would hear yet.
-    const listening = this.syncOutcomes.listen(
+    // Listen before anything is enqueued: a worker may attempt a sync delivery and report it
+    // as soon as its job exists, which no one would hear yet.
+    this.syncOutcomes.listen(
       candidate.id,
       syncSubscriptions.map((s) => s.id),
     );
     try {
-      const [stored] = await beforeDeadline(
-        listening.then(() => this.storeAndEnqueueRoutes([candidate], deadline)),
+      // The subscriptions' version is read beside the store, so the routing below sees every
+      // change made before this publish began (the cache may not have heard of one yet).
+      const [[stored], subscriptionsVersion] = await beforeDeadline(
+        Promise.all([this.storeAndEnqueueRoutes([candidate], deadline, { routeJob: false }), this.context.subscriptions.version()]),
         deadline,
         UNAVAILABLE,
       );
       if (stored instanceof Error) throw stored;
       const { event, created } = stored!;
       if (!created) return { event, created, sync: await this.firstOutcomesOf(event, syncSubscriptions, started, deadline) };
-      return { event, created, sync: await this.routeAndWait(event, syncSubscriptions, started, deadline) };
+      const candidates = await this.subscriptions.forEventType(event.type, subscriptionsVersion);
+      return { event, created, sync: await this.routeAndWait(event, syncSubscriptions, candidates, started, deadline) };
     } finally {
       this.syncOutcomes.stop(candidate.id);
     }
@@ -111,15 +114,13 @@ export class Publisher {
   ): Promise<{ event: EventRecord; result: SyncResult }> {
     const deadline = started + subscription.timeoutMs + SYNC_REPORT_GRACE_MS;
     const candidate: EventRecord = { id: newId("evt", started), type, data, occurredAt: started, createdAt: started, sample: true };
-    const [{ event }] = await Promise.all([
-      this.context.events.store(candidate),
-      this.syncOutcomes.listen(candidate.id, [subscription.id]),
-    ]);
+    this.syncOutcomes.listen(candidate.id, [subscription.id]);
     try {
-      const [result] = await this.routeAndWait(event, [subscription], started, deadline, { reportAll: true });
+      const { event } = await this.context.events.store(candidate);
+      const [result] = await this.routeAndWait(event, [subscription], [subscription], started, deadline, { reportAll: true });
       return { event, result: result! };
     } finally {
-      this.syncOutcomes.stop(event.id);
+      this.syncOutcomes.stop(candidate.id);
     }
   }
 
@@ -141,9 +142,18 @@ export class Publisher {
    * A candidate that was not stored (a conflict, the deadline) leaves a route job that finds no
    * event for it. A repeated key names an earlier event, which is routed again: routing is
    * idempotent, and its first publish may have stopped between storing and enqueueing.
+   *
+   * @param options.routeJob false when the caller routes the events itself (a sync publish)
    */
-  private async storeAndEnqueueRoutes(candidates: IdentifiedEvent[], deadline: number): Promise<(StoredEvent | Error)[]> {
-    const results = await this.coalescer.store(candidates.map((c) => ({ ...c, deadline })));
+  private async storeAndEnqueueRoutes(
+    candidates: IdentifiedEvent[],
+    deadline: number,
+    options: { routeJob?: boolean } = {},
+  ): Promise<(StoredEvent | Error)[]> {
+    const results = await this.coalescer.store(
+      candidates.map((c) => ({ ...c, deadline })),
+      options,
+    );
     await enqueueRoutes(
       this.context.queues,
       results.flatMap((r) => (r instanceof Error || r.created ? [] : [r.event.id])),
@@ -152,25 +162,30 @@ export class Publisher {
   }
 
   /**
-   * Makes these subscriptions' deliveries and first jobs now, on the queue sync work has to
-   * itself, and collects the first attempts' outcomes by the deadline; one not reported by
-   * then is a timeout. Past the deadline the enqueueing goes on in the background, and the
-   * route job re-creates anything missing.
+   * Routes the event here (a sync publish must route its sync subscriptions at once, and a
+   * route job would only repeat the work beside the attempts it waits on): one delivery to each
+   * candidate it reaches, with its first job, the awaited ones on the queue sync work has to
+   * itself. Then collects the awaited first attempts' outcomes by the deadline; one not
+   * reported by then is a timeout. Past the deadline the routing goes on in the background;
+   * should it never finish, the event is still unrouted, and the reconciler routes it.
    */
   private async routeAndWait(
     event: EventRecord,
-    subscriptions: Subscription[],
+    awaited: Subscription[],
+    candidates: Subscription[],
     started: number,
     deadline: number,
     options: { reportAll?: boolean } = {},
   ): Promise<SyncResult[]> {
-    const routing = routeEvent(this.context.deliveries, event, subscriptions).then(async (routed) => {
-      await enqueueFirstAttempts(this.context.queues, event.id, routed, options);
+    const routing = routeEvent(this.context.deliveries, event, candidates).then(async (routed) => {
+      await enqueueFirstAttempts(this.context.queues, event.id, routed, { ...options, reportTo: this.syncOutcomes.id });
+      // Not waited for: if it fails, the reconciler routes the event again, which makes nothing twice.
+      if (!event.sample) this.context.events.markRouted([event.id]).catch(() => undefined);
       return new Map(routed.map((r) => [r.subscription.id, r.deliveryId]));
     });
     const deliveryIds = await beforeDeadline(routing, deadline, "").catch(() => new Map<string, string>());
     const outcomes = await this.syncOutcomes.collect(event.id, deadline);
-    return subscriptions.map((s) => toSyncResult(s, outcomes, deliveryIds, deadline - started));
+    return awaited.map((s) => toSyncResult(s, outcomes, deliveryIds, deadline - started));
   }
 
   /**

@@ -25,6 +25,7 @@ export async function startIngest(config: Config & { redisUrl: string }, options
   subscriber.on("error", (error: Error) => context.outages.error(error, "subscriber"));
   const registry = createMetricsRegistry("ingest");
   const syncOutcomes = new SyncOutcomeListener(subscriber, context.keys, config.maxSyncWaits);
+  await syncOutcomes.start();
   const subscriptionCache = new SubscriptionCache(context.subscriptions);
   await subscriptionCache.followChanges(subscriber, context.keys);
   await subscriptionCache.warm();

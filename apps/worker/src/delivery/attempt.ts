@@ -20,7 +20,7 @@ export interface AttemptInputs {
   /** The job the delivery's next run belongs to: where the gate parks it and what wakes it. */
   job: ParkedJob;
   /** What the job carries: whether a publisher waits on the first attempt, and the bulk replay it belongs to. */
-  data: Pick<DeliverJobData, "reportOutcome" | "replayId" | "replayRatePerSecond">;
+  data: Pick<DeliverJobData, "reportTo" | "replayId" | "replayRatePerSecond">;
 }
 
 /** How an attempt ended: finished (delivered or dead-lettered), or to run again at `at`. */
@@ -44,14 +44,19 @@ export class DeliveryAttempt {
 
   async run({ delivery, subscription, event, job, data }: AttemptInputs): Promise<AttemptEnd> {
     const attemptInRun = delivery.attemptCount - delivery.runStartedAtAttempt + 1;
-    const reportsOutcome = data.reportOutcome === true && attemptInRun === 1;
+    const reportTo = attemptInRun === 1 ? data.reportTo : undefined;
     const replay = data.replayId && data.replayRatePerSecond ? { id: data.replayId, ratePerSecond: data.replayRatePerSecond } : undefined;
     const verdict = await this.context.endpoints.enter(subscription, job, replay);
     if (!verdict.go) {
       this.metrics.recordWait(verdict.why);
       // A sync publisher waiting on an endpoint whose circuit is open is told at once, rather than left to its timeout.
-      if (verdict.why === "circuit_open" && reportsOutcome) {
-        await this.reportOutcome(delivery, { ok: false, error: "connection", message: "the endpoint's circuit is open", durationMs: 0 });
+      if (verdict.why === "circuit_open" && reportTo) {
+        await this.reportOutcome(reportTo, delivery, {
+          ok: false,
+          error: "connection",
+          message: "the endpoint's circuit is open",
+          durationMs: 0,
+        });
       }
       return { finished: false, at: verdict.until, waitedForEndpoint: verdict.why === "at_capacity" };
     }
@@ -67,7 +72,7 @@ export class DeliveryAttempt {
     const [, released] = await Promise.all([
       this.context.deliveries.recordAttempt(delivery, attemptRecord(result, now), decision.status, decision.nextAttemptAt),
       this.context.endpoints.leave(subscription, delivery.id, result.ok ? "ok" : "fail", now),
-      reportsOutcome ? this.reportOutcome(delivery, result) : undefined,
+      reportTo ? this.reportOutcome(reportTo, delivery, result) : undefined,
       this.countReplayOutcome(data.replayId, decision.status),
     ]);
     await this.wake(released.handedOff);
@@ -120,8 +125,8 @@ export class DeliveryAttempt {
     if (replayId && status !== "retrying") await this.context.replays.recordOutcome(replayId, status === "delivered");
   }
 
-  private async reportOutcome(delivery: Delivery, result: AttemptResult): Promise<void> {
-    await publishSyncOutcome(this.context.redis, this.context.keys, delivery.eventId, {
+  private async reportOutcome(listenerId: string, delivery: Delivery, result: AttemptResult): Promise<void> {
+    await publishSyncOutcome(this.context.redis, this.context.keys, listenerId, delivery.eventId, {
       subscriptionId: delivery.subscriptionId,
       deliveryId: delivery.id,
       outcome: syncOutcomeOf(result.error),

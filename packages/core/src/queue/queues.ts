@@ -38,8 +38,8 @@ export interface DeliverJobData {
   /** Carried so that an attempt loads delivery, event and subscription in one round trip. */
   eventId: string;
   subscriptionId: string;
-  /** Publish the outcome of this job's first attempt for a waiting publisher or admin. */
-  reportOutcome?: boolean;
+  /** The listener (an ingest process) to report this job's first attempt to: a publisher or admin waits on it. */
+  reportTo?: string;
   /** The bulk replay this job belongs to: its final outcome is counted there. */
   replayId?: string;
   /** That replay's cap, sends per second, enforced when the attempt is made. */
@@ -165,13 +165,14 @@ export function deliverJobData(delivery: Pick<Delivery, "id" | "eventId" | "subs
  * Enqueues the first attempt of each routed delivery that still needs one, on its mode's
  * queue. The job id is the delivery id, so a delivery enqueued twice runs once. Sync
  * deliveries (and, with reportAll, every one: a sample sent by an admin) go on the sync
- * queue and report their first attempt's outcome to the request waiting on it.
+ * queue and report their first attempt's outcome to `reportTo`, the listener of the request
+ * waiting on it, if any.
  */
 export async function enqueueFirstAttempts(
   queues: HookbusQueues,
   eventId: string,
   routed: RoutedDelivery[],
-  options: { reportAll?: boolean } = {},
+  options: { reportAll?: boolean; reportTo?: string } = {},
 ): Promise<void> {
   const waitedFor = (r: RoutedDelivery) => options.reportAll === true || r.subscription.mode === "sync";
   for (const reported of [false, true]) {
@@ -179,7 +180,7 @@ export async function enqueueFirstAttempts(
       .filter((r) => r.needsJob && waitedFor(r) === reported)
       .map((r) => ({
         name: "deliver",
-        data: { deliveryId: r.deliveryId, eventId, subscriptionId: r.subscription.id, reportOutcome: reported },
+        data: { deliveryId: r.deliveryId, eventId, subscriptionId: r.subscription.id, reportTo: reported ? options.reportTo : undefined },
         opts: { ...DELIVER_JOB_OPTIONS, jobId: r.deliveryId },
       }));
     if (jobs.length > 0) await (reported ? queues.deliverSync : queues.deliver).addBulk(jobs);

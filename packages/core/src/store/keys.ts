@@ -110,8 +110,8 @@ export class Keys {
     return `${this.prefix}:subs:changed`;
   }
 
-  /** Pub/sub channel where workers report the first attempt of an event's sync deliveries. */
-  syncOutcomes(eventId: string) {
-    return `${this.prefix}:sync:${eventId}`;
+  /** Pub/sub channel where workers report awaited first attempts to the ingest process listening on it. */
+  syncOutcomes(listenerId: string) {
+    return `${this.prefix}:sync:${listenerId}`;
   }
 }

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { SyncResult } from "@hookbus/schemas";
 import type { AttemptErrorKind } from "../policy/domain.js";
 import { OverloadedError } from "../policy/errors.js";
+import { newId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
 
 export type SyncOutcomeKind = SyncResult["outcome"];
@@ -15,8 +16,15 @@ export function syncOutcomeOf(error: AttemptErrorKind | undefined): SyncOutcomeK
   return error === "timeout" ? "timeout" : "failed";
 }
 
-export async function publishSyncOutcome(redis: Redis, keys: Keys, eventId: string, outcome: SyncOutcome): Promise<void> {
-  await redis.publish(keys.syncOutcomes(eventId), JSON.stringify(outcome));
+/** Reports a first attempt to the ingest process waiting on it, on the channel it named in the job. */
+export async function publishSyncOutcome(
+  redis: Redis,
+  keys: Keys,
+  listenerId: string,
+  eventId: string,
+  outcome: SyncOutcome,
+): Promise<void> {
+  await redis.publish(keys.syncOutcomes(listenerId), JSON.stringify({ eventId, outcome }));
 }
 
 interface Waiter {
@@ -27,41 +35,46 @@ interface Waiter {
 
 /**
  * Waits for sync outcomes on one subscriber connection shared by every waiting request of
- * this process: a request subscribes to its event's channel, so only the outcomes it waits
- * for reach this process, and the connection's listener count never grows.
+ * this process. The process listens on a channel of its own, subscribed once at start, and
+ * names it (`id`) in the jobs whose first attempt a request waits on: a request needs no
+ * subscribe of its own (a round trip before every sync publish), and only the outcomes this
+ * process waits for reach it.
  */
 export class SyncOutcomeListener {
+  readonly id = newId("lsn");
+  /** By event id. */
   private readonly waiters = new Map<string, Waiter>();
 
   constructor(
     private readonly subscriber: Redis,
     private readonly keys: Keys,
-    /** Requests that may wait at once; each holds a connection and a subscription open. */
+    /** Requests that may wait at once. */
     private readonly maxWaiting = Infinity,
   ) {
-    subscriber.on("message", (channel: string, message: string) => this.onMessage(channel, message));
+    subscriber.on("message", (channel: string, message: string) => {
+      if (channel === this.keys.syncOutcomes(this.id)) this.onMessage(message);
+    });
+  }
+
+  /** Subscribes to this process's channel; call once, before any request listens. */
+  async start(): Promise<void> {
+    await this.subscriber.subscribe(this.keys.syncOutcomes(this.id));
   }
 
   /**
-   * Listens on the event's channel. Call before the jobs that report to it are enqueued, and
-   * before the event is stored: past the cap it throws OverloadedError at once, synchronously.
+   * Starts collecting an event's outcomes. Call before the jobs that report them are
+   * enqueued. Past the cap it throws OverloadedError.
    */
-  listen(eventId: string, subscriptionIds: string[]): Promise<void> {
+  listen(eventId: string, subscriptionIds: string[]): void {
     if (this.waiters.size >= this.maxWaiting) {
       throw new OverloadedError(`this ingest already holds ${this.maxWaiting} sync publishes waiting for receivers; try again shortly`, 1);
     }
-    this.waiters.set(this.keys.syncOutcomes(eventId), {
-      subscriptionIds: new Set(subscriptionIds),
-      outcomes: [],
-      resolve: () => undefined,
-    });
-    return this.subscriber.subscribe(this.keys.syncOutcomes(eventId)).then(() => undefined);
+    this.waiters.set(eventId, { subscriptionIds: new Set(subscriptionIds), outcomes: [], resolve: () => undefined });
   }
 
   /** The outcomes that arrived by the deadline (ms since epoch); stops listening. */
   async collect(eventId: string, deadline: number): Promise<SyncOutcome[]> {
-    const channel = this.keys.syncOutcomes(eventId);
-    const waiter = this.waiters.get(channel);
+    const waiter = this.waiters.get(eventId);
     if (!waiter) return [];
     if (waiter.outcomes.length < waiter.subscriptionIds.size) {
       await new Promise<void>((resolve) => {
@@ -78,20 +91,17 @@ export class SyncOutcomeListener {
 
   /** Stops listening for an event's outcomes. */
   stop(eventId: string): void {
-    const channel = this.keys.syncOutcomes(eventId);
-    if (!this.waiters.delete(channel)) return;
-    this.subscriber.unsubscribe(channel).catch(() => undefined);
+    this.waiters.delete(eventId);
   }
 
   get waiting(): number {
     return this.waiters.size;
   }
 
-  private onMessage(channel: string, message: string): void {
-    const waiter = this.waiters.get(channel);
-    if (!waiter) return;
-    const outcome = JSON.parse(message) as SyncOutcome;
-    if (!waiter.subscriptionIds.has(outcome.subscriptionId)) return;
+  private onMessage(message: string): void {
+    const { eventId, outcome } = JSON.parse(message) as { eventId: string; outcome: SyncOutcome };
+    const waiter = this.waiters.get(eventId);
+    if (!waiter || !waiter.subscriptionIds.has(outcome.subscriptionId)) return;
     if (waiter.outcomes.some((o) => o.subscriptionId === outcome.subscriptionId)) return;
     waiter.outcomes.push(outcome);
     if (waiter.outcomes.length === waiter.subscriptionIds.size) waiter.resolve();
