@@ -23,6 +23,7 @@ const { values: options } = parseArgs({
     rate: { type: "string", default: "500" },
     replay: { type: "string", default: "0" },
     soak: { type: "string", default: "100000" },
+    workers: { type: "string", default: "1" },
   },
 });
 const SYNC_REQUESTS = Number(options.requests);
@@ -32,6 +33,8 @@ const CONCURRENCY = Number(options.concurrency);
 const FIXED_RATE = Number(options.rate);
 /** Events for the memory soak (resident memory across the run, in tenths); 0 skips it. */
 const SOAK_EVENTS = Number(options.soak);
+/** Worker processes, as `--scale worker=N` would run them. */
+const WORKERS = Number(options.workers);
 /** Dead letters for the bulk-replay scenario; 0 skips it. */
 const REPLAY_DEAD_LETTERS = Number(options.replay);
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -155,16 +158,22 @@ async function benchSync(ingestUrl, publisherKey, receiver) {
   };
 }
 
-/** Resident memory of a process now, in MiB, from /proc. */
-function rssMiB(pid) {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+/** Resident memory of processes now, together, in MiB, from /proc. */
+function rssMiB(pids) {
+  return sum(pids.map((pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024));
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+/** CPU seconds (user + system) processes have used so far, together, from /proc (clock ticks of 10 ms). */
+function cpuSeconds(pids) {
+  return sum(
+    pids.map((pid) => {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    }),
+  );
 }
+
+const sum = (values) => values.reduce((total, v) => total + v, 0);
 
 /** Runs `count` sends, CONCURRENCY at a time. */
 async function runPool(count, send) {
@@ -199,7 +208,9 @@ function trackDeliveries(receiver, expected) {
 async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids, batchSize = 1) {
   const auth = { authorization: `Bearer ${publisherKey}` };
   const events = Math.round(ASYNC_EVENTS / fanOut / batchSize) * batchSize;
+  const directCpuBefore = process.cpuUsage();
   const directMs = await timed(() => runPool(events * fanOut, (i) => post(receiver.url, event(i, type))));
+  const directCpu = process.cpuUsage(directCpuBefore);
 
   const tracking = trackDeliveries(receiver, events * fanOut);
   const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
@@ -221,6 +232,8 @@ async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids,
   );
   return {
     directPerSecond: deliveries / (directMs / 1000),
+    // This process sends and receives the direct POSTs: its CPU is a whole POST's, both ends.
+    directCpuMsPerRequest: (directCpu.user + directCpu.system) / 1000 / deliveries,
     hookbusPerSecond: deliveries / (hookbusMs / 1000),
     cpuMsPerDelivery,
   };
@@ -288,7 +301,7 @@ async function benchSoak(ingestUrl, publisherKey, receiver, type, pids) {
  * and waiting for them to fail would take most of the run), then replayed through the API
  * while the worker's resident memory is sampled.
  */
-async function benchReplay(ingestUrl, adminKey, redisUrl, receiver, workerPid) {
+async function benchReplay(ingestUrl, adminKey, redisUrl, receiver, workerPids) {
   const admin = { authorization: `Bearer ${adminKey}`, "content-type": "application/json" };
   const created = await fetch(`${ingestUrl}/v1/subscriptions`, {
     method: "POST",
@@ -319,7 +332,7 @@ async function benchReplay(ingestUrl, adminKey, redisUrl, receiver, workerPid) {
 
   let received = 0;
   receiver.setOnRequest(() => received++);
-  const rss = () => rssMiB(workerPid);
+  const rss = () => rssMiB(workerPids);
   const rssBefore = rss();
   let rssPeak = rssBefore;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rss())), 100);
@@ -358,7 +371,9 @@ async function main() {
     HOOKBUS_RATE_LIMIT: "0",
     LOG_LEVEL: "warn",
   };
-  const apps = [startApp("apps/ingest/dist/main.js", env), startApp("apps/worker/dist/main.js", env)];
+  const ingest = startApp("apps/ingest/dist/main.js", env);
+  const workers = Array.from({ length: WORKERS }, () => startApp("apps/worker/dist/main.js", env));
+  const apps = [ingest, ...workers];
   const ingestUrl = `http://127.0.0.1:${port}`;
   try {
     await waitUntil(async () => (await fetch(`${ingestUrl}/readyz`)).ok, "the ingest");
@@ -376,7 +391,7 @@ async function main() {
     await subscribe({ ...endpoint, eventTypes: ["record.updated"], mode: "sync" });
     const sync = await benchSync(ingestUrl, publisherKey, receiver);
 
-    const pids = { ingest: apps[0].pid, worker: apps[1].pid, redis: redis.pid };
+    const pids = { ingest: [ingest.pid], worker: workers.map((w) => w.pid), redis: [redis.pid] };
     await subscribe({ ...endpoint, eventTypes: ["record.created"] });
     const fanOut1 = await benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids);
     const batched = await benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids, 100);
@@ -397,7 +412,7 @@ async function main() {
       `\nAsync: ${ASYNC_EVENTS} deliveries each, from ${CONCURRENCY} publishers in parallel (single-event publishes unless batched)`,
     );
     console.log(
-      "| | direct POST /s | Hookbus deliveries/s | ratio | CPU ms per delivery: ingest | worker | Redis | all three |\n|---|---|---|---|---|---|---|---|",
+      `| | direct POST /s | its CPU ms, both ends | Hookbus deliveries/s | ratio | CPU ms per delivery: ingest | ${WORKERS === 1 ? "worker" : `${WORKERS} workers`} | Redis | all three |\n|---|---|---|---|---|---|---|---|---|`,
     );
     for (const [name, r] of [
       ["fan-out 1", fanOut1],
@@ -406,7 +421,7 @@ async function main() {
     ]) {
       const cpu = r.cpuMsPerDelivery;
       console.log(
-        `| ${name} | ${r.directPerSecond.toFixed(0)} | ${r.hookbusPerSecond.toFixed(0)} | ${(r.hookbusPerSecond / r.directPerSecond).toFixed(2)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} | ${ms(cpu.ingest + cpu.worker + cpu.redis)} |`,
+        `| ${name} | ${r.directPerSecond.toFixed(0)} | ${ms(r.directCpuMsPerRequest)} | ${r.hookbusPerSecond.toFixed(0)} | ${(r.hookbusPerSecond / r.directPerSecond).toFixed(2)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} | ${ms(cpu.ingest + cpu.worker + cpu.redis)} |`,
       );
     }
     console.log(
@@ -421,7 +436,7 @@ async function main() {
         console.log(`| ${name} | ${first.toFixed(0)} | ${last.toFixed(0)} | ${(((last - first) / first) * 100).toFixed(1)}% |`);
     }
     if (REPLAY_DEAD_LETTERS > 0) {
-      const replay = await benchReplay(ingestUrl, adminKey, redis.url, receiver, apps[1].pid);
+      const replay = await benchReplay(ingestUrl, adminKey, redis.url, receiver, pids.worker);
       console.log(
         `\nBulk replay of ${replay.total} dead letters: ${replay.progress.done} delivered, ${replay.progress.failed} failed, ${replay.received} received, in ${replay.seconds.toFixed(1)} s (${(replay.total / replay.seconds).toFixed(0)}/s)`,
       );

@@ -1,6 +1,6 @@
 import { newId, subscriptionMatches, UnavailableError, type EventRecord, type Subscription } from "@hookbus/core/policy";
 import {
-  routeEvent,
+  routeNewEvent,
   syncOutcomeOf,
   type NewEvent,
   type StoredEvent,
@@ -8,7 +8,7 @@ import {
   type SyncOutcome,
   type SyncOutcomeListener,
 } from "@hookbus/core/store";
-import { enqueueFirstAttempts, enqueueRoutes } from "@hookbus/core/queue";
+import { enqueueRoutes, pipelineForJobs, queueFirstAttempts } from "@hookbus/core/queue";
 import type { HookbusContext } from "@hookbus/core/runtime";
 import type { EventType, PublishBody, SyncResult } from "@hookbus/schemas";
 import { StoreCoalescer } from "./store-coalescer.js";
@@ -162,7 +162,7 @@ export class Publisher {
   }
 
   /**
-   * Routes the event here (a sync publish must route its sync subscriptions at once, and a
+   * Routes the event, just stored, here (a sync publish must route its sync subscriptions at once, and a
    * route job would only repeat the work beside the attempts it waits on): one delivery to each
    * candidate it reaches, with its first job, the awaited ones on the queue sync work has to
    * itself. Then collects the awaited first attempts' outcomes by the deadline; one not
@@ -177,12 +177,19 @@ export class Publisher {
     deadline: number,
     options: { reportAll?: boolean } = {},
   ): Promise<SyncResult[]> {
-    const routing = routeEvent(this.context.deliveries, event, candidates).then(async (routed) => {
-      await enqueueFirstAttempts(this.context.queues, event.id, routed, { ...options, reportTo: this.syncOutcomes.id });
+    const route = async () => {
+      // The event is new, so its deliveries and their first jobs are made in one round trip.
+      const pipeline = await pipelineForJobs(this.context.queues);
+      const routed = await routeNewEvent(this.context.deliveries, event, candidates, {
+        pipeline,
+        add: (planned) =>
+          queueFirstAttempts(pipeline, this.context.queues, event.id, planned, { ...options, reportTo: this.syncOutcomes.id }),
+      });
       // Not waited for: if it fails, the reconciler routes the event again, which makes nothing twice.
       if (!event.sample) this.context.events.markRouted([event.id]).catch(() => undefined);
       return new Map(routed.map((r) => [r.subscription.id, r.deliveryId]));
-    });
+    };
+    const routing = route();
     const deliveryIds = await beforeDeadline(routing, deadline, "").catch(() => new Map<string, string>());
     const outcomes = await this.syncOutcomes.collect(event.id, deadline);
     return awaited.map((s) => toSyncResult(s, outcomes, deliveryIds, deadline - started));

@@ -1,5 +1,5 @@
 import type { EventType } from "@hookbus/schemas";
-import { pipelineForRouteJobs, queueRouteJobs } from "@hookbus/core/queue";
+import { pipelineForJobs, queueRouteJobs } from "@hookbus/core/queue";
 import type { NewEvent, StoredEvent, SubscriptionCache } from "@hookbus/core/store";
 import type { HookbusContext } from "@hookbus/core/runtime";
 
@@ -52,7 +52,7 @@ export class StoreCoalescer {
     try {
       const candidates = waiting.flatMap((w) => w.candidates);
       const groups = await this.groupForRouteJobs(waiting.flatMap((w) => (w.routeJob ? w.candidates : [])));
-      const pipeline = await pipelineForRouteJobs(this.context.queues);
+      const pipeline = await pipelineForJobs(this.context.queues);
       const results = await this.context.events.storeMany(candidates, Date.now(), {
         alongside: { pipeline, add: () => queueRouteJobs(pipeline, this.context.queues, groups) },
       });

@@ -115,25 +115,34 @@ export async function enqueueRoutes(queues: HookbusQueues, eventIds: string[]): 
 }
 
 /**
- * A pipeline that route jobs can be added to (queueRouteJobs) beside other commands. BullMQ's
- * client makes it, equipped to run BullMQ's scripts; underneath it is an ioredis pipeline on
- * the connection the stores share.
+ * A pipeline that jobs can be added to (queueRouteJobs, queueFirstAttempts) beside other
+ * commands. BullMQ's client makes it, equipped to run BullMQ's scripts; underneath it is an
+ * ioredis pipeline on the connection the stores share.
  */
-export async function pipelineForRouteJobs(queues: HookbusQueues): Promise<ChainableCommander> {
+export async function pipelineForJobs(queues: HookbusQueues): Promise<ChainableCommander> {
   return (await queues.route.client).pipeline() as unknown as ChainableCommander;
 }
 
+/** Queues a job's add on a pipeline from pipelineForJobs. */
+function addToPipeline<T>(
+  pipeline: ChainableCommander,
+  queue: Queue<T>,
+  name: string,
+  data: T,
+  opts: JobsOptions & { jobId: string },
+): void {
+  const job = new Job<T>(queue, name, data, opts, opts.jobId);
+  // The command is queued at once; a failure shows in the pipeline's replies, which the caller reads.
+  job.addJob(pipeline as never).catch(() => undefined);
+}
+
 /**
- * Adds route jobs to a pipeline from pipelineForRouteJobs, to share its round trip with other
+ * Adds route jobs to a pipeline from pipelineForJobs, to share its round trip with other
  * commands: one job for each group of event ids, named after its first event.
  */
 export function queueRouteJobs(pipeline: ChainableCommander, queues: HookbusQueues, groups: string[][]): void {
-  for (const eventIds of groups) {
-    const jobId = eventIds[0]!;
-    const job = new Job<RouteJobData>(queues.route, "route", { eventIds }, { ...ROUTE_JOB_OPTIONS, jobId }, jobId);
-    // The command is queued at once; a failure shows in the pipeline's replies, which the caller reads.
-    job.addJob(pipeline as never).catch(() => undefined);
-  }
+  for (const eventIds of groups)
+    addToPipeline(pipeline, queues.route, "route", { eventIds }, { ...ROUTE_JOB_OPTIONS, jobId: eventIds[0]! });
 }
 
 /**
@@ -161,30 +170,58 @@ export function deliverJobData(delivery: Pick<Delivery, "id" | "eventId" | "subs
   };
 }
 
+export interface FirstAttemptOptions {
+  /** Report every first attempt, not only sync subscriptions' (a sample sent by an admin). */
+  reportAll?: boolean;
+  /** The listener of the request waiting on the reports, if any. */
+  reportTo?: string;
+}
+
 /**
- * Enqueues the first attempt of each routed delivery that still needs one, on its mode's
- * queue. The job id is the delivery id, so a delivery enqueued twice runs once. Sync
- * deliveries (and, with reportAll, every one: a sample sent by an admin) go on the sync
- * queue and report their first attempt's outcome to `reportTo`, the listener of the request
- * waiting on it, if any.
+ * The first-attempt job of each routed delivery that still needs one, on its mode's queue.
+ * The job id is the delivery id, so a delivery enqueued twice runs once. Sync deliveries (and,
+ * with reportAll, every one) go on the sync queue and report their first attempt's outcome
+ * to `reportTo`.
  */
+function firstAttemptJobs(queues: HookbusQueues, eventId: string, routed: RoutedDelivery[], options: FirstAttemptOptions) {
+  return routed
+    .filter((r) => r.needsJob)
+    .map((r) => {
+      const reported = options.reportAll === true || r.subscription.mode === "sync";
+      return {
+        queue: reported ? queues.deliverSync : queues.deliver,
+        data: { deliveryId: r.deliveryId, eventId, subscriptionId: r.subscription.id, reportTo: reported ? options.reportTo : undefined },
+        opts: { ...DELIVER_JOB_OPTIONS, jobId: r.deliveryId },
+      };
+    });
+}
+
+/** Enqueues the first attempts of routed deliveries that still need one (see firstAttemptJobs). */
 export async function enqueueFirstAttempts(
   queues: HookbusQueues,
   eventId: string,
   routed: RoutedDelivery[],
-  options: { reportAll?: boolean; reportTo?: string } = {},
+  options: FirstAttemptOptions = {},
 ): Promise<void> {
-  const waitedFor = (r: RoutedDelivery) => options.reportAll === true || r.subscription.mode === "sync";
-  for (const reported of [false, true]) {
-    const jobs = routed
-      .filter((r) => r.needsJob && waitedFor(r) === reported)
-      .map((r) => ({
-        name: "deliver",
-        data: { deliveryId: r.deliveryId, eventId, subscriptionId: r.subscription.id, reportTo: reported ? options.reportTo : undefined },
-        opts: { ...DELIVER_JOB_OPTIONS, jobId: r.deliveryId },
-      }));
-    if (jobs.length > 0) await (reported ? queues.deliverSync : queues.deliver).addBulk(jobs);
-  }
+  const jobs = firstAttemptJobs(queues, eventId, routed, options);
+  await Promise.all(
+    [queues.deliver, queues.deliverSync].map(async (queue) => {
+      const own = jobs.filter((job) => job.queue === queue).map(({ data, opts }) => ({ name: "deliver", data, opts }));
+      if (own.length > 0) await queue.addBulk(own);
+    }),
+  );
+}
+
+/** The same, added to a pipeline from pipelineForJobs, to share its round trip with other commands. */
+export function queueFirstAttempts(
+  pipeline: ChainableCommander,
+  queues: HookbusQueues,
+  eventId: string,
+  routed: RoutedDelivery[],
+  options: FirstAttemptOptions = {},
+): void {
+  for (const { queue, data, opts } of firstAttemptJobs(queues, eventId, routed, options))
+    addToPipeline(pipeline, queue, "deliver", data, opts);
 }
 
 /**

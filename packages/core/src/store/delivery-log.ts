@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { ChainableCommander, Redis } from "ioredis";
 import { eventTypes } from "@hookbus/schemas";
 import { DeliveryQueries, execPipeline } from "./delivery-queries.js";
 import {
@@ -63,7 +63,45 @@ export class DeliveryLog extends DeliveryQueries {
     const pairs = targets.flatMap(({ event, subscriptions }) => subscriptions.map((subscription) => ({ event, subscription })));
     if (pairs.length === 0) return targets.map(() => []);
     const pipeline = this.redis.pipeline();
-    for (const { event, subscription } of pairs) {
+    this.queueCreates(pipeline, pairs, now);
+    const results = await execPipeline<[string, number]>(pipeline);
+    const existing = results.flatMap(([id, created]) => (created === 1 ? [] : [id]));
+    const states = new Map((await this.getMany(existing)).map((d) => [d.id, d]));
+    const routed = results.map(([deliveryId, created], i): RoutedDelivery => {
+      const state = states.get(deliveryId);
+      const untouched = state !== undefined && state.status === "pending" && state.attemptCount === 0;
+      return { deliveryId, subscription: pairs[i]!.subscription, needsJob: created === 1 || untouched };
+    });
+    let next = 0;
+    return targets.map(({ subscriptions }) => routed.slice(next, (next += subscriptions.length)));
+  }
+
+  /**
+   * The deliveries of an event just stored, which has none yet, made in the same round trip
+   * as more commands: `alongside.add` is handed the deliveries about to be made (to enqueue
+   * their first jobs, say) and adds its commands to `alongside.pipeline`. Should one exist
+   * after all, it is returned as it is, needing no job, and the job added for the id that
+   * was not made finds no delivery and ends.
+   */
+  async routeNew(
+    event: EventRecord,
+    subscriptions: Subscription[],
+    alongside: { pipeline: ChainableCommander; add: (routed: RoutedDelivery[]) => void },
+    now = Date.now(),
+  ): Promise<RoutedDelivery[]> {
+    const planned = this.queueCreates(
+      alongside.pipeline,
+      subscriptions.map((subscription) => ({ event, subscription })),
+      now,
+    ).map((deliveryId, i): RoutedDelivery => ({ deliveryId, subscription: subscriptions[i]!, needsJob: true }));
+    alongside.add(planned);
+    const results = (await execPipeline<[string, number]>(alongside.pipeline)).slice(0, planned.length);
+    return results.map(([deliveryId, created], i) => ({ deliveryId, subscription: subscriptions[i]!, needsJob: created === 1 }));
+  }
+
+  /** Queues the creation of a delivery for each (event, subscription) pair; returns the ids chosen for them. */
+  private queueCreates(pipeline: ChainableCommander, pairs: { event: EventRecord; subscription: Subscription }[], now: number): string[] {
+    return pairs.map(({ event, subscription }) => {
       const deliveryId = newId("dlv", now);
       this.createDelivery.queue(
         pipeline,
@@ -78,17 +116,8 @@ export class DeliveryLog extends DeliveryQueries {
         ],
         [subscription.id, deliveryId, event.id, event.type, now, this.retentionMs, now + this.watchGraceMs],
       );
-    }
-    const results = await execPipeline<[string, number]>(pipeline);
-    const existing = results.flatMap(([id, created]) => (created === 1 ? [] : [id]));
-    const states = new Map((await this.getMany(existing)).map((d) => [d.id, d]));
-    const routed = results.map(([deliveryId, created], i): RoutedDelivery => {
-      const state = states.get(deliveryId);
-      const untouched = state !== undefined && state.status === "pending" && state.attemptCount === 0;
-      return { deliveryId, subscription: pairs[i]!.subscription, needsJob: created === 1 || untouched };
+      return deliveryId;
     });
-    let next = 0;
-    return targets.map(({ subscriptions }) => routed.slice(next, (next += subscriptions.length)));
   }
 
   /** Records one attempt and the status it leads to. */
