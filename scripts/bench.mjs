@@ -103,6 +103,12 @@ async function waitUntil(probe, what, timeoutMs = 20_000) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** How many cores the whole run kept busy: every process's CPU per delivery times deliveries per second. */
+const cores = (r) =>
+  (
+    ((r.cpuMsPerDelivery.ingest + r.cpuMsPerDelivery.worker + r.cpuMsPerDelivery.redis + r.benchCpuMsPerDelivery) * r.hookbusPerSecond) /
+    1000
+  ).toFixed(2);
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const ms = (n) => n.toFixed(2);
 
@@ -214,6 +220,7 @@ async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids,
 
   const tracking = trackDeliveries(receiver, events * fanOut);
   const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const ownCpuBefore = process.cpuUsage();
   const hookbusMs = await timed(async () => {
     await runPool(events / batchSize, async (request) => {
       const ids = Array.from({ length: batchSize }, (_, j) => request * batchSize + j);
@@ -227,15 +234,19 @@ async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids,
     await tracking.done;
   });
   const deliveries = events * fanOut;
+  const ownCpu = process.cpuUsage(ownCpuBefore);
   const cpuMsPerDelivery = Object.fromEntries(
     Object.entries(pids).map(([name, pid]) => [name, ((cpuSeconds(pid) - cpuBefore[name]) * 1000) / deliveries]),
   );
+  // What this process (publishers and receiver) spent beside Hookbus: with it, the whole machine's share.
+  const benchCpuMsPerDelivery = (ownCpu.user + ownCpu.system) / 1000 / deliveries;
   return {
     directPerSecond: deliveries / (directMs / 1000),
     // This process sends and receives the direct POSTs: its CPU is a whole POST's, both ends.
     directCpuMsPerRequest: (directCpu.user + directCpu.system) / 1000 / deliveries,
     hookbusPerSecond: deliveries / (hookbusMs / 1000),
     cpuMsPerDelivery,
+    benchCpuMsPerDelivery,
   };
 }
 
@@ -412,7 +423,7 @@ async function main() {
       `\nAsync: ${ASYNC_EVENTS} deliveries each, from ${CONCURRENCY} publishers in parallel (single-event publishes unless batched)`,
     );
     console.log(
-      `| | direct POST /s | its CPU ms, both ends | Hookbus deliveries/s | ratio | CPU ms per delivery: ingest | ${WORKERS === 1 ? "worker" : `${WORKERS} workers`} | Redis | all three |\n|---|---|---|---|---|---|---|---|---|`,
+      `| | direct POST /s | its CPU ms, both ends | Hookbus deliveries/s | ratio | CPU ms per delivery: ingest | ${WORKERS === 1 ? "worker" : `${WORKERS} workers`} | Redis | all three | publishers and receiver | cores busy |\n|---|---|---|---|---|---|---|---|---|---|---|`,
     );
     for (const [name, r] of [
       ["fan-out 1", fanOut1],
@@ -421,7 +432,7 @@ async function main() {
     ]) {
       const cpu = r.cpuMsPerDelivery;
       console.log(
-        `| ${name} | ${r.directPerSecond.toFixed(0)} | ${ms(r.directCpuMsPerRequest)} | ${r.hookbusPerSecond.toFixed(0)} | ${(r.hookbusPerSecond / r.directPerSecond).toFixed(2)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} | ${ms(cpu.ingest + cpu.worker + cpu.redis)} |`,
+        `| ${name} | ${r.directPerSecond.toFixed(0)} | ${ms(r.directCpuMsPerRequest)} | ${r.hookbusPerSecond.toFixed(0)} | ${(r.hookbusPerSecond / r.directPerSecond).toFixed(2)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} | ${ms(cpu.ingest + cpu.worker + cpu.redis)} | ${ms(r.benchCpuMsPerDelivery)} | ${cores(r)} |`,
       );
     }
     console.log(
