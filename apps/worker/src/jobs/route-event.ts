@@ -1,4 +1,5 @@
 import type { Job } from "bullmq";
+import { Semaphore } from "async-mutex";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Delivery, EventRecord, RoutedDelivery } from "@hookbus/core/policy";
 import { routeEvents, type SubscriptionCache } from "@hookbus/core/store";
@@ -41,6 +42,15 @@ export class RouteEventJob {
    * concurrency bounds deliver jobs), or a burst would open a connection per attempt.
    */
   private readonly attemptSlots: LimitFunction;
+  /**
+   * Events being routed, across the route jobs this process runs, counted before they are
+   * loaded. A job may carry a hundred events and the worker runs many jobs at once: without
+   * this, a backlog would be pulled into memory, its attempts queued here instead of in Redis,
+   * where another worker could take them. Twice the attempt slots keeps them all busy while
+   * a job waits on its slowest attempts.
+   */
+  private readonly eventSlots: Semaphore;
+  private readonly eventCapacity: number;
   private stopping = false;
 
   constructor(
@@ -50,6 +60,8 @@ export class RouteEventJob {
     private readonly logger: Logger,
   ) {
     this.attemptSlots = pLimit(context.config.asyncConcurrency);
+    this.eventCapacity = 2 * context.config.asyncConcurrency;
+    this.eventSlots = new Semaphore(this.eventCapacity);
   }
 
   /**
@@ -62,6 +74,10 @@ export class RouteEventJob {
 
   async process(job: Job<RouteJobData>): Promise<void> {
     const eventIds = routeJobEventIds(job.data);
+    await this.eventSlots.runExclusive(() => this.routeAll(eventIds), Math.min(eventIds.length, this.eventCapacity));
+  }
+
+  private async routeAll(eventIds: string[]): Promise<void> {
     // The version is read after the events were stored, so the subscriptions routed to include
     // every change made before the publish was answered, whatever the cache had heard of.
     // An event not found expired or was never stored (its publish failed): nothing to route.
