@@ -1,5 +1,5 @@
 import { Queue } from "bullmq";
-import { ensureRouteJob } from "@hookbus/core/queue";
+import { ensureDeliverJob, ensureRouteJob } from "@hookbus/core/queue";
 import { createContext, createLogger, type HookbusContext } from "@hookbus/core/runtime";
 import { surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus, waitFor } from "./support/harness.js";
@@ -50,6 +50,23 @@ test("a delivery whose job was deleted by hand gets it back from the reconciler,
   const delivered = await hookbus.deliveryWithStatus(id, "delivered");
   expect(delivered.attempts.map((a: any) => a.statusCode)).toEqual([500, 200]);
   expect(receiver.requests.map((r) => r.headers["webhook-id"])).toEqual([id, id]);
+});
+
+test("a job put back for a delivery of a rate-capped bulk replay stays part of the replay, under its cap", async () => {
+  hookbus = await TestHookbus.start();
+  const receiver = await receivers.start(() => ({ status: 500 }));
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], retrySchedule: [] });
+  const published = await hookbus.publish(surveySubmitted());
+  const [{ id }] = await hookbus.deliveriesOf(published.body.id);
+  await hookbus.deliveryWithStatus(id, "failed");
+  await hookbus.stopWorkers();
+  // Claimed by a bulk replay capped at 3 a second, whose job was then lost.
+  const { deliveries, queues } = openContext();
+  expect(await deliveries.claimForReplay(await deliveries.get(id), { id: "rpl_capped", ratePerSecond: 3 })).toBe(1);
+
+  expect(await ensureDeliverJob(queues, await deliveries.get(id))).toBe(true);
+  const job = await queues.deliver.getJob(`${id}-r1`);
+  expect(job?.data).toMatchObject({ deliveryId: id, replayId: "rpl_capped", replayRatePerSecond: 3 });
 });
 
 test("an event whose route job is gone (failed past its retries, or deleted) is routed by the reconciler", async () => {

@@ -1,3 +1,4 @@
+import { replayRefOf } from "@hookbus/core/queue";
 import { parseReplayClaimNote, REPLAY_BATCH, type ClaimedDelivery } from "@hookbus/core/store";
 import type { HookbusContext } from "@hookbus/core/runtime";
 
@@ -22,7 +23,7 @@ export async function runBulkReplay(context: HookbusContext, replayId: string): 
     const claimed: ClaimedDelivery[] = [];
     for (const delivery of items) {
       if (disabled.has(delivery.subscriptionId)) continue;
-      const replayNumber = await deliveries.claimForReplay(delivery, replayId);
+      const replayNumber = await deliveries.claimForReplay(delivery, ref);
       if (replayNumber > 0) claimed.push({ delivery, replayNumber });
     }
     await replays.enqueue(claimed, ref);
@@ -50,10 +51,7 @@ export async function recoverUnenqueuedClaims(context: HookbusContext, olderThan
   for (const { deliveryId, replayId } of notes.map(parseReplayClaimNote)) {
     const [delivery] = await context.deliveries.getMany([deliveryId]);
     if (!delivery) continue;
-    const replay = replayId
-      ? { id: replayId, ratePerSecond: (await context.replays.progress(replayId).catch(() => undefined))?.ratePerSecond }
-      : undefined;
-    await context.replays.enqueue([{ delivery, replayNumber: delivery.replays }], replay);
+    await context.replays.enqueue([{ delivery, replayNumber: delivery.replays }], replayRefOf(delivery));
     recovered++;
   }
   // Notes of deliveries that have since expired go too.

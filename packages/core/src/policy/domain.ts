@@ -87,6 +87,8 @@ export interface Delivery {
   replays: number;
   /** The bulk replay its current run belongs to, if any. */
   replayId?: string;
+  /** That replay's cap, sends per second: a job put back for the delivery keeps it. */
+  replayRatePerSecond?: number;
   /** Its attempt count when its current run (first delivery or latest replay) began. */
   runStartedAtAttempt: number;
 }

@@ -160,6 +160,11 @@ export interface ReplayRef {
   ratePerSecond?: number;
 }
 
+/** The bulk replay a delivery's current run belongs to, with its cap: a job put back for it stays part of it. */
+export function replayRefOf(delivery: Pick<Delivery, "replayId" | "replayRatePerSecond">): ReplayRef | undefined {
+  return delivery.replayId ? { id: delivery.replayId, ratePerSecond: delivery.replayRatePerSecond } : undefined;
+}
+
 export function deliverJobData(delivery: Pick<Delivery, "id" | "eventId" | "subscriptionId">, replay?: ReplayRef): DeliverJobData {
   return {
     deliveryId: delivery.id,
@@ -238,9 +243,7 @@ export async function ensureDeliverJob(queues: HookbusQueues, delivery: Delivery
     if (state !== "unknown") await queue.remove(jobId);
   }
   const delay = Math.max(0, (delivery.nextAttemptAt ?? now) - now);
-  // A delivery of a bulk replay stays one: its outcome is still counted there (its rate cap, if any, is not kept).
-  const replay = delivery.replayId ? { id: delivery.replayId } : undefined;
-  await queues.deliver.add("deliver", deliverJobData(delivery, replay), { ...DELIVER_JOB_OPTIONS, jobId, delay });
+  await queues.deliver.add("deliver", deliverJobData(delivery, replayRefOf(delivery)), { ...DELIVER_JOB_OPTIONS, jobId, delay });
   return true;
 }
 

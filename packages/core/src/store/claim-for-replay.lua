@@ -7,7 +7,7 @@
 -- KEYS: delivery, index pending, index of the expected status, claims not yet enqueued, watch,
 --       the bulk replay (unused for a single replay)
 -- ARGV: deliveryId, expected status, the claim's note (deliveryId|replayId), now, check job at,
---       '1' to count the claim in the bulk replay, the bulk replay's id
+--       '1' to count the claim in the bulk replay, the bulk replay's id, its rate cap ('' for none)
 -- Returns the replay's number (1, 2, …), or 0 when the delivery was not in that status.
 if redis.call('HGET', KEYS[1], 'status') ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'pending', 'runStartedAtAttempt', redis.call('HGET', KEYS[1], 'attemptCount'))
@@ -19,7 +19,9 @@ redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
 if ARGV[6] == '1' then
   redis.call('HINCRBY', KEYS[6], 'claimed', 1)
   redis.call('HSET', KEYS[1], 'replayId', ARGV[7])
+  if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'replayRatePerSecond', ARGV[8])
+  else redis.call('HDEL', KEYS[1], 'replayRatePerSecond') end
 else
-  redis.call('HDEL', KEYS[1], 'replayId')
+  redis.call('HDEL', KEYS[1], 'replayId', 'replayRatePerSecond')
 end
 return redis.call('HINCRBY', KEYS[1], 'replays', 1)

@@ -14,6 +14,7 @@ import { NotFoundError } from "../policy/errors.js";
 import { idLowerBound, newId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
 import { defineScript, readLua } from "./redis.js";
+import type { ReplayRef } from "../queue/queues.js";
 
 /** Attempts kept per delivery; older ones are dropped first. */
 export const MAX_ATTEMPTS_KEPT = 100;
@@ -136,7 +137,8 @@ export class DeliveryLog extends DeliveryQueries {
    * replay's claim is counted in it; the claim stays noted until the replayer reports its job
    * enqueued.
    */
-  async claimForReplay(delivery: Delivery, replayId?: string, now = Date.now()): Promise<number> {
+  async claimForReplay(delivery: Delivery, replay?: ReplayRef, now = Date.now()): Promise<number> {
+    const replayId = replay?.id;
     return this.claim.run(
       [
         this.keys.delivery(delivery.id),
@@ -154,6 +156,7 @@ export class DeliveryLog extends DeliveryQueries {
         now + this.watchGraceMs,
         replayId ? "1" : "",
         replayId ?? "",
+        replay?.ratePerSecond ?? "",
       ],
     );
   }

@@ -175,6 +175,7 @@ export function toDelivery(hash: Record<string, string>): Delivery {
     lastAttemptAt: optionalNumber(hash.lastAttemptAt),
     replays: Number(hash.replays ?? 0),
     replayId: hash.replayId || undefined,
+    replayRatePerSecond: optionalNumber(hash.replayRatePerSecond),
     runStartedAtAttempt: Number(hash.runStartedAtAttempt ?? 0),
   };
 }
