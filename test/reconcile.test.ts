@@ -1,5 +1,5 @@
 import { Queue } from "bullmq";
-import { ensureDeliverJob, ensureRouteJob } from "@hookbus/core/queue";
+import { enqueueRoute, ensureDeliverJob, ensureRouteJob } from "@hookbus/core/queue";
 import { createContext, createLogger, type HookbusContext } from "@hookbus/core/runtime";
 import { surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus, waitFor } from "./support/harness.js";
@@ -104,6 +104,33 @@ test("events published together share one route job, which the reconciler leaves
   await receiver.waitForRequests(3);
   const deliveries = await Promise.all(ids.map(async (id) => (await hookbus.deliveriesOf(id))[0].id));
   expect(receiver.requests.map((r) => r.headers["webhook-id"]).sort()).toEqual(deliveries.sort());
+});
+
+test("a route job run again after a crash gives back the retry job its first run died before adding, without waiting for the reconciler", async () => {
+  hookbus = await TestHookbus.start({ worker: false });
+  const receiver = await receivers.start();
+  const subscription = await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
+  const published = await hookbus.publish(surveySubmitted());
+  await removeJob("route", published.body.id);
+  // What the first run left: the delivery made and its first attempt recorded (a 500, retry
+  // due in half a second), then the process died before adding the retry job.
+  const { events, deliveries, subscriptions, queues } = openContext();
+  const event = await events.get(published.body.id);
+  const [routed] = await deliveries.route(event, [await subscriptions.get(subscription.id)]);
+  const failedAt = Date.now();
+  await deliveries.recordAttempt(
+    { id: routed!.deliveryId, subscriptionId: subscription.id, eventId: event.id },
+    { at: failedAt, statusCode: 500, error: "http", durationMs: 1 },
+    "retrying",
+    failedAt + 500,
+  );
+
+  // Stall recovery runs the route job again; the reconciler would look only after a minute.
+  await enqueueRoute(queues, event.id);
+  await hookbus.startWorker();
+  const delivered = await hookbus.deliveryWithStatus(routed!.deliveryId, "delivered", 10_000);
+  expect(delivered.attempts.map((a: any) => a.statusCode)).toEqual([500, 200]);
+  expect(receiver.requests.map((r) => r.headers["webhook-id"])).toEqual([routed!.deliveryId]);
 });
 
 test("an event stored by a publish cut off before enqueueing its route job is routed by the reconciler", async () => {

@@ -7,6 +7,7 @@ import {
   DELIVER_JOB_OPTIONS,
   deliverJobData,
   enqueueFirstAttempts,
+  ensureDeliverJob,
   QUEUE_NAMES,
   routeJobEventIds,
   type RouteJobData,
@@ -92,9 +93,9 @@ export class RouteEventJob {
     const targets = await Promise.all(
       events.map(async (event) => ({ event, candidates: await this.subscriptions.forEventType(event.type, subscriptionsVersion) })),
     );
-    const routed = (await routeEvents(this.context.deliveries, targets)).flatMap((deliveries, i) =>
-      deliveries.filter((r) => r.needsJob).map((r) => ({ event: events[i]!, routed: r })),
-    );
+    const byEvent = await routeEvents(this.context.deliveries, targets);
+    await this.restoreRetryJobs(byEvent.flat());
+    const routed = byEvent.flatMap((deliveries, i) => deliveries.filter((r) => r.needsJob).map((r) => ({ event: events[i]!, routed: r })));
     const attemptHere = routed.filter(({ routed: r }) => r.subscription.mode === "async").slice(0, FIRST_ATTEMPTS_PER_ROUTE_JOB);
     await this.leaveToDeliverJobs(
       events,
@@ -114,6 +115,18 @@ export class RouteEventJob {
       { events: events.length, deliveries: routed.length, attempted: attemptHere.length - notBegun.length },
       "events routed",
     );
+  }
+
+  /**
+   * A run after a crash finds deliveries the first run attempted. One it left without the job
+   * of its next attempt (it died between recording the attempt and adding the job) gets the
+   * job back now, due when it was due, rather than at the reconciler's next look.
+   */
+  private async restoreRetryJobs(routed: RoutedDelivery[]): Promise<void> {
+    const unfinished = routed.flatMap(({ needsJob, found }) =>
+      !needsJob && (found?.status === "pending" || found?.status === "retrying") ? [found] : [],
+    );
+    await Promise.all(unfinished.map((delivery) => ensureDeliverJob(this.context.queues, delivery)));
   }
 
   /** Enqueues the first attempts of these deliveries as deliver jobs, due now. */

@@ -99,6 +99,8 @@ export interface RoutedDelivery {
   subscription: Subscription;
   /** True when nothing has been attempted yet, so a first delivery job must exist. */
   needsJob: boolean;
+  /** The delivery as routing found it, when it existed already (a route job run again). */
+  found?: Delivery;
 }
 
 export const DEFAULT_TIMEOUT_MS = { async: 15_000, sync: 5_000 } as const;

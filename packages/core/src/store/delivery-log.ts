@@ -71,7 +71,7 @@ export class DeliveryLog extends DeliveryQueries {
     const routed = results.map(([deliveryId, created], i): RoutedDelivery => {
       const state = states.get(deliveryId);
       const untouched = state !== undefined && state.status === "pending" && state.attemptCount === 0;
-      return { deliveryId, subscription: pairs[i]!.subscription, needsJob: created === 1 || untouched };
+      return { deliveryId, subscription: pairs[i]!.subscription, needsJob: created === 1 || untouched, found: state };
     });
     let next = 0;
     return targets.map(({ subscriptions }) => routed.slice(next, (next += subscriptions.length)));
