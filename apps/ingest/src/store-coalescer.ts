@@ -1,14 +1,7 @@
 import type { EventType } from "@hookbus/schemas";
-import { pipelineForJobs, queueRouteJobs } from "@hookbus/core/queue";
+import { pipelineForJobs, queueRouteJobs, ROUTE_JOB_DELIVERIES } from "@hookbus/core/queue";
 import type { NewEvent, StoredEvent, SubscriptionCache } from "@hookbus/core/store";
 import type { HookbusContext } from "@hookbus/core/runtime";
-
-/**
- * The deliveries a route job is sized for: as many as the worker attempts itself in one job
- * (FIRST_ATTEMPTS_PER_ROUTE_JOB), so that a job's events are attempted at once and a large
- * fan-out still spreads over several jobs, which any worker can take.
- */
-export const DELIVERIES_PER_ROUTE_JOB = 100;
 
 /** An event to store, with its id chosen already (the route job is named after it) and its publish's deadline. */
 export type Candidate = NewEvent & { id: string; deadline: number };
@@ -64,7 +57,7 @@ export class StoreCoalescer {
   }
 
   /**
-   * Groups the events, in order, into route jobs of about DELIVERIES_PER_ROUTE_JOB deliveries
+   * Groups the events, in order, into route jobs of about ROUTE_JOB_DELIVERIES deliveries
    * (counted from the subscriptions to each type, as a guide: filters may match fewer), and
    * notes on each event the job that carries it, named after the group's first event.
    */
@@ -77,7 +70,7 @@ export class StoreCoalescer {
     let deliveries = Infinity;
     for (const candidate of candidates) {
       const weight = Math.max(1, fanOut.get(candidate.type) ?? 0);
-      if (deliveries + weight > DELIVERIES_PER_ROUTE_JOB) {
+      if (deliveries + weight > ROUTE_JOB_DELIVERIES) {
         groups.push([]);
         deliveries = 0;
       }

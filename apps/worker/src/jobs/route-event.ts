@@ -9,17 +9,12 @@ import {
   enqueueFirstAttempts,
   ensureDeliverJob,
   QUEUE_NAMES,
+  ROUTE_JOB_DELIVERIES,
   routeJobEventIds,
   type RouteJobData,
 } from "@hookbus/core/queue";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import type { DeliveryAttempt } from "../delivery/attempt.js";
-
-/**
- * How many first attempts a route job makes itself. A larger fan-out leaves the rest to
- * deliver jobs, so that any worker can take a share of it.
- */
-export const FIRST_ATTEMPTS_PER_ROUTE_JOB = 100;
 
 /**
  * The route job: for each event it carries (the events published together), finds the
@@ -96,7 +91,7 @@ export class RouteEventJob {
     const byEvent = await routeEvents(this.context.deliveries, targets);
     await this.restoreRetryJobs(byEvent.flat());
     const routed = byEvent.flatMap((deliveries, i) => deliveries.filter((r) => r.needsJob).map((r) => ({ event: events[i]!, routed: r })));
-    const attemptHere = routed.filter(({ routed: r }) => r.subscription.mode === "async").slice(0, FIRST_ATTEMPTS_PER_ROUTE_JOB);
+    const attemptHere = routed.filter(({ routed: r }) => r.subscription.mode === "async").slice(0, ROUTE_JOB_DELIVERIES);
     await this.leaveToDeliverJobs(
       events,
       routed.filter((r) => !attemptHere.includes(r)),
