@@ -90,3 +90,34 @@ test("logs carry the event and delivery ids of a delivery but never its secret, 
   for (const [name, secret] of Object.entries(secrets))
     expect({ name, leaked: everything.includes(secret) }).toEqual({ name, leaked: false });
 });
+
+test("each request is logged once under its request id, echoed back: the caller's when sane, else a new one; 4xx at warn; health checks not at all", async () => {
+  const entries = () => ingestLogs.lines.map((line) => JSON.parse(line));
+  const completedUnder = (requestId: string) => entries().filter((e) => e.requestId === requestId && e.msg === "request completed");
+
+  const given = await fetch(`${ingest.url}/v1/events`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${config.publisherKey}`, "content-type": "application/json", "x-request-id": "trace-17.a:b" },
+    body: JSON.stringify(survey()),
+  });
+  expect(given.status).toBe(202);
+  expect(given.headers.get("x-request-id")).toBe("trace-17.a:b");
+  const [completed] = await waitFor(() => completedUnder("trace-17.a:b").length > 0 && completedUnder("trace-17.a:b"), "its log line");
+  expect(completed).toMatchObject({ level: 30, req: { method: "POST", path: "/v1/events" }, res: { statusCode: 202 } });
+  expect(completed.responseTime).toEqual(expect.any(Number));
+  expect(completedUnder("trace-17.a:b")).toHaveLength(1);
+
+  const refused = await fetch(`${ingest.url}/v1/subscriptions?limit=1`, { headers: { "x-request-id": "not sane; at all" } });
+  expect(refused.status).toBe(401);
+  const replaced = refused.headers.get("x-request-id")!;
+  expect(replaced).toMatch(/^[0-9a-f-]{36}$/);
+  const [warned] = await waitFor(() => completedUnder(replaced).length > 0 && completedUnder(replaced), "the refusal's log line");
+  // Logged at warn, by path alone: no query string, no headers.
+  expect(warned).toMatchObject({ level: 40, req: { method: "GET", path: "/v1/subscriptions" }, res: { statusCode: 401 } });
+  expect(JSON.stringify(warned)).not.toContain("limit=1");
+
+  const health = await fetch(`${ingest.url}/healthz`, { headers: { "x-request-id": "health-1" } });
+  expect(health.headers.get("x-request-id")).toBe("health-1");
+  // Its answer is in before anything would be logged for it: a line would have been written by now.
+  expect(entries().filter((e) => e.requestId === "health-1")).toEqual([]);
+});
