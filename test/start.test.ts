@@ -22,7 +22,8 @@ function launch(env: Record<string, string>): Launched {
   let output = "";
   child.stdout!.on("data", (chunk) => (output += chunk));
   child.stderr!.on("data", (chunk) => (output += chunk));
-  return { child, output: () => output, exited: new Promise((resolve) => child.once("exit", resolve)) };
+  // "close", not "exit": the output is all in only once its streams have closed.
+  return { child, output: () => output, exited: new Promise((resolve) => child.once("close", resolve)) };
 }
 
 test("npm start runs its own Redis, ingest and worker, keeps the SSRF guard on, delivers, and stops cleanly on SIGTERM", async () => {
@@ -38,10 +39,12 @@ test("npm start runs its own Redis, ingest and worker, keeps the SSRF guard on, 
     HOOKBUS_ALLOWED_NETWORKS: "127.0.0.1/32",
   });
   try {
-    // Whole lines only: the output may arrive in the middle of a key.
+    // The whole banner, up to its last line: the output arrives in chunks, a line at a time
+    // or in the middle of one, and a key or a line after it may not be in yet.
     const keys = await waitFor(
-      () => /admin:\s+(\S+)\n\s+publisher:\s+(\S+)\n/.exec(hookbus.output()) ?? undefined,
-      "the keys it made",
+      () =>
+        (/hookbus: ingest on .*\n/.test(hookbus.output()) && /admin:\s+(\S+)\n\s+publisher:\s+(\S+)\n/.exec(hookbus.output())) ?? undefined,
+      "the banner with the keys it made",
       20_000,
     );
     const [, adminKey, publisherKey] = keys;
