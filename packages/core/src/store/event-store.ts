@@ -103,7 +103,8 @@ export class EventStore {
           input.idempotencyKey ?? "",
           this.retentionMs,
           event.sample ? "" : now + this.routeGraceMs,
-          requestDigest(input),
+          // Only a repeated key is compared with the request it was first used for.
+          input.idempotencyKey ? requestDigest(input) : "",
           input.deadline ?? options.deadline ?? "",
         ],
       );

@@ -5,7 +5,7 @@
 -- (samples, which are never routed but to the one subscription they are sent to, are not).
 -- KEYS: event, idempotency key, events to route
 -- ARGV: eventId, event JSON, idempotency key ('' for none), retention ms, check route job at
---       ('' for none), request digest, deadline ms ('' for none)
+--       ('' for none), request digest ('' with no key), deadline ms ('' for none)
 -- Returns {1, id} stored; {0, id} the key's earlier event; {2, id} the key's earlier event, for
 -- another request; {-1, ''} past the deadline, nothing stored.
 if ARGV[7] ~= '' then
