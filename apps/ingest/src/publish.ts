@@ -36,9 +36,10 @@ export interface PublishResult {
 }
 
 /**
- * Publishing: store the event before anything else, hand it to the route queue, and, when
- * sync subscriptions match, route those here at once and wait for their first attempt.
- * The ingest never calls a receiver itself: a worker does, and reports back through Redis.
+ * Publishing: store the event before anything else and hand it to the route queue, with the
+ * events published at the same moment; or, when sync subscriptions match, route it here at
+ * once and wait for their first attempts. The ingest never calls a receiver itself: a worker
+ * does, and reports back through Redis.
  */
 export class Publisher {
   private readonly coalescer: StoreCoalescer;

@@ -19,7 +19,7 @@ export interface AttemptInputs {
   event: EventRecord;
   /** The job the delivery's next run belongs to: where the gate parks it and what wakes it. */
   job: ParkedJob;
-  /** What the job carries: whether a publisher waits on the first attempt, and the bulk replay it belongs to. */
+  /** What the job carries: who waits on the first attempt, if anyone, and the bulk replay it belongs to. */
   data: Pick<DeliverJobData, "reportTo" | "replayId" | "replayRatePerSecond">;
 }
 
