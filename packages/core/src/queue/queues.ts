@@ -16,17 +16,17 @@ export const QUEUE_NAMES = {
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
 /**
- * A route job routes the events published together (in one request, or in one turn of the
- * ingest's event loop). It is named after its first event; the others record that name, so
- * the reconciler can tell whether their job still lives.
- */
-/**
  * The deliveries a route job is sized for: the ingest groups events into jobs of about this
  * many, and the worker makes up to this many first attempts in one job itself, leaving the
  * rest of a larger fan-out to deliver jobs, so that any worker can take a share of it.
  */
 export const ROUTE_JOB_DELIVERIES = 100;
 
+/**
+ * A route job routes the events published together (in one request, or in one turn of the
+ * ingest's event loop). It is named after its first event; the others record that name, so
+ * the reconciler can tell whether their job still lives.
+ */
 export interface RouteJobData {
   eventIds: string[];
 }
