@@ -1,6 +1,6 @@
 import type { Job } from "bullmq";
 import { effectiveSchedule, type Attempt, type Delivery, type EventRecord, type Subscription } from "@hookbus/core/policy";
-import { disableSubscription, publishSyncOutcome, syncOutcomeOf, type ParkedJob } from "@hookbus/core/store";
+import { disableSubscription, publishSyncOutcome, sendTogether, syncOutcomeOf, type ParkedJob } from "@hookbus/core/store";
 import { QUEUE_NAMES, type DeliverJobData } from "@hookbus/core/queue";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import type { DisabledReason } from "@hookbus/schemas";
@@ -69,12 +69,14 @@ export class DeliveryAttempt {
       attemptInRun,
       now,
     });
-    const [, released] = await Promise.all([
-      this.context.deliveries.recordAttempt(delivery, attemptRecord(result, now), decision.status, decision.nextAttemptAt),
-      this.context.endpoints.leave(subscription, delivery.id, result.ok ? "ok" : "fail", now),
-      reportTo ? this.reportOutcome(reportTo, delivery, result) : undefined,
-      this.countReplayOutcome(data.replayId, decision.status),
-    ]);
+    const [, released] = await sendTogether(this.context.redis, () =>
+      Promise.all([
+        this.context.deliveries.recordAttempt(delivery, attemptRecord(result, now), decision.status, decision.nextAttemptAt),
+        this.context.endpoints.leave(subscription, delivery.id, result.ok ? "ok" : "fail", now),
+        reportTo ? this.reportOutcome(reportTo, delivery, result) : undefined,
+        this.countReplayOutcome(data.replayId, decision.status),
+      ]),
+    );
     await this.wake(released.handedOff);
     const failingFor = released.failingSince === undefined ? 0 : now - released.failingSince;
     const disableFor = decision.disable ?? (failingFor >= this.context.config.disableAfterMs ? "failing" : undefined);
