@@ -44,7 +44,12 @@ test("the same idempotency key with another body is 409, whatever the order of t
 test("a sync publish repeated while the first still waits gets the receiver's answer, not a timeout", async () => {
   hookbus = await TestHookbus.start();
   const endpoint = await receivers.start(() => ({ status: 201, body: '{"stored":true}', delayMs: 600 }));
-  await hookbus.createSubscription({ url: endpoint.url, eventTypes: ["record.updated"], mode: "sync", timeoutMs: 3000 });
+  const subscription = await hookbus.createSubscription({
+    url: endpoint.url,
+    eventTypes: ["record.updated"],
+    mode: "sync",
+    timeoutMs: 3000,
+  });
   const body = { ...recordUpdated(), id: "record-435-v2" };
   const first = hookbus.publish(body);
   await endpoint.waitForRequests(1);
@@ -55,6 +60,9 @@ test("a sync publish repeated while the first still waits gets the receiver's an
   }
   expect(repeated.body.duplicate).toBe(true);
   expect(endpoint.requests).toHaveLength(1);
+  // The repeat stored nothing, so the deliveries it would have made in the same round trip were not made either.
+  const deliveries = (await hookbus.api("GET", `/v1/deliveries?subscriptionId=${subscription.id}`)).body.items;
+  expect(deliveries.map((d: { eventId: string }) => d.eventId)).toEqual([repeated.body.id]);
 });
 
 test("a publish answered 503 while Redis was not answering is never stored afterwards", async () => {

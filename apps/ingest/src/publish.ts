@@ -1,12 +1,21 @@
-import { newId, subscriptionMatches, UnavailableError, type EventRecord, type Subscription } from "@hookbus/core/policy";
+import {
+  newId,
+  subscriptionMatches,
+  UnavailableError,
+  type EventRecord,
+  type RoutedDelivery,
+  type Subscription,
+} from "@hookbus/core/policy";
 import {
   routeNewEvent,
+  routeStoringEvent,
   syncOutcomeOf,
   type NewEvent,
   type StoredEvent,
   type SubscriptionCache,
   type SyncOutcome,
   type SyncOutcomeListener,
+  type VersionedSubscriptions,
 } from "@hookbus/core/store";
 import { enqueueRoutes, pipelineForJobs, queueFirstAttempts } from "@hookbus/core/queue";
 import type { HookbusContext } from "@hookbus/core/runtime";
@@ -55,12 +64,8 @@ export class Publisher {
   /** @param publisher the non-secret id of the API key publishing: its idempotency keys are its own */
   async publish(body: PublishBody, publisher: string, started = Date.now()): Promise<PublishResult> {
     const candidate = newEvent(body, publisher, started);
-    const subscriptions = await beforeDeadline(
-      this.subscriptions.forEventType(body.type),
-      started + ASYNC_PUBLISH_DEADLINE_MS,
-      UNAVAILABLE,
-    );
-    const syncSubscriptions = subscriptions.filter(
+    const cached = await beforeDeadline(this.subscriptions.versioned(body.type), started + ASYNC_PUBLISH_DEADLINE_MS, UNAVAILABLE);
+    const syncSubscriptions = cached.subscriptions.filter(
       (s) => s.mode === "sync" && subscriptionMatches(s, { type: body.type, data: body.data }),
     );
     if (syncSubscriptions.length === 0) return this.publishAsync(candidate, started);
@@ -73,17 +78,21 @@ export class Publisher {
       syncSubscriptions.map((s) => s.id),
     );
     try {
-      // The subscriptions' version is read beside the store, so the routing below sees every
-      // change made before this publish began (the cache may not have heard of one yet).
-      const [[stored], subscriptionsVersion] = await beforeDeadline(
-        Promise.all([this.storeAndEnqueueRoutes([candidate], deadline, { routeJob: false }), this.context.subscriptions.version()]),
+      const { stored, routed } = await beforeDeadline(this.storeRoutingAtOnce(candidate, cached, deadline), deadline, UNAVAILABLE);
+      const { event, created } = stored;
+      if (!created) return { event, created, sync: await this.firstOutcomesOf(event, syncSubscriptions, started, deadline) };
+      if (routed) {
+        // Not waited for: if it fails, the reconciler routes the event again, which makes nothing twice.
+        this.context.events.markRouted([event.id]).catch(() => undefined);
+        return { event, created, sync: await this.outcomesOf(event, syncSubscriptions, deliveryIdsOf(routed), started, deadline) };
+      }
+      // The subscriptions changed after the cache read them, a change this publish must see:
+      // routed again from the subscriptions as they are now.
+      const candidates = await beforeDeadline(
+        this.context.subscriptions.version().then((version) => this.subscriptions.forEventType(event.type, version)),
         deadline,
         UNAVAILABLE,
       );
-      if (stored instanceof Error) throw stored;
-      const { event, created } = stored!;
-      if (!created) return { event, created, sync: await this.firstOutcomesOf(event, syncSubscriptions, started, deadline) };
-      const candidates = await this.subscriptions.forEventType(event.type, subscriptionsVersion);
       return { event, created, sync: await this.routeAndWait(event, syncSubscriptions, candidates, started, deadline) };
     } finally {
       this.syncOutcomes.stop(candidate.id);
@@ -143,18 +152,9 @@ export class Publisher {
    * A candidate that was not stored (a conflict, the deadline) leaves a route job that finds no
    * event for it. A repeated key names an earlier event, which is routed again: routing is
    * idempotent, and its first publish may have stopped between storing and enqueueing.
-   *
-   * @param options.routeJob false when the caller routes the events itself (a sync publish)
    */
-  private async storeAndEnqueueRoutes(
-    candidates: IdentifiedEvent[],
-    deadline: number,
-    options: { routeJob?: boolean } = {},
-  ): Promise<(StoredEvent | Error)[]> {
-    const results = await this.coalescer.store(
-      candidates.map((c) => ({ ...c, deadline })),
-      options,
-    );
+  private async storeAndEnqueueRoutes(candidates: IdentifiedEvent[], deadline: number): Promise<(StoredEvent | Error)[]> {
+    const results = await this.coalescer.store(candidates.map((c) => ({ ...c, deadline })));
     await enqueueRoutes(
       this.context.queues,
       results.flatMap((r) => (r instanceof Error || r.created ? [] : [r.event.id])),
@@ -163,10 +163,41 @@ export class Publisher {
   }
 
   /**
-   * Routes the event, just stored, here (a sync publish must route its sync subscriptions at once, and a
-   * route job would only repeat the work beside the attempts it waits on): one delivery to each
-   * candidate it reaches, with its first job, the awaited ones on the queue sync work has to
-   * itself. Then collects the awaited first attempts' outcomes by the deadline; one not
+   * A sync publish's one round trip: stores the event and, in the same pipeline, makes its
+   * deliveries from the subscriptions the cache holds, with their first jobs (the awaited ones
+   * on the queue sync work has to itself). No route job: the publish routes its event itself,
+   * since it must make its sync deliveries at once, and a route job would only repeat the work
+   * beside the attempts it waits on. The deliveries are made only if the subscriptions are
+   * still at the version the cache read them at, so the routing sees every change made before
+   * this publish began; `routed` is undefined when they were not made (the subscriptions had
+   * changed, or the idempotency key names an earlier event and nothing was stored).
+   */
+  private async storeRoutingAtOnce(
+    candidate: IdentifiedEvent,
+    cached: VersionedSubscriptions,
+    deadline: number,
+  ): Promise<{ stored: StoredEvent; routed?: RoutedDelivery[] }> {
+    const pipeline = await pipelineForJobs(this.context.queues);
+    let routing: Promise<RoutedDelivery[] | undefined> = Promise.resolve(undefined);
+    const [stored] = await this.context.events.storeMany([{ ...candidate, deadline }], Date.now(), {
+      alongside: {
+        pipeline,
+        add: ([event]) => {
+          routing = routeStoringEvent(this.context.deliveries, event!, cached, {
+            pipeline,
+            add: (planned) => queueFirstAttempts(pipeline, this.context.queues, event!.id, planned, { reportTo: this.syncOutcomes.id }),
+          });
+        },
+      },
+    });
+    if (stored instanceof Error) throw stored;
+    return { stored: stored!, routed: await routing };
+  }
+
+  /**
+   * Routes the event, stored already, here (a sample, or a sync publish whose subscriptions
+   * changed after its cache read them): one delivery to each candidate it reaches, with its
+   * first job, the awaited ones on the queue sync work has to itself. Then collects the awaited first attempts' outcomes by the deadline; one not
    * reported by then is a timeout. Past the deadline the routing goes on in the background;
    * should it never finish, the event is still unrouted, and the reconciler routes it.
    */
@@ -188,10 +219,21 @@ export class Publisher {
       });
       // Not waited for: if it fails, the reconciler routes the event again, which makes nothing twice.
       if (!event.sample) this.context.events.markRouted([event.id]).catch(() => undefined);
-      return new Map(routed.map((r) => [r.subscription.id, r.deliveryId]));
+      return deliveryIdsOf(routed);
     };
     const routing = route();
     const deliveryIds = await beforeDeadline(routing, deadline, "").catch(() => new Map<string, string>());
+    return this.outcomesOf(event, awaited, deliveryIds, started, deadline);
+  }
+
+  /** The awaited first attempts' outcomes, as reported by the deadline; one not reported by then is a timeout. */
+  private async outcomesOf(
+    event: EventRecord,
+    awaited: Subscription[],
+    deliveryIds: Map<string, string>,
+    started: number,
+    deadline: number,
+  ): Promise<SyncResult[]> {
     const outcomes = await this.syncOutcomes.collect(event.id, deadline);
     return awaited.map((s) => toSyncResult(s, outcomes, deliveryIds, deadline - started));
   }
@@ -234,6 +276,11 @@ export class Publisher {
       await new Promise((resolve) => setTimeout(resolve, REPEAT_POLL_MS));
     }
   }
+}
+
+/** Each routed delivery's id, by its subscription's. */
+function deliveryIdsOf(routed: RoutedDelivery[]): Map<string, string> {
+  return new Map(routed.map((r) => [r.subscription.id, r.deliveryId]));
 }
 
 /** An event to store whose id is chosen already: a sync publish listens on it before storing. */

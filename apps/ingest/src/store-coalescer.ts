@@ -8,7 +8,6 @@ export type Candidate = NewEvent & { id: string; deadline: number };
 
 interface Waiting {
   candidates: Candidate[];
-  routeJob: boolean;
   resolve: (results: (StoredEvent | Error)[]) => void;
   reject: (error: unknown) => void;
 }
@@ -28,14 +27,11 @@ export class StoreCoalescer {
     private readonly subscriptions: SubscriptionCache,
   ) {}
 
-  /**
-   * Stores these events (in the next round trip) and, unless the caller routes them itself,
-   * enqueues their route jobs with them; one outcome per event, in order.
-   */
-  store(candidates: Candidate[], { routeJob = true }: { routeJob?: boolean } = {}): Promise<(StoredEvent | Error)[]> {
+  /** Stores these events (in the next round trip) and enqueues their route jobs with them; one outcome per event, in order. */
+  store(candidates: Candidate[]): Promise<(StoredEvent | Error)[]> {
     return new Promise((resolve, reject) => {
       if (this.waiting.length === 0) setImmediate(() => void this.flush());
-      this.waiting.push({ candidates, routeJob, resolve, reject });
+      this.waiting.push({ candidates, resolve, reject });
     });
   }
 
@@ -44,7 +40,7 @@ export class StoreCoalescer {
     this.waiting = [];
     try {
       const candidates = waiting.flatMap((w) => w.candidates);
-      const groups = await this.groupForRouteJobs(waiting.flatMap((w) => (w.routeJob ? w.candidates : [])));
+      const groups = await this.groupForRouteJobs(candidates);
       const pipeline = await pipelineForJobs(this.context.queues);
       const results = await this.context.events.storeMany(candidates, Date.now(), {
         alongside: { pipeline, add: () => queueRouteJobs(pipeline, this.context.queues, groups) },

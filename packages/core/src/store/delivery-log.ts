@@ -48,7 +48,7 @@ export class DeliveryLog extends DeliveryQueries {
     private readonly watchGraceMs: number,
   ) {
     super(redis, keys);
-    this.createDelivery = defineScript<[string, number]>(redis, "hookbusCreateDelivery", 7, CREATE_DELIVERY);
+    this.createDelivery = defineScript<[string, number]>(redis, "hookbusCreateDelivery", 9, CREATE_DELIVERY);
     this.setStatus = defineScript<number>(redis, "hookbusSetDeliveryStatus", 10, SET_STATUS);
     this.claim = defineScript<number>(redis, "hookbusClaimForReplay", 6, CLAIM_FOR_REPLAY);
   }
@@ -100,10 +100,51 @@ export class DeliveryLog extends DeliveryQueries {
     return results.map(([deliveryId, created], i) => ({ deliveryId, subscription: subscriptions[i]!, needsJob: created === 1 }));
   }
 
-  /** Queues the creation of a delivery for each (event, subscription) pair; returns the ids chosen for them. */
-  private queueCreates(pipeline: ChainableCommander, pairs: { event: EventRecord; subscription: Subscription }[], now: number): string[] {
+  /**
+   * The deliveries of an event that commands already on `alongside.pipeline` are storing, made
+   * in the same round trip, but only if the event is stored by then and the subscriptions are
+   * still at `version` (the one `subscriptions` were read at). Resolves once the pipeline has
+   * run: the deliveries, or undefined when none was made (the event was not stored, or the
+   * subscriptions changed: the caller routes it again from fresh ones, which makes nothing
+   * twice). `alongside.add` is handed the deliveries about to be made, as in routeNew; the
+   * jobs it adds for deliveries then not made find no delivery and end.
+   */
+  routeStoring(
+    event: EventRecord,
+    subscriptions: Subscription[],
+    version: number,
+    alongside: { pipeline: ChainableCommander; add: (routed: RoutedDelivery[]) => void },
+    now = Date.now(),
+  ): Promise<RoutedDelivery[] | undefined> {
+    const replies: Promise<[string, number]>[] = [];
+    const planned = this.queueCreates(
+      alongside.pipeline,
+      subscriptions.map((subscription) => ({ event, subscription })),
+      now,
+      { version, replies },
+    ).map((deliveryId, i): RoutedDelivery => ({ deliveryId, subscription: subscriptions[i]!, needsJob: true }));
+    alongside.add(planned);
+    // A pipeline that fails as a whole fails its caller's round trip, which reports it.
+    return Promise.all(replies).then(
+      (results) => (results.some(([, made]) => made === -1) ? undefined : planned),
+      () => undefined,
+    );
+  }
+
+  /**
+   * Queues the creation of a delivery for each (event, subscription) pair; returns the ids chosen
+   * for them. With `ifAt`, each is made only at that subscriptions' version, its reply pushed to `ifAt.replies`.
+   */
+  private queueCreates(
+    pipeline: ChainableCommander,
+    pairs: { event: EventRecord; subscription: Subscription }[],
+    now: number,
+    ifAt?: { version: number; replies: Promise<[string, number]>[] },
+  ): string[] {
     return pairs.map(({ event, subscription }) => {
       const deliveryId = newId("dlv", now);
+      let onReply: ((error: Error | null, reply: [string, number]) => void) | undefined;
+      if (ifAt) ifAt.replies.push(new Promise((resolve, reject) => (onReply = (error, reply) => (error ? reject(error) : resolve(reply)))));
       this.createDelivery.queue(
         pipeline,
         [
@@ -114,8 +155,11 @@ export class DeliveryLog extends DeliveryQueries {
           this.keys.deliveriesBySubscription(subscription.id),
           this.keys.deliveriesByType(event.type),
           this.keys.deliveriesToWatch(),
+          this.keys.event(event.id),
+          this.keys.subscriptionsVersion(),
         ],
-        [subscription.id, deliveryId, event.id, event.type, now, this.retentionMs, now + this.watchGraceMs],
+        [subscription.id, deliveryId, event.id, event.type, now, this.retentionMs, now + this.watchGraceMs, ifAt ? ifAt.version : ""],
+        onReply,
       );
       return deliveryId;
     });

@@ -40,7 +40,7 @@ export interface StoreOptions {
   deadline?: number;
   /**
    * More commands to share the stores' round trip: the pipeline to use, and what to add to it
-   * after the stores. They run whatever each store's outcome; their replies are not read.
+   * after the stores. They run whatever each store's outcome; their replies are not read here.
    */
   alongside?: { pipeline: ChainableCommander; add: (events: EventRecord[]) => void };
 }

@@ -55,9 +55,14 @@ export function defineScript<Result>(redis: Redis, name: string, numberOfKeys: n
     /** Runs the script now. */
     run: (keys: string[], args: (string | number)[]): Promise<Result> =>
       (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<Result>>)[command]!(...keys, ...args),
-    /** Queues the script on a pipeline or MULTI. */
-    queue: (pipeline: ReturnType<Redis["pipeline"]>, keys: string[], args: (string | number)[]): void => {
-      (pipeline as unknown as Record<string, (...a: (string | number)[]) => unknown>)[command]!(...keys, ...args);
+    /** Queues the script on a pipeline or MULTI; `onReply`, if given, is called with its own reply once that runs. */
+    queue: (
+      pipeline: ReturnType<Redis["pipeline"]>,
+      keys: string[],
+      args: (string | number)[],
+      onReply?: (error: Error | null, reply: Result) => void,
+    ): void => {
+      (pipeline as unknown as Record<string, (...a: unknown[]) => unknown>)[command]!(...keys, ...args, ...(onReply ? [onReply] : []));
     },
   };
 }

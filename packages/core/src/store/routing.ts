@@ -1,5 +1,6 @@
 import type { ChainableCommander } from "ioredis";
 import type { DeliveryLog } from "./delivery-log.js";
+import type { VersionedSubscriptions } from "./subscription-store.js";
 import type { EventRecord, RoutedDelivery, Subscription } from "../policy/domain.js";
 import { subscriptionsReached } from "../policy/subscription-matcher.js";
 
@@ -27,4 +28,18 @@ export async function routeNewEvent(
   alongside: { pipeline: ChainableCommander; add: (routed: RoutedDelivery[]) => void },
 ): Promise<RoutedDelivery[]> {
   return deliveries.routeNew(event, subscriptionsReached(event, candidates), alongside);
+}
+
+/**
+ * The same for an event being stored in the same round trip, from subscriptions read at
+ * `version` (DeliveryLog.routeStoring): undefined when nothing was made, because the event was
+ * not stored or the subscriptions have changed since.
+ */
+export function routeStoringEvent(
+  deliveries: DeliveryLog,
+  event: EventRecord,
+  candidates: VersionedSubscriptions,
+  alongside: { pipeline: ChainableCommander; add: (routed: RoutedDelivery[]) => void },
+): Promise<RoutedDelivery[] | undefined> {
+  return deliveries.routeStoring(event, subscriptionsReached(event, candidates.subscriptions), candidates.version, alongside);
 }

@@ -49,10 +49,15 @@ export class SubscriptionCache {
 
   /** @param atLeastVersion the subscriptions' version (SubscriptionStore.version) the answer must be at, or newer */
   async forEventType(type: EventType, atLeastVersion = 0): Promise<Subscription[]> {
+    return (await this.versioned(type, atLeastVersion)).subscriptions;
+  }
+
+  /** The same, with the version they were read at. */
+  async versioned(type: EventType, atLeastVersion = 0): Promise<VersionedSubscriptions> {
     const cached = this.entries.get(type);
     const entry = cached && (await cached.catch(() => undefined));
-    if (entry && entry.version >= atLeastVersion) return entry.subscriptions;
-    return (await this.load(type)).subscriptions;
+    if (entry && entry.version >= atLeastVersion) return entry;
+    return this.load(type);
   }
 
   close(): void {
