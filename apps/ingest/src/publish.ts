@@ -197,9 +197,10 @@ export class Publisher {
   /**
    * Routes the event, stored already, here (a sample, or a sync publish whose subscriptions
    * changed after its cache read them): one delivery to each candidate it reaches, with its
-   * first job, the awaited ones on the queue sync work has to itself. Then collects the awaited first attempts' outcomes by the deadline; one not
-   * reported by then is a timeout. Past the deadline the routing goes on in the background;
-   * should it never finish, the event is still unrouted, and the reconciler routes it.
+   * first job, the awaited ones on the queue sync work has to itself. Then collects the
+   * awaited first attempts' outcomes by the deadline; one not reported by then is a timeout.
+   * Past the deadline the routing goes on in the background; should it never finish, the
+   * event is still unrouted, and the reconciler routes it.
    */
   private async routeAndWait(
     event: EventRecord,

@@ -90,11 +90,7 @@ export class DeliveryLog extends DeliveryQueries {
     alongside: { pipeline: ChainableCommander; add: (routed: RoutedDelivery[]) => void },
     now = Date.now(),
   ): Promise<RoutedDelivery[]> {
-    const planned = this.queueCreates(
-      alongside.pipeline,
-      subscriptions.map((subscription) => ({ event, subscription })),
-      now,
-    ).map((deliveryId, i): RoutedDelivery => ({ deliveryId, subscription: subscriptions[i]!, needsJob: true }));
+    const { planned } = this.queueNewDeliveries(alongside.pipeline, event, subscriptions, now);
     alongside.add(planned);
     const results = (await execPipeline<[string, number]>(alongside.pipeline)).slice(0, planned.length);
     return results.map(([deliveryId, created], i) => ({ deliveryId, subscription: subscriptions[i]!, needsJob: created === 1 }));
@@ -116,35 +112,56 @@ export class DeliveryLog extends DeliveryQueries {
     alongside: { pipeline: ChainableCommander; add: (routed: RoutedDelivery[]) => void },
     now = Date.now(),
   ): Promise<RoutedDelivery[] | undefined> {
-    const replies: Promise<[string, number]>[] = [];
-    const planned = this.queueCreates(
-      alongside.pipeline,
-      subscriptions.map((subscription) => ({ event, subscription })),
-      now,
-      { version, replies },
-    ).map((deliveryId, i): RoutedDelivery => ({ deliveryId, subscription: subscriptions[i]!, needsJob: true }));
+    const { planned, made } = this.queueNewDeliveries(alongside.pipeline, event, subscriptions, now, version);
     alongside.add(planned);
     // A pipeline that fails as a whole fails its caller's round trip, which reports it.
-    return Promise.all(replies).then(
-      (results) => (results.some(([, made]) => made === -1) ? undefined : planned),
+    return Promise.all(made).then(
+      (each) => (each.every(Boolean) ? planned : undefined),
       () => undefined,
     );
   }
 
   /**
+   * Queues a delivery of a new event to each subscription, each planned as needing its first
+   * job. With `atVersion`, each is made only if the event exists and the subscriptions are at
+   * that version, and `made` tells, once the pipeline has run, whether each was (or existed).
+   */
+  private queueNewDeliveries(
+    pipeline: ChainableCommander,
+    event: EventRecord,
+    subscriptions: Subscription[],
+    now: number,
+    atVersion?: number,
+  ): { planned: RoutedDelivery[]; made: Promise<boolean>[] } {
+    const guard = atVersion === undefined ? undefined : { version: atVersion, made: [] as Promise<boolean>[] };
+    const deliveryIds = this.queueCreates(
+      pipeline,
+      subscriptions.map((subscription) => ({ event, subscription })),
+      now,
+      guard,
+    );
+    return {
+      planned: deliveryIds.map((deliveryId, i) => ({ deliveryId, subscription: subscriptions[i]!, needsJob: true })),
+      made: guard?.made ?? [],
+    };
+  }
+
+  /**
    * Queues the creation of a delivery for each (event, subscription) pair; returns the ids chosen
-   * for them. With `ifAt`, each is made only at that subscriptions' version, its reply pushed to `ifAt.replies`.
+   * for them. With `ifAt`, each is made only if its event exists and the subscriptions are at
+   * `ifAt.version`; whether it was (or existed) is pushed to `ifAt.made`.
    */
   private queueCreates(
     pipeline: ChainableCommander,
     pairs: { event: EventRecord; subscription: Subscription }[],
     now: number,
-    ifAt?: { version: number; replies: Promise<[string, number]>[] },
+    ifAt?: { version: number; made: Promise<boolean>[] },
   ): string[] {
     return pairs.map(({ event, subscription }) => {
       const deliveryId = newId("dlv", now);
       let onReply: ((error: Error | null, reply: [string, number]) => void) | undefined;
-      if (ifAt) ifAt.replies.push(new Promise((resolve, reject) => (onReply = (error, reply) => (error ? reject(error) : resolve(reply)))));
+      if (ifAt)
+        ifAt.made.push(new Promise((resolve, reject) => (onReply = (error, reply) => (error ? reject(error) : resolve(reply[1] !== -1)))));
       this.createDelivery.queue(
         pipeline,
         [
