@@ -169,7 +169,7 @@ test("a stale duplicate attempt cannot turn a delivered delivery back into retry
 
   const deliveries = openContext().deliveries;
   await deliveries.recordAttempt(delivered, { at: Date.now(), error: "timeout", durationMs: 15_000 }, "retrying", Date.now() + 5000);
-  await deliveries.markStatus(delivered, "failed");
+  await deliveries.deadLetter(delivered, "a stale duplicate");
   const after = await hookbus.delivery(id);
   expect(after).toMatchObject({ status: "delivered", attemptCount: 2 });
   expect(after.nextAttemptAt).toBeUndefined();

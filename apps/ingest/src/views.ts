@@ -65,6 +65,7 @@ export function deliveryView(delivery: Delivery): DeliveryView {
     lastAttemptAt: iso(delivery.lastAttemptAt),
     replays: delivery.replays,
     replayId: delivery.replayId,
+    failureReason: delivery.failureReason,
   };
 }
 

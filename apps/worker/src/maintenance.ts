@@ -23,8 +23,9 @@ const DEFAULT_ORPHANED_CLAIM_AFTER_MS = 60_000;
 export function startMaintenance(context: HookbusContext, logger: Logger, options: MaintenanceOptions = {}) {
   const orphanedAfter = options.orphanedClaimAfterMs ?? DEFAULT_ORPHANED_CLAIM_AFTER_MS;
   const runTasks = async () => {
-    const { requeued, rerouted } = await reconcile(context);
+    const { requeued, rerouted, expired } = await reconcile(context);
     if (requeued + rerouted > 0) logger.warn({ requeued, rerouted }, "jobs put back for deliveries and events that had none");
+    if (expired > 0) logger.warn({ expired }, "deliveries dead-lettered: not attempted before their retention ran out");
     const removed = await context.deliveries.sweepExpired(await context.subscriptions.allIds());
     if (removed > 0) logger.info({ removed }, "expired deliveries dropped from the indexes");
     const recovered = await recoverUnenqueuedClaims(context, orphanedAfter);

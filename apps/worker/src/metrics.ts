@@ -51,7 +51,7 @@ export class WorkerMetrics {
     });
     this.waits = new Counter({
       name: "hookbus_delivery_waits_total",
-      help: "Deliveries put back to wait for their endpoint without an attempt, by reason (circuit_open, at_capacity, rate_limited).",
+      help: "Deliveries put back to wait for their endpoint without an attempt, by reason (circuit_open, at_capacity, rate_limited, attempt_running: another process is attempting the same delivery).",
       labelNames: ["reason"],
       registers: [registry],
     });
@@ -63,7 +63,7 @@ export class WorkerMetrics {
     });
   }
 
-  recordWait(reason: "circuit_open" | "at_capacity" | "rate_limited"): void {
+  recordWait(reason: "circuit_open" | "at_capacity" | "rate_limited" | "attempt_running"): void {
     this.waits.inc({ reason });
   }
 

@@ -41,6 +41,12 @@ export const deliveryView = z.object({
   replays: z.number().int(),
   /** The bulk replay its current run belongs to. */
   replayId: idOf("rpl").optional(),
+  /**
+   * Why it failed without an attempt to show for it: it could not be attempted within the
+   * retention window (its subscription disabled, its endpoint's circuit open), or its
+   * subscription or event was deleted. Cleared by a replay.
+   */
+  failureReason: z.string().optional(),
 });
 export type DeliveryView = z.infer<typeof deliveryView>;
 

@@ -23,8 +23,15 @@ export interface AttemptInputs {
   data: Pick<DeliverJobData, "reportTo" | "replayId" | "replayRatePerSecond">;
 }
 
-/** How an attempt ended: finished (delivered or dead-lettered), or to run again at `at`. */
-export type AttemptEnd = { finished: true } | { finished: false; at: number; waitedForEndpoint: boolean };
+/**
+ * How an attempt ended: finished (delivered or dead-lettered); to run again at `at` (a retry,
+ * or a wait for its endpoint or for another process's attempt of it); or stale, when the
+ * delivery was not what its caller loaded (finished, attempted or gone since): nothing was sent.
+ */
+export type AttemptEnd =
+  | { kind: "finished" }
+  | { kind: "again"; at: number; waitedForEndpoint: boolean }
+  | { kind: "stale" };
 
 /**
  * One delivery attempt, whichever job runs it (the route job for a first attempt, the deliver
@@ -46,8 +53,10 @@ export class DeliveryAttempt {
     const attemptInRun = delivery.attemptCount - delivery.runStartedAtAttempt + 1;
     const reportTo = attemptInRun === 1 ? data.reportTo : undefined;
     const replay = data.replayId && data.replayRatePerSecond ? { id: data.replayId, ratePerSecond: data.replayRatePerSecond } : undefined;
-    const verdict = await this.context.endpoints.enter(subscription, job, replay);
+    const verdict = await this.context.endpoints.enter(subscription, delivery, job, replay);
     if (!verdict.go) {
+      await this.wake(verdict.handedOff);
+      if (verdict.why === "stale") return { kind: "stale" };
       this.metrics.recordWait(verdict.why);
       // A sync publisher waiting on an endpoint whose circuit is open is told at once, rather than left to its timeout.
       if (verdict.why === "circuit_open" && reportTo) {
@@ -58,7 +67,7 @@ export class DeliveryAttempt {
           durationMs: 0,
         });
       }
-      return { finished: false, at: verdict.until, waitedForEndpoint: verdict.why === "at_capacity" };
+      return { kind: "again", at: verdict.until, waitedForEndpoint: verdict.why === "at_capacity" };
     }
 
     const result = await this.http.send(signedRequest(delivery, subscription, event));
@@ -84,14 +93,17 @@ export class DeliveryAttempt {
 
     this.metrics.recordAttempt(event, result, decision.status);
     this.log(delivery, subscription, result, decision);
-    return decision.status === "retrying" ? { finished: false, at: decision.nextAttemptAt!, waitedForEndpoint: false } : { finished: true };
+    return decision.status === "retrying" ? { kind: "again", at: decision.nextAttemptAt!, waitedForEndpoint: false } : { kind: "finished" };
   }
 
   /** Its subscription or event is gone: it can never be sent, so it is dead-lettered (and counts as failed in its replay). */
   async deadLetterUndeliverable(delivery: Delivery, replayId: string | undefined): Promise<void> {
     this.logger.warn({ deliveryId: delivery.id, eventId: delivery.eventId }, "subscription or event gone: delivery dead-lettered");
     if (delivery.status === "delivered" || delivery.status === "failed") return;
-    await Promise.all([this.context.deliveries.markStatus(delivery, "failed"), this.countReplayOutcome(replayId, "failed")]);
+    await Promise.all([
+      this.context.deliveries.deadLetter(delivery, "its subscription or event was deleted"),
+      this.countReplayOutcome(replayId, "failed"),
+    ]);
   }
 
   /**
@@ -99,7 +111,7 @@ export class DeliveryAttempt {
    * handed to it between the gate parking it and that move (or before its job existed): then
    * nothing would wake it before the park times out, so it wakes itself.
    */
-  async wakeIfHandedASlot(end: Extract<AttemptEnd, { finished: false }>, delivery: Delivery, job: Pick<Job, "promote">): Promise<void> {
+  async wakeIfHandedASlot(end: Extract<AttemptEnd, { kind: "again" }>, delivery: Delivery, job: Pick<Job, "promote">): Promise<void> {
     if (end.waitedForEndpoint && (await this.context.endpoints.holdsSlot(delivery.subscriptionId, delivery.id))) {
       await job.promote().catch(() => undefined);
     }

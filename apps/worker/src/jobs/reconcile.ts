@@ -1,4 +1,5 @@
-import { ensureDeliverJob, ensureRouteJob } from "@hookbus/core/queue";
+import { ensureDeliverJob, ensureRouteJob, routeJobAlive } from "@hookbus/core/queue";
+import type { Delivery } from "@hookbus/core/policy";
 import type { HookbusContext } from "@hookbus/core/runtime";
 
 /** How many deliveries or events one pass reads at a time, and how many batches it takes at most. */
@@ -10,6 +11,8 @@ export interface Reconciled {
   requeued: number;
   /** Events whose route job was missing and was put back. */
   rerouted: number;
+  /** Deliveries dead-lettered because they could not be attempted before their record expired. */
+  expired: number;
 }
 
 /**
@@ -19,26 +22,22 @@ export interface Reconciled {
  * route job (a publish cut off between the two). Every such delivery and event is watched from
  * the moment it is written; once one is overdue by the reconcile grace, this looks for its
  * job and puts back one that is missing, under the same job id (so the same webhook-id), due
- * when it was due. A delivery whose subscription is disabled is left for the enable that
- * resumes it; one whose subscription is gone gets a job that dead-letters it.
+ * when it was due. A delivery whose route job still runs is that job's to attempt.
+ *
+ * Deliveries that wait on purpose stay out of the way of the lost ones: a wait at the endpoint
+ * moves the delivery's watch to when the wait ends (the gate does), and one whose subscription
+ * is disabled, left for the enable that resumes it, is looked at again only shortly before its
+ * record would expire. A delivery that has not been attempted by then is dead-lettered with
+ * its reason, so that it stays visible and replayable instead of vanishing.
  */
 export async function reconcile(context: HookbusContext, now = Date.now()): Promise<Reconciled> {
-  const nextLook = now + context.config.reconcileAfterMs;
-  const result: Reconciled = { requeued: 0, rerouted: 0 };
+  const result: Reconciled = { requeued: 0, rerouted: 0, expired: 0 };
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
     const ids = await context.deliveries.overdueForWatch(now, BATCH);
-    const deliveries = await context.deliveries.getMany(ids);
-    const unfinished = deliveries.filter((d) => d.status === "pending" || d.status === "retrying");
-    const stillOpen = new Set(unfinished.map((d) => d.id));
-    await context.deliveries.unwatch(ids.filter((id) => !stillOpen.has(id)));
-    const subscriptionIds = [...new Set(unfinished.map((d) => d.subscriptionId))];
-    const disabled = new Set((await context.subscriptions.getMany(subscriptionIds)).filter((s) => !s.enabled).map((s) => s.id));
-    for (const delivery of unfinished) {
-      if (!disabled.has(delivery.subscriptionId) && (await ensureDeliverJob(context.queues, delivery, now))) result.requeued++;
-    }
-    await context.deliveries.watchAgain([...stillOpen], nextLook);
+    await reconcileDeliveries(context, ids, now, result);
     if (ids.length < BATCH) break;
   }
+  const nextLook = now + context.config.reconcileAfterMs;
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
     const eventIds = await context.events.overdueForRouting(now, BATCH);
     const events = await context.events.getMany(eventIds);
@@ -47,4 +46,53 @@ export async function reconcile(context: HookbusContext, now = Date.now()): Prom
     if (eventIds.length < BATCH) break;
   }
   return result;
+}
+
+async function reconcileDeliveries(context: HookbusContext, ids: string[], now: number, result: Reconciled): Promise<void> {
+  const deliveries = await context.deliveries.getMany(ids);
+  const unfinished = deliveries.filter((d) => d.status === "pending" || d.status === "retrying");
+  const stillOpen = new Set(unfinished.map((d) => d.id));
+  await context.deliveries.unwatch(ids.filter((id) => !stillOpen.has(id)));
+  const [timesToLive, subscriptions, routing] = await Promise.all([
+    context.deliveries.timeToLive(unfinished.map((d) => d.id)),
+    context.subscriptions.getMany([...new Set(unfinished.map((d) => d.subscriptionId))]),
+    eventsStillRouting(context, unfinished),
+  ]);
+  const disabled = new Set(subscriptions.filter((s) => !s.enabled).map((s) => s.id));
+  const margin = expiryMargin(context);
+  const nextLook = now + context.config.reconcileAfterMs;
+  const looks: { id: string; at: number }[] = [];
+  for (const [i, delivery] of unfinished.entries()) {
+    const timeToLive = timesToLive[i]!;
+    if (timeToLive >= 0 && timeToLive < margin) {
+      const why = disabled.has(delivery.subscriptionId) ? "its subscription was disabled" : "it could not be attempted";
+      await context.deliveries.deadLetter(delivery, `${why} until its retention ran out`);
+      result.expired++;
+    } else if (disabled.has(delivery.subscriptionId)) {
+      looks.push({ id: delivery.id, at: now + timeToLive - margin });
+    } else {
+      looks.push({ id: delivery.id, at: nextLook });
+      if (!routing.has(delivery.eventId) && (await ensureDeliverJob(context.queues, delivery, now))) result.requeued++;
+    }
+  }
+  await context.deliveries.watchAt(looks);
+}
+
+/**
+ * The events of never-attempted deliveries whose route job still lives: the route job makes
+ * their first attempts, and a deliver job beside it would only wait on its claim.
+ */
+async function eventsStillRouting(context: HookbusContext, deliveries: Delivery[]): Promise<Set<string>> {
+  const eventIds = [...new Set(deliveries.filter((d) => d.attemptCount === 0 && d.replays === 0).map((d) => d.eventId))];
+  const events = await context.events.getMany(eventIds);
+  const alive = await Promise.all(eventIds.map((id) => routeJobAlive(context.queues, id, events.get(id)?.routeJobId)));
+  return new Set(eventIds.filter((_, i) => alive[i]));
+}
+
+/**
+ * How long before its record expires an unattempted delivery is dead-lettered: several
+ * reconcile periods, so that a pass finds it in time, but at most half the retention window.
+ */
+function expiryMargin(context: HookbusContext): number {
+  return Math.min(3 * context.config.reconcileAfterMs, context.config.retentionMs / 2);
 }

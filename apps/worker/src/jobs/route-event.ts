@@ -138,7 +138,13 @@ export class RouteEventJob {
     );
   }
 
-  /** Attempts a new delivery; one that must run again becomes a delayed deliver job under its own id. */
+  /**
+   * Attempts a new delivery; one that must run again becomes a delayed deliver job under its
+   * own id. The gate claims the delivery first: one that another process is attempting gets a
+   * job due when that attempt's lease ends (should that process have died, the job takes over;
+   * if not, it finds the delivery finished or due later), and one attempted since it was routed
+   * (stale) is its attempter's.
+   */
   private async firstAttempt(event: EventRecord, routed: RoutedDelivery): Promise<void> {
     const delivery = newDelivery(event, routed);
     const end = await this.attempts.run({
@@ -148,7 +154,7 @@ export class RouteEventJob {
       job: { queue: QUEUE_NAMES.deliver, jobId: delivery.id, deliveryId: delivery.id },
       data: {},
     });
-    if (end.finished) return;
+    if (end.kind !== "again") return;
     const job = await this.context.queues.deliver.add("deliver", deliverJobData(delivery), {
       ...DELIVER_JOB_OPTIONS,
       jobId: delivery.id,

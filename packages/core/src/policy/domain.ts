@@ -91,6 +91,8 @@ export interface Delivery {
   replayRatePerSecond?: number;
   /** Its attempt count when its current run (first delivery or latest replay) began. */
   runStartedAtAttempt: number;
+  /** Why it failed with no attempt to show for it (never attempted within retention, say). */
+  failureReason?: string;
 }
 
 /** The result of routing one subscription: its delivery and whether it still needs a job. */

@@ -255,15 +255,18 @@ export async function ensureDeliverJob(queues: HookbusQueues, delivery: Delivery
 }
 
 /**
- * Makes sure a stored event has a route job that will run: the job it was published with
- * (named after the first event of its group, `routeJobId`) or one of its own. True when it
- * had to add one.
+ * True while a stored event has a route job that will run: the job it was published with
+ * (named after the first event of its group, `routeJobId`) or one of its own.
  */
+export async function routeJobAlive(queues: HookbusQueues, eventId: string, routeJobId = eventId): Promise<boolean> {
+  if (routeJobId !== eventId && LIVE_JOB_STATES.has(await queues.route.getJobState(routeJobId))) return true;
+  return LIVE_JOB_STATES.has(await queues.route.getJobState(eventId));
+}
+
+/** Makes sure a stored event has a route job that will run (see routeJobAlive). True when it had to add one. */
 export async function ensureRouteJob(queues: HookbusQueues, eventId: string, routeJobId = eventId): Promise<boolean> {
-  if (routeJobId !== eventId && LIVE_JOB_STATES.has(await queues.route.getJobState(routeJobId))) return false;
-  const state = await queues.route.getJobState(eventId);
-  if (LIVE_JOB_STATES.has(state)) return false;
-  if (state !== "unknown") await queues.route.remove(eventId);
+  if (await routeJobAlive(queues, eventId, routeJobId)) return false;
+  await queues.route.remove(eventId);
   await enqueueRoute(queues, eventId);
   return true;
 }

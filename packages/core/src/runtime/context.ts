@@ -42,7 +42,7 @@ export function createContext(config: Config & { redisUrl: string }, logger: Log
     subscriptions,
     events: new EventStore(redis, keys, config.retentionMs, config.reconcileAfterMs),
     deliveries,
-    endpoints: new EndpointGate(redis, keys, config.circuit),
+    endpoints: new EndpointGate(redis, keys, config.circuit, config.reconcileAfterMs),
     queues,
     replays: new Replayer(redis, keys, deliveries, subscriptions, queues),
     outages,

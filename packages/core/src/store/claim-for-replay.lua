@@ -11,7 +11,7 @@
 -- Returns the replay's number (1, 2, …), or 0 when the delivery was not in that status.
 if redis.call('HGET', KEYS[1], 'status') ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'pending', 'runStartedAtAttempt', redis.call('HGET', KEYS[1], 'attemptCount'))
-redis.call('HDEL', KEYS[1], 'nextAttemptAt')
+redis.call('HDEL', KEYS[1], 'nextAttemptAt', 'failureReason')
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])

@@ -16,6 +16,9 @@ import type { Keys } from "./keys.js";
 import { defineScript, readLua } from "./redis.js";
 import type { ReplayRef } from "../queue/queues.js";
 
+/** Ids of old deliveries read at a time by the retention sweep. */
+const SWEEP_BATCH = 1000;
+
 /** Attempts kept per delivery; older ones are dropped first. */
 export const MAX_ATTEMPTS_KEPT = 100;
 
@@ -187,9 +190,12 @@ export class DeliveryLog extends DeliveryQueries {
     return this.changeStatus(delivery, status, nextAttemptAt, attempt);
   }
 
-  /** Sets the status alone, with no attempt. */
-  async markStatus(delivery: DeliveryRef, status: DeliveryStatus): Promise<void> {
-    await this.changeStatus(delivery, status);
+  /**
+   * Dead-letters a delivery that cannot be attempted, saying why: it stays listed as failed,
+   * replayable, for a retention window from now.
+   */
+  async deadLetter(delivery: DeliveryRef, reason: string): Promise<void> {
+    await this.changeStatus(delivery, "failed", undefined, undefined, reason);
   }
 
   /**
@@ -224,8 +230,13 @@ export class DeliveryLog extends DeliveryQueries {
 
   /** Checks these deliveries again at `at`, unless they finish first. */
   async watchAgain(ids: string[], at: number): Promise<void> {
-    if (ids.length === 0) return;
-    await this.redis.zadd(this.keys.deliveriesToWatch(), "XX", ...ids.flatMap((id) => [at, id]));
+    await this.watchAt(ids.map((id) => ({ id, at })));
+  }
+
+  /** Checks each delivery again at its own time, unless it finishes first. */
+  async watchAt(entries: { id: string; at: number }[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.redis.zadd(this.keys.deliveriesToWatch(), "XX", ...entries.flatMap(({ id, at }) => [at, id]));
   }
 
   /** Stops watching deliveries that have expired or finished. */
@@ -234,20 +245,48 @@ export class DeliveryLog extends DeliveryQueries {
   }
 
   /**
-   * Drops index entries older than the retention window: the records themselves expire in
-   * Redis, and ids sort by time, so everything below one bound goes in one command per index.
+   * Drops the index entries of deliveries whose records have expired. Ids sort by creation
+   * time, so only those created more than a retention window ago can be gone; of those, the
+   * ones still alive (a replay or a late attempt extended their lifetime) keep their entries.
+   * Membership of the listing, type and subscription indexes never changes, so each is cut
+   * below the bound and given its live members back in one transaction; a status index's
+   * members move with their status, so only the expired ones are removed from those.
+   * Returns how many expired deliveries it found.
    */
   async sweepExpired(subscriptionIds: string[], now = Date.now()): Promise<number> {
     const bound = `(${idLowerBound("dlv", now - this.retentionMs)}`;
-    const indexes = [
-      this.keys.deliveriesAll(),
-      ...deliveryStatuses.map((s) => this.keys.deliveriesByStatus(s)),
-      ...eventTypes.map((t) => this.keys.deliveriesByType(t)),
-      ...subscriptionIds.map((id) => this.keys.deliveriesBySubscription(id)),
+    const statusIndexes = deliveryStatuses.map((s) => this.keys.deliveriesByStatus(s));
+    const alive: Delivery[] = [];
+    let expired = 0;
+    for (let from = "-"; ; ) {
+      const ids = await this.redis.zrangebylex(this.keys.deliveriesAll(), from, bound, "LIMIT", 0, SWEEP_BATCH);
+      if (ids.length === 0) break;
+      const live = await this.getMany(ids);
+      const liveIds = new Set(live.map((d) => d.id));
+      const gone = ids.filter((id) => !liveIds.has(id));
+      alive.push(...live);
+      if (gone.length > 0) {
+        const pipeline = this.redis.pipeline();
+        for (const index of statusIndexes) pipeline.zrem(index, ...gone);
+        await execPipeline<number>(pipeline);
+        expired += gone.length;
+      }
+      if (ids.length < SWEEP_BATCH) break;
+      from = `(${ids[ids.length - 1]}`;
+    }
+    const indexes: [string, (d: Delivery) => boolean][] = [
+      [this.keys.deliveriesAll(), () => true],
+      ...eventTypes.map((t): [string, (d: Delivery) => boolean] => [this.keys.deliveriesByType(t), (d) => d.eventType === t]),
+      ...subscriptionIds.map((id): [string, (d: Delivery) => boolean] => [this.keys.deliveriesBySubscription(id), (d) => d.subscriptionId === id]),
     ];
-    const pipeline = this.redis.pipeline();
-    for (const index of indexes) pipeline.zremrangebylex(index, "-", bound);
-    return (await execPipeline<number>(pipeline)).reduce((a, b) => a + b, 0);
+    const transaction = this.redis.multi();
+    for (const [index, holds] of indexes) {
+      transaction.zremrangebylex(index, "-", bound);
+      const members = alive.filter(holds).flatMap((d) => [0, d.id]);
+      if (members.length > 0) transaction.zadd(index, ...members);
+    }
+    for (const [error] of (await transaction.exec()) ?? []) if (error) throw error;
+    return expired;
   }
 
   private async changeStatus(
@@ -255,6 +294,7 @@ export class DeliveryLog extends DeliveryQueries {
     status: DeliveryStatus,
     nextAttemptAt?: number,
     attempt?: Attempt,
+    reason?: string,
     now = Date.now(),
   ): Promise<number> {
     const deliveryId = delivery.id;
@@ -277,6 +317,7 @@ export class DeliveryLog extends DeliveryQueries {
         MAX_ATTEMPTS_KEPT,
         this.retentionMs,
         (nextAttemptAt ?? now) + this.watchGraceMs,
+        reason ?? "",
       ],
     );
     if (count < 0) throw new NotFoundError("delivery", deliveryId);

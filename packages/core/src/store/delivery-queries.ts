@@ -148,6 +148,14 @@ export class DeliveryQueries {
   }
 
   /** Pending or retrying deliveries due to be checked for a job by `now`, oldest first. */
+  /** How long each delivery's record has left before it expires, ms (negative: gone). */
+  async timeToLive(ids: string[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.pttl(this.keys.delivery(id));
+    return execPipeline<number>(pipeline);
+  }
+
   async overdueForWatch(now: number, limit: number): Promise<string[]> {
     return this.redis.zrangebyscore(this.keys.deliveriesToWatch(), "-inf", now, "LIMIT", 0, limit);
   }
@@ -174,6 +182,7 @@ export function toDelivery(hash: Record<string, string>): Delivery {
     nextAttemptAt: optionalNumber(hash.nextAttemptAt),
     lastAttemptAt: optionalNumber(hash.lastAttemptAt),
     replays: Number(hash.replays ?? 0),
+    failureReason: hash.failureReason,
     replayId: hash.replayId || undefined,
     replayRatePerSecond: optionalNumber(hash.replayRatePerSecond),
     runStartedAtAttempt: Number(hash.runStartedAtAttempt ?? 0),

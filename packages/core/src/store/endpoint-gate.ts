@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { DEFAULT_MAX_IN_FLIGHT, type circuitStates } from "@hookbus/schemas";
-import type { Subscription } from "../policy/domain.js";
+import type { Delivery, Subscription } from "../policy/domain.js";
 import type { Keys } from "./keys.js";
 import { defineScript, readLua } from "./redis.js";
 
@@ -10,8 +10,7 @@ import { defineScript, readLua } from "./redis.js";
  */
 export const LEASE_MARGIN_MS = 5_000;
 
-const ACQUIRE = readLua(import.meta.url, "gate-acquire.lua");
-const RELEASE = readLua(import.meta.url, "gate-release.lua");
+const GATE = readLua(import.meta.url, "endpoint-gate.lua");
 
 /** A job waiting at the gate, as it is parked: enough to wake it and to lease it a slot. */
 export interface ParkedJob {
@@ -20,10 +19,15 @@ export interface ParkedJob {
   deliveryId: string;
 }
 
+/** What the gate says to one attempt. */
 export type GateVerdict =
   | { go: true }
   /** Wait until `until` (ms) without spending an attempt: why is for logs and metrics. */
-  | { go: false; why: "circuit_open" | "at_capacity" | "rate_limited"; until: number };
+  | { go: false; why: "circuit_open" | "at_capacity" | "rate_limited"; until: number; handedOff: ParkedJob[] }
+  /** Another process is attempting this delivery now; its lease ends at `until`. */
+  | { go: false; why: "attempt_running"; until: number; handedOff: ParkedJob[] }
+  /** The delivery finished, moved on to another attempt, or expired since it was loaded: nothing to attempt. */
+  | { go: false; why: "stale"; handedOff: ParkedJob[] };
 
 export type AttemptOutcomeForCircuit = "ok" | "fail" | "none";
 
@@ -53,66 +57,74 @@ export interface CircuitSettings {
   longestCooldownMs: number;
 }
 
-const VERDICTS = { open: "circuit_open", parked: "at_capacity", rate: "rate_limited" } as const;
+const VERDICTS = { open: "circuit_open", parked: "at_capacity", rate: "rate_limited", busy: "attempt_running" } as const;
+
+/** The delivery an attempt is for, at the attempt count its caller loaded it with. */
+export type GateDelivery = Pick<Delivery, "id" | "attemptCount">;
 
 /**
  * Endpoint isolation, kept in Redis so that every worker process shares it: a cap on attempts
  * in flight per subscription, an optional rate limit, and a circuit breaker. A delivery that
  * may not go now is told when to look again; it waits as a delayed job, holding no worker and
  * spending no attempt, so a slow or failing endpoint only ever slows its own deliveries.
+ * Entering is also the delivery's attempt claim: a delivery is attempted by one process at a
+ * time, and only at the attempt count its caller loaded it at, whatever woke it.
  */
 export class EndpointGate {
-  private readonly acquire;
-  private readonly release;
+  private readonly gate;
 
+  /** @param watchGraceMs how far past a wait's end the reconciler looks at a waiting delivery again */
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly circuit: CircuitSettings,
+    private readonly watchGraceMs: number,
   ) {
-    this.acquire = defineScript<[string, number]>(redis, "hookbusGateAcquire", 7, ACQUIRE);
-    this.release = defineScript<number[] | string[]>(redis, "hookbusGateRelease", 3, RELEASE);
+    this.gate = defineScript<(string | number)[]>(redis, "hookbusEndpointGate", 10, GATE);
   }
 
   /**
-   * Asks for a slot for one attempt of `job` at its subscription's endpoint; `replay` is the
-   * capped bulk replay the delivery belongs to, whose rate holds at the receiver too.
+   * Asks for a slot for one attempt of `job` at its subscription's endpoint, and claims the
+   * delivery for it; `replay` is the capped bulk replay the delivery belongs to, whose rate
+   * holds at the receiver too.
    */
   async enter(
     subscription: Subscription,
+    delivery: GateDelivery,
     job: ParkedJob,
     replay?: { id: string; ratePerSecond: number },
     now = Date.now(),
   ): Promise<GateVerdict> {
     const endpointRate = [this.keys.endpointRate(subscription.id), this.keys.endpointRateReserved(subscription.id)];
     const replayRate = replay ? [this.keys.replayRate(replay.id), this.keys.replayRateReserved(replay.id)] : endpointRate;
-    const [verdict, until] = await this.acquire.run(
+    const [verdict, until, ...handed] = await this.gate.run(
+      [...this.slotKeys(subscription.id), ...endpointRate, ...replayRate, this.keys.delivery(delivery.id), this.keys.deliveriesToWatch()],
       [
-        this.keys.endpointInFlight(subscription.id),
-        this.keys.endpointParked(subscription.id),
-        this.keys.endpointHealth(subscription.id),
-        ...endpointRate,
-        ...replayRate,
-      ],
-      [
-        job.deliveryId,
+        "acquire",
+        delivery.id,
         parkedMember(job),
         now,
         leaseMs(subscription),
         maxInFlight(subscription),
         intervalMs(subscription.ratePerSecond),
         intervalMs(replay?.ratePerSecond),
+        delivery.attemptCount,
+        this.watchGraceMs,
       ],
     );
     if (verdict === "go") return { go: true };
-    return { go: false, why: VERDICTS[verdict as keyof typeof VERDICTS], until: Number(until) };
+    const handedOff = (handed as string[]).map(parseParkedMember);
+    if (verdict === "stale") return { go: false, why: "stale", handedOff };
+    return { go: false, why: VERDICTS[verdict as keyof typeof VERDICTS], until: Number(until), handedOff };
   }
 
   /** Frees the delivery's slot and feeds the attempt's outcome to the circuit. */
   async leave(subscription: Subscription, deliveryId: string, outcome: AttemptOutcomeForCircuit, now = Date.now()): Promise<ReleaseResult> {
-    const result = await this.release.run(
-      [this.keys.endpointInFlight(subscription.id), this.keys.endpointParked(subscription.id), this.keys.endpointHealth(subscription.id)],
+    const unused = this.keys.deliveriesToWatch();
+    const [failingSince, , failures, ...handed] = await this.gate.run(
+      [...this.slotKeys(subscription.id), unused, unused, unused, unused, unused, unused],
       [
+        "release",
         deliveryId,
         now,
         maxInFlight(subscription),
@@ -123,7 +135,6 @@ export class EndpointGate {
         this.circuit.longestCooldownMs,
       ],
     );
-    const [failingSince, , failures, ...handed] = result;
     return {
       failingSince: Number(failingSince) || undefined,
       consecutiveFailures: Number(failures),
@@ -131,9 +142,9 @@ export class EndpointGate {
     };
   }
 
-  /** True when the delivery holds a slot: a parked job handed one while it was still going to sleep. */
+  /** True when the delivery was handed a slot: a parked job handed one while it was still going to sleep. */
   async holdsSlot(subscriptionId: string, deliveryId: string): Promise<boolean> {
-    return (await this.redis.zscore(this.keys.endpointInFlight(subscriptionId), deliveryId)) !== null;
+    return (await this.redis.zscore(this.keys.endpointHanded(subscriptionId), deliveryId)) !== null;
   }
 
   async health(subscriptionId: string, now = Date.now()): Promise<EndpointHealth> {
@@ -160,6 +171,16 @@ export class EndpointGate {
         return [id, toHealth(failures, openUntil, failingSince, now)];
       }),
     );
+  }
+
+  /** The keys of an endpoint's slots and circuit, in the order the gate script takes them. */
+  private slotKeys(subscriptionId: string): string[] {
+    return [
+      this.keys.endpointInFlight(subscriptionId),
+      this.keys.endpointParked(subscriptionId),
+      this.keys.endpointHealth(subscriptionId),
+      this.keys.endpointHanded(subscriptionId),
+    ];
   }
 
   /** Forgets the endpoint's failures: on re-enable, the circuit starts closed. */

@@ -66,9 +66,13 @@ export class Keys {
     return `${this.prefix}:evtidx:unrouted`;
   }
 
-  /** An endpoint's attempts in flight: delivery id scored by when its lease expires. */
+  /** An endpoint's attempts in flight, each its delivery's attempt claim: delivery id scored by when its lease expires. */
   endpointInFlight(subscriptionId: string) {
     return `${this.prefix}:sub:${subscriptionId}:inflight`;
+  }
+  /** Slots handed to parked deliveries, not yet taken: delivery id scored by when the hand-over lapses. */
+  endpointHanded(subscriptionId: string) {
+    return `${this.prefix}:sub:${subscriptionId}:handed`;
   }
   /** Jobs waiting for a free slot at the endpoint, first come first served. */
   endpointParked(subscriptionId: string) {

@@ -3,11 +3,13 @@
 -- its event to a full retention window from now (a delivery retried for days outlives the
 -- window it was created in). A finished delivery (delivered or failed) only moves to delivered:
 -- a stale duplicate attempt cannot turn it back into retrying; its attempt is still logged.
+-- A reason, when given, says why a delivery failed with no attempt to show for it (a replay
+-- clears it).
 -- Returns the attempt count, or -1 if the delivery has expired.
 -- KEYS: delivery, attempts, index pending, retrying, delivered, failed, subscription's last-outcome
 --       hash, watch, event, event's deliveries
 -- ARGV: deliveryId, status, nextAttemptAt ('' for none), attempt JSON ('' for none), attempt time,
---       max attempts kept, retention ms, check job at
+--       max attempts kept, retention ms, check job at, reason ('' for none)
 local old = redis.call('HGET', KEYS[1], 'status')
 if not old then return -1 end
 local statuses = {pending = 3, retrying = 4, delivered = 5, failed = 6}
@@ -26,6 +28,7 @@ end
 local finished = old == 'delivered' or old == 'failed'
 if finished and ARGV[2] ~= 'delivered' then return count end
 redis.call('HSET', KEYS[1], 'status', ARGV[2])
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'failureReason', ARGV[9]) end
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'nextAttemptAt', ARGV[3])
 else redis.call('HDEL', KEYS[1], 'nextAttemptAt') end
 if old ~= ARGV[2] then

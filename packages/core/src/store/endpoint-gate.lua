@@ -1,0 +1,148 @@
+-- The endpoint gate, one script for both ways through it, so that its bookkeeping lives in one
+-- place. ARGV[1] is the operation.
+--
+-- 'acquire' asks for a slot at an endpoint for one attempt of one delivery, and claims the
+-- delivery for it: a delivery is attempted by one process at a time, whatever woke it. In
+-- order: the claim (the delivery must still be unfinished and at the attempt count its caller
+-- loaded, else 'stale'; one already running elsewhere is 'busy' until its lease ends), the
+-- circuit (open: wait until it closes; half-open: one probe at a time), the cap on attempts in
+-- flight (full: the delivery is parked, first come first served, and handed a slot when one
+-- frees), then the rate limits: the endpoint's own, and the bulk replay's the delivery belongs
+-- to, if capped. Each is GCRA with no burst, so sends are spaced evenly; a delivery that must
+-- wait reserves its send time on each limiter (so waiting deliveries keep their order instead
+-- of racing for the next free moment) and, back at that time, sends without being charged again.
+-- A delivery that waits on purpose moves its watch score to when it is due, so the reconciler
+-- does not re-read it meanwhile.
+--
+-- 'release' frees a delivery's slot, updates the circuit from the attempt's outcome (a failed
+-- probe reopens it for twice the last cool-down, up to the cap; a success closes it), and
+-- hands the free slots to the deliveries parked longest, which the caller then wakes.
+--
+-- A parked delivery leaves the parked set as soon as it takes a slot or waits for anything
+-- else, so a slot is only ever handed to one still waiting for a slot. A handed slot is held
+-- in its own set, apart from running attempts, until its delivery comes for it (or its lease
+-- lapses): running twice is told apart from being handed a slot.
+--
+-- KEYS: in flight (running attempts: delivery id -> lease end), parked, health, handed (slots
+--       handed to parked deliveries: delivery id -> lease end), endpoint rate, its reservations,
+--       replay rate, its reservations, delivery, watch
+-- ARGV for 'acquire': op, deliveryId, parked member, now, lease ms, cap, endpoint interval ms,
+--       replay interval ms (0: none), expected attempt count, watch grace ms
+--   Returns {verdict, until, handed members...}: 'go'; 'open' | 'parked' | 'rate' | 'busy' with
+--   the time to look again; 'stale' (finished, moved on or gone: nothing to attempt).
+-- ARGV for 'release': op, deliveryId, now, cap, lease ms, outcome ('ok' | 'fail' | 'none'),
+--       failures to open, cool-down ms, longest cool-down ms
+--   Returns {failingSince, openUntil, consecutive failures, handed members...}
+local inFlight, parked, health, handed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local op, id = ARGV[1], ARGV[2]
+
+-- Hands every free slot to the deliveries parked longest; appends their members to `out`.
+local function handOn(now, cap, leaseMs, out)
+  if tonumber(redis.call('HGET', health, 'openUntil') or '0') > 0 then return out end
+  redis.call('ZREMRANGEBYSCORE', inFlight, '-inf', now)
+  redis.call('ZREMRANGEBYSCORE', handed, '-inf', now)
+  local free = cap - redis.call('ZCARD', inFlight) - redis.call('ZCARD', handed)
+  while free > 0 do
+    local popped = redis.call('ZPOPMIN', parked)
+    if #popped == 0 then break end
+    redis.call('ZADD', handed, now + leaseMs, string.match(popped[1], '([^|]+)$'))
+    out[#out + 1] = popped[1]
+    free = free - 1
+  end
+  return out
+end
+
+if op == 'release' then
+  local now, cap, leaseMs = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+  redis.call('ZREM', inFlight, id)
+  local wasProbe = redis.call('HGET', health, 'probe') == id
+  if wasProbe then redis.call('HDEL', health, 'probe', 'probeUntil') end
+  if ARGV[6] == 'ok' then
+    redis.call('HDEL', health, 'failures', 'failingSince', 'openUntil', 'cooldown')
+  elseif ARGV[6] == 'fail' then
+    local failures = redis.call('HINCRBY', health, 'failures', 1)
+    redis.call('HSETNX', health, 'failingSince', now)
+    if wasProbe or failures >= tonumber(ARGV[7]) then
+      local cooldown = tonumber(redis.call('HGET', health, 'cooldown') or ARGV[8])
+      if wasProbe then cooldown = math.min(2 * cooldown, tonumber(ARGV[9])) end
+      redis.call('HSET', health, 'openUntil', now + cooldown, 'cooldown', cooldown)
+    end
+  end
+  local state = redis.call('HMGET', health, 'failingSince', 'openUntil', 'failures')
+  return handOn(now, cap, leaseMs, {tonumber(state[1] or '0'), tonumber(state[2] or '0'), tonumber(state[3] or '0')})
+end
+
+local member = ARGV[3]
+local now, leaseMs, cap = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local watchGrace = tonumber(ARGV[10])
+-- Leaves the parked set (and any slot it was handed), and is looked at again when due.
+local function wait(verdict, untilMs, keepHanded)
+  redis.call('ZREM', parked, member)
+  local out = {verdict, untilMs}
+  if keepHanded then redis.call('ZADD', handed, untilMs + leaseMs, id)
+  elseif redis.call('ZREM', handed, id) == 1 then handOn(now, cap, leaseMs, out) end
+  redis.call('ZADD', KEYS[10], 'XX', untilMs + watchGrace, id)
+  return out
+end
+
+local status = redis.call('HGET', KEYS[9], 'status')
+if status ~= 'pending' and status ~= 'retrying' or redis.call('HGET', KEYS[9], 'attemptCount') ~= ARGV[9] then
+  redis.call('ZREM', parked, member)
+  local out = {'stale', 0}
+  if redis.call('ZREM', handed, id) == 1 then handOn(now, cap, leaseMs, out) end
+  return out
+end
+redis.call('ZREMRANGEBYSCORE', inFlight, '-inf', now)
+redis.call('ZREMRANGEBYSCORE', handed, '-inf', now)
+local running = tonumber(redis.call('ZSCORE', inFlight, id) or '0')
+if running > 0 then return {'busy', running} end
+
+local openUntil = tonumber(redis.call('HGET', health, 'openUntil') or '0')
+if openUntil > now then return wait('open', openUntil, false) end
+local halfOpen = openUntil > 0
+local holdsHanded = redis.call('ZSCORE', handed, id) ~= false
+local function park()
+  redis.call('ZADD', parked, 'NX', now, member)
+  redis.call('ZADD', KEYS[10], 'XX', now + leaseMs + watchGrace, id)
+  return {'parked', now + leaseMs}
+end
+if halfOpen then
+  local probe = redis.call('HGET', health, 'probe')
+  local probeUntil = tonumber(redis.call('HGET', health, 'probeUntil') or '0')
+  if probe and probe ~= id and probeUntil > now then return park() end
+end
+if not holdsHanded and redis.call('ZCARD', inFlight) + redis.call('ZCARD', handed) >= cap then return park() end
+
+-- When this delivery may send by one limiter. The limiter keeps the next free send time, handed
+-- out in order (a waiting delivery reserves its time), and the time of the last send: however
+-- late a delivery comes back for its reserved time, sends stay at least an interval apart.
+local function sendTime(rateKey, reservedKey, interval)
+  if interval <= 0 then return now end
+  redis.call('ZREMRANGEBYSCORE', reservedKey, '-inf', now - 60000)
+  local state = redis.call('HMGET', rateKey, 'nextFree', 'last')
+  local nextFree, last = tonumber(state[1] or '0'), tonumber(state[2] or '0')
+  local reserved = tonumber(redis.call('ZSCORE', reservedKey, id) or '-1')
+  if reserved < 0 then
+    reserved = math.max(nextFree, now)
+    redis.call('HSET', rateKey, 'nextFree', tostring(reserved + interval))
+    redis.call('ZADD', reservedKey, reserved, id)
+  end
+  redis.call('PEXPIRE', rateKey, math.ceil(math.max(nextFree, reserved) + interval - now) + 60000)
+  return math.max(reserved, last + interval)
+end
+local sendAt = math.max(sendTime(KEYS[5], KEYS[6], tonumber(ARGV[7])), sendTime(KEYS[7], KEYS[8], tonumber(ARGV[8])))
+if sendAt > now then return wait('rate', math.ceil(sendAt), holdsHanded) end
+
+-- Sending now: the reservations are spent, the limiters note the send, and the delivery's
+-- claim is its place among the attempts in flight.
+for _, limiter in ipairs({{KEYS[5], KEYS[6], ARGV[7]}, {KEYS[7], KEYS[8], ARGV[8]}}) do
+  if tonumber(limiter[3]) > 0 then
+    redis.call('ZREM', limiter[2], id)
+    redis.call('HSET', limiter[1], 'last', now)
+  end
+end
+redis.call('ZREM', parked, member)
+redis.call('ZREM', handed, id)
+redis.call('ZADD', inFlight, now + leaseMs, id)
+if halfOpen then redis.call('HSET', health, 'probe', id, 'probeUntil', now + leaseMs) end
+return {'go', 0}
