@@ -1,14 +1,11 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { startEmbeddedRedis } from "@hookbus/dev-redis";
 import { recordUpdated, surveySubmitted } from "./fixtures/events.js";
-import { TestHookbus, waitFor, type TestConfig } from "./support/harness.js";
+import { TestHookbus, waitFor } from "./support/harness.js";
+import { spawnWorker } from "./support/processes.js";
 import { ReceiverPool } from "./support/receiver.js";
-
-const WORKER_MAIN = fileURLToPath(new URL("../apps/worker/dist/main.js", import.meta.url));
 
 let running: TestHookbus | undefined;
 const receivers = new ReceiverPool();
@@ -23,15 +20,6 @@ afterEach(async () => {
   await stopHookbus();
   await receivers.stopAll();
 });
-
-/** A worker in a process of its own, on the test's Redis and key prefix. */
-function spawnWorker(config: TestConfig & { env: Record<string, string> }, env: Record<string, string>) {
-  const child = spawn(process.execPath, [WORKER_MAIN], {
-    env: { PATH: process.env.PATH!, ...config.env, ...env },
-    stdio: "ignore",
-  });
-  return { child, exited: new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal))) };
-}
 
 test("a worker killed with SIGKILL mid-attempt: its job is taken over once its lock lapses, and delivered with the same webhook-id", async () => {
   const hookbus = (running = await TestHookbus.start({ worker: false, env: { HOOKBUS_JOB_LOCK: "1s" } }));

@@ -1,0 +1,84 @@
+import type { Subscription } from "@hookbus/core/policy";
+import { createContext, createLogger, type HookbusContext } from "@hookbus/core/runtime";
+import { LEASE_MARGIN_MS, type ParkedJob } from "@hookbus/core/store";
+import { surveySubmitted } from "./fixtures/events.js";
+import { TestHookbus } from "./support/harness.js";
+
+let hookbus: TestHookbus;
+let context: HookbusContext;
+
+beforeEach(async () => {
+  hookbus = await TestHookbus.start({ worker: false });
+  context = createContext(hookbus.config, createLogger("test", "silent"));
+});
+
+afterEach(async () => {
+  await context.close();
+  await hookbus.stop();
+});
+
+/** A subscription and `count` deliveries to it, made as routing makes them, nothing attempted. */
+async function deliveriesTo(body: Record<string, unknown>, count: number): Promise<{ subscription: Subscription; ids: string[] }> {
+  const created = await hookbus.createSubscription({ url: "http://127.0.0.1:9/", eventTypes: ["survey.submitted"], ...body });
+  const subscription = await context.subscriptions.get(created.id);
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const { event } = await context.events.store(surveySubmitted());
+    const [routed] = await context.deliveries.route(event, [subscription]);
+    ids.push(routed!.deliveryId);
+  }
+  return { subscription, ids };
+}
+
+const jobOf = (deliveryId: string): ParkedJob => ({ queue: "deliver", jobId: deliveryId, deliveryId });
+const fresh = (id: string) => ({ id, attemptCount: 0 });
+
+test("a parked delivery that takes the slot on its own timer leaves the parked set: the slot it frees goes to the next one waiting, not to itself", async () => {
+  const { subscription, ids } = await deliveriesTo({ maxInFlight: 1, timeoutMs: 1000 }, 4);
+  const [crashed, a, b, c] = ids as [string, string, string, string];
+  const leaseMs = subscription.timeoutMs + LEASE_MARGIN_MS;
+  const t0 = Date.now();
+  // A worker takes the only slot and dies holding it; three deliveries park behind it.
+  expect(await context.endpoints.enter(subscription, fresh(crashed), jobOf(crashed), undefined, t0)).toEqual({ go: true });
+  for (const [i, id] of [a, b, c].entries()) {
+    expect(await context.endpoints.enter(subscription, fresh(id), jobOf(id), undefined, t0 + 1 + i)).toMatchObject({ why: "at_capacity" });
+  }
+  // Its lease lapses; `a` wakes on its own timer and takes the slot.
+  const later = t0 + leaseMs + 10;
+  expect(await context.endpoints.enter(subscription, fresh(a), jobOf(a), undefined, later)).toEqual({ go: true });
+  const released = await context.endpoints.leave(subscription, a, "ok", later + 5);
+  expect(released.handedOff.map((job) => job.deliveryId)).toEqual([b]);
+  // `b` comes for the slot it was handed; `c` still waits for one.
+  expect(await context.endpoints.enter(subscription, fresh(b), jobOf(b), undefined, later + 6)).toEqual({ go: true });
+  expect(await context.endpoints.enter(subscription, fresh(c), jobOf(c), undefined, later + 7)).toMatchObject({ why: "at_capacity" });
+  expect((await context.endpoints.leave(subscription, b, "ok", later + 8)).handedOff.map((job) => job.deliveryId)).toEqual([c]);
+});
+
+test("a parked delivery that becomes the half-open probe leaves the parked set: its release hands the slot on", async () => {
+  const { subscription, ids } = await deliveriesTo({ maxInFlight: 5, timeoutMs: 1000 }, 3);
+  const [probe, a, b] = ids as [string, string, string];
+  const leaseMs = subscription.timeoutMs + LEASE_MARGIN_MS;
+  const t0 = Date.now();
+  await context.redis.hset(context.keys.endpointHealth(subscription.id), "openUntil", t0 - 1, "failures", 5, "cooldown", 30_000);
+  // Half-open: one probe at a time, the others park behind it.
+  expect(await context.endpoints.enter(subscription, fresh(probe), jobOf(probe), undefined, t0)).toEqual({ go: true });
+  expect(await context.endpoints.enter(subscription, fresh(a), jobOf(a), undefined, t0 + 1)).toMatchObject({ why: "at_capacity" });
+  expect(await context.endpoints.enter(subscription, fresh(b), jobOf(b), undefined, t0 + 2)).toMatchObject({ why: "at_capacity" });
+  // The probe's worker dies; `a` wakes on its own timer and is the probe now.
+  const later = t0 + leaseMs + 10;
+  expect(await context.endpoints.enter(subscription, fresh(a), jobOf(a), undefined, later)).toEqual({ go: true });
+  const released = await context.endpoints.leave(subscription, a, "ok", later + 5);
+  expect(released.handedOff.map((job) => job.deliveryId)).toEqual([b]);
+});
+
+test("a delivery is claimed by one attempt at a time, and not at all once it moved on from the attempt count its caller loaded", async () => {
+  const { subscription, ids } = await deliveriesTo({ maxInFlight: 10 }, 1);
+  const [id] = ids as [string];
+  expect(await context.endpoints.enter(subscription, fresh(id), jobOf(id))).toEqual({ go: true });
+  expect(await context.endpoints.enter(subscription, fresh(id), jobOf(id))).toMatchObject({ go: false, why: "attempt_running" });
+  const delivery = (await context.deliveries.getMany([id]))[0]!;
+  await context.deliveries.recordAttempt(delivery, { at: Date.now(), statusCode: 500, durationMs: 1 }, "retrying", Date.now() + 10_000);
+  await context.endpoints.leave(subscription, id, "fail");
+  expect(await context.endpoints.enter(subscription, fresh(id), jobOf(id))).toMatchObject({ go: false, why: "stale" });
+  expect(await context.endpoints.enter(subscription, { id, attemptCount: 1 }, jobOf(id))).toEqual({ go: true });
+});
