@@ -21,10 +21,11 @@ afterEach(async () => {
   await receivers.stopAll();
 });
 
-test("a worker killed with SIGKILL mid-attempt: its job is taken over once its lock lapses, and delivered with the same webhook-id", async () => {
+test("a worker killed with SIGKILL mid-attempt: its delivery is taken over once its lock and its attempt's lease lapse, and delivered with the same webhook-id", async () => {
   const hookbus = (running = await TestHookbus.start({ worker: false, env: { HOOKBUS_JOB_LOCK: "1s" } }));
   const receiver = await receivers.start((_r, index) => (index === 0 ? "hang" : { status: 200 }));
-  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
+  // The attempt's lease is its timeout plus a margin: until then the dead worker's claim stands.
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], timeoutMs: 2000 });
   const doomed = spawnWorker(hookbus.config, { HOOKBUS_JOB_LOCK: "1s" });
   try {
     const published = await hookbus.publish(surveySubmitted());
@@ -36,7 +37,7 @@ test("a worker killed with SIGKILL mid-attempt: its job is taken over once its l
   }
 
   await hookbus.startWorker();
-  const [first, second] = await receiver.waitForRequests(2);
+  const [first, second] = await receiver.waitForRequests(2, 30_000);
   expect(second!.headers["webhook-id"]).toBe(first!.headers["webhook-id"]);
   const delivered = await hookbus.deliveryWithStatus(first!.headers["webhook-id"] as string, "delivered");
   expect(delivered.attempts.map((a: any) => a.statusCode)).toEqual([200]);
