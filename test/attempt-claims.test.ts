@@ -89,7 +89,10 @@ test("a route job run again while its first run's attempts are still sending sen
     await route.close();
   }
   await allDelivered([published.body.id]);
-  await waitFor(async () => (await hookbus.queueCounts("route")).active === 0 && (await hookbus.queueCounts("route")).waiting === 0, "the second run to end");
+  await waitFor(
+    async () => (await hookbus.queueCounts("route")).active === 0 && (await hookbus.queueCounts("route")).waiting === 0,
+    "the second run to end",
+  );
   const counts = requestsPerWebhookId(receiver);
   expect(counts.size).toBe(3);
   expect([...counts.values()].filter((n) => n > 1)).toEqual([]);

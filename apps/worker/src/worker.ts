@@ -64,13 +64,16 @@ export async function startWorker(config: Config & { redisUrl: string }, options
   // Kept exact by the version each route job reads, so it needs no change announcements.
   const subscriptionCache = new SubscriptionCache(context.subscriptions);
   const routes = new RouteEventJob(context, attempts, subscriptionCache, logger);
-  // A job whose worker died (kill -9, lost host) is found stalled once its lock lapses, and run again.
+  // A job whose worker died (kill -9, lost host) is found stalled once its lock lapses, and run
+  // again: a stalled job is moved on at the second check that finds it unlocked, so checking at
+  // half the lock takes it over within one and a half locks of the death. What the dead worker
+  // was sending waits for its attempt's lease besides (the gate's claim), so nothing is sent twice.
   const common = {
     connection: context.redis,
     prefix: config.queuePrefix,
     maxStalledCount: MAX_STALLED_COUNT,
     lockDuration: config.jobLockMs,
-    stalledInterval: config.jobLockMs,
+    stalledInterval: Math.max(1, Math.round(config.jobLockMs / 2)),
   };
   const running = new RunningJobs();
   const deliver = running.track((job: Job<DeliverJobData>, token?: string) => deliveries.process(job, token));

@@ -28,10 +28,7 @@ export interface AttemptInputs {
  * or a wait for its endpoint or for another process's attempt of it); or stale, when the
  * delivery was not what its caller loaded (finished, attempted or gone since): nothing was sent.
  */
-export type AttemptEnd =
-  | { kind: "finished" }
-  | { kind: "again"; at: number; waitedForEndpoint: boolean }
-  | { kind: "stale" };
+export type AttemptEnd = { kind: "finished" } | { kind: "again"; at: number; waitedForEndpoint: boolean } | { kind: "stale" };
 
 /**
  * One delivery attempt, whichever job runs it (the route job for a first attempt, the deliver

@@ -35,7 +35,8 @@ export class DeliverJob {
       if (!subscription.enabled) return;
       // Woken early (a job put back by the reconciler, or one that waited on another process's
       // attempt of it): the retry schedule and Retry-After still hold.
-      if (delivery.nextAttemptAt !== undefined && delivery.nextAttemptAt > Date.now()) return this.sleepUntil(job, delivery.nextAttemptAt, token);
+      if (delivery.nextAttemptAt !== undefined && delivery.nextAttemptAt > Date.now())
+        return this.sleepUntil(job, delivery.nextAttemptAt, token);
 
       const end = await this.attempts.run({
         delivery,

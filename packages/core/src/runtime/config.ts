@@ -88,7 +88,7 @@ const envSchema = z.object({
   HOOKBUS_CIRCUIT_COOLDOWN: positiveDuration.default(30_000),
   HOOKBUS_CIRCUIT_MAX_COOLDOWN: positiveDuration.default(10 * 60_000),
   HOOKBUS_RECONCILE_AFTER: positiveDuration.default(60_000),
-  HOOKBUS_JOB_LOCK: positiveDuration.default(30_000),
+  HOOKBUS_JOB_LOCK: positiveDuration.default(10_000),
   HOOKBUS_SHUTDOWN_GRACE: positiveDuration.default(30_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });

@@ -277,7 +277,10 @@ export class DeliveryLog extends DeliveryQueries {
     const indexes: [string, (d: Delivery) => boolean][] = [
       [this.keys.deliveriesAll(), () => true],
       ...eventTypes.map((t): [string, (d: Delivery) => boolean] => [this.keys.deliveriesByType(t), (d) => d.eventType === t]),
-      ...subscriptionIds.map((id): [string, (d: Delivery) => boolean] => [this.keys.deliveriesBySubscription(id), (d) => d.subscriptionId === id]),
+      ...subscriptionIds.map((id): [string, (d: Delivery) => boolean] => [
+        this.keys.deliveriesBySubscription(id),
+        (d) => d.subscriptionId === id,
+      ]),
     ];
     const transaction = this.redis.multi();
     for (const [index, holds] of indexes) {
