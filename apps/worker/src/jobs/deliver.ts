@@ -1,4 +1,5 @@
 import { DelayedError, type Job } from "bullmq";
+import { deliveriesWait } from "@hookbus/core/policy";
 import { loadAttemptInputs } from "@hookbus/core/store";
 import type { DeliverJobData } from "@hookbus/core/queue";
 import type { HookbusContext } from "@hookbus/core/runtime";
@@ -22,8 +23,8 @@ export class DeliverJob {
     if (!subscription || !event) return this.attempts.deadLetterUndeliverable(delivery, job.data.replayId);
     // Another job already finished it: this one is a stale duplicate (the reconciler's, say).
     if (delivery.status === "delivered" || delivery.status === "failed") return;
-    // Kept as it is while its subscription is disabled; enabling the subscription resumes it.
-    if (!subscription.enabled) return;
+    // Kept as it is while its subscription is disabled (enabling resumes it) or unreadable (the reconciler resumes it).
+    if (deliveriesWait(subscription)) return;
 
     const end = await this.attempts.run({
       delivery,

@@ -1,3 +1,4 @@
+import { deliveriesWait } from "@hookbus/core/policy";
 import { ensureDeliverJob, ensureRouteJob } from "@hookbus/core/queue";
 import type { HookbusContext } from "@hookbus/core/runtime";
 
@@ -20,7 +21,8 @@ export interface Reconciled {
  * the moment it is written; once one is overdue by the reconcile grace, this looks for its
  * job and puts back one that is missing, under the same job id (so the same webhook-id), due
  * when it was due. A delivery whose subscription is disabled is left for the enable that
- * resumes it; one whose subscription is gone gets a job that dead-letters it.
+ * resumes it, and one whose subscription cannot be read is left until it can; one whose
+ * subscription is gone gets a job that dead-letters it.
  */
 export async function reconcile(context: HookbusContext, now = Date.now()): Promise<Reconciled> {
   const nextLook = now + context.config.reconcileAfterMs;
@@ -32,9 +34,9 @@ export async function reconcile(context: HookbusContext, now = Date.now()): Prom
     const stillOpen = new Set(unfinished.map((d) => d.id));
     await context.deliveries.unwatch(ids.filter((id) => !stillOpen.has(id)));
     const subscriptionIds = [...new Set(unfinished.map((d) => d.subscriptionId))];
-    const disabled = new Set((await context.subscriptions.getMany(subscriptionIds)).filter((s) => !s.enabled).map((s) => s.id));
+    const waiting = new Set((await context.subscriptions.getMany(subscriptionIds)).filter(deliveriesWait).map((s) => s.id));
     for (const delivery of unfinished) {
-      if (!disabled.has(delivery.subscriptionId) && (await ensureDeliverJob(context.queues, delivery, now))) result.requeued++;
+      if (!waiting.has(delivery.subscriptionId) && (await ensureDeliverJob(context.queues, delivery, now))) result.requeued++;
     }
     await context.deliveries.watchAgain([...stillOpen], nextLook);
     if (ids.length < BATCH) break;
