@@ -53,6 +53,10 @@ test("a subscription sealed under a key nobody holds harms only itself: the apps
       keys: expect.arrayContaining([{ id: "k0", subscriptions: 2, held: false }]),
     });
 
+    // Nothing goes out unsigned, not even a sample.
+    const sample = await hookbus.api("POST", `/v1/subscriptions/${unreadable!.id}/test`, {});
+    expect([sample.status, sample.body.error]).toEqual([422, expect.stringMatching(/cannot be read/)]);
+
     // Changing it would write it back without its secrets: refused, with the way out.
     const patch = await hookbus.api("PATCH", `/v1/subscriptions/${unreadable!.id}`, { description: "x" });
     expect(patch.status).toBe(422);
