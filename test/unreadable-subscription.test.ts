@@ -3,7 +3,11 @@ import { Redis } from "ioredis";
 import { verifyWebhook } from "@hookbus/client";
 import { newEncryptionKey, SecretBox, type Subscription } from "@hookbus/core/policy";
 import { Keys, SubscriptionStore } from "@hookbus/core/store";
-import { TestHookbus, testConfig } from "./support/harness.js";
+import { createLogger } from "@hookbus/core/runtime";
+import { startIngest } from "@hookbus/ingest";
+import { startWorker } from "@hookbus/worker";
+import { CapturedLogs } from "./support/captured-logs.js";
+import { TestHookbus, testConfig, waitFor } from "./support/harness.js";
 import { ReceiverPool } from "./support/receiver.js";
 import { recordUpdated } from "./fixtures/events.js";
 
@@ -82,5 +86,39 @@ test("a subscription sealed under a key nobody holds harms only itself: the apps
     expect(deleted.requests).toHaveLength(0);
   } finally {
     await hookbus.stop();
+  }
+});
+
+test("each app names at start a key in use that it does not hold, and logs an unreadable subscription once however often it is read", async () => {
+  const config = testConfig();
+  const [unreadable] = await writtenUnderAnotherKey(config.queuePrefix, newEncryptionKey(), ["http://127.0.0.1:9/unused"]);
+  const [ingestLogs, workerLogs] = [new CapturedLogs(), new CapturedLogs()];
+  const ingest = await startIngest(config, { logger: createLogger("hookbus-ingest", "info", ingestLogs.destination) });
+  const worker = await startWorker(config, { logger: createLogger("hookbus-worker", "info", workerLogs.destination) });
+  const api = (method: string, path: string, key: string, body?: unknown) =>
+    fetch(`${ingest.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then((response) => response.json());
+  try {
+    // Each event is routed from a fresh read of its type's subscriptions.
+    for (let n = 0; n < 3; n++) {
+      const { id } = await api("POST", "/v1/events", config.publisherKey, recordUpdated());
+      await waitFor(async () => (await api("GET", `/v1/events/${id}`, config.adminKey)).deliveries?.length === 1, `event ${id} routed`);
+      // A new subscription changes the version, so the next event's routing reads them all again.
+      await api("POST", "/v1/subscriptions", config.adminKey, { url: "http://127.0.0.1:9/other", eventTypes: ["survey.submitted"] });
+    }
+    for (const logs of [ingestLogs, workerLogs]) {
+      expect(
+        logs.withMessage("HOOKBUS_ENCRYPTION_KEY lacks a key that seals subscriptions: their deliveries wait until it is given back"),
+      ).toEqual([expect.objectContaining({ keyId: "k0", subscriptions: 1 })]);
+      expect(logs.withMessage("subscription unreadable: its deliveries wait until the key is back or it is deleted")).toEqual([
+        expect.objectContaining({ subscriptionId: unreadable!.id, reason: expect.stringMatching(/key "k0"/) }),
+      ]);
+    }
+  } finally {
+    await worker.close();
+    await ingest.close();
   }
 });
