@@ -346,3 +346,20 @@ test("publish sends a file of events through the batch endpoint, lists what it r
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("secrets keys counts subscriptions by key; secrets reseal goes through them page by page, showing progress on stderr", async () => {
+  for (let n = 0; n < 2; n++) await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
+  const sealingKeyId = hookbus.config.encryption.sealingKeyId;
+
+  const keys = await hookbusCli(["secrets", "keys"]);
+  expect(keys).toMatchObject({ code: 0, stderr: "" });
+  expect(keys.stdout).toContain(`sealing key: ${sealingKeyId}\n  ${sealingKeyId}: 2 subscriptions (sealing)`);
+
+  const reseal = await hookbusCli(["secrets", "reseal", "--page-size", "1"]);
+  expect(reseal.code).toBe(0);
+  expect(reseal.stderr).toBe("checked 1/2, resealed 0\nchecked 2/2, resealed 0\n");
+  expect(reseal.stdout).toMatch(/^resealed 0 of 2 subscriptions\n.*the other keys may be dropped/s);
+
+  const json = await hookbusCli(["secrets", "reseal", "--json"]);
+  expect(JSON.parse(json.stdout)).toMatchObject({ checked: 2, resealed: 0, unreadable: [], keys: { sealingKeyId } });
+});

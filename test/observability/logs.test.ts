@@ -2,18 +2,9 @@ import { createLogger } from "@hookbus/core/runtime";
 import { surveySubmitted as survey } from "../fixtures/events.js";
 import { startIngest, type RunningIngest } from "@hookbus/ingest";
 import { startWorker, type RunningWorker } from "@hookbus/worker";
+import { CapturedLogs } from "../support/captured-logs.js";
 import { testConfig, waitFor } from "../support/harness.js";
 import { TestReceiver } from "../support/receiver.js";
-
-/** Every JSON line a logger wrote, as pino writes it (redaction applied). */
-class CapturedLogs {
-  readonly lines: string[] = [];
-  readonly destination = { write: (line: string) => void this.lines.push(line) };
-
-  get text(): string {
-    return this.lines.join("");
-  }
-}
 
 const PASSWORD = "correct-horse-battery-staple-7731";
 const config = testConfig({ LOG_LEVEL: "debug" });

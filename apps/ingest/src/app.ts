@@ -17,6 +17,7 @@ import { opsRouter } from "./routes/ops.js";
 import { overviewRouter } from "./routes/overview.js";
 import { queueBoardRouter } from "./routes/queue-board.js";
 import { replaysRouter } from "./routes/replays.js";
+import { secretsRouter } from "./routes/secrets.js";
 import { subscriptionsRouter } from "./routes/subscriptions.js";
 
 export interface IngestDependencies {
@@ -55,6 +56,7 @@ export function createIngestApp({ context, subscriptionCache, syncOutcomes, regi
   app.use(replaysRouter(context, guards, metrics));
   app.use(deliveriesRouter(context, guards));
   app.use(overviewRouter(context, guards));
+  app.use(secretsRouter(context, guards));
   app.use((_request, _response, next) => next(new HttpError(404, "no such route")));
   app.use(errorHandler(logger));
   return app;

@@ -35,7 +35,12 @@ export function subscriptionView(subscription: Subscription, health: EndpointHea
     disabledAt: iso(s.disabledAt),
     maxInFlight: maxInFlight(s),
     ratePerSecond: s.ratePerSecond,
-    health: { circuit: health.circuit, consecutiveFailures: health.consecutiveFailures, openUntil: iso(health.openUntil) },
+    health: {
+      circuit: health.circuit,
+      consecutiveFailures: health.consecutiveFailures,
+      openUntil: iso(health.openUntil),
+      unreadable: s.unreadable,
+    },
     createdAt: iso(s.createdAt)!,
     updatedAt: iso(s.updatedAt)!,
   };

@@ -1,7 +1,7 @@
 import { Worker, type Job } from "bullmq";
 import { SubscriptionCache } from "@hookbus/core/store";
 import { QUEUE_NAMES, type DeliverJobData, type ReplayJobData, type RouteJobData } from "@hookbus/core/queue";
-import { createContext, createLogger, createMetricsRegistry, type Config, type Logger } from "@hookbus/core/runtime";
+import { checkEncryptionKeys, createContext, createLogger, createMetricsRegistry, type Config, type Logger } from "@hookbus/core/runtime";
 import { DeliveryAttempt } from "./delivery/attempt.js";
 import { WebhookHttpClient } from "./delivery/http-client.js";
 import { runBulkReplay } from "./jobs/bulk-replay.js";
@@ -54,6 +54,7 @@ const MAX_STALLED_COUNT = 20;
 export async function startWorker(config: Config & { redisUrl: string }, options: WorkerOptions = {}): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger("hookbus-worker", config.logLevel);
   const context = createContext(config, logger);
+  await checkEncryptionKeys(context.subscriptions, config.encryption, logger);
   const registry = createMetricsRegistry("worker");
   const metrics = new WorkerMetrics(registry);
   const queueMetrics = startQueueMetrics(context, registry, logger, options.queueMetricsIntervalMs);

@@ -3,6 +3,7 @@ import { HookbusApiError, HookbusClient } from "@hookbus/client";
 import { registerDeliveries } from "./commands/deliveries.js";
 import { registerPublish } from "./commands/publish.js";
 import { registerReplay } from "./commands/replay.js";
+import { registerSecrets } from "./commands/secrets.js";
 import { registerSendSample } from "./commands/send-sample.js";
 import { registerSubscriptions } from "./commands/subscriptions.js";
 import type { CommandContext } from "./context.js";
@@ -59,6 +60,7 @@ ${exitCodesHelp}`,
   registerSubscriptions(program, context);
   registerSendSample(program, context);
   registerPublish(program, context);
+  registerSecrets(program, context);
   return program;
 }
 

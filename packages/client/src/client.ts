@@ -8,6 +8,7 @@ import type {
   DeliveryView,
   DeliveryWithAttempts,
   EventView,
+  KeyUsageView,
   OverviewQuery,
   OverviewView,
   PublishBody,
@@ -15,6 +16,8 @@ import type {
   ReplayDryRun,
   ReplayStarted,
   ReplayView,
+  ResealBody,
+  ResealResult,
   SendSampleBody,
   SendSampleResult,
   SubscriptionListQuery,
@@ -58,6 +61,15 @@ export interface ReplayRunOptions {
   pollMs?: number;
   /** Stops following (the replay itself goes on). */
   signal?: AbortSignal;
+}
+
+/** A whole reseal: the pages' counts added up, and the keys in use at its end. */
+export interface ResealSummary {
+  checked: number;
+  resealed: number;
+  /** Subscriptions whose secrets the ingest cannot read, so could not reseal. */
+  unreadable: string[];
+  keys: KeyUsageView;
 }
 
 const path = (template: TemplateStringsArray, ...ids: string[]) =>
@@ -130,6 +142,30 @@ export class HookbusClient {
   overview(query: OverviewQuery = {}): Promise<OverviewView> {
     return this.http.request("GET", "/v1/overview", { query });
   }
+
+  readonly secrets = {
+    /** The encryption keys subscriptions' secrets are sealed with, each with how many it seals. */
+    keys: (): Promise<KeyUsageView> => this.http.request("GET", "/v1/secrets/keys"),
+    /** Reseals one page of subscriptions under the sealing key; pass its nextCursor for the next. */
+    resealPage: (body: ResealBody = {}): Promise<ResealResult> => this.http.request("POST", "/v1/secrets/reseal", { body }),
+    /** Reseals every subscription, a page at a time, calling `onProgress` with the sum so far after each. */
+    reseal: async (options: { onProgress?: (soFar: ResealSummary) => void; pageSize?: number } = {}): Promise<ResealSummary> => {
+      let cursor: string | undefined;
+      let soFar: ResealSummary | undefined;
+      do {
+        const page = await this.secrets.resealPage({ cursor, limit: options.pageSize });
+        soFar = {
+          checked: (soFar?.checked ?? 0) + page.checked,
+          resealed: (soFar?.resealed ?? 0) + page.resealed,
+          unreadable: [...(soFar?.unreadable ?? []), ...page.unreadable],
+          keys: page.keys,
+        };
+        options.onProgress?.(soFar);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      return soFar;
+    },
+  };
 
   readonly replays = {
     /** Starts a bulk replay (dead letters unless a status is given), or counts it with dryRun. */

@@ -5,6 +5,7 @@ import { batchPublishResult, publishBatchBody, publishBody, publishResult, syncP
 import { overviewQuery, overviewView } from "./overview.js";
 import { idOf } from "./primitives.js";
 import { bulkReplayBody, replayDryRun, replayStarted, replayView } from "./replays.js";
+import { keyUsageView, resealBody, resealResult } from "./secrets.js";
 import {
   createSubscriptionBody,
   sendSampleBody,
@@ -29,6 +30,7 @@ export const NAMED_REQUESTS = {
   SubscriptionPatch: updateSubscriptionBody,
   SendSample: sendSampleBody,
   ReplayRequest: bulkReplayBody,
+  ResealRequest: resealBody,
 };
 export const NAMED_RESPONSES = {
   PublishResult: publishResult,
@@ -46,6 +48,8 @@ export const NAMED_RESPONSES = {
   ReplayDryRun: replayDryRun,
   ReplayStarted: replayStarted,
   Replay: replayView,
+  KeyUsage: keyUsageView,
+  ResealResult: resealResult,
   ErrorBody: errorBody,
 };
 
@@ -204,6 +208,23 @@ export const apiRoutes: ApiRoute[] = [
     auth: "admin",
     body: sendSampleBody,
     responses: { 200: { description: "the attempt's outcome", schema: sendSampleResult }, ...withBody, ...byId, ...errors(403) },
+  },
+  {
+    method: "get",
+    path: "/v1/secrets/keys",
+    tag: "Subscriptions",
+    summary: "The encryption keys subscriptions' secrets are sealed with, each with how many it seals.",
+    auth: "admin",
+    responses: { 200: { description: "the keys in use", schema: keyUsageView }, ...authenticated, ...errors(403) },
+  },
+  {
+    method: "post",
+    path: "/v1/secrets/reseal",
+    tag: "Subscriptions",
+    summary: "Seal a page of subscriptions' secrets again under the sealing key, so that older keys can be dropped.",
+    auth: "admin",
+    body: resealBody,
+    responses: { 200: { description: "what the page did, and the keys still in use", schema: resealResult }, ...withBody, ...errors(403) },
   },
   {
     method: "get",

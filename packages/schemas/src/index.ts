@@ -7,3 +7,4 @@ export * from "./replays.js";
 export * from "./overview.js";
 export * from "./api.js";
 export * from "./openapi.js";
+export * from "./secrets.js";

@@ -125,6 +125,12 @@ export const endpointHealthView = z.object({
   circuit: z.enum(circuitStates),
   consecutiveFailures: z.number().int(),
   openUntil: isoTime.optional(),
+  /**
+   * Set when the subscription's secrets cannot be opened with the keys the ingest holds:
+   * why. Nothing is attempted; its deliveries wait until the key is given back. It can be
+   * deleted, not changed.
+   */
+  unreadable: z.string().optional(),
 });
 export type EndpointHealthView = z.infer<typeof endpointHealthView>;
 

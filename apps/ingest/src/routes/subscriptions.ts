@@ -104,6 +104,10 @@ export function subscriptionsRouter(
     const subscription = await context.subscriptions.get(request.params.id as string);
     if (!subscription.enabled)
       throw new UnprocessableError(`subscription ${subscription.id} is disabled: enable it to send a sample`, ["enabled"]);
+    if (subscription.unreadable)
+      throw new UnprocessableError(
+        `subscription ${subscription.id} cannot be read (${subscription.unreadable}): nothing can be sent to it`,
+      );
     const { type = subscription.eventTypes[0]! } = parseOr422(sendSampleBody, request.body ?? {}, "sample request");
     const { event, result } = await publisher.sendSample(subscription, type, sampleData(type));
     response.json({ eventId: event.id, type, ...result } satisfies SendSampleResult);

@@ -1,4 +1,5 @@
 import { DelayedError, type Job } from "bullmq";
+import { deliveriesWait } from "@hookbus/core/policy";
 import { loadAttemptInputs } from "@hookbus/core/store";
 import { deliverJobId, type DeliverJobData } from "@hookbus/core/queue";
 import type { HookbusContext } from "@hookbus/core/runtime";
@@ -31,8 +32,8 @@ export class DeliverJob {
       if (!subscription || !event) return this.attempts.deadLetterUndeliverable(delivery, job.data.replayId);
       // Another job already finished it, or a replay started a run with a job of its own: this one is a stale duplicate.
       if (delivery.status === "delivered" || delivery.status === "failed" || job.id !== deliverJobId(delivery)) return;
-      // Kept as it is while its subscription is disabled; enabling the subscription resumes it.
-      if (!subscription.enabled) return;
+      // Kept as it is while its subscription is disabled (enabling resumes it) or unreadable (the reconciler resumes it).
+      if (deliveriesWait(subscription)) return;
       // Woken early (a job put back by the reconciler, or one that waited on another process's
       // attempt of it): the retry schedule and Retry-After still hold.
       if (delivery.nextAttemptAt !== undefined && delivery.nextAttemptAt > Date.now())

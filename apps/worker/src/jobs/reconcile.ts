@@ -1,5 +1,5 @@
 import { ensureDeliverJob, ensureRouteJob, routeJobAlive } from "@hookbus/core/queue";
-import type { Delivery } from "@hookbus/core/policy";
+import { deliveriesWait, type Delivery } from "@hookbus/core/policy";
 import type { HookbusContext } from "@hookbus/core/runtime";
 
 /** How many deliveries or events one pass reads at a time, and how many batches it takes at most. */
@@ -27,8 +27,9 @@ export interface Reconciled {
  * Deliveries that wait on purpose stay out of the way of the lost ones: a wait at the endpoint
  * moves the delivery's watch to when the wait ends (the gate does), and one whose subscription
  * is disabled, left for the enable that resumes it, is looked at again only shortly before its
- * record would expire. A delivery that has not been attempted by then is dead-lettered with
- * its reason, so that it stays visible and replayable instead of vanishing.
+ * record would expire. One whose subscription cannot be read here is looked at every pass and
+ * gets its job once the key is back. A delivery that has not been attempted by then is
+ * dead-lettered with its reason, so that it stays visible and replayable instead of vanishing.
  */
 export async function reconcile(context: HookbusContext, now = Date.now()): Promise<Reconciled> {
   const result: Reconciled = { requeued: 0, rerouted: 0, expired: 0 };
@@ -59,6 +60,7 @@ async function reconcileDeliveries(context: HookbusContext, ids: string[], now: 
     eventsStillRouting(context, unfinished),
   ]);
   const disabled = new Set(subscriptions.filter((s) => !s.enabled).map((s) => s.id));
+  const waiting = new Set(subscriptions.filter(deliveriesWait).map((s) => s.id));
   const margin = expiryMargin(context);
   const nextLook = now + context.config.reconcileAfterMs;
   const looks: { id: string; at: number }[] = [];
@@ -72,7 +74,8 @@ async function reconcileDeliveries(context: HookbusContext, ids: string[], now: 
       looks.push({ id: delivery.id, at: now + timeToLive - margin });
     } else {
       looks.push({ id: delivery.id, at: nextLook });
-      if (!routing.has(delivery.eventId) && (await ensureDeliverJob(context.queues, delivery, now))) result.requeued++;
+      const attemptable = !waiting.has(delivery.subscriptionId) && !routing.has(delivery.eventId);
+      if (attemptable && (await ensureDeliverJob(context.queues, delivery, now))) result.requeued++;
     }
   }
   await context.deliveries.watchAt(looks);

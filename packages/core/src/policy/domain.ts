@@ -44,6 +44,12 @@ export interface Subscription {
   secrets: SigningSecret[];
   createdAt: number;
   updatedAt: number;
+  /**
+   * Set, when read, on a subscription whose secrets this process cannot open (sealed with a
+   * key it does not hold): why. It then has no secrets, password or header values, so it is
+   * never attempted nor written back; its deliveries wait, and it can only be deleted.
+   */
+  unreadable?: string;
 }
 
 export interface EventRecord {

@@ -18,17 +18,41 @@ test("an altered ciphertext or tag is refused", () => {
   expect(() => box.open([format, id, iv, flip(tag!), ciphertext].join("."), "sub_1")).toThrow();
 });
 
-test("rotation: the first key seals, every listed key opens, a dropped key is named", () => {
+test("rotation in two phases: the new key opens before it seals, so a process on either setting reads everything", () => {
   const [oldKey, newKey] = [newEncryptionKey(), newEncryptionKey()];
   const before = SecretBox.parse(`k1:${oldKey}`);
-  const during = SecretBox.parse(`k2:${newKey},k1:${oldKey}`);
+  const learning = SecretBox.parse(`k1:${oldKey},k2:${newKey}`);
+  const sealing = SecretBox.parse(`k1:${oldKey},k2:${newKey}`, "k2");
   const after = SecretBox.parse(`k2:${newKey}`);
-  const sealedBefore = before.seal("s", "x");
-  expect(during.open(sealedBefore, "x")).toBe("s");
-  const sealedDuring = during.seal("s", "x");
-  expect(sealedDuring.split(".")[1]).toBe("k2");
-  expect(after.open(sealedDuring, "x")).toBe("s");
-  expect(() => after.open(sealedBefore, "x")).toThrow(/key "k1"/);
+  // Phase 1: processes that learnt k2 still seal with k1, which those not yet restarted open.
+  expect(learning.sealingKeyId).toBe("k1");
+  expect(before.open(learning.seal("s", "x"), "x")).toBe("s");
+  // Phase 2: k2 seals; every process of phase 1 opens it, and what k1 sealed still opens.
+  const sealedWithNew = sealing.seal("s", "x");
+  expect(SecretBox.keyIdOf(sealedWithNew)).toBe("k2");
+  expect(learning.open(sealedWithNew, "x")).toBe("s");
+  expect(sealing.open(before.seal("s", "x"), "x")).toBe("s");
+  // Dropped too soon, the old key is named.
+  expect(after.open(sealedWithNew, "x")).toBe("s");
+  expect(() => after.open(before.seal("s", "x"), "x")).toThrow(/key "k1"/);
+});
+
+test("without a sealing key named, the first key seals, as before the setting existed", () => {
+  const [oldKey, newKey] = [newEncryptionKey(), newEncryptionKey()];
+  expect(SecretBox.keyIdOf(SecretBox.parse(`k2:${newKey},k1:${oldKey}`).seal("s", "x"))).toBe("k2");
+  expect(SecretBox.parse(`k2:${newKey},k1:${oldKey}`).withSealingKey("k1").sealingKeyId).toBe("k1");
+  expect(() => SecretBox.parse(`k1:${oldKey}`, "k2")).toThrow(/sealing key "k2" is not among the keys \(k1\)/);
+});
+
+test("two keys under one id are refused: one would seal what the other cannot open", () => {
+  const [oldKey, newKey] = [newEncryptionKey(), newEncryptionKey()];
+  expect(() => SecretBox.parse(`k1:${newKey},k1:${oldKey}`)).toThrow(/key id "k1" is given twice/);
+  expect(() => SecretBox.parse(`${newKey},${newKey}`)).toThrow(/given twice/);
+});
+
+test("a key of the right id but the wrong value is told apart from a missing one", () => {
+  const sealed = SecretBox.parse(`k1:${newEncryptionKey()}`).seal("s", "x");
+  expect(() => SecretBox.parse(`k1:${newEncryptionKey()}`).open(sealed, "x")).toThrow(/the key of that id here does not open it/);
 });
 
 test("a key without an id gets a stable one derived from it; bad keys and ids are refused", () => {

@@ -11,25 +11,46 @@ export interface EncryptionKey {
   key: Buffer;
 }
 
+/** What was sealed cannot be opened here: the key is not held, or the text was not sealed with the key of that id. */
+export class UnopenableError extends Error {
+  override name = "UnopenableError";
+}
+
 /**
  * AES-256-GCM for what Hookbus keeps at rest but must read back (signing secrets, receiver
- * passwords, header values). The first key seals; every key opens, so a key is rotated by
- * putting the new one first and dropping the old one once everything was written again.
+ * passwords, header values). One key seals (the sealing key); every key opens. A key is
+ * rotated in two phases, so that no process meets a key it does not hold while processes run
+ * on both settings during a rolling deploy: first every process learns the new key while the
+ * old one still seals, then the new one seals; once everything was sealed again (reseal),
+ * the old key is dropped.
  * Sealed text: `v1.KEYID.IV.TAG.CIPHERTEXT`, the last three base64url.
  */
 export class SecretBox {
-  private readonly byId: Map<string, Buffer>;
+  private readonly byId = new Map<string, Buffer>();
+  private readonly sealing: EncryptionKey;
 
-  constructor(private readonly keys: readonly EncryptionKey[]) {
+  /** @param sealingKeyId the key that seals; the first one when left out */
+  constructor(
+    private readonly keys: readonly EncryptionKey[],
+    sealingKeyId?: string,
+  ) {
     if (keys.length === 0) throw new Error("at least one encryption key is needed");
-    this.byId = new Map(keys.map((k) => [k.id, k.key]));
+    for (const { id, key } of keys) {
+      // Two keys under one id would seal with one and open with the other: every write after
+      // that would be unreadable although it answered 201.
+      if (this.byId.has(id)) throw new Error(`key id "${id}" is given twice: give each key an id of its own`);
+      this.byId.set(id, key);
+    }
+    const sealing = keys.find((k) => k.id === (sealingKeyId ?? keys[0]!.id));
+    if (!sealing) throw new Error(`the sealing key "${sealingKeyId}" is not among the keys (${this.keyIds.join(", ")})`);
+    this.sealing = sealing;
   }
 
   /**
    * Parses HOOKBUS_ENCRYPTION_KEY: `KEY` or `ID:KEY,ID:KEY,…`, each KEY the base64 of 32
    * bytes. A key given without an id gets one derived from the key itself.
    */
-  static parse(value: string): SecretBox {
+  static parse(value: string, sealingKeyId?: string): SecretBox {
     const keys = value
       .split(",")
       .map((s) => s.trim())
@@ -41,28 +62,56 @@ export class SecretBox {
         if (id !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new Error(`key id "${id}" must be 1-32 letters, digits, _ or -`);
         return { id: id ?? createHash("sha256").update(key).digest("hex").slice(0, 8), key };
       });
-    return new SecretBox(keys);
+    return new SecretBox(keys, sealingKeyId);
+  }
+
+  /** The same keys, with the key of this id sealing. */
+  withSealingKey(id: string): SecretBox {
+    return new SecretBox(this.keys, id);
+  }
+
+  /** The id of the key that seals. */
+  get sealingKeyId(): string {
+    return this.sealing.id;
+  }
+
+  /** The ids of every key held, the sealing one among them. */
+  get keyIds(): string[] {
+    return [...this.byId.keys()];
+  }
+
+  /** The id of the key that sealed `sealed`, read without opening it; undefined for text `seal` did not make. */
+  static keyIdOf(sealed: string): string | undefined {
+    const [format, id] = sealed.split(".");
+    return format === FORMAT ? id : undefined;
   }
 
   /** Encrypts `plaintext`, bound to `context` (e.g. the record's id): opening needs the same context. */
   seal(plaintext: string, context: string): string {
-    const { id, key } = this.keys[0]!;
+    const { id, key } = this.sealing;
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv(ALGORITHM, key, iv).setAAD(Buffer.from(context));
     const ciphertext = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
     return [FORMAT, id, iv.toString("base64url"), cipher.getAuthTag().toString("base64url"), ciphertext.toString("base64url")].join(".");
   }
 
-  /** Decrypts what `seal` made; throws when the key is unknown or the text or context was altered. */
+  /** Decrypts what `seal` made; throws UnopenableError when the key is not held or the text or context was altered. */
   open(sealed: string, context: string): string {
     const [format, id, iv, tag, ciphertext] = sealed.split(".");
     const key = this.byId.get(id ?? "");
-    if (format !== FORMAT || iv === undefined || tag === undefined || ciphertext === undefined) throw new Error("not a sealed value");
-    if (!key) throw new Error(`sealed with key "${id}", which HOOKBUS_ENCRYPTION_KEY no longer holds`);
-    const decipher = createDecipheriv(ALGORITHM, key, Buffer.from(iv, "base64url"))
-      .setAAD(Buffer.from(context))
-      .setAuthTag(Buffer.from(tag, "base64url"));
-    return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString("utf8");
+    if (format !== FORMAT || iv === undefined || tag === undefined || ciphertext === undefined)
+      throw new UnopenableError("not a sealed value");
+    if (!key) throw new UnopenableError(`sealed with key "${id}", which HOOKBUS_ENCRYPTION_KEY does not hold`);
+    try {
+      const decipher = createDecipheriv(ALGORITHM, key, Buffer.from(iv, "base64url"))
+        .setAAD(Buffer.from(context))
+        .setAuthTag(Buffer.from(tag, "base64url"));
+      return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString("utf8");
+    } catch {
+      throw new UnopenableError(
+        `sealed with key "${id}", but the key of that id here does not open it (altered, or another key under the same id)`,
+      );
+    }
   }
 }
 

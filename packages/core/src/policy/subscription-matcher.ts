@@ -29,6 +29,14 @@ export function subscriptionsReached(event: EventRecord, candidates: Subscriptio
   return event.sample ? candidates : candidates.filter((s) => subscriptionMatches(s, event));
 }
 
+/**
+ * Are its deliveries kept waiting rather than attempted? While it is disabled (enabling it
+ * resumes them) or its secrets cannot be read here (they go on once the key is back).
+ */
+export function deliveriesWait(subscription: Subscription): boolean {
+  return !subscription.enabled || subscription.unreadable !== undefined;
+}
+
 /** A filter narrows only the event types that carry its field; an event lacking the field does not pass. */
 function filterMatches(filter: SubscriptionFilter | undefined, event: Pick<EventRecord, "type" | "data">): boolean {
   if (!filter) return true;

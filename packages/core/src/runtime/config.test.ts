@@ -50,3 +50,17 @@ test("the encryption key is required, and a key of the wrong size is refused", (
     /HOOKBUS_ENCRYPTION_KEY: each key must be the base64 of 32 bytes/,
   );
 });
+
+test("duplicate encryption key ids are refused at start, with the id named", () => {
+  const [a, b] = [newEncryptionKey(), newEncryptionKey()];
+  expect(() => loadConfig({ HOOKBUS_ENCRYPTION_KEY: `k1:${a},k1:${b}` })).toThrow(/HOOKBUS_ENCRYPTION_KEY: key id "k1" is given twice/);
+});
+
+test("HOOKBUS_SEALING_KEY names the key that seals; unset, the first one does; an unknown id is refused", () => {
+  const [a, b] = [newEncryptionKey(), newEncryptionKey()];
+  expect(loadConfig({ HOOKBUS_ENCRYPTION_KEY: `k1:${a},k2:${b}` }).encryption.sealingKeyId).toBe("k1");
+  expect(loadConfig({ HOOKBUS_ENCRYPTION_KEY: `k1:${a},k2:${b}`, HOOKBUS_SEALING_KEY: "k2" }).encryption.sealingKeyId).toBe("k2");
+  expect(() => loadConfig({ HOOKBUS_ENCRYPTION_KEY: `k1:${a}`, HOOKBUS_SEALING_KEY: "k2" })).toThrow(
+    /HOOKBUS_SEALING_KEY: the sealing key "k2" is not among the keys \(k1\)/,
+  );
+});

@@ -74,6 +74,7 @@ const envSchema = z.object({
   HOOKBUS_API_KEYS: apiKeys.default([]),
   HOOKBUS_ALLOWED_NETWORKS: allowedNetworks.default(new AllowedNetworks()),
   HOOKBUS_ENCRYPTION_KEY: encryptionKeys,
+  HOOKBUS_SEALING_KEY: z.string().optional(),
   HOOKBUS_RETRY_SCHEDULE: retrySchedule.default(DEFAULT_RETRY_SCHEDULE),
   HOOKBUS_QUEUE_PREFIX: z.string().min(1).default("{hookbus}"),
   HOOKBUS_RETENTION: positiveDuration.default(30 * 24 * 3600 * 1000),
@@ -136,6 +137,20 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/**
+ * The keys with HOOKBUS_SEALING_KEY (a key id) sealing; unset, the first key seals, as it did
+ * before the setting existed. Naming the sealing key apart from the list is what makes a
+ * rotation two deploys rather than one: the new key is added first, sealing only later.
+ */
+function sealingWith(keys: SecretBox, sealingKeyId: string | undefined): SecretBox {
+  if (sealingKeyId === undefined) return keys;
+  try {
+    return keys.withSealingKey(sealingKeyId);
+  } catch (error) {
+    throw new ConfigError(`invalid environment:\n  HOOKBUS_SEALING_KEY: ${(error as Error).message}`);
+  }
+}
+
 /** Parses the environment; throws ConfigError with one line per bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
@@ -147,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const tooLong = scheduleBeyondRetention(e.HOOKBUS_RETRY_SCHEDULE, e.HOOKBUS_RETENTION);
   if (tooLong) throw new ConfigError(`invalid environment:\n  HOOKBUS_RETRY_SCHEDULE: ${tooLong}`);
+  const encryption = sealingWith(e.HOOKBUS_ENCRYPTION_KEY, e.HOOKBUS_SEALING_KEY);
   return {
     redisUrl: e.REDIS_URL,
     port: e.PORT,
@@ -154,7 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerMetricsPort: e.WORKER_METRICS_PORT,
     apiKeys: e.HOOKBUS_API_KEYS,
     allowedNetworks: e.HOOKBUS_ALLOWED_NETWORKS,
-    encryption: e.HOOKBUS_ENCRYPTION_KEY,
+    encryption,
     retrySchedule: e.HOOKBUS_RETRY_SCHEDULE,
     queuePrefix: e.HOOKBUS_QUEUE_PREFIX,
     retentionMs: e.HOOKBUS_RETENTION,

@@ -33,7 +33,9 @@ export function createContext(config: Config & { redisUrl: string }, logger: Log
   outages.watch(redis);
   const keys = new Keys(config.queuePrefix);
   const queues = createQueues(redis, config.queuePrefix, (error) => outages.error(error, "queue"));
-  const subscriptions = new SubscriptionStore(redis, keys, config.encryption);
+  const subscriptions = new SubscriptionStore(redis, keys, config.encryption, (subscriptionId, reason) =>
+    logger.error({ subscriptionId, reason }, "subscription unreadable: its deliveries wait until the key is back or it is deleted"),
+  );
   const deliveries = new DeliveryLog(redis, keys, config.retentionMs, config.reconcileAfterMs);
   return {
     config,

@@ -4,3 +4,4 @@ export * from "./logger.js";
 export * from "./metrics.js";
 export * from "./outage-log.js";
 export * from "./service.js";
+export * from "./key-check.js";

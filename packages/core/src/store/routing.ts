@@ -5,6 +5,25 @@ import type { EventRecord, RoutedDelivery, Subscription } from "../policy/domain
 import { subscriptionsReached } from "../policy/subscription-matcher.js";
 
 /**
+ * A subscription whose secrets cannot be read still gets its deliveries, which wait: no first
+ * attempt is planned for them (one would go out unsigned). The reconciler keeps them in
+ * view and gives them their jobs once the subscription can be read again.
+ */
+function leavingUnreadableToWait(routed: RoutedDelivery): RoutedDelivery {
+  return routed.subscription.unreadable ? { ...routed, needsJob: false } : routed;
+}
+
+/** The same for the first attempts a publish plans alongside its routing. */
+function withoutUnreadable(alongside: Alongside): Alongside {
+  return { pipeline: alongside.pipeline, add: (routed) => alongside.add(routed.filter((r) => !r.subscription.unreadable)) };
+}
+
+interface Alongside {
+  pipeline: ChainableCommander;
+  add: (routed: RoutedDelivery[]) => void;
+}
+
+/**
  * Routing, the one way it is done, by the route job and by the ingest for the sync publishes
  * it routes itself: makes one delivery (once, however often it is asked) to each candidate
  * an event reaches, for several events, each with its own candidates, in one round trip.
@@ -14,7 +33,10 @@ export async function routeEvents(
   deliveries: DeliveryLog,
   targets: { event: EventRecord; candidates: Subscription[] }[],
 ): Promise<RoutedDelivery[][]> {
-  return deliveries.routeMany(targets.map(({ event, candidates }) => ({ event, subscriptions: subscriptionsReached(event, candidates) })));
+  const routed = await deliveries.routeMany(
+    targets.map(({ event, candidates }) => ({ event, subscriptions: subscriptionsReached(event, candidates) })),
+  );
+  return routed.map((forEvent) => forEvent.map(leavingUnreadableToWait));
 }
 
 /**
@@ -25,9 +47,10 @@ export async function routeNewEvent(
   deliveries: DeliveryLog,
   event: EventRecord,
   candidates: Subscription[],
-  alongside: { pipeline: ChainableCommander; add: (routed: RoutedDelivery[]) => void },
+  alongside: Alongside,
 ): Promise<RoutedDelivery[]> {
-  return deliveries.routeNew(event, subscriptionsReached(event, candidates), alongside);
+  const routed = await deliveries.routeNew(event, subscriptionsReached(event, candidates), withoutUnreadable(alongside));
+  return routed.map(leavingUnreadableToWait);
 }
 
 /**
@@ -39,7 +62,9 @@ export function routeStoringEvent(
   deliveries: DeliveryLog,
   event: EventRecord,
   candidates: VersionedSubscriptions,
-  alongside: { pipeline: ChainableCommander; add: (routed: RoutedDelivery[]) => void },
+  alongside: Alongside,
 ): Promise<RoutedDelivery[] | undefined> {
-  return deliveries.routeStoring(event, subscriptionsReached(event, candidates.subscriptions), candidates.version, alongside);
+  return deliveries
+    .routeStoring(event, subscriptionsReached(event, candidates.subscriptions), candidates.version, withoutUnreadable(alongside))
+    .then((routed) => routed?.map(leavingUnreadableToWait));
 }

@@ -7,14 +7,14 @@ import {
   type UpdateSubscriptionBody,
 } from "@hookbus/schemas";
 import { DEFAULT_TIMEOUT_MS, type Subscription } from "../policy/domain.js";
-import { NotFoundError, UnavailableError } from "../policy/errors.js";
+import { NotFoundError, UnavailableError, UnprocessableError } from "../policy/errors.js";
 import { newId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
 import { defineScript, readLua } from "./redis.js";
 import { parseRetrySchedule } from "../policy/retry.js";
 import type { SecretBox } from "../policy/secret-box.js";
 import { activeSecrets, newSigningSecret } from "../policy/signing.js";
-import { SubscriptionCodec } from "../policy/subscription-codec.js";
+import { SubscriptionCodec, type UnreadableListener } from "../policy/subscription-codec.js";
 
 const SUBSCRIPTIONS_FOR_TYPE = readLua(import.meta.url, "subscriptions-for-type.lua");
 const WRITE_IF_UNCHANGED = readLua(import.meta.url, "write-subscription-if-unchanged.lua");
@@ -28,6 +28,20 @@ export interface VersionedSubscriptions {
   subscriptions: Subscription[];
 }
 
+/** What a reseal did to one subscription. */
+export type ResealOutcome = "resealed" | "current" | "unreadable" | "gone";
+
+/** Subscriptions by the key their secrets are sealed with. */
+export interface KeyUsage {
+  /** Key id to the number of subscriptions sealed with it. */
+  byKey: Map<string, number>;
+  /** Written before secrets were sealed at rest. */
+  unsealed: number;
+}
+
+/** How many subscriptions the census reads in one round trip. */
+const CENSUS_PAGE = 500;
+
 /** Subscriptions in Redis: one JSON value each, secrets sealed, indexed by event type for routing. */
 export class SubscriptionStore {
   private readonly subscriptionsForType;
@@ -39,8 +53,9 @@ export class SubscriptionStore {
     private readonly redis: Redis,
     private readonly keys: Keys,
     encryption: SecretBox,
+    onUnreadable?: UnreadableListener,
   ) {
-    this.codec = new SubscriptionCodec(encryption);
+    this.codec = new SubscriptionCodec(encryption, onUnreadable);
     this.subscriptionsForType = defineScript<string[]>(redis, "hookbusSubscriptionsForType", 2, SUBSCRIPTIONS_FOR_TYPE);
     this.writeIfUnchanged = defineScript<number>(redis, "hookbusWriteSubscriptionIfUnchanged", 4, WRITE_IF_UNCHANGED);
   }
@@ -107,9 +122,29 @@ export class SubscriptionStore {
 
   /** A page of subscriptions in creation order, after the cursor id. */
   async list(limit: number, cursor?: string): Promise<{ items: Subscription[]; nextCursor?: string }> {
+    const { ids, nextCursor } = await this.idPage(limit, cursor);
+    return { items: await this.getMany(ids), nextCursor };
+  }
+
+  /** Reseals (see `reseal`) a page of subscriptions in creation order, after the cursor id. */
+  async resealPage(
+    limit: number,
+    cursor?: string,
+  ): Promise<{ checked: number; resealed: number; unreadable: string[]; nextCursor?: string }> {
+    const { ids, nextCursor } = await this.idPage(limit, cursor);
+    const outcomes = await Promise.all(ids.map(async (id) => ({ id, outcome: await this.reseal(id) })));
+    return {
+      checked: ids.length,
+      resealed: outcomes.filter((o) => o.outcome === "resealed").length,
+      unreadable: outcomes.flatMap((o) => (o.outcome === "unreadable" ? [o.id] : [])),
+      nextCursor,
+    };
+  }
+
+  private async idPage(limit: number, cursor?: string): Promise<{ ids: string[]; nextCursor?: string }> {
     const ids = await this.redis.zrangebylex(this.keys.subscriptions(), cursor ? `(${cursor}` : "-", "+", "LIMIT", 0, limit + 1);
     const page = ids.slice(0, limit);
-    return { items: await this.getMany(page), nextCursor: ids.length > limit ? page[page.length - 1] : undefined };
+    return { ids: page, nextCursor: ids.length > limit ? page[page.length - 1] : undefined };
   }
 
   async update(id: string, patch: UpdateSubscriptionBody, now = Date.now()): Promise<{ before: Subscription; after: Subscription }> {
@@ -175,6 +210,44 @@ export class SubscriptionStore {
     });
   }
 
+  /**
+   * Seals a subscription's secrets again under the sealing key, if another sealed them, so
+   * that the old key can be dropped. Written only if unchanged since read, like every change:
+   * an update racing it is neither lost nor undone.
+   */
+  async reseal(id: string): Promise<ResealOutcome> {
+    let outcome: ResealOutcome = "current";
+    try {
+      await this.change(id, (current, raw) => {
+        if (current.unreadable) outcome = "unreadable";
+        else if (this.codec.sealedWith(raw) !== this.codec.sealingKeyId) outcome = "resealed";
+        else outcome = "current";
+        // A copy is a change: written, so sealed with the sealing key.
+        return outcome === "resealed" ? { ...current } : current;
+      });
+    } catch (error) {
+      if (error instanceof NotFoundError) return "gone";
+      throw error;
+    }
+    return outcome;
+  }
+
+  /** How many subscriptions each key seals, read without opening any. */
+  async keyUsage(): Promise<KeyUsage> {
+    const usage: KeyUsage = { byKey: new Map(), unsealed: 0 };
+    const ids = await this.allIds();
+    for (let start = 0; start < ids.length; start += CENSUS_PAGE) {
+      const raws = await this.redis.mget(ids.slice(start, start + CENSUS_PAGE).map((id) => this.keys.subscription(id)));
+      for (const raw of raws) {
+        if (!raw) continue;
+        const keyId = this.codec.sealedWith(raw);
+        if (keyId === undefined) usage.unsealed++;
+        else usage.byKey.set(keyId, (usage.byKey.get(keyId) ?? 0) + 1);
+      }
+    }
+    return usage;
+  }
+
   private async getStored(id: string): Promise<{ raw: string; subscription: Subscription }> {
     const raw = await this.redis.get(this.keys.subscription(id));
     if (!raw) throw new NotFoundError("subscription", id);
@@ -186,12 +259,17 @@ export class SubscriptionStore {
    * stored and written only if that is still what is stored; otherwise it is made again from
    * the newer value. A change racing a delete ends in NotFoundError, never in a resurrection.
    */
-  private async change<T extends Subscription | null>(id: string, next: (current: Subscription) => T): Promise<T> {
+  private async change<T extends Subscription | null>(id: string, next: (current: Subscription, raw: string) => T): Promise<T> {
     for (let tries = 0; tries < MAX_CHANGE_TRIES; tries++) {
       const { raw, subscription } = await this.getStored(id);
-      const changed = next(subscription);
+      const changed = next(subscription, raw);
       // Nothing to change (a disable of a subscription already disabled): no write, no announcement.
       if (changed === subscription) return changed;
+      // Written back it would lose its secrets for good: only a delete may touch it.
+      if (subscription.unreadable && changed !== null)
+        throw new UnprocessableError(
+          `subscription ${id} cannot be changed while its secrets cannot be read (${subscription.unreadable}): give the key back to HOOKBUS_ENCRYPTION_KEY, or delete the subscription`,
+        );
       if (await this.write(id, raw, changed, subscription.eventTypes)) return changed;
     }
     throw new UnavailableError(`subscription ${id} kept changing under this change; try again`);

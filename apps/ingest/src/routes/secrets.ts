@@ -1,0 +1,30 @@
+import { Router } from "express";
+import type { HookbusContext } from "@hookbus/core/runtime";
+import { resealBody, type KeyUsageView, type ResealResult } from "@hookbus/schemas";
+import { parseOr422 } from "../validate.js";
+import type { Guards } from "./guards.js";
+
+/** The keys subscriptions' secrets are sealed with, and the reseal that lets an old one be dropped. */
+export function secretsRouter(context: HookbusContext, guards: Guards): Router {
+  const router = Router();
+  const keyUsage = async (): Promise<KeyUsageView> => {
+    const { byKey, unsealed } = await context.subscriptions.keyUsage();
+    const { encryption } = context.config;
+    return {
+      sealingKeyId: encryption.sealingKeyId,
+      keys: [...byKey].map(([id, subscriptions]) => ({ id, subscriptions, held: encryption.keyIds.includes(id) })),
+      unsealed,
+    };
+  };
+
+  router.get("/v1/secrets/keys", ...guards.admin, async (_request, response) => {
+    response.json(await keyUsage());
+  });
+
+  router.post("/v1/secrets/reseal", ...guards.admin, async (request, response) => {
+    const { cursor, limit } = parseOr422(resealBody, request.body ?? {}, "reseal request");
+    const page = await context.subscriptions.resealPage(limit, cursor);
+    response.json({ ...page, nextCursor: page.nextCursor ?? null, keys: await keyUsage() } satisfies ResealResult);
+  });
+  return router;
+}
