@@ -64,7 +64,15 @@ export async function startWorker(config: Config & { redisUrl: string }, options
   const deliveries = new DeliverJob(context, attempts);
   // Kept exact by the version each route job reads, so it needs no change announcements.
   const subscriptionCache = new SubscriptionCache(context.subscriptions);
-  const routes = new RouteEventJob(context, attempts, subscriptionCache, logger);
+  let routeWorker: Worker<RouteJobData> | undefined;
+  const routes = new RouteEventJob(context, attempts, subscriptionCache, logger, {
+    limitTo: (jobs) => {
+      if (routeWorker) routeWorker.concurrency = jobs;
+    },
+    open: () => {
+      if (routeWorker) routeWorker.concurrency = config.asyncConcurrency;
+    },
+  });
   // A job whose worker died (kill -9, lost host) is found stalled once its lock lapses, and run
   // again: a stalled job is moved on at the second check that finds it unlocked, so checking at
   // half the lock takes it over within one and a half locks of the death. What the dead worker
@@ -80,11 +88,11 @@ export async function startWorker(config: Config & { redisUrl: string }, options
   const deliver = running.track((job: Job<DeliverJobData>, token?: string) => deliveries.process(job, token));
   const workers = [
     // Route jobs make first attempts themselves, so they wait on receivers as deliver jobs do.
-    new Worker<RouteJobData>(
+    (routeWorker = new Worker<RouteJobData>(
       QUEUE_NAMES.route,
-      running.track((job: Job<RouteJobData>) => routes.process(job)),
+      running.track((job: Job<RouteJobData>, token?: string) => routes.process(job, token)),
       { ...common, concurrency: config.asyncConcurrency },
-    ),
+    )),
     new Worker<DeliverJobData>(QUEUE_NAMES.deliver, deliver, { ...common, concurrency: config.asyncConcurrency }),
     new Worker<DeliverJobData>(QUEUE_NAMES.deliverSync, deliver, { ...common, concurrency: config.syncConcurrency }),
     new Worker<ReplayJobData>(

@@ -1,4 +1,4 @@
-import type { Job } from "bullmq";
+import { WaitingError, type Job } from "bullmq";
 import { Semaphore } from "async-mutex";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Delivery, EventRecord, RoutedDelivery } from "@hookbus/core/policy";
@@ -47,6 +47,8 @@ export class RouteEventJob {
    */
   private readonly eventSlots: Semaphore;
   private readonly eventCapacity: number;
+  /** Route jobs this process is routing now. */
+  private running = 0;
   private stopping = false;
 
   constructor(
@@ -54,6 +56,7 @@ export class RouteEventJob {
     private readonly attempts: DeliveryAttempt,
     private readonly subscriptions: SubscriptionCache,
     private readonly logger: Logger,
+    private readonly intake: RouteIntake,
   ) {
     this.attemptSlots = pLimit(context.config.asyncConcurrency);
     this.eventCapacity = 2 * context.config.asyncConcurrency;
@@ -68,9 +71,27 @@ export class RouteEventJob {
     this.stopping = true;
   }
 
-  async process(job: Job<RouteJobData>): Promise<void> {
+  /**
+   * Routes the job's events once there is room for them here. A job whose events do not fit
+   * now goes back to the queue, where any worker with room takes it, and this worker takes no
+   * more route jobs until one of its own ends: jobs are taken only when they can start, so a
+   * backlog waits in Redis, not locked in one process.
+   */
+  async process(job: Job<RouteJobData>, token?: string): Promise<void> {
     const eventIds = routeJobEventIds(job.data);
-    await this.eventSlots.runExclusive(() => this.routeAll(eventIds), Math.min(eventIds.length, this.eventCapacity));
+    const weight = Math.min(eventIds.length, this.eventCapacity);
+    if (this.eventSlots.getValue() < weight) {
+      this.intake.limitTo(Math.max(1, this.running));
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    this.running++;
+    try {
+      await this.eventSlots.runExclusive(() => this.routeAll(eventIds), weight);
+    } finally {
+      this.running--;
+      this.intake.open();
+    }
   }
 
   private async routeAll(eventIds: string[]): Promise<void> {
@@ -162,6 +183,14 @@ export class RouteEventJob {
     });
     await this.attempts.wakeIfHandedASlot(end, delivery, job);
   }
+}
+
+/** How many route jobs this process takes at once: the worker that feeds it jobs. */
+export interface RouteIntake {
+  /** Take no more jobs than this many at once until `open`. */
+  limitTo(jobs: number): void;
+  /** Take as many as the configured concurrency again. */
+  open(): void;
 }
 
 /** A delivery of one of the job's events, as routing made (or found) it. */
