@@ -1,11 +1,18 @@
 import type { Job } from "bullmq";
-import { effectiveSchedule, type Attempt, type Delivery, type EventRecord, type Subscription } from "@hookbus/core/policy";
+import {
+  decideAttemptOutcome,
+  effectiveSchedule,
+  type Attempt,
+  type AttemptDecision,
+  type Delivery,
+  type EventRecord,
+  type Subscription,
+} from "@hookbus/core/policy";
 import { disableSubscription, publishSyncOutcome, sendTogether, syncOutcomeOf, type ParkedJob } from "@hookbus/core/store";
 import { QUEUE_NAMES, type DeliverJobData } from "@hookbus/core/queue";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import type { DisabledReason } from "@hookbus/schemas";
 import type { WorkerMetrics } from "../metrics.js";
-import { decideAttemptOutcome, type AttemptDecision } from "./attempt-outcome.js";
 import { truncate, type AttemptResult, type WebhookHttpClient } from "./http-client.js";
 import { signedRequest } from "./signed-request.js";
 

@@ -1,3 +1,4 @@
+export * from "./attempt-outcome.js";
 export * from "./domain.js";
 export * from "./errors.js";
 export * from "./ids.js";

@@ -1,6 +1,6 @@
-import { nextRetryDelay, type DeliveryStatus } from "@hookbus/core/policy";
 import type { DisabledReason } from "@hookbus/schemas";
-import type { AttemptResult } from "./http-client.js";
+import type { DeliveryStatus } from "./domain.js";
+import { nextRetryDelay } from "./retry.js";
 
 /** The longest wait a receiver's Retry-After may impose. */
 export const MAX_RETRY_AFTER_MS = 3600_000;
@@ -16,8 +16,17 @@ export interface AttemptDecision {
   disable?: DisabledReason;
 }
 
+/** What the receiver answered, as far as the decision goes. */
+export interface AttemptResponse {
+  /** A 2xx within the timeout. */
+  ok: boolean;
+  statusCode?: number;
+  /** The Retry-After header of a response that was not a 2xx. */
+  retryAfter?: string;
+}
+
 export interface AttemptFacts {
-  result: Pick<AttemptResult, "ok" | "statusCode" | "retryAfter">;
+  result: AttemptResponse;
   /** Delays (ms) before each retry of a run. */
   schedule: number[];
   /** Which attempt of the current run (first delivery or latest replay) this was, from 1. */
