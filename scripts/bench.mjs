@@ -181,6 +181,38 @@ function cpuSeconds(pids) {
 
 const sum = (values) => values.reduce((total, v) => total + v, 0);
 
+/** The workers' slot-overhold histogram, summed: cumulative counts by upper bound (seconds). */
+async function slotOverhold(metricsPorts) {
+  const buckets = new Map();
+  for (const port of metricsPorts) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    for (const [, le, count] of text.matchAll(/^hookbus_endpoint_slot_overhold_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$/gm))
+      buckets.set(le, (buckets.get(le) ?? 0) + Number(count));
+  }
+  return buckets;
+}
+
+/** p50 and p99 (ms) of what was observed between two readings, interpolated within a bucket as Prometheus does. */
+function overholdPercentiles(before, after) {
+  const bounds = [...after.keys()]
+    .filter((le) => le !== "+Inf")
+    .map(Number)
+    .sort((a, b) => a - b);
+  const counts = bounds.map((le) => after.get(String(le)) - (before.get(String(le)) ?? 0));
+  const total = after.get("+Inf") - (before.get("+Inf") ?? 0);
+  const quantile = (q) => {
+    const rank = q * total;
+    for (let i = 0; i < bounds.length; i++) {
+      if (counts[i] >= rank) {
+        const [lower, below] = i === 0 ? [0, 0] : [bounds[i - 1], counts[i - 1]];
+        return (lower + ((bounds[i] - lower) * (rank - below)) / Math.max(1, counts[i] - below)) * 1000;
+      }
+    }
+    return bounds[bounds.length - 1] * 1000;
+  };
+  return total > 0 ? { p50: quantile(0.5), p99: quantile(0.99) } : { p50: NaN, p99: NaN };
+}
+
 /** Runs `count` sends, CONCURRENCY at a time. */
 async function runPool(count, send) {
   let next = 0;
@@ -383,31 +415,51 @@ async function main() {
     LOG_LEVEL: "warn",
   };
   const ingest = startApp("apps/ingest/dist/main.js", env);
-  const workers = Array.from({ length: WORKERS }, () => startApp("apps/worker/dist/main.js", env));
+  const workerMetricsPorts = Array.from({ length: WORKERS }, (_, i) => port + 1 + i);
+  const workers = workerMetricsPorts.map((metricsPort) =>
+    startApp("apps/worker/dist/main.js", { ...env, WORKER_METRICS_PORT: String(metricsPort) }),
+  );
   const apps = [ingest, ...workers];
   const ingestUrl = `http://127.0.0.1:${port}`;
   try {
     await waitUntil(async () => (await fetch(`${ingestUrl}/readyz`)).ok, "the ingest");
+    for (const metricsPort of workerMetricsPorts)
+      await waitUntil(async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).ok, "the worker");
+    const admin = { authorization: `Bearer ${adminKey}`, "content-type": "application/json" };
     const subscribe = async (body) => {
-      const response = await fetch(`${ingestUrl}/v1/subscriptions`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
+      const response = await fetch(`${ingestUrl}/v1/subscriptions`, { method: "POST", headers: admin, body: JSON.stringify(body) });
       if (response.status !== 201) throw new Error(`subscription: ${response.status} ${await response.text()}`);
+      return (await response.json()).id;
     };
-    // Each measure has an event type of its own, so they never mix. The receiver takes any
-    // number of requests at once: the per-endpoint cap is not what is measured.
-    const endpoint = { url: receiver.url, maxInFlight: 1000 };
-    await subscribe({ ...endpoint, eventTypes: ["record.updated"], mode: "sync" });
+    const unsubscribe = (id) => fetch(`${ingestUrl}/v1/subscriptions/${id}`, { method: "DELETE", headers: admin });
+    // Each measure has an event type of its own, so they never mix. The sync and latency
+    // measures take the receiver uncapped (`maxInFlight: 1000`); the async throughput is
+    // measured both at the default cap of 10 attempts in flight and uncapped.
+    const uncapped = { url: receiver.url, maxInFlight: 1000 };
+    await subscribe({ ...uncapped, eventTypes: ["record.updated"], mode: "sync" });
     const sync = await benchSync(ingestUrl, publisherKey, receiver);
 
     const pids = { ingest: [ingest.pid], worker: workers.map((w) => w.pid), redis: [redis.pid] };
-    await subscribe({ ...endpoint, eventTypes: ["record.created"] });
-    const fanOut1 = await benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids);
-    const batched = await benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids, 100);
-    for (let i = 0; i < 10; i++) await subscribe({ ...endpoint, eventTypes: ["record.review_changed"] });
-    const fanOut10 = await benchAsync(ingestUrl, publisherKey, receiver, "record.review_changed", 10, pids);
+    const overhold = () => slotOverhold(workerMetricsPorts);
+    /** The three throughput scenarios with subscriptions made from `endpoint`, each with the slots' overhold it saw. */
+    const throughput = async (endpoint) => {
+      const measured = async (run) => {
+        const before = await overhold();
+        const result = await run();
+        return { ...result, overhold: overholdPercentiles(before, await overhold()) };
+      };
+      const single = [await subscribe({ ...endpoint, eventTypes: ["record.created"] })];
+      const fanOut1 = await measured(() => benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids));
+      const batched = await measured(() => benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids, 100));
+      const ten = [];
+      for (let i = 0; i < 10; i++) ten.push(await subscribe({ ...endpoint, eventTypes: ["record.review_changed"] }));
+      const fanOut10 = await measured(() => benchAsync(ingestUrl, publisherKey, receiver, "record.review_changed", 10, pids));
+      await Promise.all([...single, ...ten].map(unsubscribe));
+      return { fanOut1, batched, fanOut10 };
+    };
+    const atDefaults = await throughput({ url: receiver.url });
+    const atUncapped = await throughput(uncapped);
+    await subscribe({ ...uncapped, eventTypes: ["record.created"] });
     const fixedRate = await benchFixedRate(ingestUrl, publisherKey, receiver, "record.created", FIXED_RATE * 10);
     const soak = SOAK_EVENTS > 0 ? await benchSoak(ingestUrl, publisherKey, receiver, "record.created", pids) : undefined;
 
@@ -423,16 +475,33 @@ async function main() {
       `\nAsync: ${ASYNC_EVENTS} deliveries each, from ${CONCURRENCY} publishers in parallel (single-event publishes unless batched)`,
     );
     console.log(
-      `| | direct POST /s | its CPU ms, both ends | Hookbus deliveries/s | ratio | CPU ms per delivery: ingest | ${WORKERS === 1 ? "worker" : `${WORKERS} workers`} | Redis | all three | publishers and receiver | cores busy |\n|---|---|---|---|---|---|---|---|---|---|---|`,
+      `| | direct POST /s | its CPU ms, both ends | Hookbus deliveries/s | ratio | CPU ms per delivery: ingest | ${WORKERS === 1 ? "worker" : `${WORKERS} workers`} | Redis | all three | publishers and receiver | cores busy | slot held beyond the answer, p50 / p99 ms |\n|---|---|---|---|---|---|---|---|---|---|---|---|`,
     );
-    for (const [name, r] of [
-      ["fan-out 1", fanOut1],
-      ["batches of 100, fan-out 1", batched],
-      ["fan-out 10", fanOut10],
+    for (const [cap, results] of [
+      ["default cap (10 in flight)", atDefaults],
+      ["uncapped (1000 in flight)", atUncapped],
     ]) {
-      const cpu = r.cpuMsPerDelivery;
+      for (const [name, r] of [
+        ["fan-out 1", results.fanOut1],
+        ["batches of 100, fan-out 1", results.batched],
+        ["fan-out 10", results.fanOut10],
+      ]) {
+        const cpu = r.cpuMsPerDelivery;
+        console.log(
+          `| ${name}, ${cap} | ${r.directPerSecond.toFixed(0)} | ${ms(r.directCpuMsPerRequest)} | ${r.hookbusPerSecond.toFixed(0)} | ${(r.hookbusPerSecond / r.directPerSecond).toFixed(2)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} | ${ms(cpu.ingest + cpu.worker + cpu.redis)} | ${ms(r.benchCpuMsPerDelivery)} | ${cores(r)} | ${ms(r.overhold.p50)} / ${ms(r.overhold.p99)} |`,
+        );
+      }
+    }
+    console.log("\nAt the default cap against uncapped, in this run:");
+    for (const [name, key] of [
+      ["fan-out 1", "fanOut1"],
+      ["batches of 100", "batched"],
+      ["fan-out 10", "fanOut10"],
+    ]) {
+      const [d, u] = [atDefaults[key], atUncapped[key]];
+      const cpu = (r) => r.cpuMsPerDelivery.ingest + r.cpuMsPerDelivery.worker + r.cpuMsPerDelivery.redis;
       console.log(
-        `| ${name} | ${r.directPerSecond.toFixed(0)} | ${ms(r.directCpuMsPerRequest)} | ${r.hookbusPerSecond.toFixed(0)} | ${(r.hookbusPerSecond / r.directPerSecond).toFixed(2)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} | ${ms(cpu.ingest + cpu.worker + cpu.redis)} | ${ms(r.benchCpuMsPerDelivery)} | ${cores(r)} |`,
+        `- ${name}: ${((d.hookbusPerSecond / u.hookbusPerSecond) * 100).toFixed(0)}% of the uncapped rate, ${((cpu(d) / cpu(u) - 1) * 100).toFixed(0)}% more CPU per delivery`,
       );
     }
     console.log(

@@ -15,6 +15,7 @@ export class WorkerMetrics {
   private readonly deadLettered: Counter<"event_type">;
   private readonly waits: Counter<"reason">;
   private readonly disabled: Counter<"reason">;
+  private readonly slotOverhold: Histogram;
 
   constructor(registry: Registry) {
     this.attempts = new Counter({
@@ -55,6 +56,12 @@ export class WorkerMetrics {
       labelNames: ["reason"],
       registers: [registry],
     });
+    this.slotOverhold = new Histogram({
+      name: "hookbus_endpoint_slot_overhold_seconds",
+      help: "How long an attempt held its endpoint slot beyond the receiver's answer: the gate, recording the attempt and freeing the slot.",
+      buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    });
     this.disabled = new Counter({
       name: "hookbus_subscriptions_disabled_total",
       help: "Subscriptions disabled by a worker, by reason (gone: the endpoint answered 410; failing: it failed for HOOKBUS_DISABLE_AFTER).",
@@ -65,6 +72,11 @@ export class WorkerMetrics {
 
   recordWait(reason: "circuit_open" | "at_capacity" | "rate_limited" | "attempt_running"): void {
     this.waits.inc({ reason });
+  }
+
+  /** An attempt held its slot for `heldMs` from the gate's go to its release, `answerMs` of it waiting on the receiver. */
+  recordSlotHold(heldMs: number, answerMs: number): void {
+    this.slotOverhold.observe(Math.max(0, heldMs - answerMs) / 1000);
   }
 
   recordDisabled(reason: string): void {

@@ -14,6 +14,7 @@ import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import type { DisabledReason } from "@hookbus/schemas";
 import type { WorkerMetrics } from "../metrics.js";
 import { truncate, type AttemptResult, type WebhookHttpClient } from "./http-client.js";
+import { JOB_HAND_OFF_WAIT_MS, LocalHandOffs } from "./local-hand-offs.js";
 import { signedRequest } from "./signed-request.js";
 
 /** Response bodies kept in the delivery log. */
@@ -28,6 +29,17 @@ export interface AttemptInputs {
   job: ParkedJob;
   /** What the job carries: who waits on the first attempt, if anyone, and the bulk replay it belongs to. */
   data: Pick<DeliverJobData, "reportTo" | "replayId" | "replayRatePerSecond">;
+}
+
+export interface RunOptions {
+  /**
+   * Where the send waits its turn once the gate let it through (the route job's attempt
+   * slots); none: at once. Undefined for an attempt it declined to begin (shutting down): the
+   * slot is freed and the delivery is due again at once, for whichever worker takes its job.
+   */
+  sendSlot?: <T>(attempt: () => Promise<T>) => Promise<T | undefined>;
+  /** How long the attempt may wait here for a slot this process frees at its endpoint (default JOB_HAND_OFF_WAIT_MS). */
+  localWaitMs?: number;
 }
 
 /**
@@ -51,14 +63,24 @@ export class DeliveryAttempt {
     private readonly http: WebhookHttpClient,
     private readonly metrics: WorkerMetrics,
     private readonly logger: Logger,
+    private readonly handOffs = new LocalHandOffs(),
   ) {}
 
-  async run({ delivery, subscription, event, job, data }: AttemptInputs): Promise<AttemptEnd> {
+  async run({ delivery, subscription, event, job, data }: AttemptInputs, options: RunOptions = {}): Promise<AttemptEnd> {
     const attemptInRun = delivery.attemptCount - delivery.runStartedAtAttempt + 1;
     const reportTo = attemptInRun === 1 ? data.reportTo : undefined;
     const replay = data.replayId && data.replayRatePerSecond ? { id: data.replayId, ratePerSecond: data.replayRatePerSecond } : undefined;
-    const verdict = await this.context.endpoints.enter(subscription, delivery, job, replay);
+    let verdict = await this.context.endpoints.enter(subscription, delivery, job, replay);
+    // Parked behind this process's own attempts to the endpoint: the slot one of them frees is
+    // handed here, without the queue, when it comes soon enough.
+    let handedHere = false;
+    if (!verdict.go && verdict.why === "at_capacity" && this.handOffs.expectsRelease(subscription.id)) {
+      await this.wake(verdict.handedOff);
+      handedHere = await this.handOffs.waitForSlot(subscription.id, delivery.id, options.localWaitMs ?? JOB_HAND_OFF_WAIT_MS);
+      verdict = await this.context.endpoints.enter(subscription, delivery, job, replay);
+    }
     if (!verdict.go) {
+      if (handedHere) this.handOffs.settled(subscription.id);
       await this.wake(verdict.handedOff);
       if (verdict.why === "stale") return { kind: "stale" };
       this.metrics.recordWait(verdict.why);
@@ -73,7 +95,25 @@ export class DeliveryAttempt {
       }
       return { kind: "again", at: verdict.until, waitedForEndpoint: verdict.why === "at_capacity" };
     }
+    const sendSlot = options.sendSlot ?? ((attempt) => attempt());
+    const end = await sendSlot(() =>
+      this.handOffs.sending(subscription.id, handedHere, () =>
+        this.attempt({ delivery, subscription, event, data }, attemptInRun, reportTo),
+      ),
+    );
+    if (end) return end;
+    if (handedHere) this.handOffs.settled(subscription.id);
+    await this.wake((await this.context.endpoints.leave(subscription, delivery.id, "none")).handedOff);
+    return { kind: "again", at: Date.now(), waitedForEndpoint: false };
+  }
 
+  /** The attempt itself, once the gate let it through: send, record, release, decide. */
+  private async attempt(
+    { delivery, subscription, event, data }: Omit<AttemptInputs, "job">,
+    attemptInRun: number,
+    reportTo: string | undefined,
+  ): Promise<AttemptEnd> {
+    const slotTakenAt = performance.now();
     const result = await this.http.send(signedRequest(delivery, subscription, event));
     const now = Date.now();
     const decision = decideAttemptOutcome({
@@ -90,6 +130,7 @@ export class DeliveryAttempt {
         this.countReplayOutcome(data.replayId, decision.status),
       ]),
     );
+    this.metrics.recordSlotHold(performance.now() - slotTakenAt, result.durationMs);
     await this.wake(released.handedOff);
     const failingFor = released.failingSince === undefined ? 0 : now - released.failingSince;
     const disableFor = decision.disable ?? (failingFor >= this.context.config.disableAfterMs ? "failing" : undefined);
@@ -121,10 +162,15 @@ export class DeliveryAttempt {
     }
   }
 
-  /** Wakes the parked jobs a freed slot was handed to. One not yet delayed wakes itself (wakeIfHandedASlot). */
+  /**
+   * Wakes the parked deliveries a freed slot was handed to: one waiting in this process at
+   * once, another's job through its queue. One whose job is not yet delayed wakes itself
+   * (wakeIfHandedASlot).
+   */
   private async wake(parked: ParkedJob[]): Promise<void> {
     await Promise.all(
-      parked.map(async ({ queue, jobId }) => {
+      parked.map(async ({ queue, jobId, deliveryId }) => {
+        if (this.handOffs.handTo(deliveryId)) return;
         const jobs = queue === QUEUE_NAMES.deliverSync ? this.context.queues.deliverSync : this.context.queues.deliver;
         const job = await jobs.getJob(jobId);
         await job?.promote().catch(() => undefined);

@@ -2,7 +2,7 @@ import { WaitingError, type Job } from "bullmq";
 import { Semaphore } from "async-mutex";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Delivery, EventRecord, RoutedDelivery } from "@hookbus/core/policy";
-import { routeEvents, type SubscriptionCache } from "@hookbus/core/store";
+import { attemptLeaseMs, routeEvents, type SubscriptionCache } from "@hookbus/core/store";
 import {
   DELIVER_JOB_OPTIONS,
   deliverJobData,
@@ -119,12 +119,10 @@ export class RouteEventJob {
     );
     const notBegun: RoutedEventDelivery[] = [];
     await Promise.all(
-      attemptHere.map((r) =>
-        this.attemptSlots(async () => {
-          if (this.stopping) notBegun.push(r);
-          else await this.firstAttempt(r.event, r.routed);
-        }),
-      ),
+      attemptHere.map(async (r) => {
+        if (this.stopping) notBegun.push(r);
+        else await this.firstAttempt(r.event, r.routed);
+      }),
     );
     await this.leaveToDeliverJobs(events, notBegun);
     this.logger.debug(
@@ -168,13 +166,21 @@ export class RouteEventJob {
    */
   private async firstAttempt(event: EventRecord, routed: RoutedDelivery): Promise<void> {
     const delivery = newDelivery(event, routed);
-    const end = await this.attempts.run({
-      delivery,
-      subscription: routed.subscription,
-      event,
-      job: { queue: QUEUE_NAMES.deliver, jobId: delivery.id, deliveryId: delivery.id },
-      data: {},
-    });
+    const end = await this.attempts.run(
+      {
+        delivery,
+        subscription: routed.subscription,
+        event,
+        job: { queue: QUEUE_NAMES.deliver, jobId: delivery.id, deliveryId: delivery.id },
+        data: {},
+      },
+      // A first attempt parked behind this process's own attempts to its endpoint waits here
+      // for the slot they free, holding no attempt slot meanwhile, as long as they go on.
+      {
+        sendSlot: (attempt) => this.attemptSlots(() => (this.stopping ? undefined : attempt())),
+        localWaitMs: attemptLeaseMs(routed.subscription),
+      },
+    );
     if (end.kind !== "again") return;
     const job = await this.context.queues.deliver.add("deliver", deliverJobData(delivery), {
       ...DELIVER_JOB_OPTIONS,

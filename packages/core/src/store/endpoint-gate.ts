@@ -104,7 +104,7 @@ export class EndpointGate {
         delivery.id,
         parkedMember(job),
         now,
-        leaseMs(subscription),
+        attemptLeaseMs(subscription),
         maxInFlight(subscription),
         intervalMs(subscription.ratePerSecond),
         intervalMs(replay?.ratePerSecond),
@@ -128,7 +128,7 @@ export class EndpointGate {
         deliveryId,
         now,
         maxInFlight(subscription),
-        leaseMs(subscription),
+        attemptLeaseMs(subscription),
         outcome,
         this.circuit.failuresToOpen,
         this.circuit.cooldownMs,
@@ -198,7 +198,8 @@ function intervalMs(ratePerSecond: number | undefined): number {
   return ratePerSecond ? 1000 / ratePerSecond : 0;
 }
 
-function leaseMs(subscription: Subscription): number {
+/** How long an attempt holds its slot and claim at most: a worker that dies mid-attempt frees them when it runs out. */
+export function attemptLeaseMs(subscription: Pick<Subscription, "timeoutMs">): number {
   return subscription.timeoutMs + LEASE_MARGIN_MS;
 }
 
