@@ -3,6 +3,7 @@ import type { ZodError } from "zod";
 import { ConflictError, NotFoundError, OverloadedError, UnavailableError, UnprocessableError } from "@hookbus/core/policy";
 import type { Logger } from "@hookbus/core/runtime";
 import type { ErrorBody } from "@hookbus/schemas";
+import { logQuietly } from "./request-log.js";
 
 /** 400-499 answers raised inside the HTTP layer itself. */
 export class HttpError extends Error {
@@ -42,6 +43,8 @@ const BODY_PARSER_ERRORS: Record<string, [number, string]> = {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, request, response, _next) => {
     const [status, body] = errorBody(error);
+    // Anyone can send these by the thousand: a line each at warn would drown the log.
+    if (error instanceof URIError) logQuietly(response);
     if (status >= 500 && !(error instanceof OverloadedError))
       logger.error({ err: error, method: request.method, path: request.path }, "request failed");
     if (error instanceof OverloadedError) response.setHeader("Retry-After", String(error.retryAfterSeconds));
@@ -56,7 +59,19 @@ export function errorBody(error: unknown): [number, ErrorBody] {
   if (error instanceof UnprocessableError) return [422, { error: error.message, issues: [{ path: error.path, message: error.message }] }];
   if (error instanceof ConflictError) return [409, { error: error.message }];
   if (error instanceof UnavailableError) return [503, { error: error.message }];
+  // The router's decodeURIComponent of a path parameter such as %c0.
+  if (error instanceof URIError) return [400, { error: "malformed percent-escape in the path" }];
   const parserError = BODY_PARSER_ERRORS[(error as { type?: string }).type ?? ""];
   if (parserError) return [parserError[0], { error: parserError[1] }];
+  if (isUndecodableBody(error)) return [400, { error: "the body could not be decoded as its Content-Encoding says" }];
   return [500, { error: "internal error" }];
+}
+
+/**
+ * body-parser passes on the inflate stream's own error (gzip, deflate, br) with status 400 but
+ * no `type`; zlib errors carry a numeric errno.
+ */
+function isUndecodableBody(error: unknown): boolean {
+  const { status, errno, type } = error as { status?: unknown; errno?: unknown; type?: unknown };
+  return status === 400 && typeof errno === "number" && type === undefined;
 }
