@@ -33,6 +33,11 @@ export function createIngestApp({ context, subscriptionCache, syncOutcomes, regi
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
+  // No answer is to be read by a browser as another type than it says (a JSON error as HTML, say).
+  app.use((_request, response, next) => {
+    response.setHeader("X-Content-Type-Options", "nosniff");
+    next();
+  });
   app.use(requestLog(logger));
   app.use(metrics.middleware());
   app.use(opsRouter(context, registry, context.config.metricsToken));
