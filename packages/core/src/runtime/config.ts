@@ -81,6 +81,7 @@ const envSchema = z.object({
   HOOKBUS_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(50),
   HOOKBUS_RATE_LIMIT: z.coerce.number().int().min(0).default(5000),
   HOOKBUS_MAX_SYNC_WAITS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  HOOKBUS_QUEUE_BOARD_WRITABLE: z.stringbool().default(false),
   HOOKBUS_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   HOOKBUS_SECRET_OVERLAP: positiveDuration.default(24 * 3600 * 1000),
   HOOKBUS_DISABLE_AFTER: positiveDuration.default(5 * 24 * 3600 * 1000),
@@ -115,6 +116,8 @@ export interface Config {
   rateLimitPerSecond: number;
   /** Sync publishes one ingest holds waiting at once; past it, 503 with Retry-After. */
   maxSyncWaits: number;
+  /** Whether admins may change queues from the board at /admin/queues (retry, clean, pause, add); else it only shows them. */
+  queueBoardWritable: boolean;
   /** When set, /metrics answers only `Authorization: Bearer` with this token. */
   metricsToken?: string;
   /** How long a rotated-out signing secret keeps signing, ms. */
@@ -162,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     syncConcurrency: e.HOOKBUS_SYNC_CONCURRENCY,
     rateLimitPerSecond: e.HOOKBUS_RATE_LIMIT,
     maxSyncWaits: e.HOOKBUS_MAX_SYNC_WAITS,
+    queueBoardWritable: e.HOOKBUS_QUEUE_BOARD_WRITABLE,
     metricsToken: e.HOOKBUS_METRICS_TOKEN,
     secretOverlapMs: e.HOOKBUS_SECRET_OVERLAP,
     disableAfterMs: e.HOOKBUS_DISABLE_AFTER,
