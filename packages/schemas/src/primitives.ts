@@ -8,19 +8,30 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604
 const DURATION_TEXT = /^(\d+)(ms|s|m|h|d|w)?$/;
 const DURATION_HINT = 'milliseconds, or a whole number with a unit: "500ms", "30s", "5m", "2h", "1d", "1w"';
 
-/** A delay: milliseconds, or a whole number with a unit such as "30s", "5m", "2h", "1d", "1w". */
+/** The longest delay the API takes. */
+const MAX_DURATION_MS = UNIT_MS.w;
+
+/** A delay: milliseconds, or a whole number with a unit such as "30s", "5m", "2h", "1d", "1w"; at most a week. */
 export const duration = z.union([
+  z.number().int().min(0).max(MAX_DURATION_MS),
   z
-    .number()
-    .int()
-    .min(0)
-    .max(7 * UNIT_MS.d),
-  z.string().regex(DURATION_TEXT, DURATION_HINT),
+    .string()
+    .regex(DURATION_TEXT, DURATION_HINT)
+    .refine((text) => parseDuration(text) <= MAX_DURATION_MS, `at most 1w (${MAX_DURATION_MS} ms)`),
 ]);
 export type Duration = z.infer<typeof duration>;
 
+/**
+ * Attempts or deliveries per second: at least one a day (slower would outlast every delay the
+ * gate can keep), at most 10,000.
+ */
+export const ratePerSecond = z
+  .number()
+  .min(1 / 86_400, "at least 1/86400 (one a day)")
+  .max(10_000, "at most 10000");
+
 /** A duration in milliseconds; a string out of the grammar throws, saying what it expected. */
-export function parseDuration(value: Duration | string): number {
+export function parseDuration(value: number | string): number {
   if (typeof value === "number") return value;
   const match = DURATION_TEXT.exec(value.trim());
   if (!match) throw new Error(`"${value}" is not a duration: ${DURATION_HINT}`);
