@@ -17,18 +17,30 @@ export class HttpError extends Error {
   }
 }
 
+/** Issues a 422 lists at most: a hostile body can have one per element of every list in it. */
+export const MAX_ISSUES = 100;
+
+/** A 422 with the zod issues, the first `maxIssues` of them; the message says when some were left out. */
 export class RequestValidationError extends HttpError {
-  constructor(what: string, error: ZodError) {
+  constructor(what: string, error: ZodError, maxIssues = MAX_ISSUES) {
+    const shown = error.issues.slice(0, maxIssues);
+    const more = error.issues.length > shown.length ? ` (the first ${shown.length} of ${error.issues.length} issues)` : "";
     super(
       422,
-      `invalid ${what}`,
-      error.issues.map((issue) => ({
+      `invalid ${what}${more}`,
+      shown.map((issue) => ({
         path: issue.path.map((p) => (typeof p === "symbol" ? String(p) : p)),
-        message: issue.message,
+        message: issueMessage(issue),
         code: issue.code,
       })),
     );
   }
+}
+
+/** zod says only "Invalid key in record" of a bad key: what was wrong with it is one level down. */
+function issueMessage(issue: ZodError["issues"][number]): string {
+  if (issue.code !== "invalid_key") return issue.message;
+  return `${issue.message}: ${issue.issues.map((inner) => inner.message).join("; ")}`;
 }
 
 /** body-parser's errors carry a `type`; these are the ones a client caused. */

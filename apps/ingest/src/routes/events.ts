@@ -8,6 +8,9 @@ import { parseOr422 } from "../validate.js";
 import { eventView } from "../views.js";
 import type { Guards } from "./guards.js";
 
+/** A batch answers a thousand items at most: a few issues each say enough to fix them. */
+const MAX_ISSUES_PER_BATCH_ITEM = 3;
+
 export function eventsRouter(context: HookbusContext, publisher: Publisher, guards: Guards, metrics: IngestMetrics): Router {
   const router = Router();
 
@@ -29,7 +32,7 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
     const stored = await publisher.publishBatch(valid, request.apiKeyId!);
     let next = 0;
     const items = parsed.map((p) => {
-      if (!p.success) return errorBody(new RequestValidationError("event", p.error))[1];
+      if (!p.success) return errorBody(new RequestValidationError("event", p.error, MAX_ISSUES_PER_BATCH_ITEM))[1];
       const result = stored[next++]!;
       if (result instanceof Error) return errorBody(result)[1];
       if (result.created) metrics.eventsAccepted.inc({ event_type: result.event.type });
