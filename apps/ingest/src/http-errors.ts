@@ -8,6 +8,8 @@ import { logQuietly } from "./request-log.js";
 /** 400-499 answers raised inside the HTTP layer itself. */
 export class HttpError extends Error {
   override name = "HttpError";
+  /** When set, the answer says in Retry-After when to come back. */
+  readonly retryAfterSeconds?: number;
   constructor(
     readonly status: number,
     message: string,
@@ -59,7 +61,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (error instanceof URIError) logQuietly(response);
     if (status >= 500 && !(error instanceof OverloadedError))
       logger.error({ err: error, method: request.method, path: request.path }, "request failed");
-    if (error instanceof OverloadedError) response.setHeader("Retry-After", String(error.retryAfterSeconds));
+    const retryAfter = error instanceof OverloadedError || error instanceof HttpError ? error.retryAfterSeconds : undefined;
+    if (retryAfter !== undefined) response.setHeader("Retry-After", String(retryAfter));
     response.status(status).json(body);
   };
 }
