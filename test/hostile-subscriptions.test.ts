@@ -1,6 +1,7 @@
-import { recordUpdated } from "./fixtures/events.js";
+import { Keys } from "@hookbus/core/store";
+import { recordUpdated, surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus } from "./support/harness.js";
-import { TestReceiver } from "./support/receiver.js";
+import { ReceiverPool, TestReceiver } from "./support/receiver.js";
 
 let hookbus: TestHookbus;
 
@@ -10,7 +11,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await hookbus.stop();
+  await receivers.stopAll();
 });
+
+const receivers = new ReceiverPool();
 
 // Nothing of this type is published here: no delivery is ever attempted to these.
 const valid = { url: "http://127.0.0.1:9/x", eventTypes: ["schedule.triggered"] };
@@ -31,6 +35,30 @@ test("a URL with a user name or password is refused, pointing to the Basic auth 
   const { id } = await hookbus.createSubscription(valid);
   expect(await refusal({ url: "http://alice:pw@hooks.example.com/x" }, "PATCH", `/v1/subscriptions/${id}`)).toHaveLength(1);
   expect((await hookbus.api("POST", "/v1/subscriptions", { ...valid, url: "http://127.0.0.1:9/x?token=T" })).status).toBe(201);
+});
+
+test("a URL's query string is sealed at rest and sent to the receiver; admins see the URL as given, subscription.disabled without its query", async () => {
+  const token = "token-9e1f0c77-plaintext";
+  const gone = await receivers.start(() => ({ status: 410 }));
+  const ops = await receivers.start();
+  await hookbus.createSubscription({ url: ops.url, eventTypes: ["subscription.disabled"] });
+  const url = `${gone.url}?token=${token}`;
+  const subscription = await hookbus.createSubscription({ url, eventTypes: ["survey.submitted"] });
+  expect(subscription.url).toBe(url);
+  expect((await hookbus.api("GET", `/v1/subscriptions/${subscription.id}`)).body.url).toBe(url);
+  const stored = (await hookbus.redisCommand("GET", new Keys(hookbus.config.queuePrefix).subscription(subscription.id))) as string;
+  expect(stored).toContain(subscription.id);
+  expect(stored).not.toContain(token);
+
+  await hookbus.publish(surveySubmitted());
+  const [attempt] = await gone.waitForRequests(1);
+  expect(attempt!.path).toBe(`/hook?token=${token}`);
+  const [announcement] = await ops.waitForRequests(1);
+  expect(announcement!.body).not.toContain(token);
+  expect(JSON.parse(announcement!.body)).toMatchObject({
+    type: "subscription.disabled",
+    data: { subscriptionId: subscription.id, url: gone.url },
+  });
 });
 
 test("headers about the connection, which no receiver can be sent, are refused by name", async () => {
