@@ -17,7 +17,8 @@ export const duration = z.union([
   z
     .string()
     .regex(DURATION_TEXT, DURATION_HINT)
-    .refine((text) => parseDuration(text) <= MAX_DURATION_MS, `at most 1w (${MAX_DURATION_MS} ms)`),
+    // Not said again of a text the grammar refused.
+    .refine((text) => !DURATION_TEXT.test(text) || parseDuration(text) <= MAX_DURATION_MS, `at most 1w (${MAX_DURATION_MS} ms)`),
 ]);
 export type Duration = z.infer<typeof duration>;
 
