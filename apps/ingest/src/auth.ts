@@ -44,12 +44,12 @@ export function apiKeyAuth(keys: ApiKey[], throttle: AuthFailureThrottle) {
   return function requireRole(...allowed: ApiRole[]): RequestHandler {
     return (request, response, next) => {
       const refused = throttle.refusal(request);
-      if (refused) return next(refused);
       const key = presentedKey(request.headers.authorization ?? "");
-      if (!key) {
-        // Anyone may send these by the thousand; a browser sends one before each Basic auth prompt.
+      if (refused || !key) {
+        // Anyone may send these by the thousand (a browser sends one without a key before each
+        // Basic auth prompt): the throttle logs a refused address once.
         logQuietly(response);
-        return next(new HttpError(401, "missing API key: send Authorization: Bearer KEY"));
+        return next(refused ?? new HttpError(401, "missing API key: send Authorization: Bearer KEY"));
       }
       const hash = digest(key);
       const role = roles.get(hash);
