@@ -8,19 +8,25 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604
 const DURATION_TEXT = /^(\d+)(ms|s|m|h|d|w)?$/;
 const DURATION_HINT = 'milliseconds, or a whole number with a unit: "500ms", "30s", "5m", "2h", "1d", "1w"';
 
-/** The longest delay the API takes. */
-const MAX_DURATION_MS = UNIT_MS.w;
-
-/** A delay: milliseconds, or a whole number with a unit such as "30s", "5m", "2h", "1d", "1w"; at most a week. */
+/** A delay: milliseconds, or a whole number with a unit such as "30s", "5m", "2h", "1d", "1w". */
 export const duration = z.union([
-  z.number().int().min(0).max(MAX_DURATION_MS),
   z
-    .string()
-    .regex(DURATION_TEXT, DURATION_HINT)
-    // Not said again of a text the grammar refused.
-    .refine((text) => !DURATION_TEXT.test(text) || parseDuration(text) <= MAX_DURATION_MS, `at most 1w (${MAX_DURATION_MS} ms)`),
+    .number()
+    .int()
+    .min(0)
+    .max(7 * UNIT_MS.d),
+  z.string().regex(DURATION_TEXT, DURATION_HINT),
 ]);
 export type Duration = z.infer<typeof duration>;
+
+/**
+ * A delay before a retry: a duration of at most a week, as the number form already is. Checked
+ * of the text form alone, and only once the grammar took it: zod runs this on a refused value too.
+ */
+export const retryDelay = duration.refine(
+  (value) => typeof value !== "string" || !DURATION_TEXT.test(value) || parseDuration(value) <= UNIT_MS.w,
+  `at most 1w (${UNIT_MS.w} ms)`,
+);
 
 /**
  * Attempts or deliveries per second: at least one a day (slower would outlast every delay the

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { disabledReasons, eventType, syncResult } from "./events.js";
-import { duration, idOf, isoTime, pageOf, ratePerSecond } from "./primitives.js";
+import { idOf, isoTime, pageOf, ratePerSecond, retryDelay } from "./primitives.js";
 
 /** Headers Hookbus sets itself; a subscription may not override them. */
 export const reservedHeaders = [
@@ -97,7 +97,7 @@ const subscriptionFields = {
     .record(headerName, headerValue)
     .refine((headers) => Object.keys(headers).length <= MAX_HEADERS, `at most ${MAX_HEADERS} headers`),
   timeoutMs: z.number().int().min(100).max(MAX_TIMEOUT_MS),
-  retrySchedule: z.array(duration).max(20),
+  retrySchedule: z.array(retryDelay).max(20),
   format: payloadFormat,
   legacyParameters: z.boolean(),
   description: z.string().max(500),
