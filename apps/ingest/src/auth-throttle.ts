@@ -63,10 +63,17 @@ export class AuthFailureThrottle {
     }
     if (!(count > this.limit)) return error;
     const left = ttl > 0 ? ttl : WINDOW_MS;
+    this.forgetLapsed();
     this.refusedUntil.set(address, Date.now() + left);
     if (count === this.limit + 1)
       this.logger.warn({ address, failures: count, limit: this.limit }, "failed authentications from this address are refused for a while");
     return new TooManyFailuresError(Math.ceil(left / 1000));
+  }
+
+  /** Drops refusals that ran out, of addresses that never came back: refusals are few, so a sweep each is cheap. */
+  private forgetLapsed(): void {
+    const now = Date.now();
+    for (const [address, until] of this.refusedUntil) if (until <= now) this.refusedUntil.delete(address);
   }
 }
 
