@@ -51,6 +51,8 @@ test("signing in: a wrong key and a publisher key are refused, saying why; an ad
   await page.goto("/console");
   const key = page.getByLabel("API key");
   expect(await key.getAttribute("type")).toBe("password");
+  // The browser is not invited to save the key with its passwords.
+  expect(await key.getAttribute("autocomplete")).toBe("off");
 
   await key.fill("not-a-key");
   await key.press("Enter");

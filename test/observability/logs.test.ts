@@ -98,17 +98,50 @@ test("each request is logged once under its request id, echoed back: the caller'
   expect(completed.responseTime).toEqual(expect.any(Number));
   expect(completedUnder("trace-17.a:b")).toHaveLength(1);
 
-  const refused = await fetch(`${ingest.url}/v1/subscriptions?limit=1`, { headers: { "x-request-id": "not sane; at all" } });
-  expect(refused.status).toBe(401);
+  const refused = await fetch(`${ingest.url}/v1/subscriptions?limit=1`, {
+    headers: { authorization: `Bearer ${config.publisherKey}`, "x-request-id": "not sane; at all" },
+  });
+  expect(refused.status).toBe(403);
   const replaced = refused.headers.get("x-request-id")!;
   expect(replaced).toMatch(/^[0-9a-f-]{36}$/);
   const [warned] = await waitFor(() => completedUnder(replaced).length > 0 && completedUnder(replaced), "the refusal's log line");
   // Logged at warn, by path alone: no query string, no headers.
-  expect(warned).toMatchObject({ level: 40, req: { method: "GET", path: "/v1/subscriptions" }, res: { statusCode: 401 } });
+  expect(warned).toMatchObject({ level: 40, req: { method: "GET", path: "/v1/subscriptions" }, res: { statusCode: 403 } });
   expect(JSON.stringify(warned)).not.toContain("limit=1");
 
   const health = await fetch(`${ingest.url}/healthz`, { headers: { "x-request-id": "health-1" } });
   expect(health.headers.get("x-request-id")).toBe("health-1");
   // Its answer is in before anything would be logged for it: a line would have been written by now.
   expect(entries().filter((e) => e.requestId === "health-1")).toEqual([]);
+});
+
+test("refusals anyone can send by the thousand log at debug: malformed paths and missing or unknown keys; an address refused for its failures once at warn, with its count", async () => {
+  const logs = new CapturedLogs();
+  const throttled = await startIngest(
+    { ...testConfig({ LOG_LEVEL: "debug", HOOKBUS_AUTH_FAILURE_LIMIT: "2" }), port: 0 },
+    { logger: createLogger("hookbus-ingest", "debug", logs.destination) },
+  );
+  try {
+    const statuses: number[] = [];
+    for (const [path, key] of [
+      ["/v1/events/%c0", config.adminKey],
+      ["/console/assets/%c0", undefined],
+      ["/v1/subscriptions", undefined],
+      ...Array.from({ length: 5 }, () => ["/v1/subscriptions", "unknown-key-0123456789abcdef"]),
+    ]) {
+      const response = await fetch(`${throttled.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([400, 400, 401, 401, 401, 429, 429, 429]);
+    const entries = () => logs.lines.map((line) => JSON.parse(line));
+    await waitFor(() => entries().filter((e) => e.msg === "request completed").length === statuses.length, "a line for each request");
+    const completed = entries().filter((e) => e.msg === "request completed");
+    expect(completed.map((e) => [e.res.statusCode, e.level])).toEqual(statuses.map((status) => [status, 20]));
+    // Nothing else above debug but the one line saying the address is refused, with its count.
+    expect(entries().filter((e) => e.level > 20 && !["request completed", "ingest listening"].includes(e.msg))).toEqual([
+      expect.objectContaining({ level: 40, address: expect.any(String), failures: 3, limit: 2 }),
+    ]);
+  } finally {
+    await throttled.close();
+  }
 });

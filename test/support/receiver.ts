@@ -13,7 +13,7 @@ export interface ReceivedRequest {
 /** What the receiver answers to its n-th request (0-based); `hang` never answers. */
 export type Reply = { status: number; body?: string; delayMs?: number; headers?: Record<string, string> } | "hang";
 
-/** A real HTTP receiver on 127.0.0.1 that records every request and answers as told. */
+/** A real HTTP receiver on 127.0.0.1 (or ::1) that records every request and answers as told. */
 export class TestReceiver {
   readonly requests: ReceivedRequest[] = [];
   /** Requests received and not yet answered or abandoned by the caller, now and at the most. */
@@ -52,13 +52,14 @@ export class TestReceiver {
     return TestReceiver.startOn(0, reply);
   }
 
-  /** On a given port: to bring back a receiver that was stopped. */
+  /** On a given port (to bring back a receiver that was stopped) or loopback address. */
   static async startOn(
     port: number,
     reply: (request: ReceivedRequest, index: number) => Reply = () => ({ status: 200 }),
+    host: "127.0.0.1" | "::1" = "127.0.0.1",
   ): Promise<TestReceiver> {
     const receiver = new TestReceiver(reply);
-    await new Promise<void>((resolve) => receiver.server.listen(port, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => receiver.server.listen(port, host, resolve));
     return receiver;
   }
 
@@ -67,7 +68,8 @@ export class TestReceiver {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}/hook`;
+    const { address, family } = this.server.address() as AddressInfo;
+    return `http://${family === "IPv6" ? `[${address}]` : address}:${this.port}/hook`;
   }
 
   answer(reply: (request: ReceivedRequest, index: number) => Reply): void {

@@ -3,6 +3,7 @@ import type { Registry } from "prom-client";
 import type { SubscriptionCache, SyncOutcomeListener } from "@hookbus/core/store";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import { apiKeyAuth } from "./auth.js";
+import { AuthFailureThrottle } from "./auth-throttle.js";
 import { errorHandler, HttpError } from "./http-errors.js";
 import type { IngestMetrics } from "./metrics.js";
 import { Publisher } from "./publish.js";
@@ -34,6 +35,11 @@ export function createIngestApp({ context, subscriptionCache, syncOutcomes, regi
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
+  // No answer is to be read by a browser as another type than it says (a JSON error as HTML, say).
+  app.use((_request, response, next) => {
+    response.setHeader("X-Content-Type-Options", "nosniff");
+    next();
+  });
   app.use(requestLog(logger));
   app.use(metrics.middleware());
   app.use(opsRouter(context, registry, context.config.metricsToken));
@@ -41,7 +47,8 @@ export function createIngestApp({ context, subscriptionCache, syncOutcomes, regi
   app.use(consoleRouter());
 
   // Who is asking and how often come first: the body is parsed only after both passed.
-  const requireRole = apiKeyAuth(context.config.apiKeys);
+  const authFailures = new AuthFailureThrottle(context.redis, context.config.queuePrefix, context.config.authFailureLimit, logger);
+  const requireRole = apiKeyAuth(context.config.apiKeys, authFailures);
   const limited = rateLimiter(context.redis, context.config.queuePrefix, context.config.rateLimitPerSecond, logger);
   const body = jsonBody();
   app.use(...queueBoardRouter(context, [requireRole("admin"), ...limited]));

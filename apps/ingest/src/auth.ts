@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import type { RequestHandler } from "express";
 import type { ApiKey, ApiRole } from "@hookbus/core/runtime";
+import type { AuthFailureThrottle } from "./auth-throttle.js";
 import { HttpError } from "./http-errors.js";
+import { logQuietly } from "./request-log.js";
 
 declare module "express-serve-static-core" {
   interface Request {
@@ -32,19 +34,26 @@ function presentedKey(header: string): string | undefined {
 
 /**
  * Bearer-key authentication. Keys are looked up by their SHA-256, so the comparison never
- * runs over the secret itself and leaks nothing through timing.
+ * runs over the secret itself and leaks nothing through timing. Unknown keys are counted by
+ * the throttle, which refuses an address that has sent too many.
  */
-export function apiKeyAuth(keys: ApiKey[]) {
+export function apiKeyAuth(keys: ApiKey[], throttle: AuthFailureThrottle) {
   const roles = new Map(keys.map(({ key, role }) => [digest(key), role]));
 
   /** Lets through keys of the given roles: admin keys may do everything, publisher keys only publish. */
   return function requireRole(...allowed: ApiRole[]): RequestHandler {
-    return (request, _response, next) => {
+    return (request, response, next) => {
+      const refused = throttle.refusal(request);
       const key = presentedKey(request.headers.authorization ?? "");
-      if (!key) return next(new HttpError(401, "missing API key: send Authorization: Bearer KEY"));
+      if (refused || !key) {
+        // Anyone may send these by the thousand (a browser sends one without a key before each
+        // Basic auth prompt): the throttle logs a refused address once.
+        logQuietly(response);
+        return next(refused ?? new HttpError(401, "missing API key: send Authorization: Bearer KEY"));
+      }
       const hash = digest(key);
       const role = roles.get(hash);
-      if (!role) return next(new HttpError(401, "unknown API key"));
+      if (!role) return void throttle.failed(request, response, new HttpError(401, "unknown API key")).then(next);
       if (!allowed.includes(role)) return next(new HttpError(403, `a ${role} key may not do this`));
       request.apiRole = role;
       request.apiKeyId = hash.slice(0, 12);

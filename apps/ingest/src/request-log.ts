@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { RequestHandler } from "express";
+import type { RequestHandler, Response } from "express";
 import type { Logger } from "@hookbus/core/runtime";
 
 declare module "express-serve-static-core" {
@@ -7,6 +7,14 @@ declare module "express-serve-static-core" {
     /** The logger of this request: every line carries its request id. */
     log: Logger;
   }
+}
+
+/**
+ * Marks a refusal that anyone can provoke in bulk (malformed paths, failed authentication):
+ * its request line goes out at debug rather than warn.
+ */
+export function logQuietly(response: Response): void {
+  response.locals.quiet = true;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -36,7 +44,7 @@ export function requestLog(logger: Logger): RequestHandler {
       const started = performance.now();
       response.once("close", () => {
         const statusCode = response.statusCode;
-        const level = statusCode >= 500 ? "error" : statusCode >= 400 ? "warn" : "info";
+        const level = statusCode >= 500 ? "error" : response.locals.quiet ? "debug" : statusCode >= 400 ? "warn" : "info";
         log[response.writableFinished ? level : "warn"](
           {
             req: { method: request.method, path: request.originalUrl.split("?")[0] },

@@ -19,8 +19,26 @@ export const duration = z.union([
 ]);
 export type Duration = z.infer<typeof duration>;
 
+/**
+ * A delay before a retry: a duration of at most a week, as the number form already is. Checked
+ * of the text form alone, and only once the grammar took it: zod runs this on a refused value too.
+ */
+export const retryDelay = duration.refine(
+  (value) => typeof value !== "string" || !DURATION_TEXT.test(value) || parseDuration(value) <= UNIT_MS.w,
+  `at most 1w (${UNIT_MS.w} ms)`,
+);
+
+/**
+ * Attempts or deliveries per second: at least one a day (slower would outlast every delay the
+ * gate can keep), at most 10,000.
+ */
+export const ratePerSecond = z
+  .number()
+  .min(1 / 86_400, "at least 1/86400 (one a day)")
+  .max(10_000, "at most 10000");
+
 /** A duration in milliseconds; a string out of the grammar throws, saying what it expected. */
-export function parseDuration(value: Duration | string): number {
+export function parseDuration(value: number | string): number {
   if (typeof value === "number") return value;
   const match = DURATION_TEXT.exec(value.trim());
   if (!match) throw new Error(`"${value}" is not a duration: ${DURATION_HINT}`);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { deliveryFilter } from "./deliveries.js";
-import { idOf, isoTime } from "./primitives.js";
+import { idOf, isoTime, ratePerSecond } from "./primitives.js";
 
 /** A replay takes dead letters (the default) or delivered deliveries again. */
 export const replayableStatuses = ["failed", "delivered"] as const;
@@ -10,7 +10,7 @@ export const bulkReplayBody = deliveryFilter.extend({
   /** Count what would be replayed, and replay nothing. */
   dryRun: z.boolean().default(false),
   /** Deliveries sent per second at most, across the whole replay. */
-  ratePerSecond: z.number().positive().max(10_000).optional(),
+  ratePerSecond: ratePerSecond.optional(),
 });
 export type BulkReplayBody = z.input<typeof bulkReplayBody>;
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { disabledReasons, eventType, syncResult } from "./events.js";
-import { duration, idOf, isoTime, pageOf } from "./primitives.js";
+import { idOf, isoTime, pageOf, ratePerSecond, retryDelay } from "./primitives.js";
 
 /** Headers Hookbus sets itself; a subscription may not override them. */
 export const reservedHeaders = [
@@ -14,25 +14,59 @@ export const reservedHeaders = [
   "user-agent",
 ];
 
+/**
+ * Headers about the connection rather than the request (hop-by-hop, RFC 9110 section 7.6.1,
+ * and the ones that change how a request is framed): the HTTP client refuses to send them,
+ * so a subscription naming one could never be delivered.
+ */
+export const connectionHeaders = ["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "expect", "http2-settings"];
+const isConnectionHeader = (name: string) => connectionHeaders.includes(name) || name.startsWith("proxy-");
+
+/** Custom headers a subscription may have, and the longest name. */
+export const MAX_HEADERS = 50;
+
 const headerName = z
   .string()
+  .max(256)
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "an HTTP header name")
-  .refine((name) => !reservedHeaders.includes(name.toLowerCase()), "set by Hookbus itself");
+  .refine((name) => !reservedHeaders.includes(name.toLowerCase()), "set by Hookbus itself")
+  .refine((name) => !isConnectionHeader(name.toLowerCase()), "a connection-level header, which no receiver can be sent");
 const headerValue = z
   .string()
   .max(4096)
   .regex(/^[\t\x20-\x7e]*$/, "printable ASCII");
 
-const webhookUrl = z.url({ protocol: /^https?$/, hostname: z.regexes.hostname }).max(2048);
+/** A host name, or an IPv6 literal in brackets ("[2001:db8::1]"), as URL.hostname gives them. */
+const webhookHost = new RegExp(`${z.regexes.hostname.source}|^\\[[0-9a-fA-F:.]+\\]$`);
+
+const webhookUrl = z
+  .url({ protocol: /^https?$/, hostname: webhookHost })
+  .max(2048)
+  // A user name or password in the URL would be shown and logged with it, and never reach the receiver.
+  .refine(withoutCredentials, 'may not hold a user name or password: use auth {type: "basic", username, password}');
+
+function withoutCredentials(url: string): boolean {
+  try {
+    const { username, password } = new URL(url);
+    return !username && !password;
+  } catch {
+    return true; // z.url has said what is wrong with it
+  }
+}
 
 export const subscriptionMode = z.enum(["async", "sync"]);
 export const subscriptionEnvironment = z.enum(["live", "test"]);
 export const payloadFormat = z.enum(["envelope", "native"]);
 
+/** Entries in one filter list, and the longest entry. */
+export const MAX_FILTER_ENTRIES = 1000;
+export const MAX_FILTER_ENTRY_LENGTH = 1000;
+const filterList = z.array(z.string().min(1).max(MAX_FILTER_ENTRY_LENGTH)).min(1).max(MAX_FILTER_ENTRIES);
+
 export const subscriptionFilter = z.strictObject({
-  surveyNames: z.array(z.string().min(1)).min(1).optional(),
-  scheduleNames: z.array(z.string().min(1)).min(1).optional(),
-  formIds: z.array(z.string().min(1)).min(1).optional(),
+  surveyNames: filterList.optional(),
+  scheduleNames: filterList.optional(),
+  formIds: filterList.optional(),
 });
 export type SubscriptionFilter = z.infer<typeof subscriptionFilter>;
 
@@ -54,14 +88,16 @@ export const DEFAULT_MAX_IN_FLIGHT = 10;
 
 const subscriptionFields = {
   url: webhookUrl,
-  eventTypes: z.array(eventType).min(1),
+  eventTypes: z.array(eventType).min(1).max(100),
   mode: subscriptionMode,
   environment: subscriptionEnvironment,
   filter: subscriptionFilter,
   auth: basicAuth,
-  headers: z.record(headerName, headerValue),
+  headers: z
+    .record(headerName, headerValue)
+    .refine((headers) => Object.keys(headers).length <= MAX_HEADERS, `at most ${MAX_HEADERS} headers`),
   timeoutMs: z.number().int().min(100).max(MAX_TIMEOUT_MS),
-  retrySchedule: z.array(duration).max(20),
+  retrySchedule: z.array(retryDelay).max(20),
   format: payloadFormat,
   legacyParameters: z.boolean(),
   description: z.string().max(500),
@@ -69,7 +105,7 @@ const subscriptionFields = {
   /** Attempts in flight to this endpoint at once; more wait without holding a worker. */
   maxInFlight: z.number().int().min(1).max(1000),
   /** Attempts per second to this endpoint at most, evenly spaced. */
-  ratePerSecond: z.number().positive().max(10_000),
+  ratePerSecond,
 };
 
 export const createSubscriptionBody = z.strictObject({

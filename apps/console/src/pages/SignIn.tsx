@@ -32,7 +32,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (key: string) => void }
         <input
           id="api-key"
           type="password"
-          autoComplete="current-password"
+          autoComplete="off"
           autoFocus
           value={key}
           onInput={(e) => setKey(e.currentTarget.value)}

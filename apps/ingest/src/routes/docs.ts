@@ -18,9 +18,10 @@ const INGEST_VERSION = (require("../../package.json") as { version: string }).ve
 const SCRIPT_PATH = `/docs/redoc-${REDOC_VERSION}.js`;
 
 // Everything the page needs comes from this origin: the policy makes the browser refuse
-// anything else. Redoc injects its styles and runs its search in a worker made from a blob.
+// anything else, and no other site may frame the page. Redoc injects its styles and runs its
+// search in a worker made from a blob.
 const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src blob:; connect-src 'self'";
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src blob:; connect-src 'self'; frame-ancestors 'none'";
 
 const PAGE = `<!doctype html>
 <html lang="en">

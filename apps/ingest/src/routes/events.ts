@@ -4,14 +4,18 @@ import { publishBatchEnvelope, publishBody, type BatchPublishResult, type Publis
 import { errorBody, RequestValidationError } from "../http-errors.js";
 import type { IngestMetrics } from "../metrics.js";
 import type { Publisher } from "../publish.js";
+import { publishShare } from "../publish-share.js";
 import { parseOr422 } from "../validate.js";
 import { eventView } from "../views.js";
 import type { Guards } from "./guards.js";
 
+/** A batch answers a thousand items at most: a few issues each say enough to fix them. */
+const MAX_ISSUES_PER_BATCH_ITEM = 3;
+
 export function eventsRouter(context: HookbusContext, publisher: Publisher, guards: Guards, metrics: IngestMetrics): Router {
   const router = Router();
 
-  router.post("/v1/events", ...guards.publisher, async (request, response) => {
+  router.post("/v1/events", ...guards.publisher, publishShare(context.config.maxSyncWaits), async (request, response) => {
     const body = parseOr422(publishBody, request.body, "event");
     const result = await publisher.publish(body, request.apiKeyId!);
     if (result.created) metrics.eventsAccepted.inc({ event_type: result.event.type });
@@ -29,7 +33,7 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
     const stored = await publisher.publishBatch(valid, request.apiKeyId!);
     let next = 0;
     const items = parsed.map((p) => {
-      if (!p.success) return errorBody(new RequestValidationError("event", p.error))[1];
+      if (!p.success) return errorBody(new RequestValidationError("event", p.error, MAX_ISSUES_PER_BATCH_ITEM))[1];
       const result = stored[next++]!;
       if (result instanceof Error) return errorBody(result)[1];
       if (result.created) metrics.eventsAccepted.inc({ event_type: result.event.type });

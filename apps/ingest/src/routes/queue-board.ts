@@ -1,15 +1,16 @@
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
-import type { ErrorRequestHandler, RequestHandler, Router } from "express";
+import type { ErrorRequestHandler, Express, RequestHandler, Router } from "express";
 import type { HookbusContext } from "@hookbus/core/runtime";
 import { HttpError } from "../http-errors.js";
+import { boardChangeGuard, boardPageHeaders } from "./queue-board-guard.js";
 
 export const QUEUE_BOARD_PATH = "/admin/queues";
 
 /**
  * Bull Board over Hookbus's queues, for admins: a browser asks for the admin key as the
- * password of a Basic auth prompt.
+ * password of a Basic auth prompt. Read-only unless HOOKBUS_QUEUE_BOARD_WRITABLE is set.
  */
 export function queueBoardRouter(
   context: HookbusContext,
@@ -18,8 +19,9 @@ export function queueBoardRouter(
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(QUEUE_BOARD_PATH);
   const { route, deliver, deliverSync, replay } = context.queues;
+  const writable = context.config.queueBoardWritable;
   createBullBoard({
-    queues: [route, deliver, deliverSync, replay].map((queue) => new BullMQAdapter(queue, { readOnlyMode: false })),
+    queues: [route, deliver, deliverSync, replay].map((queue) => new BullMQAdapter(queue, { readOnlyMode: !writable })),
     serverAdapter,
     options: { uiConfig: { boardTitle: "Hookbus queues" } },
   });
@@ -30,5 +32,7 @@ export function queueBoardRouter(
     }
     next(error);
   };
-  return [QUEUE_BOARD_PATH, ...requireAdmin, serverAdapter.getRouter() as Router, challenge];
+  // The board is an express app of its own, which would announce itself in X-Powered-By.
+  const board = (serverAdapter.getRouter() as Express).disable("x-powered-by");
+  return [QUEUE_BOARD_PATH, boardPageHeaders, ...requireAdmin, boardChangeGuard(writable), board, challenge];
 }

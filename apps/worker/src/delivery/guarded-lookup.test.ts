@@ -30,3 +30,14 @@ test("the lookup guard refuses an answer whose first address is public and a lat
   ).toBeInstanceOf(SsrfBlockedError);
   expect(await lookUp(guardedLookup(new AllowedNetworks(), answering("93.184.216.34", "8.8.8.8")), "ok.example")).toBe("93.184.216.34");
 });
+
+test("the lookup guard judges IPv6 answers by the same ranges, and lets allowed IPv6 networks through", async () => {
+  for (const address of ["::1", "fd00::1", "fe80::1", "ff02::1", "2001:db8::1", "::ffff:127.0.0.1", "64:ff9b::7f00:1"]) {
+    expect([address, await lookUp(guardedLookup(new AllowedNetworks(), answering(address)), "v6.example")]).toEqual([
+      address,
+      expect.any(SsrfBlockedError),
+    ]);
+  }
+  expect(await lookUp(guardedLookup(new AllowedNetworks(), answering("2606:4700:4700::1111")), "v6.example")).toBe("2606:4700:4700::1111");
+  expect(await lookUp(guardedLookup(AllowedNetworks.parse("fd00::/8"), answering("fd00::1")), "v6.example")).toBe("fd00::1");
+});

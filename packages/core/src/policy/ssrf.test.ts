@@ -99,3 +99,29 @@ test("URLs naming a blocked address or localhost are caught before any lookup", 
   // localhost may resolve to either loopback address: both must be allowed.
   expect(blockedRangeOfUrl("http://localhost:8080/x", AllowedNetworks.parse("127.0.0.0/8"))).toBe("::1/128 (loopback)");
 });
+
+test("bracketed IPv6 URLs are judged like the addresses they name: every special range refused, global unicast taken", () => {
+  const cases: [string, string | undefined][] = [
+    ["http://[::1]:8080/x", "::1/128 (loopback)"],
+    ["http://[::]/x", "::/128 (unspecified)"],
+    ["http://[::ffff:10.0.0.1]/x", "10.0.0.0/8 (private)"],
+    // IPv4-translated (::ffff:0:a.b.c.d) is no global unicast, whatever it carries.
+    ["http://[::ffff:0:808:808]/x", "outside 2000::/3"],
+    ["http://[64:ff9b::a9fe:a9fe]/x", "64:ff9b::/96 (NAT64)"],
+    ["http://[fd12:3456::1]/x", "fc00::/7 (unique local)"],
+    ["http://[fe80::1]/x", "fe80::/10 (link-local)"],
+    ["http://[ff02::1]/x", "ff00::/8 (multicast)"],
+    ["http://[2001:db8::1]/x", "2001:db8::/32 (documentation)"],
+    ["http://[2002:c0a8:1::1]/x", "2002::/16 (6to4)"],
+    ["https://[2606:4700:4700::1111]:8443/x", undefined],
+    ["https://[2a00:1450:4001::1]/x", undefined],
+  ];
+  for (const [url, range] of cases)
+    expect([url, blockedRangeOfUrl(url)]).toEqual([url, range === undefined ? undefined : expect.stringContaining(range)]);
+  // The allow-list takes IPv6 networks, and lets through only those.
+  const allowed = AllowedNetworks.parse("::1/128, fd12:3456::/32");
+  expect(blockedRangeOfUrl("http://[::1]:8080/x", allowed)).toBeUndefined();
+  expect(blockedRangeOfUrl("http://[fd12:3456:ffff::9]/x", allowed)).toBeUndefined();
+  expect(blockedRangeOfUrl("http://[fd12:3457::1]/x", allowed)).toContain("fc00::/7");
+  expect(blockedRangeOfUrl("http://[fe80::1]/x", allowed)).toContain("fe80::/10");
+});

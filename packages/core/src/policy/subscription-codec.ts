@@ -3,13 +3,17 @@ import { SecretBox, UnopenableError } from "./secret-box.js";
 
 /** The parts of a subscription kept encrypted at rest. */
 interface SealedParts {
+  /** Its query string may hold the receiver's token. */
+  url?: string;
   secrets: Subscription["secrets"];
   password?: string;
   headers?: Record<string, string>;
 }
 
 /** A subscription as stored: the secret parts in one ciphertext, bound to the subscription's id. */
-type StoredSubscription = Omit<Subscription, "secrets" | "headers" | "auth" | "unreadable"> & {
+type StoredSubscription = Omit<Subscription, "url" | "secrets" | "headers" | "auth" | "unreadable"> & {
+  /** Only in subscriptions stored before the URL was sealed. */
+  url?: string;
   auth?: { type: "basic"; username: string };
   sealed: string;
 };
@@ -18,8 +22,8 @@ type StoredSubscription = Omit<Subscription, "secrets" | "headers" | "auth" | "u
 export type UnreadableListener = (subscriptionId: string, reason: string) => void;
 
 /**
- * The one way a subscription becomes the JSON kept in Redis and back: signing secrets, the
- * Basic-auth password and custom header values are sealed (AES-256-GCM), the rest stays
+ * The one way a subscription becomes the JSON kept in Redis and back: the URL, signing secrets,
+ * the Basic-auth password and custom header values are sealed (AES-256-GCM), the rest stays
  * readable. Every reader of a stored subscription goes through `decode`.
  */
 export class SubscriptionCodec {
@@ -39,8 +43,8 @@ export class SubscriptionCodec {
   encode(subscription: Subscription): string {
     // A subscription read without its secrets must never be written back without them.
     if (subscription.unreadable) throw new Error(`subscription ${subscription.id} was read without its secrets`);
-    const { secrets, headers, auth, ...rest } = subscription;
-    const parts: SealedParts = { secrets, password: auth?.password, headers };
+    const { url, secrets, headers, auth, ...rest } = subscription;
+    const parts: SealedParts = { url, secrets, password: auth?.password, headers };
     const stored: StoredSubscription = {
       ...rest,
       auth: auth ? { type: auth.type, username: auth.username } : undefined,
@@ -57,17 +61,19 @@ export class SubscriptionCodec {
     const stored = JSON.parse(raw) as StoredSubscription | Subscription;
     // Written before secrets were encrypted: read as it is, sealed at its next change.
     if (!("sealed" in stored)) return stored;
-    const { sealed, auth, ...rest } = stored;
+    const { sealed, auth, url, ...rest } = stored;
     let parts: SealedParts;
     try {
       parts = JSON.parse(this.box.open(sealed, rest.id)) as SealedParts;
     } catch (error) {
       if (!(error instanceof UnopenableError)) throw error;
       this.report(rest.id, error.message);
-      return { ...rest, secrets: [], auth: auth ? { ...auth, password: "" } : undefined, unreadable: error.message };
+      // Its URL is sealed with its secrets, unless it was stored before URLs were.
+      return { ...rest, url: url ?? "", secrets: [], auth: auth ? { ...auth, password: "" } : undefined, unreadable: error.message };
     }
     return {
       ...rest,
+      url: parts.url ?? url!,
       secrets: parts.secrets,
       headers: parts.headers,
       auth: auth ? { ...auth, password: parts.password ?? "" } : undefined,

@@ -81,7 +81,9 @@ const envSchema = z.object({
   HOOKBUS_ASYNC_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(200),
   HOOKBUS_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(50),
   HOOKBUS_RATE_LIMIT: z.coerce.number().int().min(0).default(5000),
+  HOOKBUS_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(30),
   HOOKBUS_MAX_SYNC_WAITS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  HOOKBUS_QUEUE_BOARD_WRITABLE: z.stringbool().default(false),
   HOOKBUS_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   HOOKBUS_SECRET_OVERLAP: positiveDuration.default(24 * 3600 * 1000),
   HOOKBUS_DISABLE_AFTER: positiveDuration.default(5 * 24 * 3600 * 1000),
@@ -114,8 +116,12 @@ export interface Config {
   syncConcurrency: number;
   /** Requests per second per API key before 429; 0 turns the limit off. */
   rateLimitPerSecond: number;
+  /** Unknown keys one client address may send in a minute before it is refused with 429; 0 turns the throttle off. */
+  authFailureLimit: number;
   /** Sync publishes one ingest holds waiting at once; past it, 503 with Retry-After. */
   maxSyncWaits: number;
+  /** Whether admins may change queues from the board at /admin/queues (retry, clean, pause, add); else it only shows them. */
+  queueBoardWritable: boolean;
   /** When set, /metrics answers only `Authorization: Bearer` with this token. */
   metricsToken?: string;
   /** How long a rotated-out signing secret keeps signing, ms. */
@@ -177,7 +183,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     asyncConcurrency: e.HOOKBUS_ASYNC_CONCURRENCY,
     syncConcurrency: e.HOOKBUS_SYNC_CONCURRENCY,
     rateLimitPerSecond: e.HOOKBUS_RATE_LIMIT,
+    authFailureLimit: e.HOOKBUS_AUTH_FAILURE_LIMIT,
     maxSyncWaits: e.HOOKBUS_MAX_SYNC_WAITS,
+    queueBoardWritable: e.HOOKBUS_QUEUE_BOARD_WRITABLE,
     metricsToken: e.HOOKBUS_METRICS_TOKEN,
     secretOverlapMs: e.HOOKBUS_SECRET_OVERLAP,
     disableAfterMs: e.HOOKBUS_DISABLE_AFTER,

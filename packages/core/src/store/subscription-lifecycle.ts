@@ -27,12 +27,20 @@ export async function announceDisabled(context: LifecycleContext, subscription: 
     type: "subscription.disabled",
     data: {
       subscriptionId: subscription.id,
-      url: subscription.url,
+      // Everyone subscribed to this event sees it: not the query string, which may hold the receiver's token.
+      url: withoutQuery(subscription.url),
       reason: subscription.disabledReason ?? "admin",
       disabledAt: new Date(subscription.disabledAt ?? Date.now()).toISOString(),
     },
   });
   await enqueueRoute(context.queues, event.id);
+}
+
+function withoutQuery(url: string): string {
+  const parsed = new URL(url);
+  parsed.search = "";
+  parsed.hash = "";
+  return parsed.href;
 }
 
 /**
