@@ -95,16 +95,16 @@ export class DeliveryAttempt {
       }
       return { kind: "again", at: verdict.until, waitedForEndpoint: verdict.why === "at_capacity" };
     }
-    const sendSlot = options.sendSlot ?? ((attempt) => attempt());
-    const end = await sendSlot(() =>
-      this.handOffs.sending(subscription.id, handedHere, () =>
-        this.attempt({ delivery, subscription, event, data }, attemptInRun, reportTo),
-      ),
-    );
-    if (end) return end;
-    if (handedHere) this.handOffs.settled(subscription.id);
-    await this.wake((await this.context.endpoints.leave(subscription, delivery.id, "none")).handedOff);
-    return { kind: "again", at: Date.now(), waitedForEndpoint: false };
+    if (!handedHere) this.handOffs.began(subscription.id);
+    try {
+      const sendSlot = options.sendSlot ?? ((attempt) => attempt());
+      const end = await sendSlot(() => this.attempt({ delivery, subscription, event, data }, attemptInRun, reportTo));
+      if (end) return end;
+      await this.wake((await this.context.endpoints.leave(subscription, delivery.id, "none")).handedOff);
+      return { kind: "again", at: Date.now(), waitedForEndpoint: false };
+    } finally {
+      this.handOffs.settled(subscription.id);
+    }
   }
 
   /** The attempt itself, once the gate let it through: send, record, release, decide. */

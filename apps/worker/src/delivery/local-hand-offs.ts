@@ -20,28 +20,20 @@ export class LocalHandOffs {
   private readonly inFlight = new Map<string, number>();
 
   /**
-   * Counts an attempt in flight to the subscription's endpoint until `attempt` settles; one on
-   * a slot handed here was counted when it was handed.
+   * Counts an attempt the gate let through, from that moment (before it waits for a send slot,
+   * so that deliveries parked by the same gate round see a release coming) until `settled`.
+   * A slot handed here was counted when it was handed.
    */
-  async sending<T>(subscriptionId: string, handedHere: boolean, attempt: () => Promise<T>): Promise<T> {
-    if (!handedHere) this.count(subscriptionId);
-    try {
-      return await attempt();
-    } finally {
-      this.settled(subscriptionId);
-    }
+  began(subscriptionId: string): void {
+    this.inFlight.set(subscriptionId, (this.inFlight.get(subscriptionId) ?? 0) + 1);
   }
 
-  /** Ends what `handTo` counted or `sending` began: the last one in flight to an endpoint sends its waiters back to the gate. */
+  /** Ends what `began` or `handTo` counted: the last one in flight to an endpoint sends its waiters back to the gate. */
   settled(subscriptionId: string): void {
     const left = this.inFlight.get(subscriptionId)! - 1;
     if (left > 0) return void this.inFlight.set(subscriptionId, left);
     this.inFlight.delete(subscriptionId);
     for (const waiter of [...this.waiting.values()]) if (waiter.subscriptionId === subscriptionId) waiter.wake(false);
-  }
-
-  private count(subscriptionId: string): void {
-    this.inFlight.set(subscriptionId, (this.inFlight.get(subscriptionId) ?? 0) + 1);
   }
 
   /** True when this process has attempts in flight to the endpoint: their releases will hand slots on. */
@@ -66,7 +58,7 @@ export class LocalHandOffs {
   handTo(deliveryId: string): boolean {
     const waiter = this.waiting.get(deliveryId);
     if (!waiter) return false;
-    this.count(waiter.subscriptionId);
+    this.began(waiter.subscriptionId);
     waiter.wake(true);
     return true;
   }
