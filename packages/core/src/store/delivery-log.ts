@@ -25,6 +25,7 @@ export const MAX_ATTEMPTS_KEPT = 100;
 const CREATE_DELIVERY = readLua(import.meta.url, "create-delivery.lua");
 const SET_STATUS = readLua(import.meta.url, "set-delivery-status.lua");
 const CLAIM_FOR_REPLAY = readLua(import.meta.url, "claim-for-replay.lua");
+const BRING_RETRY_FORWARD = readLua(import.meta.url, "bring-retry-forward.lua");
 
 /** Enough of a delivery to change its status. */
 export type DeliveryRef = Pick<Delivery, "id" | "subscriptionId" | "eventId">;
@@ -39,6 +40,7 @@ export class DeliveryLog extends DeliveryQueries {
   private readonly createDelivery;
   private readonly setStatus;
   private readonly claim;
+  private readonly bringForward;
 
   /**
    * @param watchGraceMs how long past its due time a delivery may go unattempted before the
@@ -54,6 +56,7 @@ export class DeliveryLog extends DeliveryQueries {
     this.createDelivery = defineScript<[string, number]>(redis, "hookbusCreateDelivery", 9, CREATE_DELIVERY);
     this.setStatus = defineScript<number>(redis, "hookbusSetDeliveryStatus", 10, SET_STATUS);
     this.claim = defineScript<number>(redis, "hookbusClaimForReplay", 6, CLAIM_FOR_REPLAY);
+    this.bringForward = defineScript<number>(redis, "hookbusBringRetryForward", 1, BRING_RETRY_FORWARD);
   }
 
   /** The deliveries of an event to these subscriptions, made once however often it is asked. */
@@ -226,6 +229,11 @@ export class DeliveryLog extends DeliveryQueries {
         replay?.ratePerSecond ?? "",
       ],
     );
+  }
+
+  /** Makes a retrying delivery's next attempt due now; false when it is no longer retrying. */
+  async bringRetryForward(deliveryId: string, now = Date.now()): Promise<boolean> {
+    return (await this.bringForward.run([this.keys.delivery(deliveryId)], [now])) === 1;
   }
 
   /** Checks these deliveries again at `at`, unless they finish first. */

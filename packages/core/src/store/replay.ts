@@ -157,12 +157,13 @@ export class Replayer {
     await this.settleReplay.run([this.keys.replay(replayId)], [add.done ?? 0, add.failed ?? 0, Date.now(), add.walked ? "1" : ""]);
   }
 
-  /** A retry already scheduled is moved to now rather than doubled. */
+  /** A retry already scheduled is moved to now rather than doubled: due now in the log, its job promoted. */
   private async bringRetryForward(delivery: Delivery): Promise<boolean> {
     const jobId = deliverJobId(delivery);
     for (const queue of [this.queues.deliver, this.queues.deliverSync]) {
       const job = await queue.getJob(jobId);
       if (job && (await job.isDelayed())) {
+        if (!(await this.deliveries.bringRetryForward(delivery.id))) return false;
         await job.promote();
         return true;
       }
