@@ -5,7 +5,7 @@ export default {
   transform: { "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "tsconfig.json" }] },
   moduleNameMapper: {
     "^@hookbus/(schemas|dev-redis|client)$": "<rootDir>/packages/$1/src/index.ts",
-    "^@hookbus/core/(policy|store|queue|runtime)$": "<rootDir>/packages/core/src/$1/index.ts",
+    "^@hookbus/core/(policy|store|flows|queue|runtime)$": "<rootDir>/packages/core/src/$1/index.ts",
     "^@hookbus/(ingest|worker)$": "<rootDir>/apps/$1/src/index.ts",
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },

@@ -6,9 +6,8 @@ import {
   type RoutedDelivery,
   type Subscription,
 } from "@hookbus/core/policy";
+import { routeNewEvent, routeStoringEvent } from "@hookbus/core/flows";
 import {
-  routeNewEvent,
-  routeStoringEvent,
   syncOutcomeOf,
   type NewEvent,
   type StoredEvent,

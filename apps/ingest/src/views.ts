@@ -1,5 +1,6 @@
 import type { Attempt, Delivery, EventRecord, Subscription } from "@hookbus/core/policy";
-import { maxInFlight, type EndpointHealth, type ReplayProgress, type SubscriptionStats } from "@hookbus/core/store";
+import type { ReplayProgress } from "@hookbus/core/flows";
+import { maxInFlight, type EndpointHealth, type SubscriptionStats } from "@hookbus/core/store";
 import type { AttemptView, DeliveryView, EventView, ReplayView, SubscriptionStatsView, SubscriptionView } from "@hookbus/schemas";
 
 // The API's answers, built field by field from the records and checked against the contract's

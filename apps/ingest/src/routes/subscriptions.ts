@@ -6,7 +6,7 @@ import {
   UnprocessableError,
   type Subscription,
 } from "@hookbus/core/policy";
-import { announceDisabled, resumeDeliveries } from "@hookbus/core/store";
+import { announceDisabled, resumeDeliveries } from "@hookbus/core/flows";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import {
   createSubscriptionBody,

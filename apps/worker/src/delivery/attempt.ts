@@ -1,4 +1,3 @@
-import type { Job } from "bullmq";
 import {
   decideAttemptOutcome,
   effectiveSchedule,
@@ -8,8 +7,9 @@ import {
   type EventRecord,
   type Subscription,
 } from "@hookbus/core/policy";
-import { disableSubscription, publishSyncOutcome, sendTogether, syncOutcomeOf, type ParkedJob } from "@hookbus/core/store";
-import { QUEUE_NAMES, type DeliverJobData } from "@hookbus/core/queue";
+import { disableSubscription } from "@hookbus/core/flows";
+import { publishSyncOutcome, sendTogether, syncOutcomeOf, type ParkedJob } from "@hookbus/core/store";
+import { promoteDeliverJob, type DeliverJobData } from "@hookbus/core/queue";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import type { DisabledReason } from "@hookbus/schemas";
 import type { WorkerMetrics } from "../metrics.js";
@@ -156,9 +156,9 @@ export class DeliveryAttempt {
    * handed to it between the gate parking it and that move (or before its job existed): then
    * nothing would wake it before the park times out, so it wakes itself.
    */
-  async wakeIfHandedASlot(end: Extract<AttemptEnd, { kind: "again" }>, delivery: Delivery, job: Pick<Job, "promote">): Promise<void> {
+  async wakeIfHandedASlot(end: Extract<AttemptEnd, { kind: "again" }>, delivery: Delivery, job: ParkedJob): Promise<void> {
     if (end.waitedForEndpoint && (await this.context.endpoints.holdsSlot(delivery.subscriptionId, delivery.id))) {
-      await job.promote().catch(() => undefined);
+      await promoteDeliverJob(this.context.queues, job.queue, job.jobId);
     }
   }
 
@@ -170,10 +170,7 @@ export class DeliveryAttempt {
   private async wake(parked: ParkedJob[]): Promise<void> {
     await Promise.all(
       parked.map(async ({ queue, jobId, deliveryId }) => {
-        if (this.handOffs.handTo(deliveryId)) return;
-        const jobs = queue === QUEUE_NAMES.deliverSync ? this.context.queues.deliverSync : this.context.queues.deliver;
-        const job = await jobs.getJob(jobId);
-        await job?.promote().catch(() => undefined);
+        if (!this.handOffs.handTo(deliveryId)) await promoteDeliverJob(this.context.queues, queue, jobId);
       }),
     );
   }

@@ -1,5 +1,6 @@
 import { replayRefOf } from "@hookbus/core/queue";
-import { parseReplayClaimNote, REPLAY_BATCH, type ClaimedDelivery } from "@hookbus/core/store";
+import { REPLAY_BATCH, type ClaimedDelivery } from "@hookbus/core/flows";
+import { parseReplayClaimNote } from "@hookbus/core/store";
 import type { HookbusContext } from "@hookbus/core/runtime";
 
 /**

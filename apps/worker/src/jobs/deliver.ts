@@ -49,7 +49,7 @@ export class DeliverJob {
       if (end.kind === "finished") return;
       if (end.kind === "again") {
         await job.moveToDelayed(end.at, token);
-        await this.attempts.wakeIfHandedASlot(end, delivery, job);
+        await this.attempts.wakeIfHandedASlot(end, delivery, { queue: job.queueName, jobId: job.id!, deliveryId: delivery.id });
         throw new DelayedError();
       }
     }

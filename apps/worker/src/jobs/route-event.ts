@@ -2,11 +2,11 @@ import { WaitingError, type Job } from "bullmq";
 import { Semaphore } from "async-mutex";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Delivery, EventRecord, RoutedDelivery } from "@hookbus/core/policy";
-import { attemptLeaseMs, routeEvents, type SubscriptionCache } from "@hookbus/core/store";
+import { routeEvents } from "@hookbus/core/flows";
+import { attemptLeaseMs, type SubscriptionCache } from "@hookbus/core/store";
 import {
-  DELIVER_JOB_OPTIONS,
-  deliverJobData,
   enqueueFirstAttempts,
+  enqueueNextAttempt,
   ensureDeliverJob,
   QUEUE_NAMES,
   ROUTE_JOB_DELIVERIES,
@@ -182,12 +182,8 @@ export class RouteEventJob {
       },
     );
     if (end.kind !== "again") return;
-    const job = await this.context.queues.deliver.add("deliver", deliverJobData(delivery), {
-      ...DELIVER_JOB_OPTIONS,
-      jobId: delivery.id,
-      delay: Math.max(0, end.at - Date.now()),
-    });
-    await this.attempts.wakeIfHandedASlot(end, delivery, job);
+    await enqueueNextAttempt(this.context.queues, delivery, end.at);
+    await this.attempts.wakeIfHandedASlot(end, delivery, { queue: QUEUE_NAMES.deliver, jobId: delivery.id, deliveryId: delivery.id });
   }
 }
 

@@ -108,6 +108,57 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
   };
 }
 
+/** Enqueues the walk of a bulk replay over its deliveries; the job id is the replay's, so it is walked once. */
+export async function enqueueReplayWalk(queues: HookbusQueues, replayId: string): Promise<void> {
+  await queues.replay.add(
+    "replay",
+    { replayId },
+    {
+      jobId: replayId,
+      attempts: 5,
+      backoff: { type: "exponential", delay: 1000 },
+      removeOnComplete: true,
+      removeOnFail: { age: 7 * 24 * 3600 },
+    },
+  );
+}
+
+/** Enqueues the runs of deliveries a replay claimed, each under the job id of its replay's number. */
+export async function enqueueReplayRuns(
+  queues: HookbusQueues,
+  claimed: { delivery: Pick<Delivery, "id" | "eventId" | "subscriptionId">; replayNumber: number }[],
+  replay?: ReplayRef,
+): Promise<void> {
+  await queues.deliver.addBulk(
+    claimed.map(({ delivery, replayNumber }) => ({
+      name: "deliver",
+      data: deliverJobData(delivery, replay),
+      opts: { ...DELIVER_JOB_OPTIONS, jobId: deliverJobId({ id: delivery.id, replays: replayNumber }) },
+    })),
+  );
+}
+
+/** A new delivery's next attempt, due at `at`, as a deliver job under the delivery's id (what its first attempt left). */
+export async function enqueueNextAttempt(
+  queues: HookbusQueues,
+  delivery: Pick<Delivery, "id" | "eventId" | "subscriptionId">,
+  at: number,
+): Promise<Job<DeliverJobData>> {
+  return queues.deliver.add("deliver", deliverJobData(delivery), {
+    ...DELIVER_JOB_OPTIONS,
+    jobId: delivery.id,
+    delay: Math.max(0, at - Date.now()),
+  });
+}
+
+/** Runs a delayed job of either deliver queue now; false when it is not delayed (gone, or already running). */
+export async function promoteDeliverJob(queues: HookbusQueues, queueName: string, jobId: string): Promise<boolean> {
+  const job = await (queueName === QUEUE_NAMES.deliverSync ? queues.deliverSync : queues.deliver).getJob(jobId);
+  if (!job || !(await job.isDelayed())) return false;
+  await job.promote().catch(() => undefined);
+  return true;
+}
+
 /** Enqueues routing of an event; the job id is the event id, so a second add is a no-op while it exists. */
 export async function enqueueRoute(queues: HookbusQueues, eventId: string): Promise<void> {
   await enqueueRoutes(queues, [eventId]);

@@ -8,7 +8,7 @@ import { Keys } from "../store/keys.js";
 import { OutageLog } from "./outage-log.js";
 import { createQueues, type HookbusQueues } from "../queue/queues.js";
 import { createRedis } from "../store/redis.js";
-import { Replayer } from "../store/replay.js";
+import { Replayer } from "../flows/replay.js";
 import { SubscriptionStore } from "../store/subscription-store.js";
 
 /** The stores and queues both apps work with, on one Redis connection. */

@@ -6,9 +6,6 @@ export * from "./event-store.js";
 export * from "./keys.js";
 // defineScript and readLua stay the stores' own.
 export { createRedis, redisReachable, sendTogether } from "./redis.js";
-export * from "./replay.js";
-export * from "./routing.js";
 export * from "./subscription-cache.js";
-export * from "./subscription-lifecycle.js";
 export * from "./subscription-store.js";
 export * from "./sync-outcomes.js";

@@ -1,14 +1,22 @@
 import type { Redis } from "ioredis";
 import type { replayableStatuses } from "@hookbus/schemas";
 import type { Delivery } from "../policy/domain.js";
-import { replayClaimNote, type DeliveryLog } from "./delivery-log.js";
-import type { DeliveryFilter } from "./delivery-queries.js";
+import { replayClaimNote, type DeliveryLog } from "../store/delivery-log.js";
+import type { DeliveryFilter } from "../store/delivery-queries.js";
 import { NotFoundError, UnprocessableError } from "../policy/errors.js";
 import { newId } from "../policy/ids.js";
-import type { Keys } from "./keys.js";
-import { defineScript, readLua } from "./redis.js";
-import { DELIVER_JOB_OPTIONS, deliverJobData, deliverJobId, type HookbusQueues, type ReplayRef } from "../queue/queues.js";
-import type { SubscriptionStore } from "./subscription-store.js";
+import type { Keys } from "../store/keys.js";
+import { defineScript, readLua } from "../store/redis.js";
+import {
+  deliverJobId,
+  enqueueReplayRuns,
+  enqueueReplayWalk,
+  promoteDeliverJob,
+  QUEUE_NAMES,
+  type HookbusQueues,
+  type ReplayRef,
+} from "../queue/queues.js";
+import type { SubscriptionStore } from "../store/subscription-store.js";
 
 export interface BulkReplayRequest {
   filter: DeliveryFilter & { status: (typeof replayableStatuses)[number] };
@@ -101,17 +109,7 @@ export class Replayer {
       createdAt: now,
     };
     await this.redis.hset(this.keys.replay(progress.id), toHash(progress));
-    await this.queues.replay.add(
-      "replay",
-      { replayId: progress.id },
-      {
-        jobId: progress.id,
-        attempts: 5,
-        backoff: { type: "exponential", delay: 1000 },
-        removeOnComplete: true,
-        removeOnFail: { age: 7 * 24 * 3600 },
-      },
-    );
+    await enqueueReplayWalk(this.queues, progress.id);
     return progress;
   }
 
@@ -143,13 +141,7 @@ export class Replayer {
   /** Enqueues the jobs of claimed deliveries, then drops their claim notes. */
   async enqueue(claimed: ClaimedDelivery[], replay?: ReplayRef): Promise<void> {
     if (claimed.length === 0) return;
-    await this.queues.deliver.addBulk(
-      claimed.map(({ delivery, replayNumber }) => ({
-        name: "deliver",
-        data: deliverJobData(delivery, replay),
-        opts: { ...DELIVER_JOB_OPTIONS, jobId: deliverJobId({ id: delivery.id, replays: replayNumber }) },
-      })),
-    );
+    await enqueueReplayRuns(this.queues, claimed, replay);
     await this.redis.zrem(this.keys.replayClaimsNotEnqueued(), ...claimed.map(({ delivery }) => replayClaimNote(delivery.id, replay?.id)));
   }
 
@@ -159,16 +151,12 @@ export class Replayer {
 
   /** A retry already scheduled is moved to now rather than doubled: due now in the log, its job promoted. */
   private async bringRetryForward(delivery: Delivery): Promise<boolean> {
+    if (!(await this.deliveries.bringRetryForward(delivery.id))) return false;
     const jobId = deliverJobId(delivery);
-    for (const queue of [this.queues.deliver, this.queues.deliverSync]) {
-      const job = await queue.getJob(jobId);
-      if (job && (await job.isDelayed())) {
-        if (!(await this.deliveries.bringRetryForward(delivery.id))) return false;
-        await job.promote();
-        return true;
-      }
-    }
-    return false;
+    return (
+      (await promoteDeliverJob(this.queues, QUEUE_NAMES.deliver, jobId)) ||
+      (await promoteDeliverJob(this.queues, QUEUE_NAMES.deliverSync, jobId))
+    );
   }
 }
 

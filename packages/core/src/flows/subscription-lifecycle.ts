@@ -1,10 +1,10 @@
 import type { DisabledReason } from "@hookbus/schemas";
 import type { Subscription } from "../policy/domain.js";
 import { enqueueRoute, ensureDeliverJob, type HookbusQueues } from "../queue/queues.js";
-import type { DeliveryLog } from "./delivery-log.js";
-import type { EndpointGate } from "./endpoint-gate.js";
-import type { EventStore } from "./event-store.js";
-import type { SubscriptionStore } from "./subscription-store.js";
+import type { DeliveryLog } from "../store/delivery-log.js";
+import type { EndpointGate } from "../store/endpoint-gate.js";
+import type { EventStore } from "../store/event-store.js";
+import type { SubscriptionStore } from "../store/subscription-store.js";
 
 /**
  * The stores and queues a change of a subscription's life touches: the apps pass their

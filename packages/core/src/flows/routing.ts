@@ -1,6 +1,6 @@
 import type { ChainableCommander } from "ioredis";
-import type { DeliveryLog } from "./delivery-log.js";
-import type { VersionedSubscriptions } from "./subscription-store.js";
+import type { DeliveryLog } from "../store/delivery-log.js";
+import type { VersionedSubscriptions } from "../store/subscription-store.js";
 import type { EventRecord, RoutedDelivery, Subscription } from "../policy/domain.js";
 import { subscriptionsReached } from "../policy/subscription-matcher.js";
 

@@ -1,0 +1,3 @@
+export * from "./replay.js";
+export * from "./routing.js";
+export * from "./subscription-lifecycle.js";
