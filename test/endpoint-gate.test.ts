@@ -1,5 +1,5 @@
 import type { Subscription } from "@hookbus/core/policy";
-import { createContext, createLogger, type HookbusContext } from "@hookbus/core/runtime";
+import type { HookbusContext } from "@hookbus/core/runtime";
 import { LEASE_MARGIN_MS, type ParkedJob } from "@hookbus/core/store";
 import { surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus } from "./support/harness.js";
@@ -9,11 +9,10 @@ let context: HookbusContext;
 
 beforeEach(async () => {
   hookbus = await TestHookbus.start({ worker: false });
-  context = createContext(hookbus.config, createLogger("test", "silent"));
+  context = hookbus.context();
 });
 
 afterEach(async () => {
-  await context.close();
   await hookbus.stop();
 });
 

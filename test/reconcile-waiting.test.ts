@@ -1,24 +1,15 @@
-import { createContext, createLogger, type HookbusContext } from "@hookbus/core/runtime";
 import { reconcile } from "../apps/worker/src/jobs/reconcile.js";
 import { surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus, waitFor } from "./support/harness.js";
 import { ReceiverPool } from "./support/receiver.js";
 
 let hookbus: TestHookbus;
-let context: HookbusContext | undefined;
 const receivers = new ReceiverPool();
 
 afterEach(async () => {
-  await context?.close();
-  context = undefined;
   await hookbus.stop();
   await receivers.stopAll();
 });
-
-function openContext(): HookbusContext {
-  context = createContext(hookbus.config, createLogger("test", "silent"));
-  return context;
-}
 
 /** A delivery that failed its first attempt and waits for its retry. */
 async function retryingDelivery(retrySchedule: string[]): Promise<{ id: string; subscriptionId: string }> {
@@ -57,10 +48,10 @@ test("deliveries waiting on purpose are not re-read by every reconcile pass: a d
   hookbus = await TestHookbus.start({ env: { HOOKBUS_RECONCILE_AFTER: "300ms" } });
   const { id, subscriptionId } = await retryingDelivery(["1h"]);
   await hookbus.api("PATCH", `/v1/subscriptions/${subscriptionId}`, { enabled: false });
-  const { keys, redis } = openContext();
+  const { keys, redis } = hookbus.context();
   // Overdue now, as a delivery whose job went missing would be.
   await redis.zadd(keys.deliveriesToWatch(), "XX", Date.now() - 1000, id);
-  await reconcile(context!);
+  await reconcile(hookbus.context());
   const watchAt = Number(await redis.zscore(keys.deliveriesToWatch(), id));
   const expiresAt = Date.now() + (await redis.pttl(keys.delivery(id)));
   expect(watchAt).toBeGreaterThan(Date.now() + 24 * 3600_000);
@@ -72,7 +63,7 @@ test("a delivery waiting for its endpoint's circuit is watched from when the cir
     env: { HOOKBUS_CIRCUIT_FAILURES: "1", HOOKBUS_CIRCUIT_COOLDOWN: "10m", HOOKBUS_RECONCILE_AFTER: "300ms" },
   });
   const { subscriptionId } = await retryingDelivery(["100ms"]);
-  const { keys, redis } = openContext();
+  const { keys, redis } = hookbus.context();
   const openUntil = Number(await redis.hget(keys.endpointHealth(subscriptionId), "openUntil"));
   expect(openUntil).toBeGreaterThan(Date.now() + 5 * 60_000);
   // The retry is due at once, finds the circuit open and waits for it.
@@ -92,7 +83,7 @@ test("the retention sweep keeps the index entries of a delivery whose lifetime a
   const keptId = (await hookbus.deliveriesOf(kept.body.id))[0].id;
   const expiredId = (await hookbus.deliveriesOf(expired.body.id))[0].id;
   await Promise.all([hookbus.deliveryWithStatus(keptId, "delivered"), hookbus.deliveryWithStatus(expiredId, "delivered")]);
-  const { deliveries, keys, redis } = openContext();
+  const { deliveries, keys, redis } = hookbus.context();
   // A retention window later: one record has expired; the other was replayed and lives on.
   await redis.del(keys.delivery(expiredId));
   const later = Date.now() + hookbus.config.retentionMs + 60_000;

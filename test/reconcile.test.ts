@@ -1,12 +1,10 @@
 import { Queue } from "bullmq";
 import { enqueueRoute, ensureDeliverJob, ensureRouteJob } from "@hookbus/core/queue";
-import { createContext, createLogger, type HookbusContext } from "@hookbus/core/runtime";
 import { surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus, waitFor } from "./support/harness.js";
 import { ReceiverPool } from "./support/receiver.js";
 
 let hookbus: TestHookbus;
-let context: HookbusContext | undefined;
 const receivers = new ReceiverPool();
 
 /** Maintenance every 100 ms, and anything 300 ms overdue is reconciled. */
@@ -14,17 +12,9 @@ const FAST_RECONCILE = { env: { HOOKBUS_RECONCILE_AFTER: "300ms" }, worker: fals
 const FAST_MAINTENANCE = { maintenance: { intervalMs: 100 } };
 
 afterEach(async () => {
-  await context?.close();
-  context = undefined;
   await hookbus.stop();
   await receivers.stopAll();
 });
-
-/** A Hookbus context of the test's own, as an admin tool or a crashed process would hold one. */
-function openContext(): HookbusContext {
-  context = createContext(hookbus.config, createLogger("test", "silent"));
-  return context;
-}
 
 async function removeJob(queueName: string, jobId: string): Promise<void> {
   const queue = new Queue(queueName, { connection: { url: hookbus.config.redisUrl }, prefix: hookbus.config.queuePrefix });
@@ -61,7 +51,7 @@ test("a job put back for a delivery of a rate-capped bulk replay stays part of t
   await hookbus.deliveryWithStatus(id, "failed");
   await hookbus.stopWorkers();
   // Claimed by a bulk replay capped at 3 a second, whose job was then lost.
-  const { deliveries, queues } = openContext();
+  const { deliveries, queues } = hookbus.context();
   expect(await deliveries.claimForReplay(await deliveries.get(id), { id: "rpl_capped", ratePerSecond: 3 })).toBe(1);
 
   expect(await ensureDeliverJob(queues, await deliveries.get(id))).toBe(true);
@@ -93,7 +83,7 @@ test("events published together share one route job, which the reconciler leaves
     hookbus.config.publisherKey,
   );
   const ids: string[] = published.body.items.map((item: { id: string }) => item.id);
-  const { queues, events } = openContext();
+  const { queues, events } = hookbus.context();
   expect((await queues.route.getJob(ids[0]!))?.data).toEqual({ eventIds: ids });
   const stored = await events.getMany(ids);
   for (const id of ids.slice(1)) expect(await ensureRouteJob(queues, id, stored.get(id)!.routeJobId)).toBe(false);
@@ -114,7 +104,7 @@ test("a route job run again after a crash gives back the retry job its first run
   await removeJob("route", published.body.id);
   // What the first run left: the delivery made and its first attempt recorded (a 500, retry
   // due in half a second), then the process died before adding the retry job.
-  const { events, deliveries, subscriptions, queues } = openContext();
+  const { events, deliveries, subscriptions, queues } = hookbus.context();
   const event = await events.get(published.body.id);
   const [routed] = await deliveries.route(event, [await subscriptions.get(subscription.id)]);
   const failedAt = Date.now();
@@ -138,7 +128,7 @@ test("an event stored by a publish cut off before enqueueing its route job is ro
   const receiver = await receivers.start();
   await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
   // What a publish stores before anything else, and no more: the process stops right there.
-  const { event } = await openContext().events.store({ type: "survey.submitted", data: surveySubmitted().data });
+  const { event } = await hookbus.context().events.store({ type: "survey.submitted", data: surveySubmitted().data });
 
   await hookbus.startWorker(FAST_MAINTENANCE);
   await receiver.waitForRequests(1);
@@ -167,7 +157,7 @@ test("a stale duplicate attempt cannot turn a delivered delivery back into retry
   const [{ id }] = await hookbus.deliveriesOf(published.body.id);
   const delivered = await hookbus.deliveryWithStatus(id, "delivered");
 
-  const deliveries = openContext().deliveries;
+  const deliveries = hookbus.context().deliveries;
   await deliveries.recordAttempt(delivered, { at: Date.now(), error: "timeout", durationMs: 15_000 }, "retrying", Date.now() + 5000);
   await deliveries.deadLetter(delivered, "a stale duplicate");
   const after = await hookbus.delivery(id);

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { newEncryptionKey } from "@hookbus/core/policy";
-import { createLogger, loadConfig, type Config } from "@hookbus/core/runtime";
+import { createContext, createLogger, loadConfig, type Config, type HookbusContext } from "@hookbus/core/runtime";
 import { startIngest, type RunningIngest } from "@hookbus/ingest";
 import { startWorker, type RunningWorker, type WorkerOptions } from "@hookbus/worker";
 
@@ -47,6 +47,7 @@ export interface ApiResponse<T = any> {
 /** A running Hookbus (ingest and, unless told otherwise, a worker) and a client for its API. */
 export class TestHookbus {
   private workers: RunningWorker[] = [];
+  private ownContext?: HookbusContext;
 
   /** The API as an admin sees it, through the typed client. */
   readonly client: HookbusClient;
@@ -158,7 +159,18 @@ export class TestHookbus {
     }
   }
 
+  /**
+   * The stores and queues on a connection of the test's own, as an admin tool or a crashed
+   * process would hold them, closed with the rest at stop.
+   */
+  context(): HookbusContext {
+    this.ownContext ??= createContext(this.config, silent);
+    return this.ownContext;
+  }
+
   async stop(): Promise<void> {
+    await this.ownContext?.close();
+    this.ownContext = undefined;
     await this.stopWorkers();
     await this.ingest.close();
   }
