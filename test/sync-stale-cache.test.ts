@@ -1,7 +1,7 @@
 import { createRedis, SubscriptionCache, SyncOutcomeListener } from "@hookbus/core/store";
 import { createContext, createLogger, type HookbusContext } from "@hookbus/core/runtime";
 import { startWorker, type RunningWorker } from "@hookbus/worker";
-import { Publisher } from "../apps/ingest/src/publish.js";
+import { Publisher } from "../apps/ingest/src/publish/publisher.js";
 import { recordUpdated } from "./fixtures/events.js";
 import { testConfig } from "./support/harness.js";
 import { ReceiverPool } from "./support/receiver.js";

@@ -5,7 +5,7 @@ import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import { apiKeyAuth } from "./auth.js";
 import { errorHandler, HttpError } from "./http-errors.js";
 import type { IngestMetrics } from "./metrics.js";
-import { Publisher } from "./publish.js";
+import { Publisher } from "./publish/publisher.js";
 import { jsonBody, rateLimiter } from "./request-limits.js";
 import { requestLog } from "./request-log.js";
 import { deliveriesRouter } from "./routes/deliveries.js";
