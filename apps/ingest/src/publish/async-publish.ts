@@ -34,10 +34,11 @@ export class AsyncPublisher {
    */
   private async storeAndEnqueueRoutes(candidates: IdentifiedEvent[], deadline: number): Promise<(StoredEvent | Error)[]> {
     const results = await this.coalescer.store(candidates.map((c) => ({ ...c, deadline })));
+    // Not needed for the answer: an earlier event that is still unrouted is the reconciler's.
     await enqueueRoutes(
       this.context.queues,
       results.flatMap((r) => (r instanceof Error || r.created ? [] : [r.event.id])),
-    );
+    ).catch(() => undefined);
     return results;
   }
 }

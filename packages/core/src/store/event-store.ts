@@ -6,7 +6,6 @@ import { stringify } from "safe-stable-stringify";
 import { ConflictError, NotFoundError, UnavailableError } from "../policy/errors.js";
 import { newId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
-import { execPipeline } from "./delivery-queries.js";
 import { defineScript, readLua } from "./redis.js";
 
 export interface NewEvent {
@@ -74,7 +73,10 @@ export class EventStore {
 
   /**
    * Stores several events in one round trip, each on its own terms (its idempotency key, its
-   * conflict): one item's failure is its own, returned in its place.
+   * conflict): one item's failure is its own, returned in its place. Only the stores' own
+   * replies are read: a command `alongside` that failed (a route job's add) fails nothing here,
+   * since a stored event waits in the unrouted index until it is routed, and the reconciler
+   * routes it if its job never came.
    */
   async storeMany(
     inputs: NewEvent[],
@@ -111,9 +113,12 @@ export class EventStore {
       return event;
     });
     options.alongside?.add(events);
-    const outcomes = (await execPipeline<[number, string]>(pipeline)).slice(0, events.length);
-    const earlier = await this.getMany(outcomes.flatMap(([outcome, id]) => (outcome === 0 ? [id] : [])));
-    return outcomes.map(([outcome, id], i) => {
+    const outcomes = await ownReplies<[number, string]>(pipeline, events.length);
+    const repeated = outcomes.flatMap((outcome) => (!(outcome instanceof Error) && outcome[0] === 0 ? [outcome[1]] : []));
+    const earlier = await this.getMany(repeated).catch((error: Error) => error);
+    return outcomes.map((reply, i) => {
+      if (reply instanceof Error) return refused(reply);
+      const [outcome, id] = reply;
       const input = inputs[i]!;
       if (outcome === 1) return { event: events[i]!, created: true };
       if (outcome === -1)
@@ -124,6 +129,7 @@ export class EventStore {
         return new ConflictError(
           `idempotency key "${input.idempotencyKey}" was used for event ${id} with another type, data or occurredAt`,
         );
+      if (earlier instanceof Error) return refused(earlier);
       const event = earlier.get(id);
       // The earlier event expired between its key and its record: the key is all that is left.
       return event
@@ -167,4 +173,22 @@ function requestDigest(input: NewEvent): string {
   return createHash("sha256")
     .update(stringify([input.type, input.data, input.occurredAt ?? null]) ?? "")
     .digest("base64url");
+}
+
+/**
+ * The first `count` replies of a pipeline, each its value or its own error, so that one
+ * failed command fails only its own item; a pipeline that could not be sent fails them all.
+ */
+async function ownReplies<T>(pipeline: ChainableCommander, count: number): Promise<(T | Error)[]> {
+  const replies = await pipeline.exec().catch((error: Error) => error);
+  return Array.from({ length: count }, (_, i) => {
+    if (replies instanceof Error) return replies;
+    const [error, value] = replies?.[i] ?? [new Error("Redis sent no reply")];
+    return error ?? (value as T);
+  });
+}
+
+/** A store Redis refused or could not run: the publisher may try again (503), with the same id. */
+function refused(cause: Error): UnavailableError {
+  return new UnavailableError(`Redis could not store the event (${cause.message}); publish it again with the same id`, { cause });
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { Redis, type RedisOptions } from "ioredis";
+import { Redis, ReplyError, type RedisOptions } from "ioredis";
 
 /**
  * A Redis connection as BullMQ needs it: commands wait through a reconnect instead of
@@ -8,6 +8,18 @@ import { Redis, type RedisOptions } from "ioredis";
  */
 export function createRedis(url: string, options: RedisOptions = {}): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
+}
+
+/** What ioredis rejects a command with when the connection is down (it has no error types for these). */
+const REDIS_CONNECTION_ERRORS = new Set(["Connection is closed.", "Stream isn't writeable and enableOfflineQueue options is false"]);
+
+/**
+ * A command Redis refused (WRONGTYPE, OOM, ...) or that ioredis could not send: a failure of
+ * the store, for the client to retry (503), not a fault of this code (500).
+ */
+export function isRedisFailure(error: unknown): error is Error {
+  if (error instanceof ReplyError) return true;
+  return error instanceof Error && (error.name === "MaxRetriesPerRequestError" || REDIS_CONNECTION_ERRORS.has(error.message));
 }
 
 /** True when Redis answers PING within `timeoutMs`: what /readyz reports. */
