@@ -28,7 +28,7 @@ async function publisherWithStaleCache(): Promise<{
   const context = createContext(config, silent);
   const admin = createContext(config, silent);
   const subscriber = createRedis(config.redisUrl);
-  const outcomes = new SyncOutcomeListener(subscriber, context.keys);
+  const outcomes = new SyncOutcomeListener(subscriber, context.keys, context.deliveries);
   await outcomes.start();
   const cache = new SubscriptionCache(context.subscriptions);
   const worker: RunningWorker = await startWorker(config, { logger: silent });

@@ -24,7 +24,7 @@ export async function startIngest(config: Config & { redisUrl: string }, options
   const subscriber = createRedis(config.redisUrl);
   subscriber.on("error", (error: Error) => context.outages.error(error, "subscriber"));
   const registry = createMetricsRegistry("ingest");
-  const syncOutcomes = new SyncOutcomeListener(subscriber, context.keys, config.maxSyncWaits);
+  const syncOutcomes = new SyncOutcomeListener(subscriber, context.keys, context.deliveries, config.maxSyncWaits);
   await syncOutcomes.start();
   const subscriptionCache = new SubscriptionCache(context.subscriptions);
   await subscriptionCache.followChanges(subscriber, context.keys);

@@ -1,6 +1,7 @@
 import type { EventRecord, Subscription } from "@hookbus/core/policy";
-import { syncOutcomeOf, type DeliveryLog } from "@hookbus/core/store";
+import { loggedSyncOutcomes, type DeliveryLog } from "@hookbus/core/store";
 import type { SyncResult } from "@hookbus/schemas";
+import { toSyncResult } from "./sync-results.js";
 
 /** How often a repeated sync publish looks for the first one's outcomes in the delivery log. */
 const REPEAT_POLL_MS = 20;
@@ -18,28 +19,13 @@ export async function firstOutcomesOf(
   deadline: number,
 ): Promise<SyncResult[]> {
   for (;;) {
-    const made = await deliveries.forEvent(event.id);
-    const firsts = await Promise.all(
-      subscriptions.map(async (subscription) => {
-        const delivery = made.find((d) => d.subscriptionId === subscription.id);
-        const [first] = delivery ? await deliveries.attempts(delivery.id) : [];
-        return { subscription, delivery, first };
-      }),
+    const { deliveryIds, outcomes } = await loggedSyncOutcomes(
+      deliveries,
+      event.id,
+      subscriptions.map((s) => s.id),
     );
-    if (firsts.every(({ first }) => first) || Date.now() >= deadline) {
-      return firsts.map(
-        ({ subscription, delivery, first }): SyncResult =>
-          first
-            ? {
-                subscriptionId: subscription.id,
-                deliveryId: delivery!.id,
-                outcome: syncOutcomeOf(first.error),
-                statusCode: first.statusCode,
-                body: first.responseBody,
-                durationMs: first.durationMs,
-              }
-            : { subscriptionId: subscription.id, deliveryId: delivery?.id, outcome: "timeout", durationMs: deadline - started },
-      );
+    if (outcomes.length === subscriptions.length || Date.now() >= deadline) {
+      return subscriptions.map((s) => toSyncResult(s, outcomes, deliveryIds, deadline - started));
     }
     await new Promise((resolve) => setTimeout(resolve, REPEAT_POLL_MS));
   }

@@ -1,10 +1,10 @@
 import type { EventRecord, RoutedDelivery, Subscription } from "@hookbus/core/policy";
 import {
+  loggedSyncOutcomes,
   routeNewEvent,
   routeStoringEvent,
   type StoredEvent,
   type SubscriptionCache,
-  type SyncOutcome,
   type SyncOutcomeListener,
   type VersionedSubscriptions,
 } from "@hookbus/core/store";
@@ -14,12 +14,16 @@ import type { SyncResult } from "@hookbus/schemas";
 import { beforeDeadline, UNAVAILABLE } from "./deadline.js";
 import type { IdentifiedEvent } from "./new-event.js";
 import { firstOutcomesOf } from "./repeated-key.js";
+import { toSyncResult } from "./sync-results.js";
 
 /**
  * How long past a sync subscription's timeout the publisher waits for the worker's report:
  * room for queue pick-up and the report itself, inside the 250 ms the contract allows.
  */
 export const SYNC_REPORT_GRACE_MS = 100;
+
+/** How long an unreported outcome is looked for in the log past the deadline: the rest of the 250 ms the contract allows. */
+const LOG_READ_BUDGET_MS = 100;
 
 /**
  * Sync publishing: the event is routed here at once, and the request waits for the first
@@ -133,7 +137,11 @@ export class SyncPublisher {
     return { stored: stored!, routed: await routing };
   }
 
-  /** The awaited first attempts' outcomes, as reported by the deadline; one not reported by then is a timeout. */
+  /**
+   * The awaited first attempts' outcomes, as reported by the deadline. One not reported is
+   * looked for in the delivery log before it is called a timeout: its report may have been
+   * lost (see SyncOutcomeListener).
+   */
   private async outcomesOf(
     event: EventRecord,
     awaited: Subscription[],
@@ -142,6 +150,15 @@ export class SyncPublisher {
     deadline: number,
   ): Promise<SyncResult[]> {
     const outcomes = await this.syncOutcomes.collect(event.id, deadline);
+    const unreported = awaited.filter((s) => !outcomes.some((o) => o.subscriptionId === s.id)).map((s) => s.id);
+    if (unreported.length > 0) {
+      const logged = await beforeDeadline(
+        loggedSyncOutcomes(this.context.deliveries, event.id, unreported),
+        Date.now() + LOG_READ_BUDGET_MS,
+        "",
+      ).catch(() => undefined);
+      outcomes.push(...(logged?.outcomes ?? []));
+    }
     return awaited.map((s) => toSyncResult(s, outcomes, deliveryIds, deadline - started));
   }
 }
@@ -149,10 +166,4 @@ export class SyncPublisher {
 /** Each routed delivery's id, by its subscription's. */
 function deliveryIdsOf(routed: RoutedDelivery[]): Map<string, string> {
   return new Map(routed.map((r) => [r.subscription.id, r.deliveryId]));
-}
-
-function toSyncResult(subscription: Subscription, outcomes: SyncOutcome[], deliveryIds: Map<string, string>, waitedMs: number): SyncResult {
-  const reported = outcomes.find((o) => o.subscriptionId === subscription.id);
-  if (reported) return reported;
-  return { subscriptionId: subscription.id, deliveryId: deliveryIds.get(subscription.id), outcome: "timeout", durationMs: waitedMs };
 }
