@@ -1,4 +1,4 @@
-import { subscriptionMatches, type EventRecord, type Subscription } from "@hookbus/core/policy";
+import { subscriptionMatches, UnavailableError, type EventRecord, type Subscription } from "@hookbus/core/policy";
 import type { StoredEvent, SubscriptionCache, SyncOutcomeListener } from "@hookbus/core/store";
 import type { HookbusContext } from "@hookbus/core/runtime";
 import type { EventType, PublishBody, SyncResult } from "@hookbus/schemas";
@@ -54,10 +54,13 @@ export class Publisher {
    * deliveries are made and retried like any. Each item's failure is its own.
    */
   async publishBatch(bodies: PublishBody[], publisher: string, started = Date.now()): Promise<(StoredEvent | Error)[]> {
-    return this.async.storeAndRoute(
+    const results = await this.async.storeAndRoute(
       bodies.map((body) => newEvent(body, publisher, started)),
       started,
     );
+    // Redis stored none of them (it is gone, or refused them all): the whole batch is a 503, not an answer item by item.
+    if (results.every((r) => r instanceof UnavailableError)) throw results[0];
+    return results;
   }
 
   /** Sends a sample of an event type to one subscription and waits for its first attempt (see sendSample). */

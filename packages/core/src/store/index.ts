@@ -5,7 +5,7 @@ export * from "./endpoint-gate.js";
 export * from "./event-store.js";
 export * from "./keys.js";
 // defineScript and readLua stay the stores' own.
-export { createRedis, isRedisFailure, redisReachable, sendTogether } from "./redis.js";
+export { createRedis, FAIL_FAST, isRedisFailure, redisReachable, sendTogether, untilReady } from "./redis.js";
 export * from "./replay.js";
 export * from "./routing.js";
 export * from "./subscription-cache.js";

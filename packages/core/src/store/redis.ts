@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { Redis, ReplyError, type RedisOptions } from "ioredis";
 
@@ -8,6 +9,21 @@ import { Redis, ReplyError, type RedisOptions } from "ioredis";
  */
 export function createRedis(url: string, options: RedisOptions = {}): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
+}
+
+/**
+ * Options for a connection that serves requests with deadlines (the ingest's): while it is not
+ * connected, a command fails at once instead of waiting in ioredis's offline queue. A request
+ * answered 503 during an outage then leaves nothing behind (a publish's body among it, up to
+ * 1 MiB a request), so memory stays flat however long Redis is gone, and nothing it asked for
+ * runs when Redis returns. Commands already sent when the connection dropped are sent again on
+ * reconnect (few: those in flight at that moment), and the store's deadline refuses the late ones.
+ */
+export const FAIL_FAST: RedisOptions = { enableOfflineQueue: false };
+
+/** Resolves once the connection is ready: with FAIL_FAST, commands sent before then would fail. */
+export async function untilReady(redis: Redis): Promise<void> {
+  if (redis.status !== "ready") await once(redis, "ready");
 }
 
 /** What ioredis rejects a command with when the connection is down (it has no error types for these). */
