@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError, UnavailableError } from "../policy/errors
 import { newId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
 import { defineScript, readLua } from "./redis.js";
+import { RedisClock } from "./redis-clock.js";
 
 export interface NewEvent {
   /** Chosen by the caller when it must know the id before storing (to listen for sync outcomes). */
@@ -32,9 +33,10 @@ export interface StoredEvent {
 
 export interface StoreOptions {
   /**
-   * The publisher is answered 503 after this time (ms): Redis refuses to store the event
-   * past it, by its own clock, so a command held up in a slow or paused Redis cannot store
-   * it later behind the publisher's back.
+   * The publisher is answered 503 after this time (ms, on this process's clock): Redis refuses
+   * to store the event past it, judged on Redis's clock (see RedisClock), so a command held up
+   * in a slow or paused Redis cannot store it later behind the publisher's back, and a Redis
+   * clock set apart from this one neither refuses publishes in time nor stores late ones.
    */
   deadline?: number;
   /**
@@ -50,14 +52,18 @@ const STORE_EVENT = readLua(import.meta.url, "store-event.lua");
 export class EventStore {
   private readonly storeEvent;
 
-  /** @param routeGraceMs how long an event may wait for its route job before the reconciler looks */
+  /**
+   * @param routeGraceMs how long an event may wait for its route job before the reconciler looks
+   * @param clock Redis's clock as this process sees it, which publish deadlines are moved onto
+   */
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly retentionMs: number,
     private readonly routeGraceMs: number,
+    private readonly clock = new RedisClock(),
   ) {
-    this.storeEvent = defineScript<[number, string]>(redis, "hookbusStoreEvent", 3, STORE_EVENT);
+    this.storeEvent = defineScript<[number, string, number]>(redis, "hookbusStoreEvent", 3, STORE_EVENT);
   }
 
   /**
@@ -83,8 +89,13 @@ export class EventStore {
     now = Date.now(),
     options: StoreOptions = {},
   ): Promise<(StoredEvent | ConflictError | UnavailableError)[]> {
+    const deadlines = inputs.map((input) => input.deadline ?? options.deadline);
+    if (!this.clock.calibrated && deadlines.some((d) => d !== undefined)) {
+      const unreachable = await this.clock.calibrate(this.redis).catch((error: Error) => error);
+      if (unreachable) return inputs.map(() => refused(unreachable));
+    }
     const pipeline = options.alongside?.pipeline ?? this.redis.pipeline();
-    const events = inputs.map((input) => {
+    const events = inputs.map((input, i) => {
       const event: EventRecord = {
         id: input.id ?? newId("evt", now),
         type: input.type,
@@ -107,13 +118,15 @@ export class EventStore {
           event.sample ? "" : now + this.routeGraceMs,
           // Only a repeated key is compared with the request it was first used for.
           input.idempotencyKey ? requestDigest(input) : "",
-          input.deadline ?? options.deadline ?? "",
+          deadlines[i] === undefined ? "" : this.clock.onRedisClock(deadlines[i]!),
         ],
       );
       return event;
     });
     options.alongside?.add(events);
-    const outcomes = await ownReplies<[number, string]>(pipeline, events.length);
+    const outcomes = await ownReplies<[number, string, number]>(pipeline, events.length);
+    const answered = outcomes.find((o): o is [number, string, number] => !(o instanceof Error));
+    if (answered) this.clock.observe(answered[2]);
     const repeated = outcomes.flatMap((outcome) => (!(outcome instanceof Error) && outcome[0] === 0 ? [outcome[1]] : []));
     const earlier = await this.getMany(repeated).catch((error: Error) => error);
     return outcomes.map((reply, i) => {

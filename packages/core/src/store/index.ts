@@ -4,6 +4,7 @@ export * from "./delivery-queries.js";
 export * from "./endpoint-gate.js";
 export * from "./event-store.js";
 export * from "./keys.js";
+export * from "./redis-clock.js";
 // defineScript and readLua stay the stores' own.
 export { createRedis, FAIL_FAST, isRedisFailure, redisReachable, sendTogether, untilReady } from "./redis.js";
 export * from "./replay.js";
