@@ -1,3 +1,5 @@
+// With the timing tests, on its own: the steady load it makes for half a minute would be what
+// the tests running beside it measured.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
