@@ -1,7 +1,7 @@
 import { createRedis, SubscriptionCache, SyncOutcomeListener } from "@hookbus/core/store";
 import { createContext, createLogger, type HookbusContext } from "@hookbus/core/runtime";
 import { startWorker, type RunningWorker } from "@hookbus/worker";
-import { Publisher } from "../apps/ingest/src/publish.js";
+import { Publisher } from "../apps/ingest/src/publish/publisher.js";
 import { recordUpdated } from "./fixtures/events.js";
 import { testConfig } from "./support/harness.js";
 import { ReceiverPool } from "./support/receiver.js";
@@ -28,7 +28,7 @@ async function publisherWithStaleCache(): Promise<{
   const context = createContext(config, silent);
   const admin = createContext(config, silent);
   const subscriber = createRedis(config.redisUrl);
-  const outcomes = new SyncOutcomeListener(subscriber, context.keys);
+  const outcomes = new SyncOutcomeListener(subscriber, context.keys, context.deliveries);
   await outcomes.start();
   const cache = new SubscriptionCache(context.subscriptions);
   const worker: RunningWorker = await startWorker(config, { logger: silent });

@@ -6,7 +6,7 @@ import { apiKeyAuth } from "./auth.js";
 import { AuthFailureThrottle } from "./auth-throttle.js";
 import { errorHandler, HttpError } from "./http-errors.js";
 import type { IngestMetrics } from "./metrics.js";
-import { Publisher } from "./publish.js";
+import { Publisher } from "./publish/publisher.js";
 import { jsonBody, rateLimiter } from "./request-limits.js";
 import { requestLog } from "./request-log.js";
 import { deliveriesRouter } from "./routes/deliveries.js";

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler } from "express";
 import type { ZodError } from "zod";
 import { ConflictError, NotFoundError, OverloadedError, UnavailableError, UnprocessableError } from "@hookbus/core/policy";
 import type { Logger } from "@hookbus/core/runtime";
+import { isRedisFailure } from "@hookbus/core/store";
 import type { ErrorBody } from "@hookbus/schemas";
 import { logQuietly } from "./request-log.js";
 
@@ -53,6 +54,9 @@ const BODY_PARSER_ERRORS: Record<string, [number, string]> = {
   "charset.unsupported": [415, "unsupported charset"],
 };
 
+/** When a client told 503 for want of Redis should come back: a restart or failover takes seconds. */
+const REDIS_RETRY_AFTER_S = 1;
+
 /** The one place where a failure becomes an HTTP status and an error body. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, request, response, _next) => {
@@ -61,7 +65,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (error instanceof URIError) logQuietly(response);
     if (status >= 500 && !(error instanceof OverloadedError))
       logger.error({ err: error, method: request.method, path: request.path }, "request failed");
-    const retryAfter = error instanceof OverloadedError || error instanceof HttpError ? error.retryAfterSeconds : undefined;
+    const retryAfter =
+      (error instanceof OverloadedError || error instanceof HttpError ? error.retryAfterSeconds : undefined) ??
+      (status === 503 ? REDIS_RETRY_AFTER_S : undefined);
     if (retryAfter !== undefined) response.setHeader("Retry-After", String(retryAfter));
     response.status(status).json(body);
   };
@@ -74,6 +80,7 @@ export function errorBody(error: unknown): [number, ErrorBody] {
   if (error instanceof UnprocessableError) return [422, { error: error.message, issues: [{ path: error.path, message: error.message }] }];
   if (error instanceof ConflictError) return [409, { error: error.message }];
   if (error instanceof UnavailableError) return [503, { error: error.message }];
+  if (isRedisFailure(error)) return [503, { error: `Redis could not carry out the request (${error.message}); try again` }];
   // The router's decodeURIComponent of a path parameter such as %c0.
   if (error instanceof URIError) return [400, { error: "malformed percent-escape in the path" }];
   const parserError = BODY_PARSER_ERRORS[(error as { type?: string }).type ?? ""];

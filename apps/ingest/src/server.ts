@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
-import { createRedis, SubscriptionCache, SyncOutcomeListener } from "@hookbus/core/store";
+import { createRedis, FAIL_FAST, SubscriptionCache, SyncOutcomeListener, untilReady } from "@hookbus/core/store";
 import { checkEncryptionKeys, createContext, createLogger, createMetricsRegistry, type Config, type Logger } from "@hookbus/core/runtime";
 import { createIngestApp } from "./app.js";
 import { IngestMetrics } from "./metrics.js";
@@ -19,13 +19,14 @@ export interface RunningIngest {
 
 export async function startIngest(config: Config & { redisUrl: string }, options: { logger?: Logger } = {}): Promise<RunningIngest> {
   const logger = options.logger ?? createLogger("hookbus-ingest", config.logLevel);
-  const context = createContext(config, logger);
+  const context = createContext(config, logger, FAIL_FAST);
+  await untilReady(context.redis);
   await checkEncryptionKeys(context.subscriptions, config.encryption, logger);
   // Pub/sub needs a connection of its own; one per process serves every waiting request.
   const subscriber = createRedis(config.redisUrl);
   subscriber.on("error", (error: Error) => context.outages.error(error, "subscriber"));
   const registry = createMetricsRegistry("ingest");
-  const syncOutcomes = new SyncOutcomeListener(subscriber, context.keys, config.maxSyncWaits);
+  const syncOutcomes = new SyncOutcomeListener(subscriber, context.keys, context.deliveries, config.maxSyncWaits);
   await syncOutcomes.start();
   const subscriptionCache = new SubscriptionCache(context.subscriptions);
   await subscriptionCache.followChanges(subscriber, context.keys);

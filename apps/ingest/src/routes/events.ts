@@ -3,7 +3,7 @@ import type { HookbusContext } from "@hookbus/core/runtime";
 import { publishBatchEnvelope, publishBody, type BatchPublishResult, type PublishResult, type SyncPublishResult } from "@hookbus/schemas";
 import { errorBody, RequestValidationError } from "../http-errors.js";
 import type { IngestMetrics } from "../metrics.js";
-import type { Publisher } from "../publish.js";
+import type { Publisher } from "../publish/publisher.js";
 import { publishShare } from "../publish-share.js";
 import { parseOr422 } from "../validate.js";
 import { eventView } from "../views.js";

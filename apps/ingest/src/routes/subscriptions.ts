@@ -18,7 +18,7 @@ import {
   type SubscriptionPage,
   type SubscriptionWithSecret,
 } from "@hookbus/schemas";
-import type { Publisher } from "../publish.js";
+import type { Publisher } from "../publish/publisher.js";
 import { sampleData } from "../samples.js";
 import { parseOr422 } from "../validate.js";
 import { subscriptionStatsView, subscriptionView } from "../views.js";

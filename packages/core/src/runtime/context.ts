@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import { DeliveryLog } from "../store/delivery-log.js";
@@ -27,8 +27,9 @@ export interface HookbusContext {
   close(): Promise<void>;
 }
 
-export function createContext(config: Config & { redisUrl: string }, logger: Logger): HookbusContext {
-  const redis = createRedis(config.redisUrl);
+/** @param redisOptions for the shared connection, over createRedis's (the ingest's fails fast: FAIL_FAST) */
+export function createContext(config: Config & { redisUrl: string }, logger: Logger, redisOptions: RedisOptions = {}): HookbusContext {
+  const redis = createRedis(config.redisUrl, redisOptions);
   const outages = new OutageLog(logger);
   outages.watch(redis);
   const keys = new Keys(config.queuePrefix);

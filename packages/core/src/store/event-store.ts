@@ -6,8 +6,8 @@ import { stringify } from "safe-stable-stringify";
 import { ConflictError, NotFoundError, UnavailableError } from "../policy/errors.js";
 import { newId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
-import { execPipeline } from "./delivery-queries.js";
 import { defineScript, readLua } from "./redis.js";
+import { RedisClock } from "./redis-clock.js";
 
 export interface NewEvent {
   /** Chosen by the caller when it must know the id before storing (to listen for sync outcomes). */
@@ -33,9 +33,10 @@ export interface StoredEvent {
 
 export interface StoreOptions {
   /**
-   * The publisher is answered 503 after this time (ms): Redis refuses to store the event
-   * past it, by its own clock, so a command held up in a slow or paused Redis cannot store
-   * it later behind the publisher's back.
+   * The publisher is answered 503 after this time (ms, on this process's clock): Redis refuses
+   * to store the event past it, judged on Redis's clock (see RedisClock), so a command held up
+   * in a slow or paused Redis cannot store it later behind the publisher's back, and a Redis
+   * clock set apart from this one neither refuses publishes in time nor stores late ones.
    */
   deadline?: number;
   /**
@@ -51,14 +52,18 @@ const STORE_EVENT = readLua(import.meta.url, "store-event.lua");
 export class EventStore {
   private readonly storeEvent;
 
-  /** @param routeGraceMs how long an event may wait for its route job before the reconciler looks */
+  /**
+   * @param routeGraceMs how long an event may wait for its route job before the reconciler looks
+   * @param clock Redis's clock as this process sees it, which publish deadlines are moved onto
+   */
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly retentionMs: number,
     private readonly routeGraceMs: number,
+    private readonly clock = new RedisClock(),
   ) {
-    this.storeEvent = defineScript<[number, string]>(redis, "hookbusStoreEvent", 3, STORE_EVENT);
+    this.storeEvent = defineScript<[number, string, number]>(redis, "hookbusStoreEvent", 3, STORE_EVENT);
   }
 
   /**
@@ -74,15 +79,23 @@ export class EventStore {
 
   /**
    * Stores several events in one round trip, each on its own terms (its idempotency key, its
-   * conflict): one item's failure is its own, returned in its place.
+   * conflict): one item's failure is its own, returned in its place. Only the stores' own
+   * replies are read: a command `alongside` that failed (a route job's add) fails nothing here,
+   * since a stored event waits in the unrouted index until it is routed, and the reconciler
+   * routes it if its job never came.
    */
   async storeMany(
     inputs: NewEvent[],
     now = Date.now(),
     options: StoreOptions = {},
   ): Promise<(StoredEvent | ConflictError | UnavailableError)[]> {
+    const deadlines = inputs.map((input) => input.deadline ?? options.deadline);
+    if (!this.clock.calibrated && deadlines.some((d) => d !== undefined)) {
+      const unreachable = await this.clock.calibrate(this.redis).catch((error: Error) => error);
+      if (unreachable) return inputs.map(() => refused(unreachable));
+    }
     const pipeline = options.alongside?.pipeline ?? this.redis.pipeline();
-    const events = inputs.map((input) => {
+    const events = inputs.map((input, i) => {
       const event: EventRecord = {
         id: input.id ?? newId("evt", now),
         type: input.type,
@@ -105,15 +118,20 @@ export class EventStore {
           event.sample ? "" : now + this.routeGraceMs,
           // Only a repeated key is compared with the request it was first used for.
           input.idempotencyKey ? requestDigest(input) : "",
-          input.deadline ?? options.deadline ?? "",
+          deadlines[i] === undefined ? "" : this.clock.onRedisClock(deadlines[i]!),
         ],
       );
       return event;
     });
     options.alongside?.add(events);
-    const outcomes = (await execPipeline<[number, string]>(pipeline)).slice(0, events.length);
-    const earlier = await this.getMany(outcomes.flatMap(([outcome, id]) => (outcome === 0 ? [id] : [])));
-    return outcomes.map(([outcome, id], i) => {
+    const outcomes = await ownReplies<[number, string, number]>(pipeline, events.length);
+    const answered = outcomes.find((o): o is [number, string, number] => !(o instanceof Error));
+    if (answered) this.clock.observe(answered[2]);
+    const repeated = outcomes.flatMap((outcome) => (!(outcome instanceof Error) && outcome[0] === 0 ? [outcome[1]] : []));
+    const earlier = await this.getMany(repeated).catch((error: Error) => error);
+    return outcomes.map((reply, i) => {
+      if (reply instanceof Error) return refused(reply);
+      const [outcome, id] = reply;
       const input = inputs[i]!;
       if (outcome === 1) return { event: events[i]!, created: true };
       if (outcome === -1)
@@ -124,6 +142,7 @@ export class EventStore {
         return new ConflictError(
           `idempotency key "${input.idempotencyKey}" was used for event ${id} with another type, data or occurredAt`,
         );
+      if (earlier instanceof Error) return refused(earlier);
       const event = earlier.get(id);
       // The earlier event expired between its key and its record: the key is all that is left.
       return event
@@ -167,4 +186,22 @@ function requestDigest(input: NewEvent): string {
   return createHash("sha256")
     .update(stringify([input.type, input.data, input.occurredAt ?? null]) ?? "")
     .digest("base64url");
+}
+
+/**
+ * The first `count` replies of a pipeline, each its value or its own error, so that one
+ * failed command fails only its own item; a pipeline that could not be sent fails them all.
+ */
+async function ownReplies<T>(pipeline: ChainableCommander, count: number): Promise<(T | Error)[]> {
+  const replies = await pipeline.exec().catch((error: Error) => error);
+  return Array.from({ length: count }, (_, i) => {
+    if (replies instanceof Error) return replies;
+    const [error, value] = replies?.[i] ?? [new Error("Redis sent no reply")];
+    return error ?? (value as T);
+  });
+}
+
+/** A store Redis refused or could not run: the publisher may try again (503), with the same id. */
+function refused(cause: Error): UnavailableError {
+  return new UnavailableError(`Redis could not store the event (${cause.message}); publish it again with the same id`, { cause });
 }

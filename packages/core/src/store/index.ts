@@ -4,8 +4,9 @@ export * from "./delivery-queries.js";
 export * from "./endpoint-gate.js";
 export * from "./event-store.js";
 export * from "./keys.js";
+export * from "./redis-clock.js";
 // defineScript and readLua stay the stores' own.
-export { createRedis, redisReachable, sendTogether } from "./redis.js";
+export { createRedis, FAIL_FAST, isRedisFailure, redisReachable, sendTogether, untilReady } from "./redis.js";
 export * from "./subscription-cache.js";
 export * from "./subscription-store.js";
 export * from "./sync-outcomes.js";

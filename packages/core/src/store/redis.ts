@@ -1,5 +1,6 @@
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
-import { Redis, type RedisOptions } from "ioredis";
+import { Redis, ReplyError, type RedisOptions } from "ioredis";
 
 /**
  * A Redis connection as BullMQ needs it: commands wait through a reconnect instead of
@@ -8,6 +9,33 @@ import { Redis, type RedisOptions } from "ioredis";
  */
 export function createRedis(url: string, options: RedisOptions = {}): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
+}
+
+/**
+ * Options for a connection that serves requests with deadlines (the ingest's): while it is not
+ * connected, a command fails at once instead of waiting in ioredis's offline queue. A request
+ * answered 503 during an outage then leaves nothing behind (a publish's body among it, up to
+ * 1 MiB a request), so memory stays flat however long Redis is gone, and nothing it asked for
+ * runs when Redis returns. Commands already sent when the connection dropped are sent again on
+ * reconnect (few: those in flight at that moment), and the store's deadline refuses the late ones.
+ */
+export const FAIL_FAST: RedisOptions = { enableOfflineQueue: false };
+
+/** Resolves once the connection is ready: with FAIL_FAST, commands sent before then would fail. */
+export async function untilReady(redis: Redis): Promise<void> {
+  if (redis.status !== "ready") await once(redis, "ready");
+}
+
+/** What ioredis rejects a command with when the connection is down (it has no error types for these). */
+const REDIS_CONNECTION_ERRORS = new Set(["Connection is closed.", "Stream isn't writeable and enableOfflineQueue options is false"]);
+
+/**
+ * A command Redis refused (WRONGTYPE, OOM, ...) or that ioredis could not send: a failure of
+ * the store, for the client to retry (503), not a fault of this code (500).
+ */
+export function isRedisFailure(error: unknown): error is Error {
+  if (error instanceof ReplyError) return true;
+  return error instanceof Error && (error.name === "MaxRetriesPerRequestError" || REDIS_CONNECTION_ERRORS.has(error.message));
 }
 
 /** True when Redis answers PING within `timeoutMs`: what /readyz reports. */

@@ -5,22 +5,22 @@
 -- (samples, which are never routed but to the one subscription they are sent to, are not).
 -- KEYS: event, idempotency key, events to route
 -- ARGV: eventId, event JSON, idempotency key ('' for none), retention ms, check route job at
---       ('' for none), request digest ('' with no key), deadline ms ('' for none)
--- Returns {1, id} stored; {0, id} the key's earlier event; {2, id} the key's earlier event, for
--- another request; {-1, ''} past the deadline, nothing stored.
-if ARGV[7] ~= '' then
-  local time = redis.call('TIME')
-  if tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) > tonumber(ARGV[7]) then return {-1, ''} end
-end
+--       ('' for none), request digest ('' with no key), deadline ms on Redis's clock ('' for none)
+-- Returns {1, id, now} stored; {0, id, now} the key's earlier event; {2, id, now} the key's
+-- earlier event, for another request; {-1, '', now} past the deadline, nothing stored. `now` is
+-- Redis's time in ms, by which the caller keeps its view of Redis's clock.
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+if ARGV[7] ~= '' and now > tonumber(ARGV[7]) then return {-1, '', now} end
 if ARGV[3] ~= '' then
   local existing = redis.call('GET', KEYS[2])
   if existing then
     local id, digest = string.match(existing, '^(%S+) ?(%S*)$')
-    if digest ~= '' and digest ~= ARGV[6] then return {2, id} end
-    return {0, id}
+    if digest ~= '' and digest ~= ARGV[6] then return {2, id, now} end
+    return {0, id, now}
   end
   redis.call('SET', KEYS[2], ARGV[1] .. ' ' .. ARGV[6], 'PX', ARGV[4])
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])
 if ARGV[5] ~= '' then redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1]) end
-return {1, ARGV[1]}
+return {1, ARGV[1], now}

@@ -1,4 +1,5 @@
 import type { EventType } from "@hookbus/schemas";
+import { UnavailableError } from "@hookbus/core/policy";
 import { pipelineForJobs, queueRouteJobs, ROUTE_JOB_DELIVERIES } from "@hookbus/core/queue";
 import type { NewEvent, StoredEvent, SubscriptionCache } from "@hookbus/core/store";
 import type { HookbusContext } from "@hookbus/core/runtime";
@@ -27,7 +28,10 @@ export class StoreCoalescer {
     private readonly subscriptions: SubscriptionCache,
   ) {}
 
-  /** Stores these events (in the next round trip) and enqueues their route jobs with them; one outcome per event, in order. */
+  /**
+   * Stores these events (in the next round trip) and enqueues their route jobs with them; one
+   * outcome per event, in order, from its own store's reply (see EventStore.storeMany).
+   */
   store(candidates: Candidate[]): Promise<(StoredEvent | Error)[]> {
     return new Promise((resolve, reject) => {
       if (this.waiting.length === 0) setImmediate(() => void this.flush());
@@ -48,7 +52,11 @@ export class StoreCoalescer {
       let next = 0;
       for (const w of waiting) w.resolve(results.slice(next, (next += w.candidates.length)));
     } catch (error) {
-      for (const w of waiting) w.reject(error);
+      // Nothing was sent (the connection is not there to make the pipeline on).
+      const unavailable = new UnavailableError(`Redis could not be reached (${(error as Error).message}); publish again with the same id`, {
+        cause: error,
+      });
+      for (const w of waiting) w.reject(unavailable);
     }
   }
 
@@ -59,8 +67,21 @@ export class StoreCoalescer {
    */
   private async groupForRouteJobs(candidates: Candidate[]): Promise<string[][]> {
     const types = [...new Set(candidates.map((c) => c.type))];
+    // Only a guide: a type whose subscriptions cannot be read now counts as one delivery an
+    // event, rather than failing the other events of this turn.
     const fanOut = new Map<EventType, number>(
-      await Promise.all(types.map(async (type) => [type, (await this.subscriptions.forEventType(type)).length] as const)),
+      await Promise.all(
+        types.map(
+          async (type) =>
+            [
+              type,
+              await this.subscriptions.forEventType(type).then(
+                (s) => s.length,
+                () => 1,
+              ),
+            ] as const,
+        ),
+      ),
     );
     const groups: string[][] = [];
     let deliveries = Infinity;

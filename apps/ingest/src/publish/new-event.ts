@@ -1,0 +1,18 @@
+import { newId } from "@hookbus/core/policy";
+import type { NewEvent } from "@hookbus/core/store";
+import type { PublishBody } from "@hookbus/schemas";
+
+/** An event to store whose id is chosen already: a sync publish listens on it before storing. */
+export type IdentifiedEvent = NewEvent & { id: string };
+
+/** A publish body as the event to store, with its id chosen now. */
+export function newEvent(body: PublishBody, publisher: string, started: number): IdentifiedEvent {
+  return {
+    id: newId("evt", started),
+    type: body.type,
+    data: body.data,
+    idempotencyKey: body.id,
+    idempotencyScope: publisher,
+    occurredAt: body.occurredAt ? Date.parse(body.occurredAt) : undefined,
+  };
+}
