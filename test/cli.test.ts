@@ -341,7 +341,7 @@ test("publish sends a file of events through the batch endpoint, lists what it r
     const again = await hookbusCli(["publish", file, "--json"]);
     expect(again.code).toBe(5);
     const { items } = JSON.parse(again.stdout);
-    expect(items.map((item: any) => item.duplicate ?? item.error)).toEqual([true, "invalid event", true]);
+    expect(items.map((item: any) => item.duplicate ?? item.error)).toEqual([true, "invalid event (the first 3 of 5 issues)", true]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

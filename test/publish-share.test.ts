@@ -1,4 +1,4 @@
-import { recordUpdated, surveySubmitted } from "./fixtures/events.js";
+import { recordReviewChanged, recordUpdated, surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus, waitFor } from "./support/harness.js";
 import { TestReceiver } from "./support/receiver.js";
 
@@ -17,23 +17,30 @@ afterAll(async () => {
   await receiver.stop();
 });
 
-test("one key cannot take all of an ingest's sync waits: past its half it gets 503, and another key's sync publish still waits", async () => {
-  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.updated"], mode: "sync", timeoutMs: 5000 });
+test("while another key waits, one key holds at most half of an ingest's sync waits: past it, 503; alone, it may use them all", async () => {
+  // The noisy key's publishes wait a second; the other key's, eight, so it is still waiting throughout.
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.updated"], mode: "sync", timeoutMs: 1000 });
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.review_changed"], mode: "sync", timeoutMs: 8000 });
   const noisy = hookbus.config.publisherKey;
   const other = hookbus.config.adminKey;
-  const held = [hookbus.publish(recordUpdated(), noisy), hookbus.publish(recordUpdated(), noisy)];
-  await waitFor(() => hookbus.ingest.syncWaitStats().waiting === 2, "the noisy key's two publishes to wait");
+  // Alone, the noisy key takes three of the four waits.
+  const held = [hookbus.publish(recordUpdated(), noisy), hookbus.publish(recordUpdated(), noisy), hookbus.publish(recordUpdated(), noisy)];
+  await waitFor(() => hookbus.ingest.syncWaitStats().waiting === 3, "the noisy key's three publishes to wait");
 
+  // The other key's publish is taken and waits for its receiver like any sync publish.
+  const another = hookbus.publish(recordReviewChanged(), other);
+  await waitFor(() => hookbus.ingest.syncWaitStats().waiting === 4, "the other key's publish to wait");
+  // Its waits are over its half while the other key waits.
+  await Promise.all(held);
+  const kept = [hookbus.publish(recordUpdated(), noisy), hookbus.publish(recordUpdated(), noisy)];
+  await waitFor(() => hookbus.ingest.syncWaitStats().waiting === 3, "two of the noisy key's publishes to wait");
   const refused = await hookbus.publish(recordUpdated(), noisy);
   expect(refused.status).toBe(503);
   expect(refused.headers.get("retry-after")).toBe("1");
-  expect(refused.body).toEqual({ error: expect.stringMatching(/this API key already has 2 publishes waiting on this ingest/) });
+  expect(refused.body).toEqual({ error: expect.stringMatching(/past its share of 2 while other keys wait/) });
 
-  // The other key's publish is taken and waits for its receiver like any sync publish.
-  const another = hookbus.publish(recordUpdated(), other);
-  await waitFor(() => hookbus.ingest.syncWaitStats().waiting === 3, "the other key's publish to wait");
   expect((await another).body.sync).toEqual([expect.objectContaining({ outcome: "timeout" })]);
-  for (const publish of await Promise.all(held)) expect(publish.status).toBe(200);
-  // Its share is free again once its publishes answered.
+  for (const publish of await Promise.all(kept)) expect(publish.status).toBe(200);
+  // Alone again, it publishes.
   await waitFor(async () => (await hookbus.publish(surveySubmitted(), noisy)).status === 202, "the noisy key to publish again");
 });

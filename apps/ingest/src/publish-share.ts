@@ -2,9 +2,13 @@ import type { RequestHandler } from "express";
 import { OverloadedError } from "@hookbus/core/policy";
 
 /**
- * Each API key's share of an ingest's publishes in flight: at most half of its sync waits
- * (HOOKBUS_MAX_SYNC_WAITS), so that one noisy publisher cannot take every wait and starve
- * another's sync publishes. Past its share a key gets 503 with Retry-After, as past the cap.
+ * Each API key's share of an ingest's publishes in flight: while another key has publishes
+ * waiting here, a key holds at most half of the sync waits (HOOKBUS_MAX_SYNC_WAITS), so that one
+ * noisy publisher cannot take every wait and starve another's sync publishes; alone, a key may
+ * use them all. Past its share a key gets 503 with Retry-After, as past the cap. A key that
+ * filled the cap before another came is held to its share from the moment that other key's
+ * first publish is taken: its waits answer within their timeouts, and the cap's room goes to
+ * whoever asks next.
  *
  * Every single-event publish is counted from its arrival to its answer, since only the publish
  * knows whether a sync subscription matches; one that waits for none answers within
@@ -18,9 +22,13 @@ export function publishShare(maxSyncWaits: number): RequestHandler {
   return (request, response, next) => {
     const key = request.apiKeyId!;
     const holding = held.get(key) ?? 0;
-    if (holding >= perKey) {
+    const othersWaiting = held.size > (holding > 0 ? 1 : 0);
+    if (holding >= perKey && othersWaiting) {
       return next(
-        new OverloadedError(`this API key already has ${perKey} publishes waiting on this ingest, its share; try again shortly`, 1),
+        new OverloadedError(
+          `this API key already has ${holding} publishes waiting on this ingest, past its share of ${perKey} while other keys wait; try again shortly`,
+          1,
+        ),
       );
     }
     held.set(key, holding + 1);

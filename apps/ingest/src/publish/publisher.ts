@@ -59,7 +59,7 @@ export class Publisher {
       started,
     );
     // Redis stored none of them (it is gone, or refused them all): the whole batch is a 503, not an answer item by item.
-    if (results.every((r) => r instanceof UnavailableError)) throw results[0];
+    if (results.length > 0 && results.every((r) => r instanceof UnavailableError)) throw results[0];
     return results;
   }
 
