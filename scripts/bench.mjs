@@ -2,7 +2,7 @@
 // `npm run bench`: Hookbus against a direct HTTP POST to the same receiver, measured side by
 // side in one run (the machines are shared and noisy: only ratios within a run mean much).
 // Ingest and worker run as their own processes, as `npm start` runs them.
-import { spawn } from "node:child_process";
+import { fork, spawn } from "node:child_process";
 import http from "node:http";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
@@ -67,23 +67,32 @@ function post(url, body, headers = {}) {
   });
 }
 
+/**
+ * The receiver, a process of its own (scripts/bench-receiver.mjs): in this one, its answers
+ * would queue behind the publishers' work and every delivery would look slower than it is.
+ * `setOnRequest(f)` is told each arrival: the event's transId and when it arrived (see now()).
+ */
 function startReceiver() {
-  let onRequest = () => undefined;
-  const server = http.createServer((request, response) => {
-    const chunks = [];
-    request.on("data", (chunk) => chunks.push(chunk));
-    request.on("end", () => {
-      response.writeHead(200, { "content-type": "application/json" });
-      response.end('{"ok":true}');
-      onRequest(Buffer.concat(chunks).toString());
-    });
+  const child = fork(fileURLToPath(new URL("./bench-receiver.mjs", import.meta.url)), [], {
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
+  let onRequest = () => undefined;
   return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () =>
-      resolve({ url: `http://127.0.0.1:${server.address().port}/hook`, server, setOnRequest: (f) => (onRequest = f) }),
-    ),
+    child.on("message", (message) => {
+      if (message.port)
+        resolve({
+          url: `http://127.0.0.1:${message.port}/hook`,
+          pid: child.pid,
+          stop: () => child.kill(),
+          setOnRequest: (f) => (onRequest = f),
+        });
+      for (const { transId, at } of message.arrivals ?? []) onRequest(transId, at);
+    }),
   );
 }
+
+/** The wall clock in ms with sub-millisecond precision, as the receiver process reads it. */
+const now = () => performance.timeOrigin + performance.now();
 
 function startApp(script, env) {
   const child = spawn(
@@ -128,18 +137,17 @@ async function benchSync(ingestUrl, publisherKey, receiver) {
   const viaHookbus = [];
   const toReceiver = [];
   const auth = { authorization: `Bearer ${publisherKey}` };
-  let arrivedAt;
-  receiver.setOnRequest(() => (arrivedAt = process.hrtime.bigint()));
+  const arrivals = new Map();
+  const sentAt = new Map();
+  receiver.setOnRequest((transId, at) => arrivals.set(transId, at));
   for (let i = 0; i < SYNC_REQUESTS + 200; i++) {
     const measureDirect = () => timed(() => post(receiver.url, event(i)));
-    let wayThereMs;
     const measureHookbus = () =>
       timed(async () => {
-        const sentAt = process.hrtime.bigint();
-        const response = await post(`${ingestUrl}/v1/events`, event(i), auth);
+        sentAt.set(`sync-${i}`, now());
+        const response = await post(`${ingestUrl}/v1/events`, event(`sync-${i}`), auth);
         const outcome = JSON.parse(response.body).sync?.[0]?.outcome;
         if (outcome !== "delivered") throw new Error(`sync publish answered ${response.status} ${response.body}`);
-        wayThereMs = Number(arrivedAt - sentAt) / 1e6;
       });
     // Alternate which goes first, so neither always meets a warmer cache or a quieter moment.
     let directMs, hookbusMs;
@@ -153,9 +161,11 @@ async function benchSync(ingestUrl, publisherKey, receiver) {
     if (i >= 200) {
       direct.push(directMs);
       viaHookbus.push(hookbusMs);
-      toReceiver.push(wayThereMs);
     }
   }
+  // The receiver tells of arrivals a few milliseconds late.
+  await waitUntil(async () => arrivals.has(`sync-${SYNC_REQUESTS + 199}`), "the receiver's last arrivals");
+  for (let i = 200; i < SYNC_REQUESTS + 200; i++) toReceiver.push(arrivals.get(`sync-${i}`) - sentAt.get(`sync-${i}`));
   for (const list of [direct, viaHookbus, toReceiver]) list.sort((x, y) => x - y);
   return {
     direct: { p50: percentile(direct, 50), p99: percentile(direct, 99) },
@@ -230,13 +240,13 @@ function trackDeliveries(receiver, expected) {
   let received = 0;
   let allReceived;
   const done = new Promise((resolve) => (allReceived = resolve));
-  receiver.setOnRequest((body) => {
+  receiver.setOnRequest((transId, arrivedAt) => {
     received++;
-    const at = sentAt.get(JSON.parse(body).data?.transId);
-    if (at) latencies.push(Number(process.hrtime.bigint() - at) / 1e6);
+    const at = sentAt.get(transId);
+    if (at) latencies.push(arrivedAt - at);
     if (received === expected) allReceived();
   });
-  return { sent: (id) => sentAt.set(id, process.hrtime.bigint()), done, latencies };
+  return { sent: (id) => sentAt.set(id, now()), done, latencies };
 }
 
 /**
@@ -246,13 +256,21 @@ function trackDeliveries(receiver, expected) {
 async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids, batchSize = 1) {
   const auth = { authorization: `Bearer ${publisherKey}` };
   const events = Math.round(ASYNC_EVENTS / fanOut / batchSize) * batchSize;
+  const receiverCpu = () => cpuSeconds([receiver.pid]) * 1000;
   const directCpuBefore = process.cpuUsage();
+  const directReceiverBefore = receiverCpu();
+  let directArrived = 0;
+  receiver.setOnRequest(() => directArrived++);
   const directMs = await timed(() => runPool(events * fanOut, (i) => post(receiver.url, event(i, type))));
+  // The receiver tells of arrivals a few milliseconds late: the direct ones must not count as Hookbus's.
+  await waitUntil(async () => directArrived === events * fanOut, "the direct POSTs' arrivals");
   const directCpu = process.cpuUsage(directCpuBefore);
+  const directCpuMs = (directCpu.user + directCpu.system) / 1000 + receiverCpu() - directReceiverBefore;
 
   const tracking = trackDeliveries(receiver, events * fanOut);
   const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const ownCpuBefore = process.cpuUsage();
+  const receiverBefore = receiverCpu();
   const hookbusMs = await timed(async () => {
     await runPool(events / batchSize, async (request) => {
       const ids = Array.from({ length: batchSize }, (_, j) => request * batchSize + j);
@@ -271,11 +289,11 @@ async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids,
     Object.entries(pids).map(([name, pid]) => [name, ((cpuSeconds(pid) - cpuBefore[name]) * 1000) / deliveries]),
   );
   // What this process (publishers and receiver) spent beside Hookbus: with it, the whole machine's share.
-  const benchCpuMsPerDelivery = (ownCpu.user + ownCpu.system) / 1000 / deliveries;
+  const benchCpuMsPerDelivery = ((ownCpu.user + ownCpu.system) / 1000 + receiverCpu() - receiverBefore) / deliveries;
   return {
     directPerSecond: deliveries / (directMs / 1000),
-    // This process sends and receives the direct POSTs: its CPU is a whole POST's, both ends.
-    directCpuMsPerRequest: (directCpu.user + directCpu.system) / 1000 / deliveries,
+    // This process sends the direct POSTs and the receiver's answers them: a whole POST's CPU, both ends.
+    directCpuMsPerRequest: directCpuMs / deliveries,
     hookbusPerSecond: deliveries / (hookbusMs / 1000),
     cpuMsPerDelivery,
     benchCpuMsPerDelivery,
@@ -527,7 +545,7 @@ async function main() {
   } finally {
     for (const app of apps) app.kill("SIGTERM");
     await Promise.all(apps.map((app) => new Promise((r) => (app.exitCode !== null ? r() : app.once("exit", r)))));
-    receiver.server.close();
+    receiver.stop();
     agent.destroy();
     await redis.stop();
   }

@@ -81,3 +81,27 @@ test("a delivery is claimed by one attempt at a time, and not at all once it mov
   expect(await context.endpoints.enter(subscription, fresh(id), jobOf(id))).toMatchObject({ go: false, why: "stale" });
   expect(await context.endpoints.enter(subscription, { id, attemptCount: 1 }, jobOf(id))).toEqual({ go: true });
 });
+
+test("a release claims the caller's own parked delivery whose turn comes, unless it moved on; another's is handed the slot", async () => {
+  const { subscription, ids } = await deliveriesTo({ maxInFlight: 1 }, 4);
+  const [running, own, moved, other] = ids as [string, string, string, string];
+  expect(await context.endpoints.enter(subscription, fresh(running), jobOf(running))).toEqual({ go: true });
+  for (const id of [own, moved, other])
+    expect(await context.endpoints.enter(subscription, fresh(id), jobOf(id))).toMatchObject({ why: "at_capacity" });
+
+  // The caller names its own two waiting deliveries: the first in line is claimed for it.
+  const first = await context.endpoints.leave(subscription, running, "ok", Date.now(), [fresh(own), fresh(moved)]);
+  expect(first).toMatchObject({ claimedForCaller: [own], handedOff: [] });
+  expect(await context.endpoints.enter(subscription, fresh(own), jobOf(own))).toMatchObject({ why: "attempt_running" });
+
+  // The next in line was attempted elsewhere meanwhile: it is handed the slot (its own look at the gate finds it stale), not claimed.
+  const movedOn = (await context.deliveries.getMany([moved]))[0]!;
+  await context.deliveries.recordAttempt(movedOn, { at: Date.now(), statusCode: 200, durationMs: 1 }, "delivered");
+  const second = await context.endpoints.leave(subscription, own, "ok", Date.now(), [fresh(moved)]);
+  expect(second).toMatchObject({ claimedForCaller: [], handedOff: [jobOf(moved)] });
+  // Its look at the gate finds it stale and hands the slot on to the next in line, another process's.
+  expect(await context.endpoints.enter(subscription, fresh(moved), jobOf(moved))).toMatchObject({
+    why: "stale",
+    handedOff: [jobOf(other)],
+  });
+});

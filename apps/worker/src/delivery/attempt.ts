@@ -14,7 +14,7 @@ import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import type { DisabledReason } from "@hookbus/schemas";
 import type { WorkerMetrics } from "../metrics.js";
 import { truncate, type AttemptResult, type WebhookHttpClient } from "./http-client.js";
-import { JOB_HAND_OFF_WAIT_MS, LocalHandOffs } from "./local-hand-offs.js";
+import { JOB_HAND_OFF_WAIT_MS, LocalHandOffs, type HandOff } from "./local-hand-offs.js";
 import { signedRequest } from "./signed-request.js";
 
 /** Response bodies kept in the delivery log. */
@@ -71,14 +71,17 @@ export class DeliveryAttempt {
     const reportTo = attemptInRun === 1 ? data.reportTo : undefined;
     const replay = data.replayId && data.replayRatePerSecond ? { id: data.replayId, ratePerSecond: data.replayRatePerSecond } : undefined;
     let verdict = await this.context.endpoints.enter(subscription, delivery, job, replay);
-    // Parked behind this process's own attempts to the endpoint: the slot one of them frees is
-    // handed here, without the queue, when it comes soon enough.
-    let handedHere = false;
+    // Parked behind this process's own attempts to the endpoint: the slot one of them frees
+    // comes here, without the queue, when it comes soon enough; claimed by that release, the
+    // attempt goes without asking the gate again.
+    let handOff: HandOff = "none";
     if (!verdict.go && verdict.why === "at_capacity" && this.handOffs.expectsRelease(subscription.id)) {
       await this.wake(verdict.handedOff);
-      handedHere = await this.handOffs.waitForSlot(subscription.id, delivery.id, options.localWaitMs ?? JOB_HAND_OFF_WAIT_MS);
-      verdict = await this.context.endpoints.enter(subscription, delivery, job, replay);
+      const waitMs = options.localWaitMs ?? JOB_HAND_OFF_WAIT_MS;
+      handOff = await this.handOffs.waitForSlot(subscription.id, delivery, replay === undefined, waitMs);
+      verdict = handOff === "claimed" ? { go: true } : await this.context.endpoints.enter(subscription, delivery, job, replay);
     }
+    const handedHere = handOff !== "none";
     if (!verdict.go) {
       if (handedHere) this.handOffs.settled(subscription.id);
       await this.wake(verdict.handedOff);
@@ -125,13 +128,13 @@ export class DeliveryAttempt {
     const [, released] = await sendTogether(this.context.redis, () =>
       Promise.all([
         this.context.deliveries.recordAttempt(delivery, attemptRecord(result, now), decision.status, decision.nextAttemptAt),
-        this.context.endpoints.leave(subscription, delivery.id, result.ok ? "ok" : "fail", now),
+        this.context.endpoints.leave(subscription, delivery.id, result.ok ? "ok" : "fail", now, this.handOffs.claimable(subscription.id)),
         reportTo ? this.reportOutcome(reportTo, delivery, result) : undefined,
         this.countReplayOutcome(data.replayId, decision.status),
       ]),
     );
     this.metrics.recordSlotHold(performance.now() - slotTakenAt, result.durationMs);
-    await this.wake(released.handedOff);
+    await Promise.all([this.wake(released.handedOff), this.startClaimed(subscription, released.claimedForCaller)]);
     const failingFor = released.failingSince === undefined ? 0 : now - released.failingSince;
     const disableFor = decision.disable ?? (failingFor >= this.context.config.disableAfterMs ? "failing" : undefined);
     if (disableFor) await this.disable(subscription, disableFor);
@@ -170,9 +173,20 @@ export class DeliveryAttempt {
   private async wake(parked: ParkedJob[]): Promise<void> {
     await Promise.all(
       parked.map(async ({ queue, jobId, deliveryId }) => {
-        if (!this.handOffs.handTo(deliveryId)) await promoteDeliverJob(this.context.queues, queue, jobId);
+        if (!this.handOffs.handTo(deliveryId, "handed")) await promoteDeliverJob(this.context.queues, queue, jobId);
       }),
     );
+  }
+
+  /**
+   * Starts the waiting attempts a release claimed for this process. One that stopped waiting
+   * meanwhile (its wait timed out) will ask the gate itself: its claim is freed for it.
+   */
+  private async startClaimed(subscription: Subscription, deliveryIds: string[]): Promise<void> {
+    for (const deliveryId of deliveryIds) {
+      if (this.handOffs.handTo(deliveryId, "claimed")) continue;
+      await this.wake((await this.context.endpoints.leave(subscription, deliveryId, "none")).handedOff);
+    }
   }
 
   private async disable(subscription: Subscription, reason: DisabledReason): Promise<void> {

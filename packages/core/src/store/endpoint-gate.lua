@@ -16,7 +16,11 @@
 --
 -- 'release' frees a delivery's slot, updates the circuit from the attempt's outcome (a failed
 -- probe reopens it for twice the last cool-down, up to the cap; a success closes it), and
--- hands the free slots to the deliveries parked longest, which the caller then wakes.
+-- hands the free slots to the deliveries parked longest, which the caller then wakes. The
+-- caller may name deliveries of its own process that wait parked (with the attempt count each
+-- was loaded at, and their records' keys after the fixed ones): one of them whose turn comes
+-- is claimed for its attempt here and then, as 'acquire' would claim it, saving it a round
+-- trip; the caller names none where a rate limit applies, which only 'acquire' keeps.
 --
 -- A parked delivery leaves the parked set as soon as it takes a slot or waits for anything
 -- else, so a slot is only ever handed to one still waiting for a slot. A handed slot is held
@@ -25,31 +29,48 @@
 --
 -- KEYS: in flight (running attempts: delivery id -> lease end), parked, health, handed (slots
 --       handed to parked deliveries: delivery id -> lease end), endpoint rate, its reservations,
---       replay rate, its reservations, delivery, watch
+--       replay rate, its reservations, delivery, watch; for 'release', the named deliveries'
+--       records after these ten
 -- ARGV for 'acquire': op, deliveryId, parked member, now, lease ms, cap, endpoint interval ms,
 --       replay interval ms (0: none), expected attempt count, watch grace ms
 --   Returns {verdict, until, handed members...}: 'go'; 'open' | 'parked' | 'rate' | 'busy' with
 --   the time to look again; 'stale' (finished, moved on or gone: nothing to attempt).
 -- ARGV for 'release': op, deliveryId, now, cap, lease ms, outcome ('ok' | 'fail' | 'none'),
---       failures to open, cool-down ms, longest cool-down ms
---   Returns {failingSince, openUntil, consecutive failures, handed members...}
+--       failures to open, cool-down ms, longest cool-down ms, then a delivery id and its
+--       attempt count for each named delivery
+--   Returns {failingSince, openUntil, consecutive failures, number of handed members, handed
+--   members..., ids of named deliveries claimed...}
 local inFlight, parked, health, handed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local op, id = ARGV[1], ARGV[2]
 
--- Hands every free slot to the deliveries parked longest; appends their members to `out`.
-local function handOn(now, cap, leaseMs, out)
-  if tonumber(redis.call('HGET', health, 'openUntil') or '0') > 0 then return out end
+-- Is this delivery still to be attempted at the count its caller loaded it at?
+local function attemptable(deliveryKey, attemptCount)
+  local state = redis.call('HMGET', deliveryKey, 'status', 'attemptCount')
+  return (state[1] == 'pending' or state[1] == 'retrying') and state[2] == attemptCount
+end
+
+-- Hands every free slot to the deliveries parked longest: one of `named` (the caller's own,
+-- delivery id -> {attempt count, record key}) is claimed at once and its id added to `claimed`;
+-- any other is handed the slot and its member added to `out`.
+local function handOn(now, cap, leaseMs, out, named, claimed)
+  if tonumber(redis.call('HGET', health, 'openUntil') or '0') > 0 then return end
   redis.call('ZREMRANGEBYSCORE', inFlight, '-inf', now)
   redis.call('ZREMRANGEBYSCORE', handed, '-inf', now)
   local free = cap - redis.call('ZCARD', inFlight) - redis.call('ZCARD', handed)
   while free > 0 do
     local popped = redis.call('ZPOPMIN', parked)
     if #popped == 0 then break end
-    redis.call('ZADD', handed, now + leaseMs, string.match(popped[1], '([^|]+)$'))
-    out[#out + 1] = popped[1]
+    local deliveryId = string.match(popped[1], '([^|]+)$')
+    local own = named and named[deliveryId]
+    if own and attemptable(own[2], own[1]) then
+      redis.call('ZADD', inFlight, now + leaseMs, deliveryId)
+      claimed[#claimed + 1] = deliveryId
+    else
+      redis.call('ZADD', handed, now + leaseMs, deliveryId)
+      out[#out + 1] = popped[1]
+    end
     free = free - 1
   end
-  return out
 end
 
 if op == 'release' then
@@ -68,8 +89,15 @@ if op == 'release' then
       redis.call('HSET', health, 'openUntil', now + cooldown, 'cooldown', cooldown)
     end
   end
+  local named = {}
+  for i = 10, #ARGV, 2 do named[ARGV[i]] = {ARGV[i + 1], KEYS[10 + (i - 8) / 2]} end
+  local handedMembers, claimed = {}, {}
+  handOn(now, cap, leaseMs, handedMembers, named, claimed)
   local state = redis.call('HMGET', health, 'failingSince', 'openUntil', 'failures')
-  return handOn(now, cap, leaseMs, {tonumber(state[1] or '0'), tonumber(state[2] or '0'), tonumber(state[3] or '0')})
+  local out = {tonumber(state[1] or '0'), tonumber(state[2] or '0'), tonumber(state[3] or '0'), #handedMembers}
+  for _, member in ipairs(handedMembers) do out[#out + 1] = member end
+  for _, deliveryId in ipairs(claimed) do out[#out + 1] = deliveryId end
+  return out
 end
 
 local member = ARGV[3]
@@ -85,8 +113,7 @@ local function wait(verdict, untilMs, keepHanded)
   return out
 end
 
-local status = redis.call('HGET', KEYS[9], 'status')
-if status ~= 'pending' and status ~= 'retrying' or redis.call('HGET', KEYS[9], 'attemptCount') ~= ARGV[9] then
+if not attemptable(KEYS[9], ARGV[9]) then
   redis.call('ZREM', parked, member)
   local out = {'stale', 0}
   if redis.call('ZREM', handed, id) == 1 then handOn(now, cap, leaseMs, out) end

@@ -37,6 +37,8 @@ export interface ReleaseResult {
   consecutiveFailures: number;
   /** Jobs given the slots this release freed: the caller wakes them. */
   handedOff: ParkedJob[];
+  /** The caller's own waiting deliveries (see `leave`) whose turn came: claimed for their attempt already. */
+  claimedForCaller: string[];
 }
 
 export type CircuitState = (typeof circuitStates)[number];
@@ -80,7 +82,7 @@ export class EndpointGate {
     private readonly circuit: CircuitSettings,
     private readonly watchGraceMs: number,
   ) {
-    this.gate = defineScript<(string | number)[]>(redis, "hookbusEndpointGate", 10, GATE);
+    this.gate = defineScript<(string | number)[]>(redis, "hookbusEndpointGate", "variable", GATE);
   }
 
   /**
@@ -118,11 +120,32 @@ export class EndpointGate {
     return { go: false, why: VERDICTS[verdict as keyof typeof VERDICTS], until: Number(until), handedOff };
   }
 
-  /** Frees the delivery's slot and feeds the attempt's outcome to the circuit. */
-  async leave(subscription: Subscription, deliveryId: string, outcome: AttemptOutcomeForCircuit, now = Date.now()): Promise<ReleaseResult> {
+  /**
+   * Frees the delivery's slot and feeds the attempt's outcome to the circuit. `waitingHere`
+   * names deliveries of the caller's process parked at this endpoint, as it loaded them: one
+   * whose turn comes is claimed for its attempt in the same step (a round trip saved), unless
+   * the endpoint has a rate limit, which only `enter` keeps.
+   */
+  async leave(
+    subscription: Subscription,
+    deliveryId: string,
+    outcome: AttemptOutcomeForCircuit,
+    now = Date.now(),
+    waitingHere: GateDelivery[] = [],
+  ): Promise<ReleaseResult> {
     const unused = this.keys.deliveriesToWatch();
-    const [failingSince, , failures, ...handed] = await this.gate.run(
-      [...this.slotKeys(subscription.id), unused, unused, unused, unused, unused, unused],
+    const named = subscription.ratePerSecond ? [] : waitingHere;
+    const [failingSince, , failures, handedCount, ...members] = await this.gate.run(
+      [
+        ...this.slotKeys(subscription.id),
+        unused,
+        unused,
+        unused,
+        unused,
+        unused,
+        unused,
+        ...named.map((delivery) => this.keys.delivery(delivery.id)),
+      ],
       [
         "release",
         deliveryId,
@@ -133,12 +156,15 @@ export class EndpointGate {
         this.circuit.failuresToOpen,
         this.circuit.cooldownMs,
         this.circuit.longestCooldownMs,
+        ...named.flatMap((delivery) => [delivery.id, delivery.attemptCount]),
       ],
     );
+    const handed = members as string[];
     return {
       failingSince: Number(failingSince) || undefined,
       consecutiveFailures: Number(failures),
-      handedOff: (handed as string[]).map(parseParkedMember),
+      handedOff: handed.slice(0, Number(handedCount)).map(parseParkedMember),
+      claimedForCaller: handed.slice(Number(handedCount)),
     };
   }
 

@@ -76,13 +76,15 @@ export function sendTogether<T>(redis: Redis, issue: () => T): T {
  * A Lua script registered once per connection and then called by its SHA (ioredis falls back
  * to EVAL after a Redis restart). Used where several keys must change together.
  */
-export function defineScript<Result>(redis: Redis, name: string, numberOfKeys: number, lua: string) {
-  if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua });
+export function defineScript<Result>(redis: Redis, name: string, numberOfKeys: number | "variable", lua: string) {
+  // With a variable number of keys, each call says how many it passes, ahead of them.
+  if (!(name in redis)) redis.defineCommand(name, numberOfKeys === "variable" ? { lua } : { numberOfKeys, lua });
   const command = name;
+  const keysOf = (keys: string[]) => (numberOfKeys === "variable" ? [keys.length, ...keys] : keys);
   return {
     /** Runs the script now. */
     run: (keys: string[], args: (string | number)[]): Promise<Result> =>
-      (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<Result>>)[command]!(...keys, ...args),
+      (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<Result>>)[command]!(...keysOf(keys), ...args),
     /** Queues the script on a pipeline or MULTI; `onReply`, if given, is called with its own reply once that runs. */
     queue: (
       pipeline: ReturnType<Redis["pipeline"]>,
@@ -90,7 +92,11 @@ export function defineScript<Result>(redis: Redis, name: string, numberOfKeys: n
       args: (string | number)[],
       onReply?: (error: Error | null, reply: Result) => void,
     ): void => {
-      (pipeline as unknown as Record<string, (...a: unknown[]) => unknown>)[command]!(...keys, ...args, ...(onReply ? [onReply] : []));
+      (pipeline as unknown as Record<string, (...a: unknown[]) => unknown>)[command]!(
+        ...keysOf(keys),
+        ...args,
+        ...(onReply ? [onReply] : []),
+      );
     },
   };
 }
