@@ -3,6 +3,7 @@ import type { HookbusContext } from "@hookbus/core/runtime";
 import { LEASE_MARGIN_MS, type ParkedJob } from "@hookbus/core/store";
 import { surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus } from "./support/harness.js";
+import { TestReceiver } from "./support/receiver.js";
 
 let hookbus: TestHookbus;
 let context: HookbusContext;
@@ -104,4 +105,29 @@ test("a release claims the caller's own parked delivery whose turn comes, unless
     why: "stale",
     handedOff: [jobOf(other)],
   });
+});
+
+test("a slot the previous version handed to a parked delivery (kept among the attempts in flight) still delivers it, once, when that lease ends", async () => {
+  const receiver = await TestReceiver.start();
+  try {
+    const { subscription, ids } = await deliveriesTo({ url: receiver.url, maxInFlight: 1, timeoutMs: 1000 }, 1);
+    const [id] = ids as [string];
+    // What the previous version's release left: the parked delivery's id among the attempts in
+    // flight, leased for the subscription's timeout plus the margin, and its job woken.
+    const leaseEnd = Date.now() + 1000 + LEASE_MARGIN_MS;
+    await context.redis.zadd(context.keys.endpointInFlight(subscription.id), leaseEnd, id);
+    await context.queues.deliver.add(
+      "deliver",
+      { deliveryId: id, eventId: (await context.deliveries.get(id)).eventId, subscriptionId: subscription.id },
+      { jobId: id },
+    );
+    await hookbus.startWorker();
+    const [request] = await receiver.waitForRequests(1, 20_000);
+    expect(request!.headers["webhook-id"]).toBe(id);
+    expect(request!.at).toBeGreaterThanOrEqual(leaseEnd - 50);
+    await hookbus.deliveryWithStatus(id, "delivered");
+    expect(receiver.requests).toHaveLength(1);
+  } finally {
+    await receiver.stop();
+  }
 });
