@@ -14,7 +14,7 @@ import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import type { DisabledReason } from "@hookbus/schemas";
 import type { WorkerMetrics } from "../metrics.js";
 import { truncate, type AttemptResult, type WebhookHttpClient } from "./http-client.js";
-import { JOB_HAND_OFF_WAIT_MS, LocalHandOffs, type HandOff } from "./local-hand-offs.js";
+import { LOCAL_WAIT_MS, LocalHandOffs, type HandOff } from "./local-hand-offs.js";
 import { signedRequest } from "./signed-request.js";
 
 /** Response bodies kept in the delivery log. */
@@ -38,8 +38,12 @@ export interface RunOptions {
    * slot is freed and the delivery is due again at once, for whichever worker takes its job.
    */
   sendSlot?: <T>(attempt: () => Promise<T>) => Promise<T | undefined>;
-  /** How long the attempt may wait here for a slot this process frees at its endpoint (default JOB_HAND_OFF_WAIT_MS). */
-  localWaitMs?: number;
+  /**
+   * The longest an attempt parked behind this process's own attempts to its endpoint may wait
+   * here for their slots while they keep ending (default LOCAL_WAIT_MS: a deliver job holds a
+   * worker slot meanwhile).
+   */
+  longestLocalWaitMs?: number;
 }
 
 /**
@@ -77,8 +81,8 @@ export class DeliveryAttempt {
     let handOff: HandOff = "none";
     if (!verdict.go && verdict.why === "at_capacity" && this.handOffs.expectsRelease(subscription.id)) {
       await this.wake(verdict.handedOff);
-      const waitMs = options.localWaitMs ?? JOB_HAND_OFF_WAIT_MS;
-      handOff = await this.handOffs.waitForSlot(subscription.id, delivery, replay === undefined, waitMs);
+      const longest = options.longestLocalWaitMs ?? LOCAL_WAIT_MS;
+      handOff = await this.handOffs.waitForSlot(subscription.id, delivery, replay === undefined, LOCAL_WAIT_MS, longest);
       verdict = handOff === "claimed" ? { go: true } : await this.context.endpoints.enter(subscription, delivery, job, replay);
     }
     const handedHere = handOff !== "none";

@@ -1,11 +1,14 @@
 import type { GateDelivery } from "@hookbus/core/store";
 
 /**
- * How long a deliver job parked at its endpoint's cap waits in this process for a slot that one
- * of this process's own attempts to the same endpoint frees: a job holds one of the worker's
- * job slots while it waits, which a slow endpoint must not keep from the others.
+ * How long an attempt parked at its endpoint's cap goes on waiting in this process, for a slot
+ * one of this process's own attempts to that endpoint frees, without any of them freeing one.
+ * A waiter holds what carried it here (a deliver job's worker slot, a route job's share of the
+ * events a worker routes at once): while the endpoint keeps releasing slots its waiters are
+ * served in turn, but once it stops (it hangs), they give up soon and wait as delayed jobs, so
+ * that the endpoint keeps nothing from the others.
  */
-export const JOB_HAND_OFF_WAIT_MS = 250;
+export const LOCAL_WAIT_MS = 250;
 
 /** The most waiting deliveries one release names to the gate: more than an endpoint's slots seldom free at once. */
 const NAMED_PER_RELEASE = 16;
@@ -35,6 +38,8 @@ interface Waiter {
 export class LocalHandOffs {
   private readonly waiting = new Map<string, Waiter>();
   private readonly inFlight = new Map<string, number>();
+  /** When an attempt of this process to each endpoint last ended. */
+  private readonly lastRelease = new Map<string, number>();
 
   /**
    * Counts an attempt the gate let through, from that moment (before it waits for a send slot,
@@ -46,9 +51,11 @@ export class LocalHandOffs {
 
   /** Ends what `began` or a hand-off counted: the last one in flight to an endpoint sends its waiters back to the gate. */
   settled(subscriptionId: string): void {
+    this.lastRelease.set(subscriptionId, performance.now());
     const left = this.inFlight.get(subscriptionId)! - 1;
     if (left > 0) return void this.inFlight.set(subscriptionId, left);
     this.inFlight.delete(subscriptionId);
+    this.lastRelease.delete(subscriptionId);
     for (const waiter of [...this.waiting.values()]) if (waiter.subscriptionId === subscriptionId) waiter.wake("none");
   }
 
@@ -57,10 +64,20 @@ export class LocalHandOffs {
     return this.inFlight.has(subscriptionId);
   }
 
-  /** Waits, at most `ms`, for a slot to come to the delivery here. */
-  waitForSlot(subscriptionId: string, delivery: GateDelivery, claimable: boolean, ms: number): Promise<HandOff> {
+  /**
+   * Waits for a slot to come to the delivery here, as long as attempts to its endpoint end at
+   * least every `idleMs` and for `longestMs` at the most.
+   */
+  waitForSlot(subscriptionId: string, delivery: GateDelivery, claimable: boolean, idleMs: number, longestMs: number): Promise<HandOff> {
+    const giveUpAt = performance.now() + longestMs;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => wake("none"), ms);
+      const look = () => {
+        const now = performance.now();
+        const released = this.lastRelease.get(subscriptionId) ?? -Infinity;
+        if (now - released >= idleMs || now >= giveUpAt) return wake("none");
+        timer = setTimeout(look, Math.min(released + idleMs, giveUpAt) - now);
+      };
+      let timer = setTimeout(look, idleMs);
       const wake = (handOff: HandOff) => {
         clearTimeout(timer);
         this.waiting.delete(delivery.id);

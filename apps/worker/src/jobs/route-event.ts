@@ -174,11 +174,11 @@ export class RouteEventJob {
         job: { queue: QUEUE_NAMES.deliver, jobId: delivery.id, deliveryId: delivery.id },
         data: {},
       },
-      // A first attempt parked behind this process's own attempts to its endpoint waits here
-      // for the slot they free, holding no attempt slot meanwhile, as long as they go on.
+      // A first attempt parked behind this process's own attempts to its endpoint waits here for
+      // the slots they free while they keep ending, up to its lease, holding no attempt slot.
       {
         sendSlot: (attempt) => this.attemptSlots(() => (this.stopping ? undefined : attempt())),
-        localWaitMs: attemptLeaseMs(routed.subscription),
+        longestLocalWaitMs: attemptLeaseMs(routed.subscription),
       },
     );
     if (end.kind !== "again") return;
