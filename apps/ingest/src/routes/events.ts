@@ -1,6 +1,14 @@
 import { Router } from "express";
+import { publishProject } from "@hookbus/core/policy";
 import type { HookbusContext } from "@hookbus/core/runtime";
-import { publishBatchEnvelope, publishBody, type BatchPublishResult, type PublishResult, type SyncPublishResult } from "@hookbus/schemas";
+import {
+  publishBatchEnvelope,
+  publishBody,
+  type BatchPublishResult,
+  type PublishBody,
+  type PublishResult,
+  type SyncPublishResult,
+} from "@hookbus/schemas";
 import { errorBody, RequestValidationError } from "../http-errors.js";
 import type { IngestMetrics } from "../metrics.js";
 import type { Publisher } from "../publish/publisher.js";
@@ -17,7 +25,7 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
 
   router.post("/v1/events", ...guards.publisher, publishShare(context.config.maxSyncWaits), async (request, response) => {
     const body = parseOr422(publishBody, request.body, "event");
-    const result = await publisher.publish(body, request.apiKeyId!);
+    const result = await publisher.publish(body, request.apiKeyId!, publishProject(body, request.apiProject));
     if (result.created) metrics.eventsAccepted.inc({ event_type: result.event.type });
     request.log.info({ eventId: result.event.id, type: result.event.type, duplicate: !result.created }, "event accepted");
     const answer: PublishResult = { id: result.event.id, type: result.event.type, ...(result.created ? {} : { duplicate: true as const }) };
@@ -28,12 +36,12 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
 
   router.post("/v1/events/batch", ...guards.publisher, async (request, response) => {
     const { events } = parseOr422(publishBatchEnvelope, request.body, "batch");
-    const parsed = events.map((item) => publishBody.safeParse(item));
-    const valid = parsed.flatMap((p) => (p.success ? [p.data] : []));
+    const placed = events.map((item) => placedInProject(item, request.apiProject));
+    const valid = placed.flatMap((p) => (p instanceof Error ? [] : [p]));
     const stored = await publisher.publishBatch(valid, request.apiKeyId!);
     let next = 0;
-    const items = parsed.map((p) => {
-      if (!p.success) return errorBody(new RequestValidationError("event", p.error, MAX_ISSUES_PER_BATCH_ITEM))[1];
+    const items = placed.map((p) => {
+      if (p instanceof Error) return errorBody(p)[1];
       const result = stored[next++]!;
       if (result instanceof Error) return errorBody(result)[1];
       if (result.created) metrics.eventsAccepted.inc({ event_type: result.event.type });
@@ -53,4 +61,15 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
   });
 
   return router;
+}
+
+/** One batch item checked, with the project it is published in; or why it is refused. */
+function placedInProject(item: unknown, keyProject: string | undefined): { body: PublishBody; projectId: string } | Error {
+  const parsed = publishBody.safeParse(item);
+  if (!parsed.success) return new RequestValidationError("event", parsed.error, MAX_ISSUES_PER_BATCH_ITEM);
+  try {
+    return { body: parsed.data, projectId: publishProject(parsed.data, keyProject) };
+  } catch (error) {
+    return error as Error;
+  }
 }

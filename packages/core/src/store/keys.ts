@@ -109,6 +109,26 @@ export class Keys {
     return `${this.prefix}:rpl:unqueued`;
   }
 
+  /** Ids of every project, scored by creation time. */
+  projects() {
+    return `${this.prefix}:prjs`;
+  }
+  project(id: string) {
+    return `${this.prefix}:prj:${id}`;
+  }
+  /** A project's API keys: key id -> the key's record (name, role, digest; never the key). */
+  projectKeys(projectId: string) {
+    return `${this.prefix}:prj:${projectId}:keys`;
+  }
+  /** When each of a project's keys was last used: key id -> ms. */
+  projectKeysUsed(projectId: string) {
+    return `${this.prefix}:prj:${projectId}:keys:used`;
+  }
+  /** What an API key may do, found by the key's SHA-256: what authentication reads. */
+  apiKey(digest: string) {
+    return `${this.prefix}:apikey:${digest}`;
+  }
+
   /** Pub/sub channel announcing that a subscription was created, changed or deleted. */
   subscriptionChanges() {
     return `${this.prefix}:subs:changed`;

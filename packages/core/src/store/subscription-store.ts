@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import {
   DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_PROJECT_ID,
   type CreateSubscriptionBody,
   type DisabledReason,
   type EventType,
@@ -9,6 +10,7 @@ import {
 import { DEFAULT_TIMEOUT_MS, type Subscription } from "../policy/domain.js";
 import { NotFoundError, UnavailableError, UnprocessableError } from "../policy/errors.js";
 import { newId } from "../policy/ids.js";
+import { projectOf } from "../policy/project-scope.js";
 import type { Keys } from "./keys.js";
 import { defineScript, readLua } from "./redis.js";
 import { parseRetrySchedule } from "../policy/retry.js";
@@ -60,10 +62,12 @@ export class SubscriptionStore {
     this.writeIfUnchanged = defineScript<number>(redis, "hookbusWriteSubscriptionIfUnchanged", 4, WRITE_IF_UNCHANGED);
   }
 
-  async create(body: CreateSubscriptionBody, now = Date.now()): Promise<Subscription> {
+  /** @param projectId the project it is made in: only that project's events reach it */
+  async create(body: CreateSubscriptionBody, projectId: string = DEFAULT_PROJECT_ID, now = Date.now()): Promise<Subscription> {
     const mode = body.mode ?? "async";
     const subscription: Subscription = {
       id: newId("sub", now),
+      projectId,
       url: body.url,
       eventTypes: [...new Set(body.eventTypes)],
       mode,
@@ -120,10 +124,29 @@ export class SubscriptionStore {
     return this.redis.zrange(this.keys.subscriptions(), 0, -1);
   }
 
-  /** A page of subscriptions in creation order, after the cursor id. */
-  async list(limit: number, cursor?: string): Promise<{ items: Subscription[]; nextCursor?: string }> {
-    const { ids, nextCursor } = await this.idPage(limit, cursor);
-    return { items: await this.getMany(ids), nextCursor };
+  /**
+   * A page of subscriptions in creation order, after the cursor id; of one project when named.
+   * A project's are picked out of all of them, page by page: subscriptions are few next to
+   * deliveries, and this keeps one index of them.
+   */
+  async list(limit: number, cursor?: string, projectId?: string): Promise<{ items: Subscription[]; nextCursor?: string }> {
+    const items: Subscription[] = [];
+    let after = cursor;
+    for (;;) {
+      const { ids, nextCursor } = await this.idPage(limit, after);
+      for (const subscription of await this.getMany(ids)) {
+        if (projectId !== undefined && projectOf(subscription) !== projectId) continue;
+        items.push(subscription);
+        if (items.length === limit) return { items, nextCursor: subscription.id === ids[ids.length - 1] ? nextCursor : subscription.id };
+      }
+      if (!nextCursor) return { items };
+      after = nextCursor;
+    }
+  }
+
+  /** Every subscription of one project. */
+  async ofProject(projectId: string): Promise<Subscription[]> {
+    return (await this.list(Number.MAX_SAFE_INTEGER, undefined, projectId)).items;
   }
 
   /** Reseals (see `reseal`) a page of subscriptions in creation order, after the cursor id. */
