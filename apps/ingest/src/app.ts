@@ -70,7 +70,7 @@ export function createIngestApp({ context, subscriptionCache, syncOutcomes, regi
   app.use(deliveriesRouter(context, guards));
   app.use(overviewRouter(context, guards));
   app.use(secretsRouter(context, guards));
-  app.use(projectsRouter(context, guards));
+  app.use(projectsRouter(context, guards, projectKeys));
   app.use(projectKeysRouter(context, guards, projectKeys));
   app.use((_request, _response, next) => next(new HttpError(404, "no such route")));
   app.use(errorHandler(logger));

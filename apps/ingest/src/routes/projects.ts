@@ -9,13 +9,14 @@ import {
   type ProjectList,
   type ProjectView,
 } from "@hookbus/schemas";
+import type { ProjectKeyLookup } from "../project-key-lookup.js";
 import { parseOr422 } from "../validate.js";
 import { projectView } from "../views.js";
 import type { Guards } from "./guards.js";
 import { projectVisibleOr404, requestedProject } from "./project-scope.js";
 
 /** Projects: an operator makes and deletes them; a project's admin key reads and renames its own. */
-export function projectsRouter(context: HookbusContext, guards: Guards): Router {
+export function projectsRouter(context: HookbusContext, guards: Guards, keyLookup: ProjectKeyLookup): Router {
   const router = Router();
   const { projects } = context;
 
@@ -53,7 +54,7 @@ export function projectsRouter(context: HookbusContext, guards: Guards): Router 
     if (subscriptions.length > 0 && cascade !== "true")
       throw new ConflictError(`project ${id} has ${subscriptions.length} subscriptions: delete them first, or pass ?cascade=true`);
     for (const subscription of subscriptions) await context.subscriptions.delete(subscription.id);
-    await projects.delete(id);
+    for (const digest of await projects.delete(id)) keyLookup.forget(digest);
     response.status(204).end();
   });
 

@@ -102,8 +102,11 @@ export class ProjectStore {
     return next;
   }
 
-  /** Deletes the project and every key of it, which are refused from then on. Its subscriptions are the caller's. */
-  async delete(id: string): Promise<void> {
+  /**
+   * Deletes the project and every key of it, which are refused from then on; returns the keys'
+   * digests. Its subscriptions are the caller's.
+   */
+  async delete(id: string): Promise<string[]> {
     await this.get(id);
     const stored = await this.storedKeys(id);
     await this.redis
@@ -116,6 +119,7 @@ export class ProjectStore {
       )
       .zrem(this.keys.projects(), id)
       .exec();
+    return stored.map((k) => k.digest);
   }
 
   /** Makes a key: the answer is the only place the key itself ever appears. */
