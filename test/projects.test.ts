@@ -215,6 +215,63 @@ test("a project's publisher may not publish another project's MyDataHelps event;
   expect(await routedTo(operatorUnnamed.body.id)).toEqual([ofDefault]);
 });
 
+test("deliveries, events, replays (single and bulk) and the overview of one project never show or reach another's", async () => {
+  const failing = () => receivers.start(() => ({ status: 500 }));
+  const projects = [await makeProject("Replay one"), await makeProject("Replay two")] as const;
+  const seen = await Promise.all(
+    projects.map(async (project) => {
+      const target = await failing();
+      const made = await hookbus.api(
+        "POST",
+        "/v1/subscriptions",
+        { url: target.url, eventTypes: ["record.created"], retrySchedule: [] },
+        project.adminKey,
+      );
+      const published = await hookbus.publish(
+        { type: "record.created", data: { transId: "1", formId: "9", formName: "F" } },
+        project.publisherKey,
+      );
+      const [delivery] = await hookbus.deliveriesOf(published.body.id);
+      await hookbus.deliveryWithStatus(delivery.id, "failed");
+      return { target, subscriptionId: made.body.id as string, eventId: published.body.id as string, deliveryId: delivery.id };
+    }),
+  );
+  const [one, two] = projects;
+  const [mine, theirs] = seen as [(typeof seen)[number], (typeof seen)[number]];
+
+  const listed = await hookbus.api("GET", "/v1/deliveries?limit=500", undefined, one.adminKey);
+  expect(listed.body.items.map((d: { id: string; projectId: string }) => [d.id, d.projectId])).toEqual([[mine.deliveryId, one.id]]);
+  expect((await hookbus.api("GET", `/v1/deliveries?projectId=${two.id}`, undefined, one.adminKey)).status).toBe(404);
+  const operatorListed = await hookbus.api("GET", `/v1/deliveries?projectId=${two.id}`);
+  expect(operatorListed.body.items.map((d: { id: string }) => d.id)).toEqual([theirs.deliveryId]);
+  for (const [method, path] of [
+    ["GET", `/v1/deliveries/${theirs.deliveryId}`],
+    ["POST", `/v1/deliveries/${theirs.deliveryId}/replay`],
+    ["GET", `/v1/events/${theirs.eventId}`],
+  ] as const) {
+    expect([method, path, (await hookbus.api(method, path, undefined, one.adminKey)).status]).toEqual([method, path, 404]);
+  }
+  expect((await hookbus.api("GET", `/v1/events/${mine.eventId}`, undefined, one.adminKey)).body.projectId).toBe(one.id);
+
+  const overview = await hookbus.api("GET", "/v1/overview", undefined, one.adminKey);
+  const created = overview.body.minutes.reduce((sum: number, m: { deliveries: number }) => sum + m.deliveries, 0);
+  expect(created).toBe(1);
+  expect(overview.body.slowestEndpoints.map((e: { subscriptionId: string }) => e.subscriptionId)).toEqual([mine.subscriptionId]);
+
+  // A bulk replay of every failed delivery, by one project's key, takes that project's alone.
+  expect((await hookbus.api("POST", "/v1/deliveries/replay", { dryRun: true }, one.adminKey)).body).toEqual({ dryRun: true, count: 1 });
+  const replay = await hookbus.api("POST", "/v1/deliveries/replay", {}, one.adminKey);
+  expect([replay.status, replay.body.replayed]).toEqual([202, 1]);
+  await mine.target.waitForRequests(2);
+  await waitFor(
+    async () => (await hookbus.api("GET", `/v1/replays/${replay.body.id}`, undefined, one.adminKey)).body.status === "done",
+    "the replay",
+  );
+  expect((await hookbus.api("GET", `/v1/replays/${replay.body.id}`, undefined, two.adminKey)).status).toBe(404);
+  expect((await hookbus.delivery(theirs.deliveryId)).attemptCount).toBe(1);
+  expect(theirs.target.requests).toHaveLength(1);
+});
+
 test("deleting a project with subscriptions is refused unless cascading, which takes its subscriptions and keys with it", async () => {
   const project = await makeProject("Short study");
   const target = await receivers.start();
@@ -253,6 +310,12 @@ test("subscriptions stored before projects belong to the default project: they s
   expect(await routedTo(unnamed.body.id)).toContain(created.id);
   const [request] = await target.waitForRequests(1);
   expect(JSON.parse(request!.body).data.formId).toBe("legacy-form");
+  // Its delivery is written as before projects too, and listed in the default project.
+  const { body: event } = await hookbus.api("GET", `/v1/events/${unnamed.body.id}`);
+  const delivery = event.deliveries.find((d: { subscriptionId: string }) => d.subscriptionId === created.id);
+  expect(await hookbus.redisCommand("HEXISTS", `${hookbus.config.queuePrefix}:dlv:${delivery.id}`, "projectId")).toBe(0);
+  const inDefault = await hookbus.api("GET", `/v1/deliveries?projectId=default&subscriptionId=${created.id}`);
+  expect(inDefault.body.items.map((d: { id: string; projectId: string }) => [d.id, d.projectId])).toEqual([[delivery.id, "default"]]);
   // The event is stored as before projects too: no project named means the default one.
   expect(
     JSON.parse((await hookbus.redisCommand("GET", `${hookbus.config.queuePrefix}:evt:${unnamed.body.id}`)) as string),

@@ -60,6 +60,7 @@ export function subscriptionView(subscription: Subscription, health: EndpointHea
 export function eventView(event: EventRecord, deliveries: Delivery[]): EventView {
   return {
     id: event.id,
+    projectId: projectOf(event),
     type: event.type,
     data: event.data,
     occurredAt: iso(event.occurredAt)!,
@@ -71,6 +72,7 @@ export function eventView(event: EventRecord, deliveries: Delivery[]): EventView
 export function deliveryView(delivery: Delivery): DeliveryView {
   return {
     id: delivery.id,
+    projectId: projectOf(delivery),
     eventId: delivery.eventId,
     subscriptionId: delivery.subscriptionId,
     eventType: delivery.eventType,

@@ -16,6 +16,7 @@ import { publishShare } from "../publish-share.js";
 import { parseOr422 } from "../validate.js";
 import { eventView } from "../views.js";
 import type { Guards } from "./guards.js";
+import { visibleOr404 } from "./project-scope.js";
 
 /** A batch answers a thousand items at most: a few issues each say enough to fix them. */
 const MAX_ISSUES_PER_BATCH_ITEM = 3;
@@ -56,7 +57,8 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
   });
 
   router.get("/v1/events/:id", ...guards.admin, async (request, response) => {
-    const event = await context.events.get(request.params.id as string);
+    const id = request.params.id as string;
+    const event = visibleOr404(request, await context.events.get(id), "event", id);
     response.json(eventView(event, await context.deliveries.forEvent(event.id)));
   });
 

@@ -85,6 +85,8 @@ export interface Attempt {
 
 export interface Delivery {
   id: string;
+  /** Its event's project; absent for the default project (and in deliveries made before projects). */
+  projectId?: string;
   eventId: string;
   subscriptionId: string;
   eventType: EventType;
