@@ -50,7 +50,7 @@ test("a sync publish from a stale cache still reaches the subscriptions made sin
   const sync = await admin.subscriptions.create({ url: syncEndpoint.url, eventTypes: ["record.updated"], mode: "sync" });
   await cache.warm();
   const later = await admin.subscriptions.create({ url: laterEndpoint.url, eventTypes: ["record.updated"] });
-  expect((await cache.forEventType("record.updated")).map((s) => s.id)).toEqual([sync.id]);
+  expect((await cache.forEventType({ type: "record.updated" })).map((s) => s.id)).toEqual([sync.id]);
 
   const { event, sync: results } = await publisher.publish(recordUpdated(), "publisher", DEFAULT_PROJECT_ID);
 

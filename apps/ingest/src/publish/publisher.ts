@@ -41,7 +41,7 @@ export class Publisher {
    */
   async publish(body: PublishBody, publisher: string, projectId: string, started = Date.now()): Promise<PublishResult> {
     const candidate = newEvent(body, publisher, started, projectId);
-    const cached = await beforeDeadline(this.subscriptions.versioned(body.type), started + ASYNC_PUBLISH_DEADLINE_MS, UNAVAILABLE);
+    const cached = await beforeDeadline(this.subscriptions.versioned(candidate), started + ASYNC_PUBLISH_DEADLINE_MS, UNAVAILABLE);
     const syncSubscriptions = cached.subscriptions.filter((s) => s.mode === "sync" && subscriptionMatches(s, candidate));
     if (syncSubscriptions.length > 0) return this.sync.publish(candidate, cached, syncSubscriptions, started);
     const [result] = await this.async.storeAndRoute([candidate], started);

@@ -1,3 +1,4 @@
+import { DEFAULT_PROJECT_ID } from "@hookbus/schemas";
 import type { DeliveryStatus } from "../policy/domain.js";
 
 /**
@@ -15,9 +16,12 @@ export class Keys {
   subscriptions() {
     return `${this.prefix}:subs`;
   }
-  /** Ids of the subscriptions to one event type: what routing reads. */
-  subscriptionsByType(type: string) {
-    return `${this.prefix}:subs:type:${type}`;
+  /**
+   * Ids of one project's subscriptions to one event type: what routing reads. The default
+   * project's keep the key they had before projects, so that index needs no migration.
+   */
+  subscriptionsByType(type: string, projectId: string) {
+    return projectId === DEFAULT_PROJECT_ID ? `${this.prefix}:subs:type:${type}` : `${this.prefix}:subs:prj:${projectId}:type:${type}`;
   }
   /** Counts every subscription change: a cache loaded at an older count is stale. */
   subscriptionsVersion() {

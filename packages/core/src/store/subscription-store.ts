@@ -33,6 +33,12 @@ export interface VersionedSubscriptions {
 /** What a reseal did to one subscription. */
 export type ResealOutcome = "resealed" | "current" | "unreadable" | "gone";
 
+/** Which subscriptions routing reads: one project's, to one event type. */
+export interface ProjectType {
+  type: EventType;
+  projectId: string;
+}
+
 /** Subscriptions by the key their secrets are sealed with. */
 export interface KeyUsage {
   /** Key id to the number of subscriptions sealed with it. */
@@ -89,7 +95,7 @@ export class SubscriptionStore {
       createdAt: now,
       updatedAt: now,
     };
-    if (!(await this.write(subscription.id, "", subscription, [])))
+    if (!(await this.write(subscription.id, "", subscription, { projectId, eventTypes: [] })))
       throw new UnavailableError(`subscription id ${subscription.id} is taken`);
     return subscription;
   }
@@ -105,10 +111,13 @@ export class SubscriptionStore {
     return raws.flatMap((raw) => (raw ? [this.codec.decode(raw)] : []));
   }
 
-  /** The subscriptions to one event type, with the version they are at, read in one step: what the caches hold. */
-  async forEventType(type: EventType): Promise<VersionedSubscriptions> {
+  /**
+   * One project's subscriptions to one event type, with the version they are at, read in one
+   * step: what the caches hold.
+   */
+  async forEventType({ type, projectId }: ProjectType): Promise<VersionedSubscriptions> {
     const [version, ...values] = await this.subscriptionsForType.run(
-      [this.keys.subscriptionsByType(type), this.keys.subscriptionsVersion()],
+      [this.keys.subscriptionsByType(type, projectId), this.keys.subscriptionsVersion()],
       [this.keys.subscription("")],
     );
     return { version: Number(version), subscriptions: values.map((raw) => this.codec.decode(raw)) };
@@ -293,19 +302,36 @@ export class SubscriptionStore {
         throw new UnprocessableError(
           `subscription ${id} cannot be changed while its secrets cannot be read (${subscription.unreadable}): give the key back to HOOKBUS_ENCRYPTION_KEY, or delete the subscription`,
         );
-      if (await this.write(id, raw, changed, subscription.eventTypes)) return changed;
+      if (await this.write(id, raw, changed, subscription)) return changed;
     }
     throw new UnavailableError(`subscription ${id} kept changing under this change; try again`);
   }
 
-  /** Writes (or with null deletes) a subscription and its indexes if `expected` is still stored, and announces it. */
-  private async write(id: string, expected: string, subscription: Subscription | null, previousTypes: EventType[]): Promise<boolean> {
+  /**
+   * Writes (or with null deletes) a subscription and its indexes if `expected` is still stored,
+   * and announces it. `previous` is what is stored: its project (which never changes) and types.
+   */
+  private async write(
+    id: string,
+    expected: string,
+    subscription: Subscription | null,
+    previous: Pick<Subscription, "projectId" | "eventTypes">,
+  ): Promise<boolean> {
     const types = subscription?.eventTypes ?? [];
-    const left = previousTypes.filter((type) => !types.includes(type));
+    const left = previous.eventTypes.filter((type) => !types.includes(type));
     const value = subscription ? this.codec.encode(subscription) : "";
     const written = await this.writeIfUnchanged.run(
       [this.keys.subscription(id), this.keys.subscriptionOutcomes(id), this.keys.subscriptions(), this.keys.subscriptionsVersion()],
-      [expected, value, id, this.keys.subscriptionChanges(), this.keys.subscriptionsByType(""), left.length, ...left, ...types],
+      [
+        expected,
+        value,
+        id,
+        this.keys.subscriptionChanges(),
+        this.keys.subscriptionsByType("", projectOf(previous)),
+        left.length,
+        ...left,
+        ...types,
+      ],
     );
     if (written === 1) for (const listener of this.changeListeners) listener();
     return written === 1;
