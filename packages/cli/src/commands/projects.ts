@@ -14,9 +14,7 @@ export function registerProjects(program: Command, context: CommandContext): voi
     .description("every project (a project's key sees its own)")
     .option(...jsonFlag)
     .action(async (options: { json?: boolean }) => {
-      const { items } = await context.client().projects.list();
-      if (options.json) return printJson(context.io, items);
-      printLine(context.io, projectsTable(items));
+      printItems(context, (await context.client().projects.list()).items, options, projectsTable);
     });
 
   projects
@@ -56,9 +54,7 @@ export function registerKeys(program: Command, context: CommandContext): void {
     .argument("<project>", "project id")
     .option(...jsonFlag)
     .action(async (projectId: string, options: { json?: boolean }) => {
-      const { items } = await context.client().keys.list(projectId);
-      if (options.json) return printJson(context.io, items);
-      printLine(context.io, keysTable(items));
+      printItems(context, (await context.client().keys.list(projectId)).items, options, keysTable);
     });
 
   keys
@@ -91,4 +87,10 @@ export function registerKeys(program: Command, context: CommandContext): void {
       if (options.json) return printJson(context.io, { id: keyId, revoked: true });
       printLine(context.io, `revoked ${keyId}`);
     });
+}
+
+/** A list as one JSON document with --json, else as a table. */
+function printItems<T>(context: CommandContext, items: T[], options: { json?: boolean }, asTable: (items: T[]) => string): void {
+  if (options.json) printJson(context.io, items);
+  else printLine(context.io, asTable(items));
 }
