@@ -272,6 +272,23 @@ test("deliveries, events, replays (single and bulk) and the overview of one proj
   expect(theirs.target.requests).toHaveLength(1);
 });
 
+test("a subscription.disabled event is its own project's: another project subscribed to that type does not hear of it", async () => {
+  const projects = [await makeProject("Watched one"), await makeProject("Watched two")] as const;
+  const [watcherOfOne, watcherOfTwo] = await Promise.all(projects.map(() => receivers.start()));
+  await subscribe(projects[0], watcherOfOne!, ["subscription.disabled"]);
+  await subscribe(projects[1], watcherOfTwo!, ["subscription.disabled"]);
+  const paused = await subscribe(projects[0], await receivers.start());
+
+  expect((await hookbus.api("PATCH", `/v1/subscriptions/${paused}`, { enabled: false }, projects[0].adminKey)).status).toBe(200);
+  const [announcement] = await watcherOfOne!.waitForRequests(1);
+  const { data } = JSON.parse(announcement!.body);
+  expect(data).toMatchObject({ subscriptionId: paused, reason: "admin" });
+  // One route job made every delivery of that event: the other project's would exist by now.
+  const elsewhere = await hookbus.api("GET", `/v1/deliveries?projectId=${projects[1].id}&eventType=subscription.disabled`);
+  expect(elsewhere.body.items).toEqual([]);
+  expect(watcherOfTwo!.requests).toHaveLength(0);
+});
+
 test("deleting a project with subscriptions is refused unless cascading, which takes its subscriptions and keys with it", async () => {
   const project = await makeProject("Short study");
   const target = await receivers.start();

@@ -1,5 +1,5 @@
 import type { RequestHandler } from "express";
-import { apiKeyDigest } from "@hookbus/core/policy";
+import { API_KEY_PREFIX, apiKeyDigest } from "@hookbus/core/policy";
 import type { ApiKey, ApiRole } from "@hookbus/core/runtime";
 import type { AuthFailureThrottle } from "./auth-throttle.js";
 import { HttpError } from "./http-errors.js";
@@ -62,7 +62,12 @@ export function apiKeyAuth(keys: ApiKey[], projectKeys: ProjectKeyLookup, thrott
       }
       const digest = apiKeyDigest(key);
       const operatorRole = operatorRoles.get(digest);
-      const found = operatorRole ? Promise.resolve({ role: operatorRole, projectId: undefined }) : projectKeys.find(digest);
+      // Only keys made through the API are looked up in Redis: any other unknown key is refused without a round trip.
+      const found = operatorRole
+        ? Promise.resolve({ role: operatorRole, projectId: undefined })
+        : key.startsWith(API_KEY_PREFIX)
+          ? projectKeys.find(digest)
+          : Promise.resolve(undefined);
       found.then((grant) => {
         if (!grant) return void throttle.failed(request, response, new HttpError(401, "unknown API key")).then(next);
         const caller: Caller = grant.role === "admin" && grant.projectId === undefined ? "operator" : grant.role;
