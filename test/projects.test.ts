@@ -104,7 +104,11 @@ test("a key is shown once with its hbk_ prefix, listed without it, and is never 
   expect(made.body).toMatchObject({ id: expect.stringMatching(/^key_/), projectId: project.id, role: "publisher", name: "site A" });
 
   expect((await onSecondIngest("POST", "/v1/events", key, recordUpdated())).status).toBe(202);
-  const listed = await hookbus.api("GET", `/v1/projects/${project.id}/keys`, undefined, project.adminKey);
+  // Its use is recorded beside the request, not before the answer.
+  const listed = await waitFor(async () => {
+    const answer = await hookbus.api("GET", `/v1/projects/${project.id}/keys`, undefined, project.adminKey);
+    return answer.body.items.some((k: { id: string; lastUsedAt?: string }) => k.id === made.body.id && k.lastUsedAt) && answer;
+  }, "the key's last use");
   const entry = listed.body.items.find((k: { id: string }) => k.id === made.body.id);
   expect(entry).toEqual({
     id: made.body.id,
