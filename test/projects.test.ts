@@ -212,6 +212,8 @@ test("a project's publisher may not publish another project's MyDataHelps event;
   // An operator names the project it publishes in; unnamed, it is the default project.
   const operatorNamed = await hookbus.publish({ ...recordUpdated(), projectId: other.id });
   const operatorUnnamed = await hookbus.publish(recordUpdated());
+  const nowhere = await hookbus.publish({ ...recordUpdated(), projectId: "prj_01M96M7HM2Y3TA5B2ZFZFHZSFR" });
+  expect([nowhere.status, nowhere.body.issues?.[0]?.path]).toEqual([422, ["projectId"]]);
   expect(await routedTo(studySurvey.body.id)).toEqual([ofStudy]);
   expect(await routedTo(studyRecord.body.id)).toEqual([ofStudy]);
   expect(await routedTo(batch.body.items[1].id)).toEqual([ofOther]);

@@ -12,6 +12,7 @@ import {
 import { errorBody, RequestValidationError } from "../http-errors.js";
 import type { IngestMetrics } from "../metrics.js";
 import type { Publisher } from "../publish/publisher.js";
+import { KnownProjects } from "../publish/known-projects.js";
 import { publishShare } from "../publish-share.js";
 import { parseOr422 } from "../validate.js";
 import { eventView } from "../views.js";
@@ -23,10 +24,26 @@ const MAX_ISSUES_PER_BATCH_ITEM = 3;
 
 export function eventsRouter(context: HookbusContext, publisher: Publisher, guards: Guards, metrics: IngestMetrics): Router {
   const router = Router();
+  const knownProjects = new KnownProjects(context.projects);
+  /** One event's project, checked: a project's key publishes in its own, an operator's in one that exists. */
+  const eventProject = async (body: PublishBody, keyProject: string | undefined) => {
+    const projectId = publishProject(body, keyProject);
+    if (keyProject === undefined) await knownProjects.check(projectId);
+    return projectId;
+  };
+  /** One batch item checked, with the project it is published in; or why it is refused. */
+  const placedInProject = async (item: unknown, keyProject: string | undefined) => {
+    const parsed = publishBody.safeParse(item);
+    if (!parsed.success) return new RequestValidationError("event", parsed.error, MAX_ISSUES_PER_BATCH_ITEM);
+    return eventProject(parsed.data, keyProject).then(
+      (projectId) => ({ body: parsed.data, projectId }),
+      (error: unknown) => error as Error,
+    );
+  };
 
   router.post("/v1/events", ...guards.publisher, publishShare(context.config.maxSyncWaits), async (request, response) => {
     const body = parseOr422(publishBody, request.body, "event");
-    const result = await publisher.publish(body, request.apiKeyId!, publishProject(body, request.apiProject));
+    const result = await publisher.publish(body, request.apiKeyId!, await eventProject(body, request.apiProject));
     if (result.created) metrics.eventsAccepted.inc({ event_type: result.event.type });
     request.log.info({ eventId: result.event.id, type: result.event.type, duplicate: !result.created }, "event accepted");
     const answer: PublishResult = { id: result.event.id, type: result.event.type, ...(result.created ? {} : { duplicate: true as const }) };
@@ -37,7 +54,7 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
 
   router.post("/v1/events/batch", ...guards.publisher, async (request, response) => {
     const { events } = parseOr422(publishBatchEnvelope, request.body, "batch");
-    const placed = events.map((item) => placedInProject(item, request.apiProject));
+    const placed = await Promise.all(events.map((item) => placedInProject(item, request.apiProject)));
     const valid = placed.flatMap((p) => (p instanceof Error ? [] : [p]));
     const stored = await publisher.publishBatch(valid, request.apiKeyId!);
     let next = 0;
@@ -63,15 +80,4 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
   });
 
   return router;
-}
-
-/** One batch item checked, with the project it is published in; or why it is refused. */
-function placedInProject(item: unknown, keyProject: string | undefined): { body: PublishBody; projectId: string } | Error {
-  const parsed = publishBody.safeParse(item);
-  if (!parsed.success) return new RequestValidationError("event", parsed.error, MAX_ISSUES_PER_BATCH_ITEM);
-  try {
-    return { body: parsed.data, projectId: publishProject(parsed.data, keyProject) };
-  } catch (error) {
-    return error as Error;
-  }
 }
