@@ -90,6 +90,9 @@ test("an operator makes projects, a MyDataHelps GUID kept as the id, else a prj_
   expect((await hookbus.api("POST", "/v1/projects", { name: "mine" }, study.adminKey)).status).toBe(403);
   expect((await hookbus.api("DELETE", `/v1/projects/${study.id}`, undefined, study.adminKey)).status).toBe(403);
   expect((await hookbus.api("GET", "/v1/projects", undefined, study.publisherKey)).status).toBe(403);
+  // What spans every project stays the operator's: the sealing keys and the queue board.
+  expect((await hookbus.api("GET", "/v1/secrets/keys", undefined, study.adminKey)).status).toBe(403);
+  expect((await fetch(`${hookbus.url}/admin/queues`, { headers: { authorization: `Bearer ${study.adminKey}` } })).status).toBe(403);
   expect((await hookbus.api("POST", "/v1/projects", { name: "" })).body).toMatchObject({
     error: "invalid project",
     issues: [expect.anything()],

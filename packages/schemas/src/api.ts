@@ -251,7 +251,7 @@ export const apiRoutes: ApiRoute[] = [
     path: "/v1/secrets/keys",
     tag: "Subscriptions",
     summary: "The encryption keys subscriptions' secrets are sealed with, each with how many it seals.",
-    auth: "admin",
+    auth: "operator",
     responses: { 200: { description: "the keys in use", schema: keyUsageView }, ...authenticated, ...errors(403) },
   },
   {
@@ -259,7 +259,7 @@ export const apiRoutes: ApiRoute[] = [
     path: "/v1/secrets/reseal",
     tag: "Subscriptions",
     summary: "Seal a page of subscriptions' secrets again under the sealing key, so that older keys can be dropped.",
-    auth: "admin",
+    auth: "operator",
     body: resealBody,
     responses: { 200: { description: "what the page did, and the keys still in use", schema: resealResult }, ...withBody, ...errors(403) },
   },
