@@ -363,3 +363,26 @@ test("secrets keys counts subscriptions by key; secrets reseal goes through them
   const json = await hookbusCli(["secrets", "reseal", "--json"]);
   expect(JSON.parse(json.stdout)).toMatchObject({ checked: 2, resealed: 0, unreadable: [], keys: { sealingKeyId } });
 });
+
+test("projects create, keys create and list, then keys revoke: a key made by the command works until revoked, and is listed without itself", async () => {
+  const created = await hookbusCli(["projects", "create", "--name", "Sleep study", "--id", surveySubmitted().data.projectId, "--json"]);
+  expect(created.code).toBe(0);
+  const projectId = JSON.parse(created.stdout).id;
+  expect(projectId).toBe(surveySubmitted().data.projectId);
+  expect((await hookbusCli(["projects", "list"])).stdout).toContain("Sleep study");
+
+  const made = await hookbusCli(["keys", "create", projectId, "--role", "publisher", "--name", "MyDataHelps"]);
+  expect(made.code).toBe(0);
+  const [, keyId] = /^created (key_\S+)$/m.exec(made.stdout)!;
+  const [, key] = /^key\s+(hbk_\S+)$/m.exec(made.stdout)!;
+  expect(made.stderr).toContain("not shown again");
+  expect((await hookbus.publish(surveySubmitted(), key!)).status).toBe(202);
+
+  const listed = await hookbusCli(["keys", "list", projectId]);
+  expect(listed.stdout).toMatch(new RegExp(`${keyId}.*MyDataHelps.*publisher`));
+  expect(listed.stdout).not.toContain("hbk_");
+  expect((await hookbusCli(["keys", "revoke", projectId, keyId!])).stdout).toBe(`revoked ${keyId}\n`);
+  expect((await hookbus.publish(surveySubmitted(), key!)).status).toBe(401);
+  expect((await hookbusCli(["keys", "create", projectId, "--role", "owner", "--name", "x"])).code).toBe(2);
+  expect((await hookbusCli(["projects", "delete", projectId])).stdout).toBe(`deleted ${projectId}\n`);
+});

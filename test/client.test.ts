@@ -86,3 +86,22 @@ test("verifyWebhook accepts a real delivery and refuses it tampered with or unde
   expect(() => verifyWebhook(other, request!.body, request!.headers)).toThrow();
   expect(() => verifyWebhook(secret, request!.body, new Headers(request!.headers as Record<string, string>))).not.toThrow();
 });
+
+test("the client makes a project and its keys; a key it makes works as a client of its own, and is refused once revoked", async () => {
+  const project = await hookbus.client.projects.create({ name: "Client study" });
+  expect((await hookbus.client.projects.list()).items.map((p) => p.id)).toContain(project.id);
+  expect(await hookbus.client.projects.update(project.id, { name: "Renamed" })).toMatchObject({ id: project.id, name: "Renamed" });
+
+  const made = await hookbus.client.keys.create(project.id, { role: "admin", name: "coordinator" });
+  const coordinator = new HookbusClient({ baseUrl: hookbus.url, apiKey: made.key });
+  expect((await coordinator.projects.list()).items.map((p) => p.id)).toEqual([project.id]);
+  const subscription = await coordinator.subscriptions.create({ url: receiver.url, eventTypes: ["record.updated"] });
+  expect(subscription.projectId).toBe(project.id);
+  expect((await hookbus.client.keys.list(project.id)).items.map((k) => [k.id, k.role])).toEqual([[made.id, "admin"]]);
+
+  await expect(hookbus.client.projects.delete(project.id)).rejects.toMatchObject({ status: 409 });
+  await hookbus.client.keys.revoke(project.id, made.id);
+  await expect(coordinator.projects.list()).rejects.toMatchObject({ status: 401 });
+  await hookbus.client.projects.delete(project.id, { cascade: true });
+  await expect(hookbus.client.projects.get(project.id)).rejects.toMatchObject({ status: 404 });
+});

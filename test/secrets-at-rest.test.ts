@@ -19,27 +19,6 @@ afterAll(async () => {
 const PASSWORD = "pw-7f3a9c1e-plaintext";
 const HEADER_VALUE = "token-5b2d8e44-plaintext";
 
-/** Every value under the test's key prefix, read raw: strings, hashes, lists, sets, sorted sets and streams. */
-async function dumpRedis(): Promise<string> {
-  const keys = (await hookbus.redisCommand("KEYS", `${hookbus.config.queuePrefix}*`)) as string[];
-  const values = await Promise.all(
-    keys.map(async (key) => {
-      const type = (await hookbus.redisCommand("TYPE", key)) as string;
-      const read: Record<string, [string, ...string[]]> = {
-        string: ["GET", key],
-        hash: ["HGETALL", key],
-        list: ["LRANGE", key, "0", "-1"],
-        set: ["SMEMBERS", key],
-        zset: ["ZRANGE", key, "0", "-1"],
-        stream: ["XRANGE", key, "-", "+"],
-      };
-      const command = read[type];
-      return command ? JSON.stringify(await hookbus.redisCommand(...command)) : "";
-    }),
-  );
-  return keys.join("\n") + values.join("\n");
-}
-
 test("Redis holds no signing secret, password or header value in plaintext; the receiver still gets them", async () => {
   const target = await receivers.start();
   const created = await hookbus.createSubscription({
@@ -58,7 +37,7 @@ test("Redis holds no signing secret, password or header value in plaintext; the 
     "the delivery",
   );
 
-  const dump = await dumpRedis();
+  const dump = await hookbus.dumpRedis();
   expect(dump).toContain(created.id);
   for (const plaintext of [PASSWORD, HEADER_VALUE, created.secret, rotated.secret, created.secret.slice(6), rotated.secret.slice(6)]) {
     expect([plaintext, dump.includes(plaintext)]).toEqual([plaintext, false]);

@@ -1,6 +1,7 @@
 import { createRedis, SubscriptionCache, SyncOutcomeListener } from "@hookbus/core/store";
 import { createContext, createLogger, type HookbusContext } from "@hookbus/core/runtime";
 import { startWorker, type RunningWorker } from "@hookbus/worker";
+import { DEFAULT_PROJECT_ID } from "@hookbus/schemas";
 import { Publisher } from "../apps/ingest/src/publish/publisher.js";
 import { recordUpdated } from "./fixtures/events.js";
 import { testConfig } from "./support/harness.js";
@@ -49,9 +50,9 @@ test("a sync publish from a stale cache still reaches the subscriptions made sin
   const sync = await admin.subscriptions.create({ url: syncEndpoint.url, eventTypes: ["record.updated"], mode: "sync" });
   await cache.warm();
   const later = await admin.subscriptions.create({ url: laterEndpoint.url, eventTypes: ["record.updated"] });
-  expect((await cache.forEventType("record.updated")).map((s) => s.id)).toEqual([sync.id]);
+  expect((await cache.forEventType({ type: "record.updated" })).map((s) => s.id)).toEqual([sync.id]);
 
-  const { event, sync: results } = await publisher.publish(recordUpdated(), "publisher");
+  const { event, sync: results } = await publisher.publish(recordUpdated(), "publisher", DEFAULT_PROJECT_ID);
 
   expect(results).toEqual([expect.objectContaining({ subscriptionId: sync.id, outcome: "delivered", statusCode: 200 })]);
   const deliveries = await context.deliveries.forEvent(event.id);

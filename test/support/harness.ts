@@ -159,6 +159,27 @@ export class TestHookbus {
     }
   }
 
+  /** Every key and value under the test's key prefix, read raw (strings, hashes, lists, sets, sorted sets, streams): what a leak test searches. */
+  async dumpRedis(): Promise<string> {
+    const keys = (await this.redisCommand("KEYS", `${this.config.queuePrefix}*`)) as string[];
+    const values = await Promise.all(
+      keys.map(async (key) => {
+        const type = (await this.redisCommand("TYPE", key)) as string;
+        const read: Record<string, [string, ...string[]]> = {
+          string: ["GET", key],
+          hash: ["HGETALL", key],
+          list: ["LRANGE", key, "0", "-1"],
+          set: ["SMEMBERS", key],
+          zset: ["ZRANGE", key, "0", "-1"],
+          stream: ["XRANGE", key, "-", "+"],
+        };
+        const command = read[type];
+        return command ? JSON.stringify(await this.redisCommand(...command)) : "";
+      }),
+    );
+    return keys.join("\n") + values.join("\n");
+  }
+
   /**
    * The stores and queues on a connection of the test's own, as an admin tool or a crashed
    * process would hold them, closed with the rest at stop.

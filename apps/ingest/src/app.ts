@@ -6,6 +6,7 @@ import { apiKeyAuth } from "./auth.js";
 import { AuthFailureThrottle } from "./auth-throttle.js";
 import { errorHandler, HttpError } from "./http-errors.js";
 import type { IngestMetrics } from "./metrics.js";
+import { ProjectKeyLookup } from "./project-key-lookup.js";
 import { Publisher } from "./publish/publisher.js";
 import { jsonBody, rateLimiter } from "./request-limits.js";
 import { requestLog } from "./request-log.js";
@@ -16,6 +17,8 @@ import { eventsRouter } from "./routes/events.js";
 import type { Guards } from "./routes/guards.js";
 import { opsRouter } from "./routes/ops.js";
 import { overviewRouter } from "./routes/overview.js";
+import { projectKeysRouter } from "./routes/project-keys.js";
+import { projectsRouter } from "./routes/projects.js";
 import { queueBoardRouter } from "./routes/queue-board.js";
 import { replaysRouter } from "./routes/replays.js";
 import { secretsRouter } from "./routes/secrets.js";
@@ -48,11 +51,14 @@ export function createIngestApp({ context, subscriptionCache, syncOutcomes, regi
 
   // Who is asking and how often come first: the body is parsed only after both passed.
   const authFailures = new AuthFailureThrottle(context.redis, context.config.queuePrefix, context.config.authFailureLimit, logger);
-  const requireRole = apiKeyAuth(context.config.apiKeys, authFailures);
+  const projectKeys = new ProjectKeyLookup(context.projects, (error) => logger.warn({ err: error }, "recording a key's use failed"));
+  const requireRole = apiKeyAuth(context.config.apiKeys, projectKeys, authFailures);
   const limited = rateLimiter(context.redis, context.config.queuePrefix, context.config.rateLimitPerSecond, logger);
   const body = jsonBody();
-  app.use(...queueBoardRouter(context, [requireRole("admin"), ...limited]));
+  // The queue dashboard shows every project's jobs: an operator's alone.
+  app.use(...queueBoardRouter(context, [requireRole("operator"), ...limited]));
   const guards: Guards = {
+    operator: [requireRole("operator"), ...limited, ...body],
     admin: [requireRole("admin"), ...limited, ...body],
     publisher: [requireRole("admin", "publisher"), ...limited, ...body],
   };
@@ -64,6 +70,8 @@ export function createIngestApp({ context, subscriptionCache, syncOutcomes, regi
   app.use(deliveriesRouter(context, guards));
   app.use(overviewRouter(context, guards));
   app.use(secretsRouter(context, guards));
+  app.use(projectsRouter(context, guards, projectKeys));
+  app.use(projectKeysRouter(context, guards, projectKeys));
   app.use((_request, _response, next) => next(new HttpError(404, "no such route")));
   app.use(errorHandler(logger));
   return app;

@@ -1,8 +1,9 @@
-import { createHash } from "node:crypto";
 import type { RequestHandler } from "express";
+import { API_KEY_PREFIX, apiKeyDigest } from "@hookbus/core/policy";
 import type { ApiKey, ApiRole } from "@hookbus/core/runtime";
 import type { AuthFailureThrottle } from "./auth-throttle.js";
 import { HttpError } from "./http-errors.js";
+import type { ProjectKeyLookup } from "./project-key-lookup.js";
 import { logQuietly } from "./request-log.js";
 
 declare module "express-serve-static-core" {
@@ -11,12 +12,19 @@ declare module "express-serve-static-core" {
     apiRole?: ApiRole;
     /** A short, non-secret name for the key, for rate limits and logs. */
     apiKeyId?: string;
+    /**
+     * The project the key belongs to, set by requireRole; undefined for an operator key (one of
+     * HOOKBUS_API_KEYS), which acts on every project.
+     */
+    apiProject?: string;
   }
 }
 
-function digest(key: string): string {
-  return createHash("sha256").update(key).digest("hex");
-}
+/**
+ * Who may call a route: "operator" is an admin key of HOOKBUS_API_KEYS alone; "admin" is that
+ * or a project's admin key; "publisher" any publisher key besides.
+ */
+export type Caller = "operator" | ApiRole;
 
 /**
  * The key from `Bearer KEY`, or from Basic auth with the key as the password: a browser
@@ -34,14 +42,15 @@ function presentedKey(header: string): string | undefined {
 
 /**
  * Bearer-key authentication. Keys are looked up by their SHA-256, so the comparison never
- * runs over the secret itself and leaks nothing through timing. Unknown keys are counted by
+ * runs over the secret itself and leaks nothing through timing: first the operator keys of
+ * HOOKBUS_API_KEYS, then the project keys made through the API. Unknown keys are counted by
  * the throttle, which refuses an address that has sent too many.
  */
-export function apiKeyAuth(keys: ApiKey[], throttle: AuthFailureThrottle) {
-  const roles = new Map(keys.map(({ key, role }) => [digest(key), role]));
+export function apiKeyAuth(keys: ApiKey[], projectKeys: ProjectKeyLookup, throttle: AuthFailureThrottle) {
+  const operatorRoles = new Map(keys.map(({ key, role }) => [apiKeyDigest(key), role]));
 
-  /** Lets through keys of the given roles: admin keys may do everything, publisher keys only publish. */
-  return function requireRole(...allowed: ApiRole[]): RequestHandler {
+  /** Lets through keys of the given kinds: admin keys may do everything, publisher keys only publish. */
+  return function requireRole(...allowed: Caller[]): RequestHandler {
     return (request, response, next) => {
       const refused = throttle.refusal(request);
       const key = presentedKey(request.headers.authorization ?? "");
@@ -51,13 +60,24 @@ export function apiKeyAuth(keys: ApiKey[], throttle: AuthFailureThrottle) {
         logQuietly(response);
         return next(refused ?? new HttpError(401, "missing API key: send Authorization: Bearer KEY"));
       }
-      const hash = digest(key);
-      const role = roles.get(hash);
-      if (!role) return void throttle.failed(request, response, new HttpError(401, "unknown API key")).then(next);
-      if (!allowed.includes(role)) return next(new HttpError(403, `a ${role} key may not do this`));
-      request.apiRole = role;
-      request.apiKeyId = hash.slice(0, 12);
-      next();
+      const digest = apiKeyDigest(key);
+      const operatorRole = operatorRoles.get(digest);
+      // Only keys made through the API are looked up in Redis: any other unknown key is refused without a round trip.
+      const found = operatorRole
+        ? Promise.resolve({ role: operatorRole, projectId: undefined })
+        : key.startsWith(API_KEY_PREFIX)
+          ? projectKeys.find(digest)
+          : Promise.resolve(undefined);
+      found.then((grant) => {
+        if (!grant) return void throttle.failed(request, response, new HttpError(401, "unknown API key")).then(next);
+        const caller: Caller = grant.role === "admin" && grant.projectId === undefined ? "operator" : grant.role;
+        const allowedHere = allowed.includes(caller) || (caller === "operator" && allowed.includes("admin"));
+        if (!allowedHere) return next(new HttpError(403, `a ${grant.projectId ? "project's " : ""}${caller} key may not do this`));
+        request.apiRole = grant.role;
+        request.apiKeyId = digest.slice(0, 12);
+        request.apiProject = grant.projectId;
+        next();
+      }, next);
     };
   };
 }

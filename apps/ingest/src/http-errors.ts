@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler } from "express";
 import type { ZodError } from "zod";
-import { ConflictError, NotFoundError, OverloadedError, UnavailableError, UnprocessableError } from "@hookbus/core/policy";
+import { ConflictError, ForbiddenError, NotFoundError, OverloadedError, UnavailableError, UnprocessableError } from "@hookbus/core/policy";
 import type { Logger } from "@hookbus/core/runtime";
 import { isRedisFailure } from "@hookbus/core/store";
 import type { ErrorBody } from "@hookbus/schemas";
@@ -79,6 +79,7 @@ export function errorBody(error: unknown): [number, ErrorBody] {
   if (error instanceof NotFoundError) return [404, { error: error.message }];
   if (error instanceof UnprocessableError) return [422, { error: error.message, issues: [{ path: error.path, message: error.message }] }];
   if (error instanceof ConflictError) return [409, { error: error.message }];
+  if (error instanceof ForbiddenError) return [403, { error: error.message }];
   if (error instanceof UnavailableError) return [503, { error: error.message }];
   if (isRedisFailure(error)) return [503, { error: `Redis could not carry out the request (${error.message}); try again` }];
   // The router's decodeURIComponent of a path parameter such as %c0.

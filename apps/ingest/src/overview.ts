@@ -22,12 +22,13 @@ const failed = (attempt: Attempt) =>
  * into one), so the console's overview reads the delivery log, whose index is ordered by time;
  * retries of deliveries created before the window are not counted.
  */
-export async function readOverview(context: HookbusContext, minutes: number, now = Date.now()): Promise<OverviewView> {
+/** @param projectId only this project's deliveries; undefined: every project's */
+export async function readOverview(context: HookbusContext, minutes: number, projectId?: string, now = Date.now()): Promise<OverviewView> {
   const firstMinute = Math.floor(now / MINUTE_MS) * MINUTE_MS - (minutes - 1) * MINUTE_MS;
   const read: DeliveryWithItsAttempts[] = [];
   let cursor: string | undefined;
   do {
-    const page = await context.deliveries.list({ since: firstMinute }, PAGE_SIZE, cursor);
+    const page = await context.deliveries.list({ since: firstMinute, projectId }, PAGE_SIZE, cursor);
     const attempts = await Promise.all(page.items.map((delivery) => context.deliveries.attempts(delivery.id)));
     page.items.forEach((delivery, i) => read.push({ delivery, attempts: attempts[i]! }));
     cursor = page.nextCursor;

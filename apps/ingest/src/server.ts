@@ -22,6 +22,8 @@ export async function startIngest(config: Config & { redisUrl: string }, options
   const context = createContext(config, logger, FAIL_FAST);
   await untilReady(context.redis);
   await checkEncryptionKeys(context.subscriptions, config.encryption, logger);
+  // What was made before projects is the default project's: it must exist to be listed and read.
+  await context.projects.ensureDefault();
   // Pub/sub needs a connection of its own; one per process serves every waiting request.
   const subscriber = createRedis(config.redisUrl);
   subscriber.on("error", (error: Error) => context.outages.error(error, "subscriber"));

@@ -1,7 +1,16 @@
-import type { Attempt, Delivery, EventRecord, Subscription } from "@hookbus/core/policy";
+import { projectOf, type Attempt, type Delivery, type EventRecord, type Subscription } from "@hookbus/core/policy";
 import type { ReplayProgress } from "@hookbus/core/flows";
-import { maxInFlight, type EndpointHealth, type SubscriptionStats } from "@hookbus/core/store";
-import type { AttemptView, DeliveryView, EventView, ReplayView, SubscriptionStatsView, SubscriptionView } from "@hookbus/schemas";
+import { maxInFlight, type EndpointHealth, type Project, type ProjectKey, type SubscriptionStats } from "@hookbus/core/store";
+import type {
+  AttemptView,
+  DeliveryView,
+  EventView,
+  ProjectKeyView,
+  ProjectView,
+  ReplayView,
+  SubscriptionStatsView,
+  SubscriptionView,
+} from "@hookbus/schemas";
 
 // The API's answers, built field by field from the records and checked against the contract's
 // types, so an internal field (a secret, a counter) cannot leak into a response.
@@ -19,6 +28,7 @@ export function subscriptionView(subscription: Subscription, health: EndpointHea
   const s = subscription;
   return {
     id: s.id,
+    projectId: projectOf(s),
     url: s.url,
     eventTypes: s.eventTypes,
     mode: s.mode,
@@ -50,6 +60,7 @@ export function subscriptionView(subscription: Subscription, health: EndpointHea
 export function eventView(event: EventRecord, deliveries: Delivery[]): EventView {
   return {
     id: event.id,
+    projectId: projectOf(event),
     type: event.type,
     data: event.data,
     occurredAt: iso(event.occurredAt)!,
@@ -61,6 +72,7 @@ export function eventView(event: EventRecord, deliveries: Delivery[]): EventView
 export function deliveryView(delivery: Delivery): DeliveryView {
   return {
     id: delivery.id,
+    projectId: projectOf(delivery),
     eventId: delivery.eventId,
     subscriptionId: delivery.subscriptionId,
     eventType: delivery.eventType,
@@ -111,5 +123,27 @@ export function replayView(replay: ReplayProgress): ReplayView {
     ratePerSecond: replay.ratePerSecond,
     createdAt: iso(replay.createdAt)!,
     finishedAt: iso(replay.finishedAt),
+  };
+}
+
+export function projectView(project: Project): ProjectView {
+  return {
+    id: project.id,
+    name: project.name,
+    retrySchedule: project.retrySchedule,
+    createdAt: iso(project.createdAt)!,
+    updatedAt: iso(project.updatedAt)!,
+  };
+}
+
+/** A project key as listed: never the key, nor its digest. */
+export function projectKeyView(key: ProjectKey): ProjectKeyView {
+  return {
+    id: key.id,
+    projectId: key.projectId,
+    name: key.name,
+    role: key.role,
+    createdAt: iso(key.createdAt)!,
+    lastUsedAt: iso(key.lastUsedAt),
   };
 }

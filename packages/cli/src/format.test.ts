@@ -14,6 +14,7 @@ test("the deliveries table has the documented columns, no colour codes, and blan
   const rendered = deliveriesTable([
     {
       id: "dlv_1",
+      projectId: "default",
       eventId: "evt_1",
       subscriptionId: "sub_1",
       eventType: "survey.submitted",

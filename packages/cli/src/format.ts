@@ -3,6 +3,8 @@ import type {
   AttemptView as Attempt,
   DeliveryView as Delivery,
   DeliveryWithAttempts,
+  ProjectKeyView as ProjectKey,
+  ProjectView as Project,
   SubscriptionView as Subscription,
 } from "@hookbus/schemas";
 
@@ -84,5 +86,19 @@ export function subscriptionsTable(subscriptions: Subscription[]): string {
   return table(
     ["id", "url", "event types", "mode", "environment", "enabled", "description"],
     subscriptions.map((s) => [s.id, s.url, s.eventTypes.join(", "), s.mode, s.environment, s.enabled ? "yes" : "no", s.description]),
+  );
+}
+
+export function projectsTable(projects: Project[]): string {
+  return table(
+    ["id", "name", "retry schedule (ms)", "created"],
+    projects.map((p) => [p.id, p.name, p.retrySchedule?.join(", "), shortTime(p.createdAt)]),
+  );
+}
+
+export function keysTable(keys: ProjectKey[]): string {
+  return table(
+    ["id", "name", "role", "created", "last used"],
+    keys.map((k) => [k.id, k.name, k.role, shortTime(k.createdAt), shortTime(k.lastUsedAt)]),
   );
 }

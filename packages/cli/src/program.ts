@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { HookbusApiError, HookbusClient } from "@hookbus/client";
 import { registerDeliveries } from "./commands/deliveries.js";
+import { registerKeys, registerProjects } from "./commands/projects.js";
 import { registerPublish } from "./commands/publish.js";
 import { registerReplay } from "./commands/replay.js";
 import { registerSecrets } from "./commands/secrets.js";
@@ -61,6 +62,8 @@ ${exitCodesHelp}`,
   registerSendSample(program, context);
   registerPublish(program, context);
   registerSecrets(program, context);
+  registerProjects(program, context);
+  registerKeys(program, context);
   return program;
 }
 

@@ -1,6 +1,8 @@
 import type {
   BatchPublishResult,
   BulkReplayBody,
+  CreateProjectBody,
+  CreateProjectKeyBody,
   CreateSubscriptionBody,
   DeliveryFilter,
   DeliveryListQuery,
@@ -11,6 +13,10 @@ import type {
   KeyUsageView,
   OverviewQuery,
   OverviewView,
+  ProjectKeyList,
+  ProjectKeyWithSecret,
+  ProjectList,
+  ProjectView,
   PublishBody,
   PublishResult,
   ReplayDryRun,
@@ -26,6 +32,7 @@ import type {
   SubscriptionView,
   SubscriptionWithSecret,
   SyncPublishResult,
+  UpdateProjectBody,
   UpdateSubscriptionBody,
 } from "@hookbus/schemas";
 import { Transport, type HookbusClientOptions } from "./transport.js";
@@ -142,6 +149,30 @@ export class HookbusClient {
   overview(query: OverviewQuery = {}): Promise<OverviewView> {
     return this.http.request("GET", "/v1/overview", { query });
   }
+
+  /** Projects: an operator key makes and deletes them; a project's admin key reads and renames its own. */
+  readonly projects = {
+    /** Every project to an operator key; its own to a project's key. */
+    list: (): Promise<ProjectList> => this.http.request("GET", "/v1/projects"),
+    get: (id: string): Promise<ProjectView> => this.http.request("GET", path`/v1/projects/${id}`),
+    create: (body: CreateProjectBody): Promise<ProjectView> => this.http.request("POST", "/v1/projects", { body }),
+    update: (id: string, patch: UpdateProjectBody): Promise<ProjectView> =>
+      this.http.request("PATCH", path`/v1/projects/${id}`, { body: patch }),
+    /** Refused (409) while it has subscriptions, unless `cascade` deletes them with it. */
+    delete: (id: string, options: { cascade?: boolean } = {}): Promise<void> =>
+      this.http.request("DELETE", path`/v1/projects/${id}`, { query: { cascade: options.cascade ? "true" : undefined } }),
+  };
+
+  /** A project's API keys. */
+  readonly keys = {
+    /** The answer carries the key: the only time it is shown. */
+    create: (projectId: string, body: CreateProjectKeyBody): Promise<ProjectKeyWithSecret> =>
+      this.http.request("POST", path`/v1/projects/${projectId}/keys`, { body }),
+    /** Names, roles, when made and last used; never the keys. */
+    list: (projectId: string): Promise<ProjectKeyList> => this.http.request("GET", path`/v1/projects/${projectId}/keys`),
+    /** Every ingest refuses the key within a second. */
+    revoke: (projectId: string, keyId: string): Promise<void> => this.http.request("DELETE", path`/v1/projects/${projectId}/keys/${keyId}`),
+  };
 
   readonly secrets = {
     /** The encryption keys subscriptions' secrets are sealed with, each with how many it seals. */

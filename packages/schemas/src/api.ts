@@ -4,6 +4,18 @@ import { errorBody } from "./errors.js";
 import { batchPublishResult, publishBatchBody, publishBody, publishResult, syncPublishResult } from "./events.js";
 import { overviewQuery, overviewView } from "./overview.js";
 import { idOf } from "./primitives.js";
+import {
+  createProjectBody,
+  createProjectKeyBody,
+  deleteProjectQuery,
+  projectId,
+  projectKeyList,
+  projectKeyView,
+  projectKeyWithSecret,
+  projectList,
+  projectView,
+  updateProjectBody,
+} from "./projects.js";
 import { bulkReplayBody, replayDryRun, replayStarted, replayView } from "./replays.js";
 import { keyUsageView, resealBody, resealResult } from "./secrets.js";
 import {
@@ -31,6 +43,9 @@ export const NAMED_REQUESTS = {
   SendSample: sendSampleBody,
   ReplayRequest: bulkReplayBody,
   ResealRequest: resealBody,
+  ProjectCreate: createProjectBody,
+  ProjectPatch: updateProjectBody,
+  ProjectKeyCreate: createProjectKeyBody,
 };
 export const NAMED_RESPONSES = {
   PublishResult: publishResult,
@@ -50,11 +65,20 @@ export const NAMED_RESPONSES = {
   Replay: replayView,
   KeyUsage: keyUsageView,
   ResealResult: resealResult,
+  Project: projectView,
+  ProjectList: projectList,
+  ProjectKey: projectKeyView,
+  ProjectKeyWithSecret: projectKeyWithSecret,
+  ProjectKeyList: projectKeyList,
   ErrorBody: errorBody,
 };
 
-/** Who may call a route: an admin key, a publisher key (admin keys too), the metrics token if one is set, or anyone. */
-export type ApiAuth = "admin" | "publisher" | "metrics" | "none";
+/**
+ * Who may call a route: an operator key (an admin key of HOOKBUS_API_KEYS) alone; an admin key
+ * (an operator's, or a project's within its project); a publisher key (admin keys too); the
+ * metrics token if one is set; or anyone.
+ */
+export type ApiAuth = "operator" | "admin" | "publisher" | "metrics" | "none";
 
 export interface ApiResponse {
   description: string;
@@ -70,7 +94,7 @@ export interface ApiRoute {
   /** Express-style: `/v1/subscriptions/:id`. */
   path: string;
   summary: string;
-  tag: "Events" | "Subscriptions" | "Deliveries" | "Replays" | "Operations";
+  tag: "Events" | "Subscriptions" | "Deliveries" | "Replays" | "Projects" | "Operations";
   auth: ApiAuth;
   /** One schema per `:name` in the path. */
   params?: Record<string, z.ZodType>;
@@ -86,7 +110,7 @@ const errors = (...statuses: number[]): Record<number, ApiResponse> =>
 const ERROR_MEANINGS: Record<number, string> = {
   400: "malformed JSON",
   401: "missing or unknown key",
-  403: "a publisher key on an admin route",
+  403: "the key may not do this: a publisher key on an admin route, a project's key on an operator route or publishing another project's event",
   404: "no such id",
   409: "the idempotency key was used for another request",
   413: "body over 1 MiB",
@@ -100,7 +124,14 @@ const authenticated = errors(401, 429, 503);
 const withBody = { ...authenticated, ...errors(400, 413, 415, 422) };
 const byId = { ...authenticated, ...errors(404) };
 
-const idParam = { subscription: idOf("sub"), delivery: idOf("dlv"), event: idOf("evt"), replay: idOf("rpl") };
+const idParam = {
+  subscription: idOf("sub"),
+  delivery: idOf("dlv"),
+  event: idOf("evt"),
+  replay: idOf("rpl"),
+  project: projectId,
+  key: idOf("key"),
+};
 
 export const apiRoutes: ApiRoute[] = [
   {
@@ -114,7 +145,7 @@ export const apiRoutes: ApiRoute[] = [
       200: { description: "sync subscriptions matched: their first attempts' outcomes", schema: syncPublishResult },
       202: { description: "stored and queued", schema: publishResult },
       ...withBody,
-      ...errors(409),
+      ...errors(403, 409),
     },
   },
   {
@@ -124,7 +155,13 @@ export const apiRoutes: ApiRoute[] = [
     summary: "Publish up to 1,000 events in one request; each item is accepted or refused on its own.",
     auth: "publisher",
     body: publishBatchBody,
-    responses: { 202: { description: "one item per event, in order", schema: batchPublishResult }, ...withBody },
+    responses: {
+      202: {
+        description: "one item per event, in order (an item another project's key may not publish answers its 403 error)",
+        schema: batchPublishResult,
+      },
+      ...withBody,
+    },
   },
   {
     method: "get",
@@ -214,7 +251,7 @@ export const apiRoutes: ApiRoute[] = [
     path: "/v1/secrets/keys",
     tag: "Subscriptions",
     summary: "The encryption keys subscriptions' secrets are sealed with, each with how many it seals.",
-    auth: "admin",
+    auth: "operator",
     responses: { 200: { description: "the keys in use", schema: keyUsageView }, ...authenticated, ...errors(403) },
   },
   {
@@ -222,7 +259,7 @@ export const apiRoutes: ApiRoute[] = [
     path: "/v1/secrets/reseal",
     tag: "Subscriptions",
     summary: "Seal a page of subscriptions' secrets again under the sealing key, so that older keys can be dropped.",
-    auth: "admin",
+    auth: "operator",
     body: resealBody,
     responses: { 200: { description: "what the page did, and the keys still in use", schema: resealResult }, ...withBody, ...errors(403) },
   },
@@ -319,5 +356,89 @@ export const apiRoutes: ApiRoute[] = [
     summary: "Prometheus metrics; behind a bearer token when HOOKBUS_METRICS_TOKEN is set.",
     auth: "metrics",
     responses: { 200: { description: "Prometheus text format", contentType: "text/plain" }, ...errors(401) },
+  },
+  {
+    method: "post",
+    path: "/v1/projects",
+    tag: "Projects",
+    summary: "Make a project (a MyDataHelps project's GUID may be its id).",
+    auth: "operator",
+    body: createProjectBody,
+    responses: {
+      201: { description: "made", schema: projectView },
+      ...withBody,
+      ...errors(403),
+      409: { description: "a project with that id exists", schema: errorBody },
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/projects",
+    tag: "Projects",
+    summary: "Every project to an operator key; its own to a project's key.",
+    auth: "admin",
+    responses: { 200: { description: "the projects", schema: projectList }, ...authenticated, ...errors(403) },
+  },
+  {
+    method: "get",
+    path: "/v1/projects/:id",
+    params: { id: idParam.project },
+    tag: "Projects",
+    summary: "A project.",
+    auth: "admin",
+    responses: { 200: { description: "the project", schema: projectView }, ...byId, ...errors(403) },
+  },
+  {
+    method: "patch",
+    path: "/v1/projects/:id",
+    params: { id: idParam.project },
+    tag: "Projects",
+    summary: "Rename a project or change its defaults; `null` clears one.",
+    auth: "admin",
+    body: updateProjectBody,
+    responses: { 200: { description: "the project", schema: projectView }, ...withBody, ...byId, ...errors(403) },
+  },
+  {
+    method: "delete",
+    path: "/v1/projects/:id",
+    params: { id: idParam.project },
+    tag: "Projects",
+    summary: "Delete a project and its keys; refused while it has subscriptions unless `cascade=true` deletes them too.",
+    auth: "operator",
+    query: deleteProjectQuery,
+    responses: {
+      204: { description: "deleted" },
+      ...byId,
+      ...errors(403, 422),
+      409: { description: "it has subscriptions (pass cascade=true), or it is the default project", schema: errorBody },
+    },
+  },
+  {
+    method: "post",
+    path: "/v1/projects/:id/keys",
+    params: { id: idParam.project },
+    tag: "Projects",
+    summary: "Make an API key of the project; the answer is the only place the key is shown.",
+    auth: "admin",
+    body: createProjectKeyBody,
+    responses: { 201: { description: "the key, shown once", schema: projectKeyWithSecret }, ...withBody, ...byId, ...errors(403) },
+  },
+  {
+    method: "get",
+    path: "/v1/projects/:id/keys",
+    params: { id: idParam.project },
+    tag: "Projects",
+    summary: "The project's API keys: names, roles, when made and last used; never the keys.",
+    auth: "admin",
+    responses: { 200: { description: "the keys", schema: projectKeyList }, ...byId, ...errors(403) },
+  },
+  {
+    method: "delete",
+    path: "/v1/projects/:id/keys/:keyId",
+    params: { id: idParam.project, keyId: idParam.key },
+    tag: "Projects",
+    summary: "Revoke a key: every ingest refuses it within a second.",
+    auth: "admin",
+    responses: { 204: { description: "revoked" }, ...byId, ...errors(403) },
   },
 ];

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { eventType } from "./events.js";
 import { idOf, isoTime, pageOf } from "./primitives.js";
+import { projectId } from "./projects.js";
 
 export const deliveryStatuses = ["pending", "retrying", "delivered", "failed"] as const;
 export const deliveryStatus = z.enum(deliveryStatuses);
@@ -11,6 +12,7 @@ export type AttemptErrorKind = (typeof attemptErrorKinds)[number];
 
 /** Which deliveries: the one filter of the listing, the bulk replay and the CLI. */
 export const deliveryFilter = z.strictObject({
+  projectId: projectId.optional().describe("an operator key's choice of project; a project's key sees its own"),
   status: deliveryStatus.optional(),
   subscriptionId: z.string().optional(),
   eventType: eventType.optional(),
@@ -29,6 +31,8 @@ export type DeliveryListQuery = z.input<typeof deliveryListQuery>;
 
 export const deliveryView = z.object({
   id: idOf("dlv"),
+  /** Its event's project. */
+  projectId,
   eventId: idOf("evt"),
   subscriptionId: idOf("sub"),
   eventType,
@@ -68,6 +72,8 @@ export const deliveryPage = pageOf(deliveryView);
 export type DeliveryPage = z.infer<typeof deliveryPage>;
 
 export const eventView = z.object({
+  /** The project it was published in. */
+  projectId,
   id: idOf("evt"),
   type: eventType,
   data: z.record(z.string(), z.unknown()),

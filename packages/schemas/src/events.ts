@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { errorBody } from "./errors.js";
 import { idOf, isoTime } from "./primitives.js";
+import { projectId } from "./projects.js";
 
 /**
  * Ids are strings on both platforms; MyDataHelps ones are GUIDs. z.guid() accepts any
@@ -93,6 +94,9 @@ function publishBodyFor<T extends EventType>(type: T) {
     data: eventDataSchemas[type],
     id: idempotencyKey.optional(),
     occurredAt: isoTime.optional(),
+    projectId: projectId
+      .optional()
+      .describe("the project to publish in, named by an operator key (absent: the default project); a project's key publishes in its own"),
   });
 }
 

@@ -8,3 +8,4 @@ export * from "./overview.js";
 export * from "./api.js";
 export * from "./openapi.js";
 export * from "./secrets.js";
+export * from "./projects.js";

@@ -35,8 +35,9 @@ function jsonSchema(schema: z.ZodType, io: Io): Record<string, unknown> {
 }
 
 const SECURITY: Record<ApiAuth, Record<string, string[]>[] | undefined> = {
-  admin: [{ adminKey: [] }],
-  publisher: [{ publisherKey: [] }, { adminKey: [] }],
+  operator: [{ operatorKey: [] }],
+  admin: [{ operatorKey: [] }, { adminKey: [] }],
+  publisher: [{ publisherKey: [] }, { operatorKey: [] }, { adminKey: [] }],
   metrics: [{ metricsToken: [] }, {}],
   none: [],
 };
@@ -98,12 +99,25 @@ export function openApiDocument(version: string) {
         "Publish events; Hookbus delivers them to subscribed webhooks, signed (Standard Webhooks), retried, and logged. " +
         "Send `Authorization: Bearer KEY`. Errors answer `{error, issues?}`.",
     },
-    tags: ["Events", "Subscriptions", "Deliveries", "Replays", "Operations"].map((name) => ({ name })),
+    tags: ["Events", "Subscriptions", "Deliveries", "Replays", "Projects", "Operations"].map((name) => ({ name })),
     components: {
       schemas: componentSchemas(),
       securitySchemes: {
-        adminKey: { type: "http", scheme: "bearer", description: `An admin key (HOOKBUS_API_KEYS role admin): every route. ${BASIC_TOO}` },
-        publisherKey: { type: "http", scheme: "bearer", description: `A publisher key (role publisher): publishing only. ${BASIC_TOO}` },
+        operatorKey: {
+          type: "http",
+          scheme: "bearer",
+          description: `An operator key (HOOKBUS_API_KEYS role admin): every route, in every project. ${BASIC_TOO}`,
+        },
+        adminKey: {
+          type: "http",
+          scheme: "bearer",
+          description: `A project's admin key (made with POST /v1/projects/{id}/keys): every route but the operator's, within its project. ${BASIC_TOO}`,
+        },
+        publisherKey: {
+          type: "http",
+          scheme: "bearer",
+          description: `A publisher key (HOOKBUS_API_KEYS role publisher, or a project's): publishing only, a project's key in its project. ${BASIC_TOO}`,
+        },
         metricsToken: { type: "http", scheme: "bearer", description: "HOOKBUS_METRICS_TOKEN, when set." },
       },
     },

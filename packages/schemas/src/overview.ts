@@ -1,11 +1,13 @@
 import { z } from "zod";
+import { projectId } from "./projects.js";
 import { idOf, isoTime } from "./primitives.js";
 
 /** How far back the overview looks, in minutes. */
 export const overviewQuery = z.object({
   minutes: z.coerce.number().int().min(5).max(180).default(60),
+  projectId: projectId.optional().describe("an operator key's choice of project; a project's key sees its own"),
 });
-export type OverviewQuery = { minutes?: number };
+export type OverviewQuery = { minutes?: number; projectId?: string };
 
 const count = z.number().int().min(0);
 

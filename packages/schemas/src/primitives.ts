@@ -46,7 +46,8 @@ export function parseDuration(value: number | string): number {
 }
 
 /** Ids: a prefix and a time-sortable ULID. */
-export const idOf = (prefix: "evt" | "sub" | "dlv" | "rpl") => z.string().regex(new RegExp(`^${prefix}_[0-9A-Z]{26}$`), `a ${prefix}_ id`);
+export const idOf = (prefix: "evt" | "sub" | "dlv" | "rpl" | "prj" | "key") =>
+  z.string().regex(new RegExp(`^${prefix}_[0-9A-Z]{26}$`), `a ${prefix}_ id`);
 
 /** A page of a listing: `nextCursor` goes in the next request's `cursor`, null on the last page. */
 export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });

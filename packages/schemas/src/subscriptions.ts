@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { disabledReasons, eventType, syncResult } from "./events.js";
 import { idOf, isoTime, pageOf, ratePerSecond, retryDelay } from "./primitives.js";
+import { projectId } from "./projects.js";
 
 /** Headers Hookbus sets itself; a subscription may not override them. */
 export const reservedHeaders = [
@@ -109,6 +110,9 @@ const subscriptionFields = {
 };
 
 export const createSubscriptionBody = z.strictObject({
+  projectId: projectId
+    .optional()
+    .describe("the project to make it in, named by an operator key (absent: the default project); a project's key makes it in its own"),
   url: subscriptionFields.url,
   eventTypes: subscriptionFields.eventTypes,
   mode: subscriptionFields.mode.optional(),
@@ -173,6 +177,8 @@ export type EndpointHealthView = z.infer<typeof endpointHealthView>;
 /** A subscription as the API shows it: never its secrets, its Basic auth password, nor its header values. */
 export const subscriptionView = z.object({
   id: idOf("sub"),
+  /** The project it belongs to: only that project's events reach it. */
+  projectId,
   url: z.string(),
   eventTypes: z.array(eventType),
   mode: subscriptionMode,
@@ -203,6 +209,7 @@ export const subscriptionWithSecret = subscriptionView.extend({ secret: z.string
 export type SubscriptionWithSecret = z.infer<typeof subscriptionWithSecret>;
 
 export const subscriptionListQuery = z.object({
+  projectId: projectId.optional().describe("an operator key's choice of project; a project's key sees its own"),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().optional(),
 });

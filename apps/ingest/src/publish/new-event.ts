@@ -1,14 +1,18 @@
 import { newId } from "@hookbus/core/policy";
 import type { NewEvent } from "@hookbus/core/store";
-import type { PublishBody } from "@hookbus/schemas";
+import { DEFAULT_PROJECT_ID, type PublishBody } from "@hookbus/schemas";
 
 /** An event to store whose id is chosen already: a sync publish listens on it before storing. */
 export type IdentifiedEvent = NewEvent & { id: string };
 
-/** A publish body as the event to store, with its id chosen now. */
-export function newEvent(body: PublishBody, publisher: string, started: number): IdentifiedEvent {
+/**
+ * A publish body as the event to store, with its id chosen now.
+ * @param projectId the project it is published in (publishProject); the default one is left unnamed, as before projects
+ */
+export function newEvent(body: PublishBody, publisher: string, started: number, projectId: string): IdentifiedEvent {
   return {
     id: newId("evt", started),
+    projectId: projectId === DEFAULT_PROJECT_ID ? undefined : projectId,
     type: body.type,
     data: body.data,
     idempotencyKey: body.id,

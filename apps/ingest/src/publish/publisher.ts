@@ -35,13 +35,14 @@ export class Publisher {
     this.sync = new SyncPublisher(context, syncOutcomes, subscriptions);
   }
 
-  /** @param publisher the non-secret id of the API key publishing: its idempotency keys are its own */
-  async publish(body: PublishBody, publisher: string, started = Date.now()): Promise<PublishResult> {
-    const candidate = newEvent(body, publisher, started);
-    const cached = await beforeDeadline(this.subscriptions.versioned(body.type), started + ASYNC_PUBLISH_DEADLINE_MS, UNAVAILABLE);
-    const syncSubscriptions = cached.subscriptions.filter(
-      (s) => s.mode === "sync" && subscriptionMatches(s, { type: body.type, data: body.data }),
-    );
+  /**
+   * @param publisher the non-secret id of the API key publishing: its idempotency keys are its own
+   * @param projectId the project it is published in (publishProject)
+   */
+  async publish(body: PublishBody, publisher: string, projectId: string, started = Date.now()): Promise<PublishResult> {
+    const candidate = newEvent(body, publisher, started, projectId);
+    const cached = await beforeDeadline(this.subscriptions.versioned(candidate), started + ASYNC_PUBLISH_DEADLINE_MS, UNAVAILABLE);
+    const syncSubscriptions = cached.subscriptions.filter((s) => s.mode === "sync" && subscriptionMatches(s, candidate));
     if (syncSubscriptions.length > 0) return this.sync.publish(candidate, cached, syncSubscriptions, started);
     const [result] = await this.async.storeAndRoute([candidate], started);
     if (result instanceof Error) throw result;
@@ -53,9 +54,13 @@ export class Publisher {
    * their route jobs enqueued in another. Sync subscriptions are not waited for here: their
    * deliveries are made and retried like any. Each item's failure is its own.
    */
-  async publishBatch(bodies: PublishBody[], publisher: string, started = Date.now()): Promise<(StoredEvent | Error)[]> {
+  async publishBatch(
+    bodies: { body: PublishBody; projectId: string }[],
+    publisher: string,
+    started = Date.now(),
+  ): Promise<(StoredEvent | Error)[]> {
     const results = await this.async.storeAndRoute(
-      bodies.map((body) => newEvent(body, publisher, started)),
+      bodies.map(({ body, projectId }) => newEvent(body, publisher, started, projectId)),
       started,
     );
     // Redis stored none of them (it is gone, or refused them all): the whole batch is a 503, not an answer item by item.

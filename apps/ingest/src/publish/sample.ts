@@ -19,7 +19,15 @@ export async function sendSample(
   started = Date.now(),
 ): Promise<{ event: EventRecord; result: SyncResult }> {
   const deadline = started + subscription.timeoutMs + SYNC_REPORT_GRACE_MS;
-  const candidate: EventRecord = { id: newId("evt", started), type, data, occurredAt: started, createdAt: started, sample: true };
+  const candidate: EventRecord = {
+    id: newId("evt", started),
+    projectId: subscription.projectId,
+    type,
+    data,
+    occurredAt: started,
+    createdAt: started,
+    sample: true,
+  };
   syncOutcomes.listen(candidate.id, [subscription.id]);
   try {
     const { event } = await context.events.store(candidate);

@@ -66,16 +66,17 @@ export class StoreCoalescer {
    * notes on each event the job that carries it, named after the group's first event.
    */
   private async groupForRouteJobs(candidates: Candidate[]): Promise<string[][]> {
-    const types = [...new Set(candidates.map((c) => c.type))];
     // Only a guide: a type whose subscriptions cannot be read now counts as one delivery an
     // event, rather than failing the other events of this turn.
-    const fanOut = new Map<EventType, number>(
+    const fanOutOf = (candidate: Candidate) => `${candidate.projectId ?? ""} ${candidate.type}`;
+    const distinct = [...new Map(candidates.map((c) => [fanOutOf(c), c])).entries()];
+    const fanOut = new Map<string, number>(
       await Promise.all(
-        types.map(
-          async (type) =>
+        distinct.map(
+          async ([key, candidate]) =>
             [
-              type,
-              await this.subscriptions.forEventType(type).then(
+              key,
+              await this.subscriptions.forEventType(candidate).then(
                 (s) => s.length,
                 () => 1,
               ),
@@ -86,7 +87,7 @@ export class StoreCoalescer {
     const groups: string[][] = [];
     let deliveries = Infinity;
     for (const candidate of candidates) {
-      const weight = Math.max(1, fanOut.get(candidate.type) ?? 0);
+      const weight = Math.max(1, fanOut.get(fanOutOf(candidate)) ?? 0);
       if (deliveries + weight > ROUTE_JOB_DELIVERIES) {
         groups.push([]);
         deliveries = 0;

@@ -61,7 +61,7 @@ export class SyncPublisher {
       // The subscriptions changed after the cache read them, a change this publish must see:
       // routed again from the subscriptions as they are now.
       const candidates = await beforeDeadline(
-        this.context.subscriptions.version().then((version) => this.subscriptions.forEventType(event.type, version)),
+        this.context.subscriptions.version().then((version) => this.subscriptions.forEventType(event, version)),
         deadline,
         UNAVAILABLE,
       );

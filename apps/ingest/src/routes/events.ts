@@ -1,23 +1,49 @@
 import { Router } from "express";
+import { publishProject } from "@hookbus/core/policy";
 import type { HookbusContext } from "@hookbus/core/runtime";
-import { publishBatchEnvelope, publishBody, type BatchPublishResult, type PublishResult, type SyncPublishResult } from "@hookbus/schemas";
+import {
+  publishBatchEnvelope,
+  publishBody,
+  type BatchPublishResult,
+  type PublishBody,
+  type PublishResult,
+  type SyncPublishResult,
+} from "@hookbus/schemas";
 import { errorBody, RequestValidationError } from "../http-errors.js";
 import type { IngestMetrics } from "../metrics.js";
 import type { Publisher } from "../publish/publisher.js";
+import { KnownProjects } from "../publish/known-projects.js";
 import { publishShare } from "../publish-share.js";
 import { parseOr422 } from "../validate.js";
 import { eventView } from "../views.js";
 import type { Guards } from "./guards.js";
+import { visibleOr404 } from "./project-scope.js";
 
 /** A batch answers a thousand items at most: a few issues each say enough to fix them. */
 const MAX_ISSUES_PER_BATCH_ITEM = 3;
 
 export function eventsRouter(context: HookbusContext, publisher: Publisher, guards: Guards, metrics: IngestMetrics): Router {
   const router = Router();
+  const knownProjects = new KnownProjects(context.projects);
+  /** One event's project, checked: a project's key publishes in its own, an operator's in one that exists. */
+  const eventProject = async (body: PublishBody, keyProject: string | undefined) => {
+    const projectId = publishProject(body, keyProject);
+    if (keyProject === undefined) await knownProjects.check(projectId);
+    return projectId;
+  };
+  /** One batch item checked, with the project it is published in; or why it is refused. */
+  const placedInProject = async (item: unknown, keyProject: string | undefined) => {
+    const parsed = publishBody.safeParse(item);
+    if (!parsed.success) return new RequestValidationError("event", parsed.error, MAX_ISSUES_PER_BATCH_ITEM);
+    return eventProject(parsed.data, keyProject).then(
+      (projectId) => ({ body: parsed.data, projectId }),
+      (error: unknown) => error as Error,
+    );
+  };
 
   router.post("/v1/events", ...guards.publisher, publishShare(context.config.maxSyncWaits), async (request, response) => {
     const body = parseOr422(publishBody, request.body, "event");
-    const result = await publisher.publish(body, request.apiKeyId!);
+    const result = await publisher.publish(body, request.apiKeyId!, await eventProject(body, request.apiProject));
     if (result.created) metrics.eventsAccepted.inc({ event_type: result.event.type });
     request.log.info({ eventId: result.event.id, type: result.event.type, duplicate: !result.created }, "event accepted");
     const answer: PublishResult = { id: result.event.id, type: result.event.type, ...(result.created ? {} : { duplicate: true as const }) };
@@ -28,12 +54,12 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
 
   router.post("/v1/events/batch", ...guards.publisher, async (request, response) => {
     const { events } = parseOr422(publishBatchEnvelope, request.body, "batch");
-    const parsed = events.map((item) => publishBody.safeParse(item));
-    const valid = parsed.flatMap((p) => (p.success ? [p.data] : []));
+    const placed = await Promise.all(events.map((item) => placedInProject(item, request.apiProject)));
+    const valid = placed.flatMap((p) => (p instanceof Error ? [] : [p]));
     const stored = await publisher.publishBatch(valid, request.apiKeyId!);
     let next = 0;
-    const items = parsed.map((p) => {
-      if (!p.success) return errorBody(new RequestValidationError("event", p.error, MAX_ISSUES_PER_BATCH_ITEM))[1];
+    const items = placed.map((p) => {
+      if (p instanceof Error) return errorBody(p)[1];
       const result = stored[next++]!;
       if (result instanceof Error) return errorBody(result)[1];
       if (result.created) metrics.eventsAccepted.inc({ event_type: result.event.type });
@@ -48,7 +74,8 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
   });
 
   router.get("/v1/events/:id", ...guards.admin, async (request, response) => {
-    const event = await context.events.get(request.params.id as string);
+    const id = request.params.id as string;
+    const event = visibleOr404(request, await context.events.get(id), "event", id);
     response.json(eventView(event, await context.deliveries.forEvent(event.id)));
   });
 

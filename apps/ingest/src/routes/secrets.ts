@@ -17,11 +17,11 @@ export function secretsRouter(context: HookbusContext, guards: Guards): Router {
     };
   };
 
-  router.get("/v1/secrets/keys", ...guards.admin, async (_request, response) => {
+  router.get("/v1/secrets/keys", ...guards.operator, async (_request, response) => {
     response.json(await keyUsage());
   });
 
-  router.post("/v1/secrets/reseal", ...guards.admin, async (request, response) => {
+  router.post("/v1/secrets/reseal", ...guards.operator, async (request, response) => {
     const { cursor, limit } = parseOr422(resealBody, request.body ?? {}, "reseal request");
     const page = await context.subscriptions.resealPage(limit, cursor);
     response.json({ ...page, nextCursor: page.nextCursor ?? null, keys: await keyUsage() } satisfies ResealResult);

@@ -1,4 +1,4 @@
-import { Router } from "express";
+import { Router, type Request } from "express";
 import {
   blockedRangeOfUrl,
   parseRetrySchedule,
@@ -10,6 +10,7 @@ import { announceDisabled, resumeDeliveries } from "@hookbus/core/flows";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import {
   createSubscriptionBody,
+  DEFAULT_PROJECT_ID,
   sendSampleBody,
   subscriptionListQuery,
   updateSubscriptionBody,
@@ -23,6 +24,7 @@ import { sampleData } from "../samples.js";
 import { parseOr422 } from "../validate.js";
 import { subscriptionStatsView, subscriptionView } from "../views.js";
 import type { Guards } from "./guards.js";
+import { requestedProject, visibleOr404 } from "./project-scope.js";
 
 export interface SubscriptionRouteOptions {
   /** How long a rotated-out secret keeps signing, ms. */
@@ -48,17 +50,26 @@ export function subscriptionsRouter(
     if (blocked) throw new UnprocessableError(`url targets ${blocked}, which is blocked (allow it with HOOKBUS_ALLOWED_NETWORKS)`, ["url"]);
   };
 
+  /** The subscription of the path, when the request's key may see its project; else 404. */
+  const own = async (request: Request) => {
+    const id = request.params.id as string;
+    return visibleOr404(request, await context.subscriptions.get(id), "subscription", id);
+  };
+
   router.post("/v1/subscriptions", ...guards.admin, async (request, response) => {
-    const body = parseOr422(createSubscriptionBody, request.body, "subscription");
+    const { projectId: named, ...body } = parseOr422(createSubscriptionBody, request.body, "subscription");
+    const project = await context.projects.get(requestedProject(request, named) ?? DEFAULT_PROJECT_ID);
+    // The project's retry schedule is its subscriptions' default, taken when each is made.
+    body.retrySchedule ??= project.retrySchedule;
     refusePrivateUrl(body.url);
     refuseScheduleBeyondRetention(body.retrySchedule);
-    const subscription = await context.subscriptions.create(body);
+    const subscription = await context.subscriptions.create(body, project.id);
     response.status(201).json({ ...(await view(subscription)), secret: subscription.secrets[0]!.secret } satisfies SubscriptionWithSecret);
   });
 
   router.get("/v1/subscriptions", ...guards.admin, async (request, response) => {
     const query = parseOr422(subscriptionListQuery, request.query, "query");
-    const page = await context.subscriptions.list(query.limit, query.cursor);
+    const page = await context.subscriptions.list(query.limit, query.cursor, requestedProject(request, query.projectId));
     const health = await context.endpoints.healthOfMany(page.items.map((s) => s.id));
     response.json({
       items: page.items.map((s) => subscriptionView(s, health.get(s.id)!)),
@@ -67,13 +78,14 @@ export function subscriptionsRouter(
   });
 
   router.get("/v1/subscriptions/:id", ...guards.admin, async (request, response) => {
-    response.json(await view(await context.subscriptions.get(request.params.id as string)));
+    response.json(await view(await own(request)));
   });
 
   router.patch("/v1/subscriptions/:id", ...guards.admin, async (request, response) => {
     const patch = parseOr422(updateSubscriptionBody, request.body, "subscription update");
     refusePrivateUrl(patch.url);
     refuseScheduleBeyondRetention(patch.retrySchedule);
+    await own(request);
     const { before, after: updated } = await context.subscriptions.update(request.params.id as string, patch);
     if (before.enabled && !updated.enabled) await announceDisabled(context, updated);
     if (!before.enabled && updated.enabled) {
@@ -86,22 +98,22 @@ export function subscriptionsRouter(
   });
 
   router.delete("/v1/subscriptions/:id", ...guards.admin, async (request, response) => {
-    await context.subscriptions.delete(request.params.id as string);
+    await context.subscriptions.delete((await own(request)).id);
     response.status(204).end();
   });
 
   router.post("/v1/subscriptions/:id/rotate-secret", ...guards.admin, async (request, response) => {
-    const subscription = await context.subscriptions.rotateSecret(request.params.id as string, options.secretOverlapMs);
+    const subscription = await context.subscriptions.rotateSecret((await own(request)).id, options.secretOverlapMs);
     response.json({ ...(await view(subscription)), secret: subscription.secrets[0]!.secret } satisfies SubscriptionWithSecret);
   });
 
   router.get("/v1/subscriptions/:id/stats", ...guards.admin, async (request, response) => {
-    const subscription = await context.subscriptions.get(request.params.id as string);
+    const subscription = await own(request);
     response.json(subscriptionStatsView(subscription.id, await context.deliveries.stats(subscription.id)));
   });
 
   router.post("/v1/subscriptions/:id/test", ...guards.admin, async (request, response) => {
-    const subscription = await context.subscriptions.get(request.params.id as string);
+    const subscription = await own(request);
     if (!subscription.enabled)
       throw new UnprocessableError(`subscription ${subscription.id} is disabled: enable it to send a sample`, ["enabled"]);
     if (subscription.unreadable)

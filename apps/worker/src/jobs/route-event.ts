@@ -107,7 +107,7 @@ export class RouteEventJob {
 
   private async route(events: EventRecord[], subscriptionsVersion: number): Promise<void> {
     const targets = await Promise.all(
-      events.map(async (event) => ({ event, candidates: await this.subscriptions.forEventType(event.type, subscriptionsVersion) })),
+      events.map(async (event) => ({ event, candidates: await this.subscriptions.forEventType(event, subscriptionsVersion) })),
     );
     const byEvent = await routeEvents(this.context.deliveries, targets);
     await this.restoreRetryJobs(byEvent.flat());

@@ -24,6 +24,8 @@ export interface LifecycleContext {
  */
 export async function announceDisabled(context: LifecycleContext, subscription: Subscription): Promise<void> {
   const { event } = await context.events.store({
+    // Its own project's subscriptions alone hear of it: the URL is no other project's business.
+    projectId: subscription.projectId,
     type: "subscription.disabled",
     data: {
       subscriptionId: subscription.id,

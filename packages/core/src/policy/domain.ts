@@ -19,6 +19,8 @@ export interface SigningSecret {
 
 export interface Subscription {
   id: string;
+  /** The project it belongs to; absent in subscriptions made before projects: the default project. */
+  projectId?: string;
   url: string;
   eventTypes: EventType[];
   mode: SubscriptionMode;
@@ -54,6 +56,8 @@ export interface Subscription {
 
 export interface EventRecord {
   id: string;
+  /** The project it was published in; absent in events stored before projects: the default project. */
+  projectId?: string;
   type: EventType;
   data: Record<string, unknown>;
   /** The publisher's idempotency key, when it gave one. */
@@ -81,6 +85,8 @@ export interface Attempt {
 
 export interface Delivery {
   id: string;
+  /** Its event's project; absent for the default project (and in deliveries made before projects). */
+  projectId?: string;
   eventId: string;
   subscriptionId: string;
   eventType: EventType;

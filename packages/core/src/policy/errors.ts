@@ -20,6 +20,11 @@ export class UnprocessableError extends Error {
   }
 }
 
+/** The key may not do this to this resource (maps to 403). */
+export class ForbiddenError extends Error {
+  override name = "ForbiddenError";
+}
+
 /** The request contradicts what was stored before: an idempotency key reused for another request (maps to 409). */
 export class ConflictError extends Error {
   override name = "ConflictError";

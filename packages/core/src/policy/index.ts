@@ -8,3 +8,5 @@ export * from "./signing.js";
 export * from "./ssrf.js";
 export * from "./subscription-codec.js";
 export * from "./subscription-matcher.js";
+export * from "./api-keys.js";
+export * from "./project-scope.js";

@@ -1,5 +1,6 @@
 import type { EventType, SubscriptionFilter } from "@hookbus/schemas";
 import type { EventRecord, Subscription } from "./domain.js";
+import { projectOf } from "./project-scope.js";
 
 /** The payload field each filter narrows on, and the event types that carry that field. */
 const FILTERS: Record<keyof SubscriptionFilter, { field: string; types: EventType[] }> = {
@@ -9,12 +10,13 @@ const FILTERS: Record<keyof SubscriptionFilter, { field: string; types: EventTyp
 };
 
 /**
- * Does a published event reach this subscription? Only enabled live subscriptions get
- * published events; test ones get the samples sent to them by name.
+ * Does a published event reach this subscription? Only enabled live subscriptions of the
+ * event's project get published events; test ones get the samples sent to them by name.
  */
-export function subscriptionMatches(subscription: Subscription, event: Pick<EventRecord, "type" | "data">): boolean {
+export function subscriptionMatches(subscription: Subscription, event: Pick<EventRecord, "type" | "data" | "projectId">): boolean {
   return (
     subscription.enabled &&
+    projectOf(subscription) === projectOf(event) &&
     subscription.environment === "live" &&
     subscription.eventTypes.includes(event.type) &&
     filterMatches(subscription.filter, event)

@@ -5,6 +5,7 @@ import { DeliveryLog } from "../store/delivery-log.js";
 import { EndpointGate } from "../store/endpoint-gate.js";
 import { EventStore } from "../store/event-store.js";
 import { Keys } from "../store/keys.js";
+import { ProjectStore } from "../store/project-store.js";
 import { OutageLog } from "./outage-log.js";
 import { createQueues, type HookbusQueues } from "../queue/queues.js";
 import { createRedis } from "../store/redis.js";
@@ -17,6 +18,7 @@ export interface HookbusContext {
   redis: Redis;
   keys: Keys;
   subscriptions: SubscriptionStore;
+  projects: ProjectStore;
   events: EventStore;
   deliveries: DeliveryLog;
   endpoints: EndpointGate;
@@ -43,6 +45,7 @@ export function createContext(config: Config & { redisUrl: string }, logger: Log
     redis,
     keys,
     subscriptions,
+    projects: new ProjectStore(redis, keys),
     events: new EventStore(redis, keys, config.retentionMs, config.reconcileAfterMs),
     deliveries,
     endpoints: new EndpointGate(redis, keys, config.circuit, config.reconcileAfterMs),

@@ -8,7 +8,8 @@
 -- KEYS: eventDeliveries, delivery, index all, index pending, index subscription, index type,
 --       watch, event, subscriptions' version
 -- ARGV: subscriptionId, deliveryId, eventId, eventType, createdAt, retentionMs, check job at,
---       subscriptions' version to be at ('' for any)
+--       subscriptions' version to be at ('' for any), projectId ('' for the default project, as
+--       deliveries made before projects have none)
 if ARGV[8] ~= '' then
   if redis.call('EXISTS', KEYS[8]) == 0 then return {'', -1} end
   if (redis.call('GET', KEYS[9]) or '0') ~= ARGV[8] then return {'', -1} end
@@ -19,6 +20,7 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('HSET', KEYS[2], 'id', ARGV[2], 'eventId', ARGV[3], 'subscriptionId', ARGV[1],
   'eventType', ARGV[4], 'status', 'pending', 'createdAt', ARGV[5], 'attemptCount', 0)
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[2], 'projectId', ARGV[9]) end
 redis.call('PEXPIRE', KEYS[2], ARGV[6])
 for i = 3, 6 do redis.call('ZADD', KEYS[i], 0, ARGV[2]) end
 redis.call('ZADD', KEYS[7], ARGV[7], ARGV[2])

@@ -181,7 +181,17 @@ export class DeliveryLog extends DeliveryQueries {
           this.keys.event(event.id),
           this.keys.subscriptionsVersion(),
         ],
-        [subscription.id, deliveryId, event.id, event.type, now, this.retentionMs, now + this.watchGraceMs, ifAt ? ifAt.version : ""],
+        [
+          subscription.id,
+          deliveryId,
+          event.id,
+          event.type,
+          now,
+          this.retentionMs,
+          now + this.watchGraceMs,
+          ifAt ? ifAt.version : "",
+          event.projectId ?? "",
+        ],
         onReply,
       );
       return deliveryId;

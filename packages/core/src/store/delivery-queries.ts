@@ -3,6 +3,7 @@ import { deliveryStatuses, type Attempt, type Delivery, type DeliveryStatus } fr
 import type { EventType } from "@hookbus/schemas";
 import { NotFoundError } from "../policy/errors.js";
 import { idLowerBound } from "../policy/ids.js";
+import { projectOf } from "../policy/project-scope.js";
 import type { Keys } from "./keys.js";
 
 /** Counts of one subscription's deliveries by status, and when it last succeeded and failed. */
@@ -16,6 +17,11 @@ export interface SubscriptionStats {
 }
 
 export interface DeliveryFilter {
+  /**
+   * Only this project's. There is no index by project: a project's deliveries are picked out
+   * of the index the other fields choose, which is slow only for a small project among many.
+   */
+  projectId?: string;
   status?: DeliveryStatus;
   subscriptionId?: string;
   eventType?: EventType;
@@ -163,6 +169,7 @@ export class DeliveryQueries {
 
 function matches(delivery: Delivery, filter: DeliveryFilter): boolean {
   return (
+    (!filter.projectId || projectOf(delivery) === filter.projectId) &&
     (!filter.status || delivery.status === filter.status) &&
     (!filter.subscriptionId || delivery.subscriptionId === filter.subscriptionId) &&
     (!filter.eventType || delivery.eventType === filter.eventType)
@@ -173,6 +180,7 @@ export function toDelivery(hash: Record<string, string>): Delivery {
   const optionalNumber = (value: string | undefined) => (value ? Number(value) : undefined);
   return {
     id: hash.id!,
+    projectId: hash.projectId || undefined,
     eventId: hash.eventId!,
     subscriptionId: hash.subscriptionId!,
     eventType: hash.eventType as EventType,

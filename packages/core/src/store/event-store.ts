@@ -14,6 +14,8 @@ export interface NewEvent {
   id?: string;
   type: EventType;
   data: Record<string, unknown>;
+  /** The project it is published in; absent: the default project. */
+  projectId?: string;
   idempotencyKey?: string;
   /** Whose idempotency keys these are: the API key that published (its non-secret id). */
   idempotencyScope?: string;
@@ -98,6 +100,7 @@ export class EventStore {
     const events = inputs.map((input, i) => {
       const event: EventRecord = {
         id: input.id ?? newId("evt", now),
+        projectId: input.projectId,
         type: input.type,
         data: input.data,
         idempotencyKey: input.idempotencyKey,
@@ -183,9 +186,12 @@ export class EventStore {
 
 /** What makes two publishes the same request: type, data (keys in any order) and occurredAt. */
 function requestDigest(input: NewEvent): string {
-  return createHash("sha256")
-    .update(stringify([input.type, input.data, input.occurredAt ?? null]) ?? "")
-    .digest("base64url");
+  return (
+    createHash("sha256")
+      // The project only when named, so that a key first used before projects compares as it did.
+      .update(stringify([input.type, input.data, input.occurredAt ?? null, ...(input.projectId ? [input.projectId] : [])]) ?? "")
+      .digest("base64url")
+  );
 }
 
 /**

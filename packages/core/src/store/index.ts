@@ -10,3 +10,4 @@ export { createRedis, FAIL_FAST, isRedisFailure, redisReachable, sendTogether, u
 export * from "./subscription-cache.js";
 export * from "./subscription-store.js";
 export * from "./sync-outcomes.js";
+export * from "./project-store.js";

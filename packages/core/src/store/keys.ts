@@ -1,3 +1,4 @@
+import { DEFAULT_PROJECT_ID } from "@hookbus/schemas";
 import type { DeliveryStatus } from "../policy/domain.js";
 
 /**
@@ -15,9 +16,12 @@ export class Keys {
   subscriptions() {
     return `${this.prefix}:subs`;
   }
-  /** Ids of the subscriptions to one event type: what routing reads. */
-  subscriptionsByType(type: string) {
-    return `${this.prefix}:subs:type:${type}`;
+  /**
+   * Ids of one project's subscriptions to one event type: what routing reads. The default
+   * project's keep the key they had before projects, so that index needs no migration.
+   */
+  subscriptionsByType(type: string, projectId: string) {
+    return projectId === DEFAULT_PROJECT_ID ? `${this.prefix}:subs:type:${type}` : `${this.prefix}:subs:prj:${projectId}:type:${type}`;
   }
   /** Counts every subscription change: a cache loaded at an older count is stale. */
   subscriptionsVersion() {
@@ -107,6 +111,26 @@ export class Keys {
   /** Replay claims whose job is not yet enqueued, scored by claim time: what recovery re-enqueues. */
   replayClaimsNotEnqueued() {
     return `${this.prefix}:rpl:unqueued`;
+  }
+
+  /** Ids of every project, scored by creation time. */
+  projects() {
+    return `${this.prefix}:prjs`;
+  }
+  project(id: string) {
+    return `${this.prefix}:prj:${id}`;
+  }
+  /** A project's API keys: key id -> the key's record (name, role, digest; never the key). */
+  projectKeys(projectId: string) {
+    return `${this.prefix}:prj:${projectId}:keys`;
+  }
+  /** When each of a project's keys was last used: key id -> ms. */
+  projectKeysUsed(projectId: string) {
+    return `${this.prefix}:prj:${projectId}:keys:used`;
+  }
+  /** What an API key may do, found by the key's SHA-256: what authentication reads. */
+  apiKey(digest: string) {
+    return `${this.prefix}:apikey:${digest}`;
   }
 
   /** Pub/sub channel announcing that a subscription was created, changed or deleted. */

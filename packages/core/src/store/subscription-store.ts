@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import {
   DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_PROJECT_ID,
   type CreateSubscriptionBody,
   type DisabledReason,
   type EventType,
@@ -9,6 +10,7 @@ import {
 import { DEFAULT_TIMEOUT_MS, type Subscription } from "../policy/domain.js";
 import { NotFoundError, UnavailableError, UnprocessableError } from "../policy/errors.js";
 import { newId } from "../policy/ids.js";
+import { projectOf } from "../policy/project-scope.js";
 import type { Keys } from "./keys.js";
 import { defineScript, readLua } from "./redis.js";
 import { parseRetrySchedule } from "../policy/retry.js";
@@ -30,6 +32,12 @@ export interface VersionedSubscriptions {
 
 /** What a reseal did to one subscription. */
 export type ResealOutcome = "resealed" | "current" | "unreadable" | "gone";
+
+/** Which subscriptions routing reads: one project's, to one event type. */
+export interface ProjectType {
+  type: EventType;
+  projectId: string;
+}
 
 /** Subscriptions by the key their secrets are sealed with. */
 export interface KeyUsage {
@@ -60,10 +68,12 @@ export class SubscriptionStore {
     this.writeIfUnchanged = defineScript<number>(redis, "hookbusWriteSubscriptionIfUnchanged", 4, WRITE_IF_UNCHANGED);
   }
 
-  async create(body: CreateSubscriptionBody, now = Date.now()): Promise<Subscription> {
+  /** @param projectId the project it is made in: only that project's events reach it */
+  async create(body: CreateSubscriptionBody, projectId: string = DEFAULT_PROJECT_ID, now = Date.now()): Promise<Subscription> {
     const mode = body.mode ?? "async";
     const subscription: Subscription = {
       id: newId("sub", now),
+      projectId,
       url: body.url,
       eventTypes: [...new Set(body.eventTypes)],
       mode,
@@ -85,7 +95,7 @@ export class SubscriptionStore {
       createdAt: now,
       updatedAt: now,
     };
-    if (!(await this.write(subscription.id, "", subscription, [])))
+    if (!(await this.write(subscription.id, "", subscription, { projectId, eventTypes: [] })))
       throw new UnavailableError(`subscription id ${subscription.id} is taken`);
     return subscription;
   }
@@ -101,10 +111,13 @@ export class SubscriptionStore {
     return raws.flatMap((raw) => (raw ? [this.codec.decode(raw)] : []));
   }
 
-  /** The subscriptions to one event type, with the version they are at, read in one step: what the caches hold. */
-  async forEventType(type: EventType): Promise<VersionedSubscriptions> {
+  /**
+   * One project's subscriptions to one event type, with the version they are at, read in one
+   * step: what the caches hold.
+   */
+  async forEventType({ type, projectId }: ProjectType): Promise<VersionedSubscriptions> {
     const [version, ...values] = await this.subscriptionsForType.run(
-      [this.keys.subscriptionsByType(type), this.keys.subscriptionsVersion()],
+      [this.keys.subscriptionsByType(type, projectId), this.keys.subscriptionsVersion()],
       [this.keys.subscription("")],
     );
     return { version: Number(version), subscriptions: values.map((raw) => this.codec.decode(raw)) };
@@ -120,10 +133,29 @@ export class SubscriptionStore {
     return this.redis.zrange(this.keys.subscriptions(), 0, -1);
   }
 
-  /** A page of subscriptions in creation order, after the cursor id. */
-  async list(limit: number, cursor?: string): Promise<{ items: Subscription[]; nextCursor?: string }> {
-    const { ids, nextCursor } = await this.idPage(limit, cursor);
-    return { items: await this.getMany(ids), nextCursor };
+  /**
+   * A page of subscriptions in creation order, after the cursor id; of one project when named.
+   * A project's are picked out of all of them, page by page: subscriptions are few next to
+   * deliveries, and this keeps one index of them.
+   */
+  async list(limit: number, cursor?: string, projectId?: string): Promise<{ items: Subscription[]; nextCursor?: string }> {
+    const items: Subscription[] = [];
+    let after = cursor;
+    for (;;) {
+      const { ids, nextCursor } = await this.idPage(limit, after);
+      for (const subscription of await this.getMany(ids)) {
+        if (projectId !== undefined && projectOf(subscription) !== projectId) continue;
+        items.push(subscription);
+        if (items.length === limit) return { items, nextCursor: subscription.id === ids[ids.length - 1] ? nextCursor : subscription.id };
+      }
+      if (!nextCursor) return { items };
+      after = nextCursor;
+    }
+  }
+
+  /** Every subscription of one project. */
+  async ofProject(projectId: string): Promise<Subscription[]> {
+    return (await this.list(Number.MAX_SAFE_INTEGER, undefined, projectId)).items;
   }
 
   /** Reseals (see `reseal`) a page of subscriptions in creation order, after the cursor id. */
@@ -270,19 +302,36 @@ export class SubscriptionStore {
         throw new UnprocessableError(
           `subscription ${id} cannot be changed while its secrets cannot be read (${subscription.unreadable}): give the key back to HOOKBUS_ENCRYPTION_KEY, or delete the subscription`,
         );
-      if (await this.write(id, raw, changed, subscription.eventTypes)) return changed;
+      if (await this.write(id, raw, changed, subscription)) return changed;
     }
     throw new UnavailableError(`subscription ${id} kept changing under this change; try again`);
   }
 
-  /** Writes (or with null deletes) a subscription and its indexes if `expected` is still stored, and announces it. */
-  private async write(id: string, expected: string, subscription: Subscription | null, previousTypes: EventType[]): Promise<boolean> {
+  /**
+   * Writes (or with null deletes) a subscription and its indexes if `expected` is still stored,
+   * and announces it. `previous` is what is stored: its project (which never changes) and types.
+   */
+  private async write(
+    id: string,
+    expected: string,
+    subscription: Subscription | null,
+    previous: Pick<Subscription, "projectId" | "eventTypes">,
+  ): Promise<boolean> {
     const types = subscription?.eventTypes ?? [];
-    const left = previousTypes.filter((type) => !types.includes(type));
+    const left = previous.eventTypes.filter((type) => !types.includes(type));
     const value = subscription ? this.codec.encode(subscription) : "";
     const written = await this.writeIfUnchanged.run(
       [this.keys.subscription(id), this.keys.subscriptionOutcomes(id), this.keys.subscriptions(), this.keys.subscriptionsVersion()],
-      [expected, value, id, this.keys.subscriptionChanges(), this.keys.subscriptionsByType(""), left.length, ...left, ...types],
+      [
+        expected,
+        value,
+        id,
+        this.keys.subscriptionChanges(),
+        this.keys.subscriptionsByType("", projectOf(previous)),
+        left.length,
+        ...left,
+        ...types,
+      ],
     );
     if (written === 1) for (const listener of this.changeListeners) listener();
     return written === 1;

@@ -5,7 +5,8 @@
 -- their prefix, which shares the hash tag (one Redis Cluster slot).
 -- Every write counts in the version counter, which caches compare with.
 -- KEYS: the subscription, its outcomes, the id index, the version counter. ARGV: expected value, new value ("" deletes),
--- id, changes channel, type index prefix, number of types left, then the types left and joined.
+-- id, changes channel, the type index prefix of the subscription's project, number of types left,
+-- then the types left and joined.
 local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then return 0 end
 local left = tonumber(ARGV[6])
