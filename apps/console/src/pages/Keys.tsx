@@ -26,9 +26,7 @@ export function KeysPage() {
       <div class="page-head">
         <h1 id="keys-title">API keys of {projectName}</h1>
       </div>
-      {made && (
-        <SecretNotice secret={made.key} what={`Key "${made.name}" made`} kind="api-key" onDismiss={() => setMade(null)} />
-      )}
+      {made && <SecretNotice secret={made.key} what={`Key "${made.name}" made`} kind="api-key" onDismiss={() => setMade(null)} />}
       <NewKeyForm
         projectId={projectId}
         onMade={(key, name) => {
