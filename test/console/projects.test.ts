@@ -141,6 +141,7 @@ test("the Keys page: the API's issue beside the name, then a key shown once, lis
   expect(await page.getByLabel("API key", { exact: true }).count()).toBe(0);
   expect(await page.locator("body").textContent()).not.toContain(key);
   expect(await rows.first().locator("td").nth(0).textContent()).toBe("sleep study coordinator");
+  await watched.screenshot("keys-listed");
 
   const asked: string[] = [];
   page.on("dialog", (dialog) => (asked.push(dialog.message()), void dialog.accept()));
