@@ -60,6 +60,17 @@ export class WatchedPage {
     for (const status of statuses) this.expectedStatuses.add(status);
   }
 
+  /** The secret a notice shows once (a webhook's signing secret, an API key), checking its button copies it. */
+  async shownSecret(label: string, copyButton: string): Promise<string> {
+    const shown = this.page.getByLabel(label, { exact: true });
+    await shown.waitFor();
+    const secret = (await shown.textContent())!;
+    await this.page.getByRole("button", { name: copyButton }).click();
+    await this.page.getByText("Copied to the clipboard.").waitFor();
+    expect(await this.page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    return secret;
+  }
+
   async screenshot(name: string): Promise<void> {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await this.page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });

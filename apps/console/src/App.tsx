@@ -2,17 +2,23 @@ import { useMemo, useState } from "preact/hooks";
 import { clientFor, forgetKey, storedKey } from "./api.js";
 import { DeliveriesPage } from "./pages/Deliveries.js";
 import { DeliveryPage } from "./pages/Delivery.js";
+import { KeysPage } from "./pages/Keys.js";
 import { OverviewPage } from "./pages/Overview.js";
 import { SignInPage } from "./pages/SignIn.js";
 import { WebhookFormPage } from "./pages/WebhookForm.js";
 import { WebhooksPage } from "./pages/Webhooks.js";
-import { href, useRoute, type Route } from "./router.js";
+import type { ProjectView } from "@hookbus/schemas";
+import { LoadingLine, Problem } from "./components/Status.js";
+import { pickProject, ProjectContext } from "./project.js";
+import { href, navigate, PROJECT_PARAM, useRoute, type Route } from "./router.js";
 import { SessionContext, useSession, type Session } from "./session.js";
+import { useLoad } from "./use-load.js";
 
 const SECTIONS = [
   { segment: "overview", label: "Overview" },
   { segment: "webhooks", label: "Webhooks" },
   { segment: "deliveries", label: "Deliveries" },
+  { segment: "keys", label: "Keys" },
 ] as const;
 
 export function App() {
@@ -39,22 +45,34 @@ export function App() {
 }
 
 function SignedIn() {
+  const { hookbus } = useSession();
   const route = useRoute();
   const section = route.segments[0] ?? "webhooks";
+  const [projects] = useLoad(async () => (await hookbus.projects.list()).items, []);
+  const named = route.query.get(PROJECT_PARAM);
+  const current = projects.state === "ready" ? pickProject(projects.value, named) : undefined;
   return (
     <>
       <a class="skip-link" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById("main")?.focus())}>
         Skip to content
       </a>
-      <Header section={section} />
+      <Header section={section} projects={projects.state === "ready" ? projects.value : []} current={current} />
       <main id="main" tabIndex={-1}>
-        <Page route={route} />
+        {projects.state === "loading" && <LoadingLine what="projects" />}
+        {projects.state === "error" && <Problem>{projects.message}</Problem>}
+        {projects.state === "ready" && !current && <Problem>There is no project {named} that this key may see: pick one above.</Problem>}
+        {projects.state === "ready" && current && (
+          <ProjectContext.Provider value={current}>
+            {/* A page's state belongs to its project: another project starts it afresh. */}
+            <Page key={current.id} route={route} />
+          </ProjectContext.Provider>
+        )}
       </main>
     </>
   );
 }
 
-function Header({ section }: { section: string }) {
+function Header({ section, projects, current }: { section: string; projects: ProjectView[]; current: ProjectView | undefined }) {
   return (
     <header class="top">
       <div class="top-inner">
@@ -75,9 +93,42 @@ function Header({ section }: { section: string }) {
             ))}
           </ul>
         </nav>
+        <ProjectPicker section={section} projects={projects} current={current} />
         <SignOutButton />
       </div>
     </header>
+  );
+}
+
+/**
+ * An operator's key sees every project and picks one; a project's key sees its own, named
+ * but not offered a choice. The choice is in the URL, so a link or a reload keeps it.
+ */
+function ProjectPicker({ section, projects, current }: { section: string; projects: ProjectView[]; current: ProjectView | undefined }) {
+  if (projects.length === 1)
+    return (
+      <p class="project-label">
+        Project <strong>{projects[0]!.name}</strong>
+      </p>
+    );
+  if (projects.length === 0) return null;
+  return (
+    <div class="project-picker">
+      <label for="project-picker">Project</label>
+      <select
+        id="project-picker"
+        value={current?.id ?? ""}
+        // A page of one webhook or delivery belongs to the project left: go to the section's list.
+        onChange={(e) => navigate(href(section, { [PROJECT_PARAM]: e.currentTarget.value }))}
+      >
+        {!current && <option value="">Pick a project</option>}
+        {projects.map((p) => (
+          <option key={p.id} value={p.id}>
+            {p.name}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
 
@@ -97,6 +148,8 @@ function Page({ route }: { route: Route }) {
       return <OverviewPage />;
     case "deliveries":
       return id ? <DeliveryPage id={id} /> : <DeliveriesPage query={route.query} />;
+    case "keys":
+      return <KeysPage />;
     case "webhooks":
       if (id === "new") return <WebhookFormPage />;
       if (id) return <WebhookFormPage id={id} />;

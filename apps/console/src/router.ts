@@ -26,11 +26,19 @@ export function useRoute(): Route {
   return route;
 }
 
-/** A link target: `href("deliveries", id)` or with a query. */
+/** The query parameter naming the project shown; every link keeps it unless it names another. */
+export const PROJECT_PARAM = "project";
+
+/**
+ * A link target: `href("deliveries", id)` or with a query. The current project goes along, so
+ * that following a link or applying a filter stays in the project the admin picked.
+ */
 export function href(...parts: (string | Record<string, string | undefined>)[]): string {
   const segments = parts.filter((p): p is string => typeof p === "string").map(encodeURIComponent);
   const query = parts.find((p): p is Record<string, string | undefined> => typeof p === "object");
-  const params = new URLSearchParams(Object.entries(query ?? {}).filter((entry): entry is [string, string] => Boolean(entry[1])));
+  const project = currentRoute().query.get(PROJECT_PARAM) ?? undefined;
+  const entries = Object.entries({ [PROJECT_PARAM]: project, ...query });
+  const params = new URLSearchParams(entries.filter((entry): entry is [string, string] => Boolean(entry[1])));
   const search = params.toString();
   return `#/${segments.join("/")}${search ? `?${search}` : ""}`;
 }

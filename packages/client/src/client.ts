@@ -118,8 +118,9 @@ export class HookbusClient {
   readonly subscriptions = {
     list: (query: ListQuery<SubscriptionListQuery> = {}): Promise<SubscriptionPage> =>
       this.http.request("GET", "/v1/subscriptions", { query }),
-    /** Every subscription, a page at a time. */
-    iterate: (): AsyncIterable<SubscriptionView> => pages((cursor) => this.subscriptions.list({ limit: 500, cursor })),
+    /** Every subscription (of one project, when named), a page at a time. */
+    iterate: (query: Pick<SubscriptionListQuery, "projectId"> = {}): AsyncIterable<SubscriptionView> =>
+      pages((cursor) => this.subscriptions.list({ ...query, limit: 500, cursor })),
     get: (id: string): Promise<SubscriptionView> => this.http.request("GET", path`/v1/subscriptions/${id}`),
     /** The answer carries the signing secret: the only time it is shown. */
     create: (body: CreateSubscriptionBody): Promise<SubscriptionWithSecret> => this.http.request("POST", "/v1/subscriptions", { body }),

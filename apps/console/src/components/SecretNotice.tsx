@@ -1,7 +1,32 @@
 import { useState } from "preact/hooks";
 
-/** A signing secret, shown this once, with a button that copies it. */
-export function SecretNotice({ secret, what, onDismiss }: { secret: string; what: string; onDismiss: () => void }) {
+/** What a secret the notice shows is, and what it is for. */
+const KINDS = {
+  "signing-secret": {
+    label: "Signing secret",
+    copy: "Copy secret",
+    words: "Copy the signing secret now: it will not be shown again. Receivers verify each delivery's signature with it.",
+  },
+  "api-key": {
+    label: "API key",
+    copy: "Copy key",
+    words: "Copy the API key now: it will not be shown again, as Hookbus keeps only its hash. Give it to whoever will use it.",
+  },
+} as const;
+
+/** A signing secret or an API key, shown this once, with a button that copies it. */
+export function SecretNotice({
+  secret,
+  what,
+  kind = "signing-secret",
+  onDismiss,
+}: {
+  secret: string;
+  what: string;
+  kind?: keyof typeof KINDS;
+  onDismiss: () => void;
+}) {
+  const { label, copy: copyWords, words } = KINDS[kind];
   const [copied, setCopied] = useState<"no" | "yes" | "failed">("no");
   const copy = () =>
     navigator.clipboard.writeText(secret).then(
@@ -11,11 +36,11 @@ export function SecretNotice({ secret, what, onDismiss }: { secret: string; what
   return (
     <section class="notice success secret" aria-labelledby="secret-title">
       <h2 id="secret-title">{what}</h2>
-      <p>Copy the signing secret now: it will not be shown again. Receivers verify each delivery's signature with it.</p>
+      <p>{words}</p>
       <div class="secret-row">
-        <code aria-label="Signing secret">{secret}</code>
+        <code aria-label={label}>{secret}</code>
         <button type="button" class="button" onClick={copy}>
-          Copy secret
+          {copyWords}
         </button>
         <button type="button" class="button quiet" onClick={onDismiss}>
           Done
@@ -25,7 +50,7 @@ export function SecretNotice({ secret, what, onDismiss }: { secret: string; what
         {copied === "yes"
           ? "Copied to the clipboard."
           : copied === "failed"
-            ? "The browser refused the clipboard: select the secret and copy it."
+            ? `The browser refused the clipboard: select the ${label.toLowerCase()} and copy it.`
             : ""}
       </p>
     </section>

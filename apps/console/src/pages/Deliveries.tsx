@@ -3,6 +3,7 @@ import type { DeliveryFilter, DeliveryPage, DeliveryStatus, EventType, Subscript
 import { ReplayAll } from "../components/ReplayAll.js";
 import { LoadingLine, Problem, StatusBadge } from "../components/Status.js";
 import { DELIVERY_STATUSES, EVENT_TYPE_NAMES, EVENT_TYPES, STATUS_WORDS, when } from "../format.js";
+import { useProjectId } from "../project.js";
 import { href, navigate } from "../router.js";
 import { useSession } from "../session.js";
 import { useLoad } from "../use-load.js";
@@ -27,7 +28,8 @@ function filterOf(query: URLSearchParams): DeliveryFilter {
 
 export function DeliveriesPage({ query }: { query: URLSearchParams }) {
   const { hookbus } = useSession();
-  const filter = filterOf(query);
+  // The project is part of the filter: the listing and "Replay all shown" stay within it.
+  const filter = { ...filterOf(query), projectId: useProjectId() };
   const filterKey = JSON.stringify(filter);
   // Cursors of the pages before this one, to go back; the API's cursor only goes forward.
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
@@ -36,9 +38,9 @@ export function DeliveriesPage({ query }: { query: URLSearchParams }) {
 
   const [webhooks] = useLoad(async () => {
     const all: SubscriptionView[] = [];
-    for await (const webhook of hookbus.subscriptions.iterate()) all.push(webhook);
+    for await (const webhook of hookbus.subscriptions.iterate({ projectId: filter.projectId })) all.push(webhook);
     return all;
-  }, []);
+  }, [filter.projectId]);
   const [page, reload] = useLoad(() => hookbus.deliveries.list({ ...filter, limit: PAGE_SIZE, cursor }), [filterKey, cursor]);
   const urls = new Map(webhooks.state === "ready" ? webhooks.value.map((w) => [w.id, w.url]) : []);
 

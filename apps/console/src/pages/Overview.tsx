@@ -3,6 +3,7 @@ import type { OverviewView } from "@hookbus/schemas";
 import { LoadingLine, Problem } from "../components/Status.js";
 import { TimeChart } from "../components/TimeChart.js";
 import { milliseconds, plural } from "../format.js";
+import { useProjectId } from "../project.js";
 import { href } from "../router.js";
 import { useSession } from "../session.js";
 import { useLoad } from "../use-load.js";
@@ -10,7 +11,8 @@ import { useLoad } from "../use-load.js";
 /** The last hour at a glance: deliveries, failures, dead letters, slow endpoints. */
 export function OverviewPage() {
   const { hookbus } = useSession();
-  const [loaded, reload] = useLoad(() => hookbus.overview({ minutes: 60 }), []);
+  const projectId = useProjectId();
+  const [loaded, reload] = useLoad(() => hookbus.overview({ minutes: 60, projectId }), [projectId]);
   return (
     <section aria-labelledby="overview-title">
       <div class="page-head">

@@ -5,6 +5,7 @@ import { Field } from "../components/Field.js";
 import { showSecretNext } from "../components/SecretNotice.js";
 import { LoadingLine, Problem } from "../components/Status.js";
 import { EVENT_TYPE_NAMES, EVENT_TYPES } from "../format.js";
+import { useProjectId } from "../project.js";
 import { href, navigate } from "../router.js";
 import { useSession } from "../session.js";
 import { useLoad } from "../use-load.js";
@@ -41,6 +42,7 @@ function issueDetail(path: (string | number)[], message: string): string {
 
 function WebhookEditor({ existing }: { existing: SubscriptionView | null }) {
   const { hookbus } = useSession();
+  const projectId = useProjectId();
   const initial = useMemo(() => (existing ? formOf(existing) : emptyForm), [existing]);
   const [form, setForm] = useState<WebhookForm>(initial);
   const [issues, setIssues] = useState<Issues>({});
@@ -58,7 +60,7 @@ function WebhookEditor({ existing }: { existing: SubscriptionView | null }) {
         const patch = updateBody(initial, form);
         if (Object.keys(patch).length > 0) await hookbus.subscriptions.update(existing.id, patch);
       } else {
-        const created = await hookbus.subscriptions.create(createBody(form));
+        const created = await hookbus.subscriptions.create({ ...createBody(form), projectId });
         showSecretNext(created.secret, `Webhook to ${created.url} created`);
       }
       navigate(href("webhooks"));

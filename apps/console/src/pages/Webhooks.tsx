@@ -4,6 +4,7 @@ import { describeError } from "../api.js";
 import { SecretNotice, takeSecretToShow } from "../components/SecretNotice.js";
 import { Badge, LoadingLine, Problem } from "../components/Status.js";
 import { circuitWords, DISABLED_REASON_WORDS, EVENT_TYPE_NAMES, milliseconds, when } from "../format.js";
+import { useProjectId } from "../project.js";
 import { href } from "../router.js";
 import { useSession } from "../session.js";
 import { useLoad } from "../use-load.js";
@@ -12,14 +13,15 @@ type WebhookRow = { webhook: SubscriptionView; stats: SubscriptionStatsView | nu
 
 export function WebhooksPage() {
   const { hookbus } = useSession();
+  const projectId = useProjectId();
   const [secret, setSecret] = useState(takeSecretToShow);
   const [loaded, reload] = useLoad(async (): Promise<WebhookRow[]> => {
     const webhooks: SubscriptionView[] = [];
-    for await (const webhook of hookbus.subscriptions.iterate()) webhooks.push(webhook);
+    for await (const webhook of hookbus.subscriptions.iterate({ projectId })) webhooks.push(webhook);
     // Last success and failure come with each webhook's counts.
     const stats = await Promise.all(webhooks.map((w) => hookbus.subscriptions.stats(w.id).catch(() => null)));
     return webhooks.map((webhook, i) => ({ webhook, stats: stats[i] ?? null }));
-  }, []);
+  }, [projectId]);
 
   return (
     <section aria-labelledby="webhooks-title">
