@@ -82,7 +82,7 @@ export class DeliveryAttempt {
     if (!verdict.go && verdict.why === "at_capacity" && this.handOffs.expectsRelease(subscription.id)) {
       await this.wake(verdict.handedOff);
       const longest = options.longestLocalWaitMs ?? LOCAL_WAIT_MS;
-      handOff = await this.handOffs.waitForSlot(subscription.id, delivery, replay === undefined, LOCAL_WAIT_MS, longest);
+      handOff = await this.handOffs.waitForSlot(subscription.id, delivery, replay === undefined, longest);
       verdict = handOff === "claimed" ? { go: true } : await this.context.endpoints.enter(subscription, delivery, job, replay);
     }
     const handedHere = handOff !== "none";

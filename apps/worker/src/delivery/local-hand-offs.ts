@@ -66,18 +66,18 @@ export class LocalHandOffs {
 
   /**
    * Waits for a slot to come to the delivery here, as long as attempts to its endpoint end at
-   * least every `idleMs` and for `longestMs` at the most.
+   * least every LOCAL_WAIT_MS and for `longestMs` at the most.
    */
-  waitForSlot(subscriptionId: string, delivery: GateDelivery, claimable: boolean, idleMs: number, longestMs: number): Promise<HandOff> {
+  waitForSlot(subscriptionId: string, delivery: GateDelivery, claimable: boolean, longestMs: number): Promise<HandOff> {
     const giveUpAt = performance.now() + longestMs;
     return new Promise((resolve) => {
       const look = () => {
         const now = performance.now();
         const released = this.lastRelease.get(subscriptionId) ?? -Infinity;
-        if (now - released >= idleMs || now >= giveUpAt) return wake("none");
-        timer = setTimeout(look, Math.min(released + idleMs, giveUpAt) - now);
+        if (now - released >= LOCAL_WAIT_MS || now >= giveUpAt) return wake("none");
+        timer = setTimeout(look, Math.min(released + LOCAL_WAIT_MS, giveUpAt) - now);
       };
-      let timer = setTimeout(look, idleMs);
+      let timer = setTimeout(look, LOCAL_WAIT_MS);
       const wake = (handOff: HandOff) => {
         clearTimeout(timer);
         this.waiting.delete(delivery.id);

@@ -39,17 +39,12 @@ export class DeliverJob {
       if (delivery.nextAttemptAt !== undefined && delivery.nextAttemptAt > Date.now())
         return this.sleepUntil(job, delivery.nextAttemptAt, token);
 
-      const end = await this.attempts.run({
-        delivery,
-        subscription,
-        event,
-        job: { queue: job.queueName, jobId: job.id!, deliveryId: delivery.id },
-        data: job.data,
-      });
+      const parked = { queue: job.queueName, jobId: job.id!, deliveryId: delivery.id };
+      const end = await this.attempts.run({ delivery, subscription, event, job: parked, data: job.data });
       if (end.kind === "finished") return;
       if (end.kind === "again") {
         await job.moveToDelayed(end.at, token);
-        await this.attempts.wakeIfHandedASlot(end, delivery, { queue: job.queueName, jobId: job.id!, deliveryId: delivery.id });
+        await this.attempts.wakeIfHandedASlot(end, delivery, parked);
         throw new DelayedError();
       }
     }

@@ -1,5 +1,5 @@
 import { ensureDeliverJob, ensureRouteJob, routeJobAlive } from "@hookbus/core/queue";
-import { deliveriesWait, type Delivery } from "@hookbus/core/policy";
+import type { Delivery } from "@hookbus/core/policy";
 import type { HookbusContext } from "@hookbus/core/runtime";
 
 /** How many deliveries or events one pass reads at a time, and how many batches it takes at most. */
@@ -60,7 +60,7 @@ async function reconcileDeliveries(context: HookbusContext, ids: string[], now: 
     eventsStillRouting(context, unfinished),
   ]);
   const disabled = new Set(subscriptions.filter((s) => !s.enabled).map((s) => s.id));
-  const waiting = new Set(subscriptions.filter(deliveriesWait).map((s) => s.id));
+  const unreadable = new Set(subscriptions.filter((s) => s.unreadable !== undefined).map((s) => s.id));
   const margin = expiryMargin(context);
   const nextLook = now + context.config.reconcileAfterMs;
   const looks: { id: string; at: number }[] = [];
@@ -74,7 +74,7 @@ async function reconcileDeliveries(context: HookbusContext, ids: string[], now: 
       looks.push({ id: delivery.id, at: now + timeToLive - margin });
     } else {
       looks.push({ id: delivery.id, at: nextLook });
-      const attemptable = !waiting.has(delivery.subscriptionId) && !routing.has(delivery.eventId);
+      const attemptable = !unreadable.has(delivery.subscriptionId) && !routing.has(delivery.eventId);
       if (attemptable && (await ensureDeliverJob(context.queues, delivery, now))) result.requeued++;
     }
   }

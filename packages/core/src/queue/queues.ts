@@ -143,8 +143,8 @@ export async function enqueueNextAttempt(
   queues: HookbusQueues,
   delivery: Pick<Delivery, "id" | "eventId" | "subscriptionId">,
   at: number,
-): Promise<Job<DeliverJobData>> {
-  return queues.deliver.add("deliver", deliverJobData(delivery), {
+): Promise<void> {
+  await queues.deliver.add("deliver", deliverJobData(delivery), {
     ...DELIVER_JOB_OPTIONS,
     jobId: delivery.id,
     delay: Math.max(0, at - Date.now()),

@@ -153,7 +153,6 @@ export class DeliveryQueries {
     return this.keys.deliveriesAll();
   }
 
-  /** Pending or retrying deliveries due to be checked for a job by `now`, oldest first. */
   /** How long each delivery's record has left before it expires, ms (negative: gone). */
   async timeToLive(ids: string[]): Promise<number[]> {
     if (ids.length === 0) return [];
@@ -162,6 +161,7 @@ export class DeliveryQueries {
     return execPipeline<number>(pipeline);
   }
 
+  /** Pending or retrying deliveries due to be checked for a job by `now`, oldest first. */
   async overdueForWatch(now: number, limit: number): Promise<string[]> {
     return this.redis.zrangebyscore(this.keys.deliveriesToWatch(), "-inf", now, "LIMIT", 0, limit);
   }
