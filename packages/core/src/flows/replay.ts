@@ -17,6 +17,7 @@ import {
   type ReplayRef,
 } from "../queue/queues.js";
 import type { SubscriptionStore } from "../store/subscription-store.js";
+import { systemActor, type AuditTrail } from "../store/audit-trail.js";
 
 export interface BulkReplayRequest {
   filter: DeliveryFilter & { status: (typeof replayableStatuses)[number] };
@@ -43,6 +44,8 @@ export interface ReplayProgress {
 }
 
 const SETTLE_REPLAY = readLua(import.meta.url, "settle-replay.lua");
+/** What settle-replay.lua answers when its call finished the replay. */
+const REPLAY_FINISHED = 2;
 
 /** How many deliveries a bulk replay reads and enqueues at a time. */
 export const REPLAY_BATCH = 500;
@@ -68,6 +71,7 @@ export class Replayer {
     private readonly deliveries: DeliveryLog,
     private readonly subscriptions: SubscriptionStore,
     private readonly queues: HookbusQueues,
+    private readonly audit: AuditTrail,
   ) {
     this.settleReplay = defineScript<number>(redis, "hookbusSettleReplay", 1, SETTLE_REPLAY);
   }
@@ -146,7 +150,24 @@ export class Replayer {
   }
 
   private async settle(replayId: string, add: { done?: number; failed?: number; walked?: boolean }): Promise<void> {
-    await this.settleReplay.run([this.keys.replay(replayId)], [add.done ?? 0, add.failed ?? 0, Date.now(), add.walked ? "1" : ""]);
+    const settled = await this.settleReplay.run(
+      [this.keys.replay(replayId)],
+      [add.done ?? 0, add.failed ?? 0, Date.now(), add.walked ? "1" : ""],
+    );
+    if (settled === REPLAY_FINISHED) await this.recordFinish(replayId);
+  }
+
+  /** The audit entry of a bulk replay's end, written by whichever process finished it, once. */
+  private async recordFinish(replayId: string): Promise<void> {
+    const { total, done, failed, skipped, filter } = await this.progress(replayId);
+    await this.audit.append({
+      actor: systemActor("replay finished"),
+      action: "replay.finish",
+      resourceType: "replay",
+      resourceId: replayId,
+      projectId: filter.projectId,
+      after: { total, done, failed, skipped },
+    });
   }
 
   /** A retry already scheduled is moved to now rather than doubled: due now in the log, its job promoted. */

@@ -1,10 +1,12 @@
 import type { DisabledReason } from "@hookbus/schemas";
 import type { Subscription } from "../policy/domain.js";
+import { projectOf } from "../policy/project-scope.js";
 import { enqueueRoute, ensureDeliverJob, type HookbusQueues } from "../queue/queues.js";
 import type { DeliveryLog } from "../store/delivery-log.js";
 import type { EndpointGate } from "../store/endpoint-gate.js";
 import type { EventStore } from "../store/event-store.js";
 import type { SubscriptionStore } from "../store/subscription-store.js";
+import { systemActor, type AuditTrail } from "../store/audit-trail.js";
 
 /**
  * The stores and queues a change of a subscription's life touches: the apps pass their
@@ -16,6 +18,7 @@ export interface LifecycleContext {
   deliveries: DeliveryLog;
   endpoints: EndpointGate;
   queues: HookbusQueues;
+  audit: AuditTrail;
 }
 
 /**
@@ -55,7 +58,17 @@ export async function disableSubscription(
   reason: DisabledReason,
 ): Promise<Subscription | undefined> {
   const disabled = await context.subscriptions.disable(id, reason);
-  if (disabled) await announceDisabled(context, disabled);
+  if (!disabled) return undefined;
+  await context.audit.append({
+    actor: systemActor(reason),
+    action: "subscription.disable",
+    resourceType: "subscription",
+    resourceId: id,
+    projectId: projectOf(disabled),
+    before: { enabled: true },
+    after: { enabled: false, disabledReason: reason },
+  });
+  await announceDisabled(context, disabled);
   return disabled;
 }
 

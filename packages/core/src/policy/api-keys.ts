@@ -16,3 +16,12 @@ export function newApiKey(): string {
 export function apiKeyDigest(key: string): string {
   return createHash("sha256").update(key).digest("hex");
 }
+
+/**
+ * The stable id of a key of HOOKBUS_API_KEYS, as audit entries name it: `opk_` and the first 8
+ * bytes of its SHA-256. It tells the keys apart and survives restarts, and no key can be found
+ * from it (it is a fraction of a hash of 128+ random bits).
+ */
+export function operatorKeyId(key: string): string {
+  return "opk_" + apiKeyDigest(key).slice(0, 16);
+}

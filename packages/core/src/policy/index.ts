@@ -10,3 +10,4 @@ export * from "./subscription-codec.js";
 export * from "./subscription-matcher.js";
 export * from "./api-keys.js";
 export * from "./project-scope.js";
+export * from "./audit-masking.js";

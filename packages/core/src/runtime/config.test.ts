@@ -24,6 +24,39 @@ test("API keys and schedules are parsed", () => {
   expect(config.retrySchedule).toEqual([1000, 120_000]);
 });
 
+test("an API key may carry a name (name=role:key) beside keys of the older role:key form, whose key may hold = and :", () => {
+  const config = loadConfig({
+    HOOKBUS_ENCRYPTION_KEY,
+    HOOKBUS_API_KEYS: "Ops on-call=admin:0123456789abcdef,publisher:key=with:colons==,ci.bot@lab=publisher:fedcba9876543210",
+  });
+  expect(config.apiKeys).toEqual([
+    { role: "admin", key: "0123456789abcdef", name: "Ops on-call" },
+    { role: "publisher", key: "key=with:colons==" },
+    { role: "publisher", key: "fedcba9876543210", name: "ci.bot@lab" },
+  ]);
+});
+
+test("a malformed named key is refused with the forms it may take, and the key itself is not in the message", () => {
+  expect(() => loadConfig({ HOOKBUS_ENCRYPTION_KEY, HOOKBUS_API_KEYS: "a,b=admin:0123456789abcdef" })).toThrow(
+    /HOOKBUS_API_KEYS: "…" must be role:key or name=role:key/,
+  );
+  let message = "";
+  try {
+    loadConfig({ HOOKBUS_ENCRYPTION_KEY, HOOKBUS_API_KEYS: "owner=root:secret-0123456789abcdef" });
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  expect(message).toContain('"owner=root:…" must be role:key or name=role:key');
+  expect(message).not.toContain("secret-0123456789abcdef");
+});
+
+test("the audit trail is kept for ever unless HOOKBUS_AUDIT_RETENTION says how long", () => {
+  expect(loadConfig({ HOOKBUS_ENCRYPTION_KEY }).auditRetentionMs).toBeUndefined();
+  expect(loadConfig({ HOOKBUS_ENCRYPTION_KEY, HOOKBUS_AUDIT_RETENTION: "never" }).auditRetentionMs).toBeUndefined();
+  expect(loadConfig({ HOOKBUS_ENCRYPTION_KEY, HOOKBUS_AUDIT_RETENTION: "2555d" }).auditRetentionMs).toBe(2555 * 86_400_000);
+  expect(() => loadConfig({ HOOKBUS_ENCRYPTION_KEY, HOOKBUS_AUDIT_RETENTION: "seven years" })).toThrow(/HOOKBUS_AUDIT_RETENTION/);
+});
+
 test("each bad value gets a line that names the variable", () => {
   const attempt = () =>
     loadConfig({

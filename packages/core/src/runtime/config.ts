@@ -8,9 +8,19 @@ export type ApiRole = "admin" | "publisher";
 export interface ApiKey {
   role: ApiRole;
   key: string;
+  /** Who holds it, as the audit trail names them: `name=role:key`. */
+  name?: string;
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
+
+/** How one entry of HOOKBUS_API_KEYS is written; the error message shows it. */
+const API_KEY_FORMS = "role:key or name=role:key, with role admin or publisher, a key of 16+ characters";
+/**
+ * `name=role:key`: the name may hold letters, digits, spaces and . _ @ - only, so it can never
+ * be mistaken for a role (an entry of the older `role:key` form has no `=` before its colon).
+ */
+const API_KEY_ENTRY = /^(?:([\w .@-]{1,64})=)?(admin|publisher):(.{16,})$/s;
 
 const apiKeys = z.string().transform((value, ctx): ApiKey[] => {
   const keys: ApiKey[] = [];
@@ -18,12 +28,17 @@ const apiKeys = z.string().transform((value, ctx): ApiKey[] => {
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean)) {
-    const [role, key] = entry.split(/:(.*)/s, 2);
-    if ((role !== "admin" && role !== "publisher") || !key || key.length < 16) {
-      ctx.addIssue({ code: "custom", message: `"${role}:…" must be role:key with role admin or publisher and a key of 16+ characters` });
+    const [, name, role, key] = API_KEY_ENTRY.exec(entry) ?? [];
+    if (!role || !key) {
+      // Only what comes before the key's first character: the message must not print a key.
+      const shown = entry.slice(0, entry.indexOf(":") + 1);
+      ctx.addIssue({
+        code: "custom",
+        message: `"${shown}…" must be ${API_KEY_FORMS}, and a name of letters, digits, spaces, ".", "_", "@" or "-" (at most 64)`,
+      });
       return z.NEVER;
     }
-    keys.push({ role, key });
+    keys.push({ role: role as ApiRole, key, ...(name ? { name: name.trim() } : {}) });
   }
   return keys;
 });
@@ -78,6 +93,8 @@ const envSchema = z.object({
   HOOKBUS_RETRY_SCHEDULE: retrySchedule.default(DEFAULT_RETRY_SCHEDULE),
   HOOKBUS_QUEUE_PREFIX: z.string().min(1).default("{hookbus}"),
   HOOKBUS_RETENTION: positiveDuration.default(30 * 24 * 3600 * 1000),
+  // "never" (the default) keeps the audit trail for ever: it outlives the deliveries it speaks of.
+  HOOKBUS_AUDIT_RETENTION: z.union([z.literal("never").transform(() => undefined), positiveDuration]).optional(),
   HOOKBUS_ASYNC_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(200),
   HOOKBUS_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(50),
   HOOKBUS_RATE_LIMIT: z.coerce.number().int().min(0).default(5000),
@@ -112,6 +129,8 @@ export interface Config {
   queuePrefix: string;
   /** How long events and deliveries are kept, in ms. */
   retentionMs: number;
+  /** How long audit entries are kept, in ms; undefined: for ever. */
+  auditRetentionMs?: number;
   asyncConcurrency: number;
   syncConcurrency: number;
   /** Requests per second per API key before 429; 0 turns the limit off. */
@@ -180,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retrySchedule: e.HOOKBUS_RETRY_SCHEDULE,
     queuePrefix: e.HOOKBUS_QUEUE_PREFIX,
     retentionMs: e.HOOKBUS_RETENTION,
+    auditRetentionMs: e.HOOKBUS_AUDIT_RETENTION,
     asyncConcurrency: e.HOOKBUS_ASYNC_CONCURRENCY,
     syncConcurrency: e.HOOKBUS_SYNC_CONCURRENCY,
     rateLimitPerSecond: e.HOOKBUS_RATE_LIMIT,

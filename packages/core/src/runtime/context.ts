@@ -1,6 +1,7 @@
 import type { Redis, RedisOptions } from "ioredis";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
+import { AuditTrail } from "../store/audit-trail.js";
 import { DeliveryLog } from "../store/delivery-log.js";
 import { EndpointGate } from "../store/endpoint-gate.js";
 import { EventStore } from "../store/event-store.js";
@@ -24,6 +25,8 @@ export interface HookbusContext {
   endpoints: EndpointGate;
   queues: HookbusQueues;
   replays: Replayer;
+  /** Who did what: every change an admin or Hookbus itself made. */
+  audit: AuditTrail;
   /** Where every connection of the app reports Redis errors, logged once an outage. */
   outages: OutageLog;
   close(): Promise<void>;
@@ -40,6 +43,7 @@ export function createContext(config: Config & { redisUrl: string }, logger: Log
     logger.error({ subscriptionId, reason }, "subscription unreadable: its deliveries wait until the key is back or it is deleted"),
   );
   const deliveries = new DeliveryLog(redis, keys, config.retentionMs, config.reconcileAfterMs);
+  const audit = new AuditTrail(redis, keys, config.auditRetentionMs);
   return {
     config,
     redis,
@@ -50,7 +54,8 @@ export function createContext(config: Config & { redisUrl: string }, logger: Log
     deliveries,
     endpoints: new EndpointGate(redis, keys, config.circuit, config.reconcileAfterMs),
     queues,
-    replays: new Replayer(redis, keys, deliveries, subscriptions, queues),
+    replays: new Replayer(redis, keys, deliveries, subscriptions, queues, audit),
+    audit,
     outages,
     close: async () => {
       await queues.close();

@@ -133,6 +133,18 @@ export class Keys {
     return `${this.prefix}:apikey:${digest}`;
   }
 
+  /**
+   * The audit trail: a stream of entries, each chained to the one before by its hash. Under the
+   * same prefix as the rest, so one hash tag; when other data is partitioned it keeps its own slot.
+   */
+  auditEntries() {
+    return `${this.prefix}:audit`;
+  }
+  /** The trail's head: the last entry's number, hash and time, and the anchor left by retention. */
+  auditHead() {
+    return `${this.prefix}:audit:head`;
+  }
+
   /** Pub/sub channel announcing that a subscription was created, changed or deleted. */
   subscriptionChanges() {
     return `${this.prefix}:subs:changed`;

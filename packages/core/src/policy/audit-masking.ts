@@ -1,0 +1,26 @@
+/** What the audit trail shows in place of a secret, as the API shows header values. */
+export const MASKED = "********";
+
+/** Fields whose value is a credential wherever they appear: a signing secret, a password, an API key, a token. */
+const SECRET_FIELD = /^(secrets?|password|key|apiKey|token|authorization)$/i;
+
+/**
+ * A copy of `values` with every credential masked: the fields above at any depth, and every
+ * value of a `headers` map (tokens often travel there). The audit trail applies it to what it
+ * is given, so a caller that forgot to mask still writes no secret into a record kept for years.
+ */
+export function maskSecrets(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(values).map(([field, value]) => {
+      if (value === undefined || value === null) return [field, value];
+      if (SECRET_FIELD.test(field)) return [field, MASKED];
+      if (field === "headers" && isRecord(value)) return [field, Object.fromEntries(Object.keys(value).map((name) => [name, MASKED]))];
+      if (Array.isArray(value)) return [field, value.map((item) => (isRecord(item) ? maskSecrets(item) : item))];
+      return [field, isRecord(value) ? maskSecrets(value) : value];
+    }),
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
