@@ -14,9 +14,13 @@ type AtLeastOne<T> = [T, ...T[]];
 
 const silent = createLogger("test", "silent");
 
-/** A config for one test file: its own key prefix on the test Redis, loopback receivers allow-listed. */
+/**
+ * A config for one test file: its own key prefix on the test Redis, loopback receivers
+ * allow-listed; `adminKeyName` names the admin key (`name=admin:key`).
+ */
 export function testConfig(
   env: Record<string, string> = {},
+  adminKeyName?: string,
 ): TestConfig & { adminKey: string; publisherKey: string; env: Record<string, string> } {
   const adminKey = `adm_${randomBytes(16).toString("hex")}`;
   const publisherKey = `pub_${randomBytes(16).toString("hex")}`;
@@ -25,7 +29,7 @@ export function testConfig(
   // Kept as variables too, for an app started as a process of its own.
   const variables: Record<string, string> = {
     REDIS_URL: redisUrl,
-    HOOKBUS_API_KEYS: `admin:${adminKey},publisher:${publisherKey}`,
+    HOOKBUS_API_KEYS: `${adminKeyName ? `${adminKeyName}=` : ""}admin:${adminKey},publisher:${publisherKey}`,
     HOOKBUS_ALLOWED_NETWORKS: "127.0.0.0/8,::1/128",
     HOOKBUS_ENCRYPTION_KEY: newEncryptionKey(),
     HOOKBUS_QUEUE_PREFIX: `{test-${randomBytes(6).toString("hex")}}`,
@@ -62,8 +66,8 @@ export class TestHookbus {
     this.publisher = new HookbusClient({ baseUrl: ingest.url, apiKey: config.publisherKey });
   }
 
-  static async start(options: { env?: Record<string, string>; worker?: boolean } = {}): Promise<TestHookbus> {
-    const config = testConfig(options.env);
+  static async start(options: { env?: Record<string, string>; worker?: boolean; adminKeyName?: string } = {}): Promise<TestHookbus> {
+    const config = testConfig(options.env, options.adminKeyName);
     const hookbus = new TestHookbus(config, await startIngest(config, { logger: silent }));
     if (options.worker !== false) await hookbus.startWorker();
     return hookbus;

@@ -10,6 +10,7 @@ import { ProjectKeyLookup } from "./project-key-lookup.js";
 import { Publisher } from "./publish/publisher.js";
 import { jsonBody, rateLimiter } from "./request-limits.js";
 import { requestLog } from "./request-log.js";
+import { auditRouter } from "./routes/audit.js";
 import { deliveriesRouter } from "./routes/deliveries.js";
 import { consoleRouter } from "./routes/console.js";
 import { docsRouter } from "./routes/docs.js";
@@ -72,6 +73,7 @@ export function createIngestApp({ context, subscriptionCache, syncOutcomes, regi
   app.use(secretsRouter(context, guards));
   app.use(projectsRouter(context, guards, projectKeys));
   app.use(projectKeysRouter(context, guards, projectKeys));
+  app.use(auditRouter(context, guards, logger));
   app.use((_request, _response, next) => next(new HttpError(404, "no such route")));
   app.use(errorHandler(logger));
   return app;

@@ -1,5 +1,5 @@
 import type { RequestHandler } from "express";
-import { API_KEY_PREFIX, apiKeyDigest } from "@hookbus/core/policy";
+import { API_KEY_PREFIX, apiKeyDigest, operatorKeyId } from "@hookbus/core/policy";
 import type { ApiKey, ApiRole } from "@hookbus/core/runtime";
 import type { AuthFailureThrottle } from "./auth-throttle.js";
 import { HttpError } from "./http-errors.js";
@@ -17,7 +17,20 @@ declare module "express-serve-static-core" {
      * HOOKBUS_API_KEYS), which acts on every project.
      */
     apiProject?: string;
+    /** Who the key is, as the audit trail names them; set by requireRole. */
+    caller?: CallerIdentity;
   }
+}
+
+/**
+ * A key's identity: the `key_` id of a project's key, whose name the audit trail looks up when it
+ * needs it, or the fingerprint id and name of a key of HOOKBUS_API_KEYS.
+ */
+export interface CallerIdentity {
+  keyId: string;
+  role: Caller;
+  name?: string;
+  projectId?: string;
 }
 
 /**
@@ -47,7 +60,7 @@ function presentedKey(header: string): string | undefined {
  * the throttle, which refuses an address that has sent too many.
  */
 export function apiKeyAuth(keys: ApiKey[], projectKeys: ProjectKeyLookup, throttle: AuthFailureThrottle) {
-  const operatorRoles = new Map(keys.map(({ key, role }) => [apiKeyDigest(key), role]));
+  const operatorKeys = new Map(keys.map(({ key, role, name }) => [apiKeyDigest(key), { role, keyId: operatorKeyId(key), name }]));
 
   /** Lets through keys of the given kinds: admin keys may do everything, publisher keys only publish. */
   return function requireRole(...allowed: Caller[]): RequestHandler {
@@ -61,10 +74,10 @@ export function apiKeyAuth(keys: ApiKey[], projectKeys: ProjectKeyLookup, thrott
         return next(refused ?? new HttpError(401, "missing API key: send Authorization: Bearer KEY"));
       }
       const digest = apiKeyDigest(key);
-      const operatorRole = operatorRoles.get(digest);
+      const operatorKey = operatorKeys.get(digest);
       // Only keys made through the API are looked up in Redis: any other unknown key is refused without a round trip.
-      const found = operatorRole
-        ? Promise.resolve({ role: operatorRole, projectId: undefined })
+      const found = operatorKey
+        ? Promise.resolve({ ...operatorKey, projectId: undefined })
         : key.startsWith(API_KEY_PREFIX)
           ? projectKeys.find(digest)
           : Promise.resolve(undefined);
@@ -76,6 +89,7 @@ export function apiKeyAuth(keys: ApiKey[], projectKeys: ProjectKeyLookup, thrott
         request.apiRole = grant.role;
         request.apiKeyId = digest.slice(0, 12);
         request.apiProject = grant.projectId;
+        request.caller = { keyId: grant.keyId, role: caller, projectId: grant.projectId, ...("name" in grant ? { name: grant.name } : {}) };
         next();
       }, next);
     };

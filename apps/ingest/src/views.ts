@@ -1,4 +1,4 @@
-import { projectOf, type Attempt, type Delivery, type EventRecord, type Subscription } from "@hookbus/core/policy";
+import { MASKED, projectOf, type Attempt, type Delivery, type EventRecord, type Subscription } from "@hookbus/core/policy";
 import type { ReplayProgress } from "@hookbus/core/flows";
 import { maxInFlight, type EndpointHealth, type Project, type ProjectKey, type SubscriptionStats } from "@hookbus/core/store";
 import type {
@@ -17,14 +17,8 @@ import type {
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-/** What the API shows in place of a custom header's value: tokens often travel there. */
-export const MASKED_HEADER_VALUE = "********";
-
-/**
- * A subscription as the API shows it, with its endpoint's health: never its secrets, its
- * Basic auth password, nor its header values.
- */
-export function subscriptionView(subscription: Subscription, health: EndpointHealth): SubscriptionView {
+/** A subscription's settings as the API shows them: never its secrets, its Basic auth password, nor its header values. */
+export function subscriptionSettings(subscription: Subscription): Omit<SubscriptionView, "health"> {
   const s = subscription;
   return {
     id: s.id,
@@ -35,7 +29,7 @@ export function subscriptionView(subscription: Subscription, health: EndpointHea
     environment: s.environment,
     filter: s.filter,
     auth: s.auth ? { type: s.auth.type, username: s.auth.username } : undefined,
-    headers: s.headers ? Object.fromEntries(Object.keys(s.headers).map((name) => [name, MASKED_HEADER_VALUE])) : undefined,
+    headers: s.headers ? Object.fromEntries(Object.keys(s.headers).map((name) => [name, MASKED])) : undefined,
     timeoutMs: s.timeoutMs,
     retrySchedule: s.retrySchedule,
     format: s.format,
@@ -46,14 +40,21 @@ export function subscriptionView(subscription: Subscription, health: EndpointHea
     disabledAt: iso(s.disabledAt),
     maxInFlight: maxInFlight(s),
     ratePerSecond: s.ratePerSecond,
+    createdAt: iso(s.createdAt)!,
+    updatedAt: iso(s.updatedAt)!,
+  };
+}
+
+/** A subscription as the API shows it, with its endpoint's health. */
+export function subscriptionView(subscription: Subscription, health: EndpointHealth): SubscriptionView {
+  return {
+    ...subscriptionSettings(subscription),
     health: {
       circuit: health.circuit,
       consecutiveFailures: health.consecutiveFailures,
       openUntil: iso(health.openUntil),
-      unreadable: s.unreadable,
+      unreadable: subscription.unreadable,
     },
-    createdAt: iso(s.createdAt)!,
-    updatedAt: iso(s.updatedAt)!,
   };
 }
 

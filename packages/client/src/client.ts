@@ -1,4 +1,9 @@
 import type {
+  AuditEntry,
+  AuditFilter,
+  AuditListQuery,
+  AuditPage,
+  AuditVerifyResult,
   BatchPublishResult,
   BulkReplayBody,
   CreateProjectBody,
@@ -198,6 +203,23 @@ export class HookbusClient {
       return soFar;
     },
   };
+
+  /** The audit trail: who changed what, when, with old and new values. Read only. */
+  readonly audit = {
+    /** One page, newest first; pass its nextCursor as the next cursor. */
+    list: (query: ListQuery<AuditListQuery> = {}): Promise<AuditPage> => this.http.request("GET", "/v1/audit", { query }),
+    /** Every entry the filter names, newest first, read a page at a time as you go. */
+    iterate: (filter: AuditFilter = {}, pageSize = 500): AsyncIterable<AuditEntry> =>
+      pages((cursor) => this.audit.list({ ...filter, limit: pageSize, cursor })),
+    /** Walks the hash chain (an operator key's): ok, or the first entry that does not match. */
+    verify: (): Promise<AuditVerifyResult> => this.http.request("GET", "/v1/audit/verify"),
+    /** Every entry the filter names, oldest first, as the server streams them: for archiving. */
+    export: (filter: AuditFilter = {}): AsyncIterable<AuditEntry> => this.exportedAudit(filter),
+  };
+
+  private async *exportedAudit(filter: AuditFilter): AsyncIterable<AuditEntry> {
+    for await (const line of this.http.lines("/v1/audit/export", filter)) yield JSON.parse(line) as AuditEntry;
+  }
 
   readonly replays = {
     /** Starts a bulk replay (dead letters unless a status is given), or counts it with dryRun. */

@@ -50,6 +50,39 @@ export class Transport {
       throw new HookbusApiError(response.status, `the answer to ${method} ${path} is not JSON: ${text.slice(0, 200)}`);
     return parsed as T;
   }
+
+  /**
+   * The lines of a streamed answer (NDJSON), yielded as they arrive. The timeout applies to the
+   * answer's start only: an export may rightly take longer than any one request.
+   */
+  async *lines(path: string, query: Query = {}): AsyncIterable<string> {
+    let response: Response;
+    const startTimeout = new AbortController();
+    const timer = setTimeout(() => startTimeout.abort(new DOMException("no answer in time", "TimeoutError")), this.timeoutMs);
+    try {
+      response = await this.fetch(this.baseUrl + path + queryString(query), {
+        headers: { authorization: `Bearer ${this.apiKey}`, accept: "application/x-ndjson" },
+        signal: startTimeout.signal,
+      });
+    } catch (error) {
+      throw new HookbusUnreachableError(this.baseUrl, error);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!response.ok || !response.body) {
+      const text = await response.text();
+      throw toApiError(response.status, parseJson(text), text);
+    }
+    const decoder = new TextDecoder();
+    let pending = "";
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      pending += decoder.decode(chunk, { stream: true });
+      const complete = pending.split("\n");
+      pending = complete.pop()!;
+      yield* complete.filter(Boolean);
+    }
+    if (pending) yield pending;
+  }
 }
 
 function queryString(query: Query): string {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { auditEntry, auditFilter, auditListQuery, auditPage, auditVerifyResult } from "./audit.js";
 import { deliveryListQuery, deliveryPage, deliveryView, deliveryWithAttempts, eventView } from "./deliveries.js";
 import { errorBody } from "./errors.js";
 import { batchPublishResult, publishBatchBody, publishBody, publishResult, syncPublishResult } from "./events.js";
@@ -70,6 +71,9 @@ export const NAMED_RESPONSES = {
   ProjectKey: projectKeyView,
   ProjectKeyWithSecret: projectKeyWithSecret,
   ProjectKeyList: projectKeyList,
+  AuditEntry: auditEntry,
+  AuditPage: auditPage,
+  AuditVerifyResult: auditVerifyResult,
   ErrorBody: errorBody,
 };
 
@@ -94,7 +98,7 @@ export interface ApiRoute {
   /** Express-style: `/v1/subscriptions/:id`. */
   path: string;
   summary: string;
-  tag: "Events" | "Subscriptions" | "Deliveries" | "Replays" | "Projects" | "Operations";
+  tag: "Events" | "Subscriptions" | "Deliveries" | "Replays" | "Projects" | "Audit" | "Operations";
   auth: ApiAuth;
   /** One schema per `:name` in the path. */
   params?: Record<string, z.ZodType>;
@@ -440,5 +444,35 @@ export const apiRoutes: ApiRoute[] = [
     summary: "Revoke a key: every ingest refuses it within a second.",
     auth: "admin",
     responses: { 204: { description: "revoked" }, ...byId, ...errors(403) },
+  },
+  {
+    method: "get",
+    path: "/v1/audit",
+    tag: "Audit",
+    summary: "The audit trail, newest first, filtered, a page at a time: who changed what, when, from where, with old and new values.",
+    auth: "admin",
+    query: auditListQuery,
+    responses: { 200: { description: "a page", schema: auditPage }, ...authenticated, ...errors(403, 404, 422) },
+  },
+  {
+    method: "get",
+    path: "/v1/audit/verify",
+    tag: "Audit",
+    summary: "Walk the audit trail's hash chain: ok with the number of entries, or the first entry that does not match.",
+    auth: "operator",
+    responses: { 200: { description: "the chain's state", schema: auditVerifyResult }, ...authenticated, ...errors(403) },
+  },
+  {
+    method: "get",
+    path: "/v1/audit/export",
+    tag: "Audit",
+    summary: "Every entry the filter names, oldest first, streamed as NDJSON (one AuditEntry a line) for archiving.",
+    auth: "admin",
+    query: auditFilter,
+    responses: {
+      200: { description: "one JSON AuditEntry per line", contentType: "application/x-ndjson" },
+      ...authenticated,
+      ...errors(403, 404, 422),
+    },
   },
 ];

@@ -1,6 +1,7 @@
 import { Router, type Request } from "express";
 import type { HookbusContext } from "@hookbus/core/runtime";
 import { createProjectKeyBody, type ProjectKeyList, type ProjectKeyWithSecret } from "@hookbus/schemas";
+import { recordAudit } from "../audit-record.js";
 import type { ProjectKeyLookup } from "../project-key-lookup.js";
 import { parseOr422 } from "../validate.js";
 import { projectKeyView } from "../views.js";
@@ -22,6 +23,13 @@ export function projectKeysRouter(context: HookbusContext, guards: Guards, looku
     const { id } = await project(request);
     const body = parseOr422(createProjectKeyBody, request.body, "key");
     const { record, key } = await projects.createKey(id, body);
+    await recordAudit(context, request, {
+      action: "key.create",
+      resourceType: "key",
+      resourceId: record.id,
+      projectId: id,
+      after: projectKeyView(record),
+    });
     request.log.info({ projectId: id, keyId: record.id, role: record.role }, "API key made");
     response.status(201).json({ ...projectKeyView(record), key } satisfies ProjectKeyWithSecret);
   });
@@ -34,7 +42,15 @@ export function projectKeysRouter(context: HookbusContext, guards: Guards, looku
   router.delete("/v1/projects/:id/keys/:keyId", ...guards.admin, async (request, response) => {
     const { id } = await project(request);
     const keyId = request.params.keyId as string;
-    lookup.forget(await projects.revokeKey(id, keyId));
+    const revoked = await projects.revokeKey(id, keyId);
+    lookup.forget(revoked.digest);
+    await recordAudit(context, request, {
+      action: "key.revoke",
+      resourceType: "key",
+      resourceId: keyId,
+      projectId: id,
+      before: projectKeyView(revoked.key),
+    });
     request.log.info({ projectId: id, keyId }, "API key revoked");
     response.status(204).end();
   });

@@ -1,5 +1,4 @@
 import { Router } from "express";
-import { ConflictError } from "@hookbus/core/policy";
 import type { HookbusContext } from "@hookbus/core/runtime";
 import {
   createProjectBody,
@@ -9,9 +8,11 @@ import {
   type ProjectList,
   type ProjectView,
 } from "@hookbus/schemas";
+import { changedFields, ConflictError } from "@hookbus/core/policy";
+import { recordAudit } from "../audit-record.js";
 import type { ProjectKeyLookup } from "../project-key-lookup.js";
 import { parseOr422 } from "../validate.js";
-import { projectView } from "../views.js";
+import { projectView, subscriptionSettings } from "../views.js";
 import type { Guards } from "./guards.js";
 import { projectVisibleOr404, requestedProject } from "./project-scope.js";
 
@@ -22,7 +23,9 @@ export function projectsRouter(context: HookbusContext, guards: Guards, keyLooku
 
   router.post("/v1/projects", ...guards.operator, async (request, response) => {
     const body = parseOr422(createProjectBody, request.body, "project");
-    response.status(201).json(projectView(await projects.create(body)) satisfies ProjectView);
+    const project = projectView(await projects.create(body));
+    await recordAudit(context, request, { action: "project.create", ...projectResource(project.id), after: project });
+    response.status(201).json(project satisfies ProjectView);
   });
 
   router.get("/v1/projects", ...guards.admin, async (request, response) => {
@@ -41,7 +44,14 @@ export function projectsRouter(context: HookbusContext, guards: Guards, keyLooku
     const id = request.params.id as string;
     const patch = parseOr422(updateProjectBody, request.body, "project update");
     projectVisibleOr404(request, id);
-    response.json(projectView(await projects.update(id, patch)) satisfies ProjectView);
+    const before = await projects.get(id);
+    const after = await projects.update(id, patch);
+    await recordAudit(context, request, {
+      action: "project.update",
+      ...projectResource(id),
+      ...changedFields({ before, after }, { before: projectView(before), after: projectView(after) }),
+    });
+    response.json(projectView(after) satisfies ProjectView);
   });
 
   router.delete("/v1/projects/:id", ...guards.operator, async (request, response) => {
@@ -49,14 +59,33 @@ export function projectsRouter(context: HookbusContext, guards: Guards, keyLooku
     const { cascade } = parseOr422(deleteProjectQuery, request.query, "query");
     if (id === DEFAULT_PROJECT_ID)
       throw new ConflictError("the default project holds what was made before projects, and cannot be deleted");
-    await projects.get(id);
+    const project = await projects.get(id);
     const subscriptions = await context.subscriptions.ofProject(id);
     if (subscriptions.length > 0 && cascade !== "true")
       throw new ConflictError(`project ${id} has ${subscriptions.length} subscriptions: delete them first, or pass ?cascade=true`);
-    for (const subscription of subscriptions) await context.subscriptions.delete(subscription.id);
-    for (const digest of await projects.delete(id)) keyLookup.forget(digest);
+    for (const subscription of subscriptions) {
+      await context.subscriptions.delete(subscription.id);
+      await recordAudit(context, request, {
+        action: "subscription.delete",
+        resourceType: "subscription",
+        resourceId: subscription.id,
+        projectId: id,
+        before: subscriptionSettings(subscription),
+      });
+    }
+    const digests = await projects.delete(id);
+    for (const digest of digests) keyLookup.forget(digest);
+    await recordAudit(context, request, {
+      action: "project.delete",
+      ...projectResource(id),
+      before: { ...projectView(project), keys: digests.length, subscriptions: subscriptions.length },
+    });
     response.status(204).end();
   });
 
   return router;
+}
+
+function projectResource(id: string) {
+  return { resourceType: "project", resourceId: id, projectId: id };
 }

@@ -1,6 +1,7 @@
 import { Router } from "express";
 import type { HookbusContext } from "@hookbus/core/runtime";
 import { resealBody, type KeyUsageView, type ResealResult } from "@hookbus/schemas";
+import { recordAudit } from "../audit-record.js";
 import { parseOr422 } from "../validate.js";
 import type { Guards } from "./guards.js";
 
@@ -24,6 +25,12 @@ export function secretsRouter(context: HookbusContext, guards: Guards): Router {
   router.post("/v1/secrets/reseal", ...guards.operator, async (request, response) => {
     const { cursor, limit } = parseOr422(resealBody, request.body ?? {}, "reseal request");
     const page = await context.subscriptions.resealPage(limit, cursor);
+    await recordAudit(context, request, {
+      action: "secrets.reseal",
+      resourceType: "secrets",
+      resourceId: context.config.encryption.sealingKeyId,
+      after: { checked: page.checked, resealed: page.resealed, unreadable: page.unreadable.length, cursor: cursor ?? null },
+    });
     response.json({ ...page, nextCursor: page.nextCursor ?? null, keys: await keyUsage() } satisfies ResealResult);
   });
   return router;

@@ -1,7 +1,10 @@
 import { Router, type Request } from "express";
 import {
   blockedRangeOfUrl,
+  changedFields,
+  MASKED,
   parseRetrySchedule,
+  projectOf,
   scheduleBeyondRetention,
   UnprocessableError,
   type Subscription,
@@ -19,10 +22,11 @@ import {
   type SubscriptionPage,
   type SubscriptionWithSecret,
 } from "@hookbus/schemas";
+import { recordAudit } from "../audit-record.js";
 import type { Publisher } from "../publish/publisher.js";
 import { sampleData } from "../samples.js";
 import { parseOr422 } from "../validate.js";
-import { subscriptionStatsView, subscriptionView } from "../views.js";
+import { subscriptionSettings, subscriptionStatsView, subscriptionView } from "../views.js";
 import type { Guards } from "./guards.js";
 import { requestedProject, visibleOr404 } from "./project-scope.js";
 
@@ -64,6 +68,11 @@ export function subscriptionsRouter(
     refusePrivateUrl(body.url);
     refuseScheduleBeyondRetention(body.retrySchedule);
     const subscription = await context.subscriptions.create(body, project.id);
+    await recordAudit(context, request, {
+      ...subscriptionResource(subscription),
+      action: "subscription.create",
+      after: subscriptionSettings(subscription),
+    });
     response.status(201).json({ ...(await view(subscription)), secret: subscription.secrets[0]!.secret } satisfies SubscriptionWithSecret);
   });
 
@@ -87,6 +96,11 @@ export function subscriptionsRouter(
     refuseScheduleBeyondRetention(patch.retrySchedule);
     await own(request);
     const { before, after: updated } = await context.subscriptions.update(request.params.id as string, patch);
+    await recordAudit(context, request, {
+      ...subscriptionResource(updated),
+      action: updateAction(before, updated),
+      ...changedFields({ before, after: updated }, { before: subscriptionSettings(before), after: subscriptionSettings(updated) }),
+    });
     if (before.enabled && !updated.enabled) await announceDisabled(context, updated);
     if (!before.enabled && updated.enabled) {
       // Its kept deliveries get their jobs back in the background; the reconciler is the safety net.
@@ -98,12 +112,23 @@ export function subscriptionsRouter(
   });
 
   router.delete("/v1/subscriptions/:id", ...guards.admin, async (request, response) => {
-    await context.subscriptions.delete((await own(request)).id);
+    const subscription = await own(request);
+    await context.subscriptions.delete(subscription.id);
+    await recordAudit(context, request, {
+      ...subscriptionResource(subscription),
+      action: "subscription.delete",
+      before: subscriptionSettings(subscription),
+    });
     response.status(204).end();
   });
 
   router.post("/v1/subscriptions/:id/rotate-secret", ...guards.admin, async (request, response) => {
     const subscription = await context.subscriptions.rotateSecret((await own(request)).id, options.secretOverlapMs);
+    await recordAudit(context, request, {
+      ...subscriptionResource(subscription),
+      action: "subscription.rotate-secret",
+      after: { secret: MASKED, previousSecretSignsFor: options.secretOverlapMs },
+    });
     response.json({ ...(await view(subscription)), secret: subscription.secrets[0]!.secret } satisfies SubscriptionWithSecret);
   });
 
@@ -122,8 +147,24 @@ export function subscriptionsRouter(
       );
     const { type = subscription.eventTypes[0]! } = parseOr422(sendSampleBody, request.body ?? {}, "sample request");
     const { event, result } = await publisher.sendSample(subscription, type, sampleData(type));
+    await recordAudit(context, request, {
+      ...subscriptionResource(subscription),
+      action: "subscription.send-sample",
+      after: { type, eventId: event.id, outcome: result.outcome, statusCode: result.statusCode },
+    });
     response.json({ eventId: event.id, type, ...result } satisfies SendSampleResult);
   });
 
   return router;
+}
+
+function subscriptionResource(subscription: Subscription) {
+  return { resourceType: "subscription", resourceId: subscription.id, projectId: projectOf(subscription) };
+}
+
+/** A PATCH is recorded as what it did: paused or resumed, switched between Test and Live, or changed. */
+function updateAction(before: Subscription, after: Subscription) {
+  if (before.enabled !== after.enabled) return after.enabled ? "subscription.enable" : "subscription.disable";
+  if (before.environment !== after.environment) return "subscription.switch-environment";
+  return "subscription.update";
 }

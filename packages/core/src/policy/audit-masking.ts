@@ -1,4 +1,4 @@
-/** What the audit trail shows in place of a secret, as the API shows header values. */
+/** What the API and the audit trail show in place of a secret: a header value, a password. */
 export const MASKED = "********";
 
 /** Fields whose value is a credential wherever they appear: a signing secret, a password, an API key, a token. */

@@ -11,3 +11,4 @@ export * from "./subscription-matcher.js";
 export * from "./api-keys.js";
 export * from "./project-scope.js";
 export * from "./audit-masking.js";
+export * from "./changed-fields.js";

@@ -149,18 +149,24 @@ export class ProjectStore {
     return stored.map((k) => ({ ...withoutDigest(k), ...(used[k.id] ? { lastUsedAt: Number(used[k.id]) } : {}) }));
   }
 
-  /** Revokes a key: refused by every ingest once its short-lived lookup cache has lapsed. Returns its digest. */
-  async revokeKey(projectId: string, keyId: string): Promise<string> {
+  /** Revokes a key: refused by every ingest once its short-lived lookup cache has lapsed. Returns its digest and what it was. */
+  async revokeKey(projectId: string, keyId: string): Promise<{ digest: string; key: ProjectKey }> {
     const raw = await this.redis.hget(this.keys.projectKeys(projectId), keyId);
     if (!raw) throw new NotFoundError("key", keyId);
-    const { digest } = JSON.parse(raw) as StoredKey;
+    const stored = JSON.parse(raw) as StoredKey;
     await this.redis
       .multi()
-      .del(this.keys.apiKey(digest))
+      .del(this.keys.apiKey(stored.digest))
       .hdel(this.keys.projectKeys(projectId), keyId)
       .hdel(this.keys.projectKeysUsed(projectId), keyId)
       .exec();
-    return digest;
+    return { digest: stored.digest, key: withoutDigest(stored) };
+  }
+
+  /** A key's name, for the audit trail; undefined once it is revoked. Read apart from authentication, which needs no name. */
+  async keyName(projectId: string, keyId: string): Promise<string | undefined> {
+    const raw = await this.redis.hget(this.keys.projectKeys(projectId), keyId);
+    return raw ? (JSON.parse(raw) as StoredKey).name : undefined;
   }
 
   /** What the key with this digest may do; undefined for a key Hookbus did not make or that was revoked. */
