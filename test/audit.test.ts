@@ -2,6 +2,7 @@ import { HookbusClient } from "@hookbus/client";
 import { operatorKeyId } from "@hookbus/core/policy";
 import type { AuditEntry } from "@hookbus/schemas";
 import { surveySubmitted } from "./fixtures/events.js";
+import { runCli, startCli } from "./support/cli.js";
 import { TestHookbus, waitFor, type ApiResponse } from "./support/harness.js";
 import { spawnIngest } from "./support/processes.js";
 import { ReceiverPool } from "./support/receiver.js";
@@ -350,5 +351,41 @@ test("with HOOKBUS_AUDIT_RETENTION, entries older than it are dropped and the ch
     expect(kept.at(-1)!.seq).toBeGreaterThan(1);
   } finally {
     await short.stop();
+  }
+});
+
+test("hookbus audit prints the trail as a table or JSON, and --follow prints entries as they are recorded", async () => {
+  const env = { HOOKBUS_URL: hookbus.url, HOOKBUS_API_KEY: operatorKey };
+  const made = await call("POST", "/v1/projects", { name: "CLI study" });
+  const table = await runCli(["audit", "--resource", made.body.id], env);
+  expect(table.code).toBe(0);
+  expect(table.stdout).toMatch(
+    new RegExp(`Ops Lead \\(${OPERATOR.keyId}\\).*project\\.create.*${made.body.id}.*name: "CLI study".*succeeded`),
+  );
+
+  const json = await runCli(["audit", "--json", "--action", "project.create", "--limit", "3"], env);
+  expect(json.code).toBe(0);
+  const listed = JSON.parse(json.stdout);
+  expect(listed.items).toEqual((await operator.audit.list({ action: "project.create", limit: 3 })).items);
+
+  expect((await call("PATCH", `/v1/projects/${made.body.id}`, { name: "CLI study v1" })).status).toBe(200);
+  const followed = startCli(["audit", "--follow", "--json", "--action", "project.update", "--limit", "1", "--interval", "100"], env);
+  try {
+    // The listing comes first: once it is printed, what follows was recorded after the command started.
+    await waitFor(() => followed.output.stdout.includes("\n") || followed.child.exitCode !== null, "the listing");
+    const printedFirst = followed.output.stdout.split("\n").filter(Boolean).length;
+    await call("PATCH", `/v1/projects/${made.body.id}`, { name: "CLI study, renamed" });
+    const lines = await waitFor(() => {
+      const all = followed.output.stdout.split("\n").filter(Boolean);
+      return all.length > printedFirst ? all : undefined;
+    }, "the followed entry");
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({
+      action: "project.update",
+      resourceId: made.body.id,
+      after: { name: "CLI study, renamed" },
+    });
+  } finally {
+    followed.child.kill("SIGTERM");
+    await followed.closed;
   }
 });

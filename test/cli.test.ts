@@ -1,22 +1,12 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { surveySubmitted } from "./fixtures/events.js";
+import { runCli, type CliResult } from "./support/cli.js";
 import { TestHookbus } from "./support/harness.js";
 import { TestReceiver } from "./support/receiver.js";
-
-// The built `hookbus` command, run as a child process against a real Hookbus, as a script would.
-const CLI = fileURLToPath(new URL("../packages/cli/dist/main.js", import.meta.url));
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let hookbus: TestHookbus;
 let receiver: TestReceiver;
@@ -33,19 +23,7 @@ afterEach(async () => {
 
 /** Runs `hookbus ARGS` with the test Hookbus's URL and admin key unless `env` says otherwise. */
 function hookbusCli(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<CliResult> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? "", HOOKBUS_URL: hookbus.url, HOOKBUS_API_KEY: hookbus.config.adminKey, ...env },
-    stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-  });
-  if (stdin !== undefined) child.stdin!.end(stdin);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args, { HOOKBUS_URL: hookbus.url, HOOKBUS_API_KEY: hookbus.config.adminKey, ...env }, stdin);
 }
 
 /** A subscription made through the CLI whose deliveries fail on their one and only attempt. */

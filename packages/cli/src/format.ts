@@ -1,6 +1,7 @@
 import Table from "cli-table3";
 import type {
   AttemptView as Attempt,
+  AuditEntry,
   DeliveryView as Delivery,
   DeliveryWithAttempts,
   ProjectKeyView as ProjectKey,
@@ -101,4 +102,33 @@ export function keysTable(keys: ProjectKey[]): string {
     ["id", "name", "role", "created", "last used"],
     keys.map((k) => [k.id, k.name, k.role, shortTime(k.createdAt), shortTime(k.lastUsedAt)]),
   );
+}
+
+export function auditTable(entries: AuditEntry[]): string {
+  return table(
+    ["time", "actor", "action", "resource", "changes", "outcome"],
+    entries.map((e) => [shortTime(e.time), actorOf(e), e.action, e.resourceId, changes(e), e.outcome]),
+  );
+}
+
+/** One entry on one line, for --follow. */
+export function auditLine(entry: AuditEntry): string {
+  return [shortTime(entry.time), actorOf(entry), entry.action, entry.resourceId, changes(entry), entry.outcome].join("  ");
+}
+
+function actorOf({ actor }: AuditEntry): string {
+  const who = actor.name ? `${actor.name} (${actor.keyId})` : actor.keyId;
+  return actor.reason ? `${who}: ${actor.reason}` : who;
+}
+
+/** Each field as `field: old -> new`, or its value alone when the entry has one side only. */
+function changes({ before = {}, after = {} }: AuditEntry): string | undefined {
+  const value = (v: unknown) => excerpt(JSON.stringify(v ?? null), 40);
+  const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  const shown = fields.map((field) =>
+    field in before && field in after
+      ? `${field}: ${value(before[field])} -> ${value(after[field])}`
+      : `${field}: ${value(before[field] ?? after[field])}`,
+  );
+  return excerpt(shown.join("; "), 120);
 }

@@ -21,6 +21,11 @@ export function printJson(io: CliIo, value: unknown): void {
   io.stdout.write(`${terminalSafeJson(value)}\n`);
 }
 
+/** One JSON document on one line, for output that goes on (NDJSON): what --follow --json prints. */
+export function printJsonLine(io: CliIo, value: unknown): void {
+  io.stdout.write(`${terminalSafeJson(value, 0)}\n`);
+}
+
 /** Hints and notes go to stderr so they never mix into output a script parses. */
 export function printNote(io: CliIo, text: string): void {
   io.stderr.write(`${terminalSafe(text)}\n`);

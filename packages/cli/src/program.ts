@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import { HookbusApiError, HookbusClient } from "@hookbus/client";
+import { registerAudit } from "./commands/audit.js";
 import { registerDeliveries } from "./commands/deliveries.js";
 import { registerKeys, registerProjects } from "./commands/projects.js";
 import { registerPublish } from "./commands/publish.js";
@@ -64,6 +65,7 @@ ${exitCodesHelp}`,
   registerSecrets(program, context);
   registerProjects(program, context);
   registerKeys(program, context);
+  registerAudit(program, context);
   return program;
 }
 

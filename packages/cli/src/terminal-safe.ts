@@ -14,6 +14,6 @@ export function terminalSafe(text: string): string {
  * JSON that means the same but carries no terminal control raw: JSON.stringify already escapes
  * C0 controls; DEL, C1 and the bidi overrides get the same \u escape.
  */
-export function terminalSafeJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(TERMINAL_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+export function terminalSafeJson(value: unknown, indent: 2 | 0 = 2): string {
+  return JSON.stringify(value, null, indent).replace(TERMINAL_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
