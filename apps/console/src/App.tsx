@@ -1,5 +1,6 @@
 import { useMemo, useState } from "preact/hooks";
 import { clientFor, forgetKey, storedKey } from "./api.js";
+import { AuditPage } from "./pages/Audit.js";
 import { DeliveriesPage } from "./pages/Deliveries.js";
 import { DeliveryPage } from "./pages/Delivery.js";
 import { KeysPage } from "./pages/Keys.js";
@@ -19,6 +20,7 @@ const SECTIONS = [
   { segment: "webhooks", label: "Webhooks" },
   { segment: "deliveries", label: "Deliveries" },
   { segment: "keys", label: "Keys" },
+  { segment: "audit", label: "Audit" },
 ] as const;
 
 export function App() {
@@ -150,6 +152,8 @@ function Page({ route }: { route: Route }) {
       return id ? <DeliveryPage id={id} /> : <DeliveriesPage query={route.query} />;
     case "keys":
       return <KeysPage />;
+    case "audit":
+      return <AuditPage query={route.query} />;
     case "webhooks":
       if (id === "new") return <WebhookFormPage />;
       if (id) return <WebhookFormPage id={id} />;

@@ -48,3 +48,11 @@ export function circuitWords(health: SubscriptionView["health"]): string {
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count.toLocaleString()} ${count === 1 ? one : many}`;
 }
+
+/** `datetime-local` speaks local time without a zone; the API wants ISO 8601 with one. */
+export const toIso = (local: string) => (local ? new Date(local).toISOString() : undefined);
+export const toLocal = (iso: string | undefined) => {
+  if (!iso) return "";
+  const date = new Date(iso);
+  return new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+};

@@ -1,8 +1,8 @@
-import { useEffect, useState } from "preact/hooks";
 import type { DeliveryFilter, DeliveryPage, DeliveryStatus, EventType, SubscriptionView } from "@hookbus/schemas";
+import { Pager, useCursors } from "../components/Pager.js";
 import { ReplayAll } from "../components/ReplayAll.js";
 import { LoadingLine, Problem, StatusBadge } from "../components/Status.js";
-import { DELIVERY_STATUSES, EVENT_TYPE_NAMES, EVENT_TYPES, STATUS_WORDS, when } from "../format.js";
+import { DELIVERY_STATUSES, EVENT_TYPE_NAMES, EVENT_TYPES, STATUS_WORDS, toIso, toLocal, when } from "../format.js";
 import { useProjectId } from "../project.js";
 import { href, navigate } from "../router.js";
 import { useSession } from "../session.js";
@@ -31,10 +31,8 @@ export function DeliveriesPage({ query }: { query: URLSearchParams }) {
   // The project is part of the filter: the listing and "Replay all shown" stay within it.
   const filter = { ...filterOf(query), projectId: useProjectId() };
   const filterKey = JSON.stringify(filter);
-  // Cursors of the pages before this one, to go back; the API's cursor only goes forward.
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  useEffect(() => setCursors([undefined]), [filterKey]);
-  const cursor = cursors[cursors.length - 1];
+  const cursors = useCursors(filterKey);
+  const { cursor } = cursors;
 
   const [webhooks] = useLoad(async () => {
     const all: SubscriptionView[] = [];
@@ -57,33 +55,10 @@ export function DeliveriesPage({ query }: { query: URLSearchParams }) {
       {page.state === "loading" && <LoadingLine what="deliveries" />}
       {page.state === "error" && <Problem>{page.message}</Problem>}
       {page.state === "ready" && <DeliveryTable page={page.value} urls={urls} />}
-      {page.state === "ready" && (
-        <nav class="pager" aria-label="Pages of deliveries">
-          <button type="button" class="button" disabled={cursors.length === 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-            ← Newer
-          </button>
-          <span class="muted">Page {cursors.length}</span>
-          <button
-            type="button"
-            class="button"
-            disabled={!page.value.nextCursor}
-            onClick={() => setCursors((c) => [...c, page.value.nextCursor ?? undefined])}
-          >
-            Older →
-          </button>
-        </nav>
-      )}
+      {page.state === "ready" && <Pager label="Pages of deliveries" cursors={cursors} nextCursor={page.value.nextCursor} />}
     </section>
   );
 }
-
-/** `datetime-local` speaks local time without a zone; the API wants ISO 8601 with one. */
-const toIso = (local: string) => (local ? new Date(local).toISOString() : undefined);
-const toLocal = (iso: string | undefined) => {
-  if (!iso) return "";
-  const date = new Date(iso);
-  return new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
-};
 
 function Filters({ filter, webhooks }: { filter: DeliveryFilter; webhooks: SubscriptionView[] }) {
   const apply = (event: Event) => {
