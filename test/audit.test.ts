@@ -43,7 +43,7 @@ function entry(resourceId: string, action: string): Promise<AuditEntry> {
 test("every change to a subscription is recorded with who made it, from where, the old and new values, and no secret", async () => {
   const receiver = await receivers.start();
   const created = await call("POST", "/v1/subscriptions", {
-    url: receiver.url,
+    url: `${receiver.url}?token=url-token-0042`,
     eventTypes: ["survey.submitted"],
     auth: { type: "basic", username: "trialkit", password: "basic-password-0042" },
     headers: { "x-receiver-token": "header-token-0042" },
@@ -58,7 +58,11 @@ test("every change to a subscription is recorded with who made it, from where, t
     projectId: "default",
     outcome: "succeeded",
     requestId: created.headers.get("x-request-id"),
-    after: { url: receiver.url, auth: { type: "basic", username: "trialkit" }, headers: { "x-receiver-token": "********" } },
+    after: {
+      url: `${receiver.url}?token=********`,
+      auth: { type: "basic", username: "trialkit" },
+      headers: { "x-receiver-token": "********" },
+    },
   });
   expect(create.clientAddress).toMatch(/127\.0\.0\.1$/);
   expect(create.before).toBeUndefined();
@@ -68,7 +72,7 @@ test("every change to a subscription is recorded with who made it, from where, t
     200,
   );
   expect(await entry(id, "subscription.update")).toMatchObject({
-    before: { url: receiver.url, headers: { "x-receiver-token": "********" } },
+    before: { url: `${receiver.url}?token=********`, headers: { "x-receiver-token": "********" } },
     after: { url: elsewhere.url, headers: { "x-receiver-token": "********" } },
   });
   const update = await entry(id, "subscription.update");
@@ -102,7 +106,15 @@ test("every change to a subscription is recorded with who made it, from where, t
   expect(await entry(id, "subscription.delete")).toMatchObject({ before: { id, url: elsewhere.url, environment: "test" } });
 
   const everything = JSON.stringify(await entriesOf(id));
-  for (const secret of ["basic-password-0042", "header-token-0042", "token-2", created.body.secret, rotated.body.secret, operatorKey])
+  for (const secret of [
+    "basic-password-0042",
+    "header-token-0042",
+    "url-token-0042",
+    "token-2",
+    created.body.secret,
+    rotated.body.secret,
+    operatorKey,
+  ])
     expect(everything).not.toContain(secret);
 });
 
