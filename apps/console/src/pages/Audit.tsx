@@ -112,16 +112,7 @@ function AuditTable({ page }: { page: AuditPage }) {
     <div class="table-wrap">
       <table class="audit">
         <caption class="visually-hidden">Audit entries, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Who</th>
-            <th scope="col">Action</th>
-            <th scope="col">Resource</th>
-            <th scope="col">Change</th>
-            <th scope="col">Outcome</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={["Time", "Who", "Action", "Resource", "Change", "Outcome"]} />
         <tbody>
           {page.items.map((entry) => (
             <tr key={entry.id} data-entry={entry.id}>
@@ -166,13 +157,7 @@ function Change({ entry }: { entry: AuditEntry }) {
   const shown = (values: Record<string, unknown>, field: string) => (field in values ? JSON.stringify(values[field]) : "—");
   return (
     <table class="changes">
-      <thead>
-        <tr>
-          <th scope="col">Field</th>
-          <th scope="col">Before</th>
-          <th scope="col">After</th>
-        </tr>
-      </thead>
+      <ColumnHeads names={["Field", "Before", "After"]} />
       <tbody>
         {fields.map((field) => (
           <tr key={field}>
@@ -183,5 +168,19 @@ function Change({ entry }: { entry: AuditEntry }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+function ColumnHeads({ names }: { names: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {names.map((name) => (
+          <th scope="col" key={name}>
+            {name}
+          </th>
+        ))}
+      </tr>
+    </thead>
   );
 }
