@@ -401,3 +401,29 @@ test("hookbus audit prints the trail as a table or JSON, and --follow prints ent
     await followed.closed;
   }
 });
+
+test("an action refused or failed after its target was found is recorded as failed, with the status and the reason", async () => {
+  const made = await call("POST", "/v1/projects", { name: "Busy study" });
+  const receiver = await receivers.start();
+  await call("POST", "/v1/subscriptions", { projectId: made.body.id, url: receiver.url, eventTypes: ["record.updated"] });
+  const refused = await call("DELETE", `/v1/projects/${made.body.id}`);
+  expect(refused.status).toBe(409);
+  expect(await entry(made.body.id, "project.delete")).toMatchObject({
+    actor: OPERATOR,
+    outcome: "failed",
+    requestId: refused.headers.get("x-request-id"),
+    before: { name: "Busy study" },
+    after: { status: 409, error: refused.body.error },
+  });
+
+  const paused = await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"], enabled: false });
+  const sample = await call("POST", `/v1/subscriptions/${paused.id}/test`, {});
+  expect(sample.status).toBe(422);
+  expect(await entry(paused.id, "subscription.send-sample")).toMatchObject({ outcome: "failed", after: { status: 422 } });
+
+  // An unknown id or a bad body changed nothing and named nothing that exists: only the request log has it.
+  const before = (await operator.audit.list({ limit: 1 })).items[0]!.seq;
+  expect((await call("DELETE", "/v1/projects/prj_01M881QN0JYS8BDKMBBAYD0C53")).status).toBe(404);
+  expect((await call("PATCH", `/v1/subscriptions/${paused.id}`, { timeoutMs: "soon" })).status).toBe(422);
+  expect((await operator.audit.list({ limit: 1 })).items[0]!.seq).toBe(before);
+});

@@ -2,6 +2,7 @@ import express, { type Express } from "express";
 import type { Registry } from "prom-client";
 import type { SubscriptionCache, SyncOutcomeListener } from "@hookbus/core/store";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
+import { recordFailedAttempts } from "./audit-record.js";
 import { apiKeyAuth } from "./auth.js";
 import { AuthFailureThrottle } from "./auth-throttle.js";
 import { errorHandler, HttpError } from "./http-errors.js";
@@ -75,6 +76,7 @@ export function createIngestApp({ context, subscriptionCache, syncOutcomes, regi
   app.use(projectKeysRouter(context, guards, projectKeys));
   app.use(auditRouter(context, guards, logger));
   app.use((_request, _response, next) => next(new HttpError(404, "no such route")));
+  app.use(recordFailedAttempts(context, logger));
   app.use(errorHandler(logger));
   return app;
 }

@@ -9,7 +9,7 @@ import {
   type ProjectView,
 } from "@hookbus/schemas";
 import { changedFields, ConflictError } from "@hookbus/core/policy";
-import { recordAudit } from "../audit-record.js";
+import { auditAttempt, recordAudit } from "../audit-record.js";
 import type { ProjectKeyLookup } from "../project-key-lookup.js";
 import { parseOr422 } from "../validate.js";
 import { projectView, subscriptionSettings } from "../views.js";
@@ -45,6 +45,7 @@ export function projectsRouter(context: HookbusContext, guards: Guards, keyLooku
     const patch = parseOr422(updateProjectBody, request.body, "project update");
     projectVisibleOr404(request, id);
     const before = await projects.get(id);
+    auditAttempt(response, { action: "project.update", ...projectResource(id) });
     const after = await projects.update(id, patch);
     await recordAudit(context, request, {
       action: "project.update",
@@ -57,9 +58,10 @@ export function projectsRouter(context: HookbusContext, guards: Guards, keyLooku
   router.delete("/v1/projects/:id", ...guards.operator, async (request, response) => {
     const id = request.params.id as string;
     const { cascade } = parseOr422(deleteProjectQuery, request.query, "query");
+    const project = await projects.get(id);
+    auditAttempt(response, { action: "project.delete", ...projectResource(id), before: projectView(project) });
     if (id === DEFAULT_PROJECT_ID)
       throw new ConflictError("the default project holds what was made before projects, and cannot be deleted");
-    const project = await projects.get(id);
     const subscriptions = await context.subscriptions.ofProject(id);
     if (subscriptions.length > 0 && cascade !== "true")
       throw new ConflictError(`project ${id} has ${subscriptions.length} subscriptions: delete them first, or pass ?cascade=true`);

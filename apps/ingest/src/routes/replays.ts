@@ -2,7 +2,7 @@ import { Router } from "express";
 import { NotFoundError, projectOf } from "@hookbus/core/policy";
 import type { HookbusContext } from "@hookbus/core/runtime";
 import { bulkReplayBody, type DeliveryView, type ReplayDryRun, type ReplayStarted } from "@hookbus/schemas";
-import { recordAudit } from "../audit-record.js";
+import { auditAttempt, recordAudit } from "../audit-record.js";
 import type { IngestMetrics } from "../metrics.js";
 import { parseOr422 } from "../validate.js";
 import { deliveryView, replayView } from "../views.js";
@@ -47,12 +47,11 @@ export function replaysRouter(context: HookbusContext, guards: Guards, metrics: 
   router.post("/v1/deliveries/:id/replay", ...guards.admin, async (request, response) => {
     const id = request.params.id as string;
     const before = visibleOr404(request, await context.deliveries.get(id), "delivery", id);
+    const attempt = { action: "delivery.replay", resourceType: "delivery", resourceId: id, projectId: projectOf(before) } as const;
+    auditAttempt(response, { ...attempt, before: { status: before.status } });
     const delivery = await context.replays.replayOne(id);
     await recordAudit(context, request, {
-      action: "delivery.replay",
-      resourceType: "delivery",
-      resourceId: id,
-      projectId: projectOf(delivery),
+      ...attempt,
       before: { status: before.status },
       after: { status: delivery.status },
     });

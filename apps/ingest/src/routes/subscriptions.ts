@@ -22,7 +22,7 @@ import {
   type SubscriptionPage,
   type SubscriptionWithSecret,
 } from "@hookbus/schemas";
-import { recordAudit } from "../audit-record.js";
+import { auditAttempt, recordAudit } from "../audit-record.js";
 import type { Publisher } from "../publish/publisher.js";
 import { sampleData } from "../samples.js";
 import { parseOr422 } from "../validate.js";
@@ -94,7 +94,7 @@ export function subscriptionsRouter(
     const patch = parseOr422(updateSubscriptionBody, request.body, "subscription update");
     refusePrivateUrl(patch.url);
     refuseScheduleBeyondRetention(patch.retrySchedule);
-    await own(request);
+    auditAttempt(response, { ...subscriptionResource(await own(request)), action: "subscription.update" });
     const { before, after: updated } = await context.subscriptions.update(request.params.id as string, patch);
     await recordAudit(context, request, {
       ...subscriptionResource(updated),
@@ -113,6 +113,7 @@ export function subscriptionsRouter(
 
   router.delete("/v1/subscriptions/:id", ...guards.admin, async (request, response) => {
     const subscription = await own(request);
+    auditAttempt(response, { ...subscriptionResource(subscription), action: "subscription.delete" });
     await context.subscriptions.delete(subscription.id);
     await recordAudit(context, request, {
       ...subscriptionResource(subscription),
@@ -123,7 +124,8 @@ export function subscriptionsRouter(
   });
 
   router.post("/v1/subscriptions/:id/rotate-secret", ...guards.admin, async (request, response) => {
-    const subscription = await context.subscriptions.rotateSecret((await own(request)).id, options.secretOverlapMs);
+    auditAttempt(response, { ...subscriptionResource(await own(request)), action: "subscription.rotate-secret" });
+    const subscription = await context.subscriptions.rotateSecret(request.params.id as string, options.secretOverlapMs);
     await recordAudit(context, request, {
       ...subscriptionResource(subscription),
       action: "subscription.rotate-secret",
@@ -139,6 +141,7 @@ export function subscriptionsRouter(
 
   router.post("/v1/subscriptions/:id/test", ...guards.admin, async (request, response) => {
     const subscription = await own(request);
+    auditAttempt(response, { ...subscriptionResource(subscription), action: "subscription.send-sample" });
     if (!subscription.enabled)
       throw new UnprocessableError(`subscription ${subscription.id} is disabled: enable it to send a sample`, ["enabled"]);
     if (subscription.unreadable)
