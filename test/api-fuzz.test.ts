@@ -17,18 +17,23 @@ let hookbus: TestHookbus;
 let redis: Redis;
 let known: { subscriptionId: string; eventId: string; deliveryId: string };
 
-// A digest of every key under the test's prefix and its value, in one round trip.
+// A digest of every key under the test's prefix and its value, in one round trip. The audit
+// trail (ARGV[2], and its head) is left out: it records an action refused once its target was
+// found (a replay while a generated PATCH has the subscription disabled), which is its job;
+// test/audit.test.ts holds it to that, and to recording nothing of bad input or unknown ids.
 const DIGEST = `
 local keys = redis.call('KEYS', ARGV[1])
 table.sort(keys)
 local parts = {}
 for _, key in ipairs(keys) do
-  parts[#parts + 1] = key
-  parts[#parts + 1] = redis.call('DUMP', key) or ''
+  if key ~= ARGV[2] and key ~= ARGV[2] .. ':head' then
+    parts[#parts + 1] = key
+    parts[#parts + 1] = redis.call('DUMP', key) or ''
+  end
 end
-return #keys .. ' keys, ' .. redis.sha1hex(table.concat(parts, '\\n'))
+return (#parts / 2) .. ' keys, ' .. redis.sha1hex(table.concat(parts, '\\n'))
 `;
-const digest = () => redis.eval(DIGEST, 0, `${hookbus.config.queuePrefix}*`) as Promise<string>;
+const digest = () => redis.eval(DIGEST, 0, `${hookbus.config.queuePrefix}*`, `${hookbus.config.queuePrefix}:audit`) as Promise<string>;
 
 beforeAll(async () => {
   // No limits: a count of requests or of failed keys would change Redis under the comparison.

@@ -141,6 +141,7 @@ export function subscriptionsRouter(
 
   router.post("/v1/subscriptions/:id/test", ...guards.admin, async (request, response) => {
     const subscription = await own(request);
+    const { type = subscription.eventTypes[0]! } = parseOr422(sendSampleBody, request.body ?? {}, "sample request");
     auditAttempt(response, { ...subscriptionResource(subscription), action: "subscription.send-sample" });
     if (!subscription.enabled)
       throw new UnprocessableError(`subscription ${subscription.id} is disabled: enable it to send a sample`, ["enabled"]);
@@ -148,7 +149,6 @@ export function subscriptionsRouter(
       throw new UnprocessableError(
         `subscription ${subscription.id} cannot be read (${subscription.unreadable}): nothing can be sent to it`,
       );
-    const { type = subscription.eventTypes[0]! } = parseOr422(sendSampleBody, request.body ?? {}, "sample request");
     const { event, result } = await publisher.sendSample(subscription, type, sampleData(type));
     await recordAudit(context, request, {
       ...subscriptionResource(subscription),
