@@ -1,5 +1,6 @@
-import type { Redis, RedisOptions } from "ioredis";
-import type { Config } from "./config.js";
+import type { RedisOptions } from "ioredis";
+import type { RedisConnection } from "../store/redis.js";
+import type { Config, RunConfig } from "./config.js";
 import type { Logger } from "./logger.js";
 import { DeliveryLog } from "../store/delivery-log.js";
 import { EndpointGate } from "../store/endpoint-gate.js";
@@ -15,7 +16,7 @@ import { SubscriptionStore } from "../store/subscription-store.js";
 /** The stores and queues both apps work with, on one Redis connection. */
 export interface HookbusContext {
   config: Config;
-  redis: Redis;
+  redis: RedisConnection;
   keys: Keys;
   subscriptions: SubscriptionStore;
   projects: ProjectStore;
@@ -30,8 +31,8 @@ export interface HookbusContext {
 }
 
 /** @param redisOptions for the shared connection, over createRedis's (the ingest's fails fast: FAIL_FAST) */
-export function createContext(config: Config & { redisUrl: string }, logger: Logger, redisOptions: RedisOptions = {}): HookbusContext {
-  const redis = createRedis(config.redisUrl, redisOptions);
+export function createContext(config: RunConfig, logger: Logger, redisOptions: RedisOptions = {}): HookbusContext {
+  const redis = createRedis(config, redisOptions);
   const outages = new OutageLog(logger);
   outages.watch(redis);
   const keys = new Keys(config.queuePrefix);

@@ -1,4 +1,5 @@
-import type { ChainableCommander, Redis } from "ioredis";
+import type { ChainableCommander } from "ioredis";
+import type { RedisConnection } from "./redis.js";
 import type { EventType } from "@hookbus/schemas";
 import type { EventRecord } from "../policy/domain.js";
 import { createHash } from "node:crypto";
@@ -59,7 +60,7 @@ export class EventStore {
    * @param clock Redis's clock as this process sees it, which publish deadlines are moved onto
    */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: Keys,
     private readonly retentionMs: number,
     private readonly routeGraceMs: number,
