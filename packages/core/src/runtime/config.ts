@@ -3,6 +3,7 @@ import { parseRetrySchedule, DEFAULT_RETRY_SCHEDULE, scheduleBeyondRetention } f
 import { parseDuration } from "@hookbus/schemas";
 import { SecretBox } from "../policy/secret-box.js";
 import { AllowedNetworks } from "../policy/ssrf.js";
+import type { ReplicaWait } from "../store/event-store.js";
 import type { RedisNode } from "../store/redis.js";
 
 export type ApiRole = "admin" | "publisher";
@@ -93,6 +94,8 @@ const envSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   REDIS_CLUSTER_NODES: clusterNodes.optional(),
   REDIS_PASSWORD: z.string().optional(),
+  HOOKBUS_REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(100).default(0),
+  HOOKBUS_REDIS_WAIT_TIMEOUT: positiveDuration.default(2000),
   PORT: port.default(8080),
   HOST: z.string().default("0.0.0.0"),
   WORKER_METRICS_PORT: port.default(9091),
@@ -129,6 +132,8 @@ export interface Config {
   redisClusterNodes?: RedisNode[];
   /** The password of every cluster node (one Redis takes it from its URL, or from here when the URL has none). */
   redisPassword?: string;
+  /** Replicas that must hold a published event before its publisher is answered 202 (WAIT); none when unset. */
+  replicaWait?: ReplicaWait;
   port: number;
   host: string;
   workerMetricsPort: number;
@@ -216,6 +221,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     redisClusterNodes: e.REDIS_CLUSTER_NODES,
     redisPassword: e.REDIS_PASSWORD,
+    replicaWait:
+      e.HOOKBUS_REDIS_WAIT_REPLICAS > 0 ? { replicas: e.HOOKBUS_REDIS_WAIT_REPLICAS, timeoutMs: e.HOOKBUS_REDIS_WAIT_TIMEOUT } : undefined,
     port: e.PORT,
     host: e.HOST,
     workerMetricsPort: e.WORKER_METRICS_PORT,

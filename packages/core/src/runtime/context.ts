@@ -47,7 +47,7 @@ export function createContext(config: RunConfig, logger: Logger, redisOptions: R
     keys,
     subscriptions,
     projects: new ProjectStore(redis, keys),
-    events: new EventStore(redis, keys, config.retentionMs, config.reconcileAfterMs),
+    events: new EventStore(redis, keys, config.retentionMs, config.reconcileAfterMs, undefined, config.replicaWait),
     deliveries,
     endpoints: new EndpointGate(redis, keys, config.circuit, config.reconcileAfterMs),
     queues,
