@@ -20,6 +20,7 @@ const silent = createLogger("test", "silent");
  */
 function testRedisVariables(env: Record<string, string>): Record<string, string> {
   if (env.REDIS_URL) return { REDIS_URL: env.REDIS_URL };
+  if (env.REDIS_CLUSTER_NODES) return { REDIS_CLUSTER_NODES: env.REDIS_CLUSTER_NODES };
   if (process.env.REDIS_CLUSTER_NODES) return { REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES };
   if (process.env.REDIS_URL) return { REDIS_URL: process.env.REDIS_URL };
   throw new Error("neither REDIS_URL nor REDIS_CLUSTER_NODES is set: the jest global setup starts a redis-server");

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { randomInt } from "node:crypto";
 import getPort from "get-port";
 import { askOnce, RedisServerMissingError, redisServerAvailable, spawnRedisServer, type EmbeddedRedis } from "./index.js";
 
@@ -10,6 +11,8 @@ export interface EmbeddedCluster {
   nodes: string;
   masters: EmbeddedRedis[];
   replicas: EmbeddedRedis[];
+  /** Starts a node that was stopped or killed again, on its port with its own nodes.conf: it rejoins the cluster (as a replica, once another took over). */
+  restart(node: EmbeddedRedis): Promise<EmbeddedRedis>;
   stop(): Promise<void>;
 }
 
@@ -31,19 +34,18 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
   const replicasPerMaster = options.replicasPerMaster ?? 0;
   const dir = mkdtempSync(join(tmpdir(), "redis-cluster-"));
   const servers: EmbeddedRedis[] = [];
+  const startNode = (port: number) =>
+    spawnRedisServer(port, [
+      ...["--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`, "--cluster-node-timeout", "2000"],
+      ...["--dir", dir, "--appendonly", "no", "--save", ""],
+    ]);
   try {
-    for (let i = 0; i < masterCount * (1 + replicasPerMaster); i++) {
-      const port = await getPort({ host: "127.0.0.1" });
-      servers.push(
-        await spawnRedisServer(port, [
-          ...["--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`, "--cluster-node-timeout", "2000"],
-          ...["--dir", dir, "--appendonly", "no", "--save", ""],
-        ]),
-      );
-    }
+    for (let i = 0; i < masterCount * (1 + replicasPerMaster); i++) servers.push(await startNode(await clusterPort()));
     const addresses = servers.map((server) => `127.0.0.1:${server.port}`);
     await createCluster(addresses, replicasPerMaster);
     for (const server of servers) await waitForClusterOk(server.port);
+    // A replica that has not synced with its master yet could not take over from it.
+    for (const replica of servers.slice(masterCount)) await waitFor(replica.port, "INFO replication", "master_link_status:up");
   } catch (error) {
     await Promise.all(servers.map((server) => server.stop()));
     rmSync(dir, { recursive: true, force: true });
@@ -57,11 +59,28 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {})
       .join(","),
     masters: servers.slice(0, masterCount),
     replicas: servers.slice(masterCount),
+    restart: async (node) => {
+      const restarted = await startNode(node.port);
+      servers[servers.indexOf(node)] = restarted;
+      return restarted;
+    },
     stop: async () => {
       await Promise.all(servers.map((server) => server.stop()));
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A free port whose cluster bus port (the port + 10000) is free too, and under 65536. Drawn at
+ * random: processes starting clusters at once would otherwise try the same ports in turn.
+ */
+async function clusterPort(): Promise<number> {
+  for (;;) {
+    const port = randomInt(20_000, 55_000);
+    const free = async (candidate: number) => (await getPort({ host: "127.0.0.1", port: candidate })) === candidate;
+    if ((await free(port)) && (await free(port + 10_000))) return port;
+  }
 }
 
 function createCluster(addresses: string[], replicasPerMaster: number): Promise<void> {
@@ -81,11 +100,16 @@ function createCluster(addresses: string[], replicasPerMaster: number): Promise<
   });
 }
 
-async function waitForClusterOk(port: number, deadlineMs = 20_000): Promise<void> {
+function waitForClusterOk(port: number): Promise<void> {
+  return waitFor(port, "CLUSTER INFO", "cluster_state:ok");
+}
+
+/** Asks a node `command` until its reply includes `expected`. */
+async function waitFor(port: number, command: string, expected: string, deadlineMs = 20_000): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   while (Date.now() < deadline) {
-    if (await askOnce(port, "CLUSTER INFO", (reply) => reply.includes("cluster_state:ok"))) return;
+    if (await askOnce(port, command, (reply) => reply.includes(expected))) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`the cluster node on port ${port} did not reach cluster_state:ok within ${deadlineMs} ms`);
+  throw new Error(`the cluster node on port ${port} did not answer ${command} with ${expected} within ${deadlineMs} ms`);
 }
