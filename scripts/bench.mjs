@@ -9,8 +9,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import { newEncryptionKey } from "@hookbus/core/policy";
-import { createContext, createLogger, loadConfig } from "@hookbus/core/runtime";
-import { startEmbeddedRedis } from "@hookbus/dev-redis";
+import { createContext, createLogger, loadConfig, runnable } from "@hookbus/core/runtime";
+import { startEmbeddedCluster, startEmbeddedRedis } from "@hookbus/dev-redis";
 
 /** One key for the apps and for this script, which reads the subscriptions they stored. */
 const ENCRYPTION_KEY = newEncryptionKey();
@@ -24,6 +24,7 @@ const { values: options } = parseArgs({
     replay: { type: "string", default: "0" },
     soak: { type: "string", default: "100000" },
     workers: { type: "string", default: "1" },
+    cluster: { type: "boolean", default: false },
   },
 });
 const SYNC_REQUESTS = Number(options.requests);
@@ -35,6 +36,8 @@ const FIXED_RATE = Number(options.rate);
 const SOAK_EVENTS = Number(options.soak);
 /** Worker processes, as `--scale worker=N` would run them. */
 const WORKERS = Number(options.workers);
+/** Run on a 3-master Redis Cluster (REDIS_CLUSTER_NODES) instead of one Redis. */
+const ON_CLUSTER = options.cluster;
 /** Dead letters for the bulk-replay scenario; 0 skips it. */
 const REPLAY_DEAD_LETTERS = Number(options.replay);
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -362,7 +365,7 @@ async function benchSoak(ingestUrl, publisherKey, receiver, type, pids) {
  * and waiting for them to fail would take most of the run), then replayed through the API
  * while the worker's resident memory is sampled.
  */
-async function benchReplay(ingestUrl, adminKey, redisUrl, receiver, workerPids) {
+async function benchReplay(ingestUrl, adminKey, redisEnv, receiver, workerPids) {
   const admin = { authorization: `Bearer ${adminKey}`, "content-type": "application/json" };
   const created = await fetch(`${ingestUrl}/v1/subscriptions`, {
     method: "POST",
@@ -371,7 +374,7 @@ async function benchReplay(ingestUrl, adminKey, redisUrl, receiver, workerPids) 
   });
   const { id: subscriptionId } = await created.json();
   const context = createContext(
-    { ...loadConfig({ REDIS_URL: redisUrl, HOOKBUS_ENCRYPTION_KEY: ENCRYPTION_KEY }), redisUrl },
+    runnable(loadConfig({ ...redisEnv, HOOKBUS_ENCRYPTION_KEY: ENCRYPTION_KEY })),
     createLogger("bench", "silent"),
   );
   const subscription = await context.subscriptions.get(subscriptionId);
@@ -414,15 +417,27 @@ async function benchReplay(ingestUrl, adminKey, redisUrl, receiver, workerPids) 
   return { total: replay.replayed, progress, received, seconds, rssBefore, rssPeak };
 }
 
-async function main() {
+/** One Redis, or a cluster of three masters: the variables that point the apps at it, its servers' pids, and how to stop it. */
+async function startRedis() {
+  if (ON_CLUSTER) {
+    const cluster = await startEmbeddedCluster({ masters: 3 });
+    return { env: { REDIS_CLUSTER_NODES: cluster.nodes }, pids: cluster.masters.map((m) => m.pid), stop: cluster.stop };
+  }
   const redis = await startEmbeddedRedis();
+  return { env: { REDIS_URL: redis.url }, pids: [redis.pid], stop: redis.stop };
+}
+
+async function main() {
+  const redis = await startRedis();
   const receiver = await startReceiver();
   const adminKey = "bench-admin-key-0123456789";
   const publisherKey = "bench-publisher-key-0123456789";
   const port = 18000 + Math.floor(Math.random() * 1000);
+  // The bench's own Redis, whatever the shell points at.
+  const { REDIS_URL: _url, REDIS_CLUSTER_NODES: _nodes, ...inherited } = process.env;
   const env = {
-    ...process.env,
-    REDIS_URL: redis.url,
+    ...inherited,
+    ...redis.env,
     PORT: String(port),
     HOST: "127.0.0.1",
     WORKER_METRICS_PORT: "0",
@@ -457,7 +472,7 @@ async function main() {
     await subscribe({ ...uncapped, eventTypes: ["record.updated"], mode: "sync" });
     const sync = await benchSync(ingestUrl, publisherKey, receiver);
 
-    const pids = { ingest: [ingest.pid], worker: workers.map((w) => w.pid), redis: [redis.pid] };
+    const pids = { ingest: [ingest.pid], worker: workers.map((w) => w.pid), redis: redis.pids };
     const overhold = () => slotOverhold(workerMetricsPorts);
     /** The three throughput scenarios with subscriptions made from `endpoint`, each with the slots' overhold it saw. */
     const throughput = async (endpoint) => {
@@ -534,12 +549,19 @@ async function main() {
         console.log(`| ${name} | ${first.toFixed(0)} | ${last.toFixed(0)} | ${(((last - first) / first) * 100).toFixed(1)}% |`);
     }
     if (REPLAY_DEAD_LETTERS > 0) {
-      const replay = await benchReplay(ingestUrl, adminKey, redis.url, receiver, pids.worker);
+      const replay = await benchReplay(ingestUrl, adminKey, redis.env, receiver, pids.worker);
       console.log(
         `\nBulk replay of ${replay.total} dead letters: ${replay.progress.done} delivered, ${replay.progress.failed} failed, ${replay.received} received, in ${replay.seconds.toFixed(1)} s (${(replay.total / replay.seconds).toFixed(0)}/s)`,
       );
       console.log(
         `worker resident memory: ${replay.rssBefore.toFixed(0)} MiB before, ${replay.rssPeak.toFixed(0)} MiB at most during the replay`,
+      );
+    }
+    if (ON_CLUSTER) {
+      const perMaster = pids.redis.map((pid) => cpuSeconds([pid]));
+      const total = sum(perMaster);
+      console.log(
+        `\nRedis CPU by master over the whole run: ${perMaster.map((s) => `${s.toFixed(1)} s (${((s / total) * 100).toFixed(0)}%)`).join(", ")}`,
       );
     }
   } finally {

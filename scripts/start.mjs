@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: ingest and worker on one machine. With no REDIS_URL it runs its own
+// `npm start`: ingest and worker on one machine. With neither REDIS_URL nor REDIS_CLUSTER_NODES it runs its own
 // redis-server (append-only, data under HOOKBUS_DATA_DIR, default .hookbus/); with no API
 // keys it makes one of each; with no encryption key it makes one and keeps it beside the data.
 import { spawn } from "node:child_process";
@@ -14,7 +14,7 @@ const env = { ...process.env };
 const dataDir = env.HOOKBUS_DATA_DIR ?? `${root}.hookbus`;
 let embedded;
 
-if (!env.REDIS_URL) {
+if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
   try {
     embedded = await startEmbeddedRedis({ dataDir: `${dataDir}/redis` });
   } catch (error) {

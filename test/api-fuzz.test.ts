@@ -1,9 +1,9 @@
+import type { RedisConnection } from "@hookbus/core/store";
 import { deflateSync, gzipSync } from "node:zlib";
 import fc from "fast-check";
-import { Redis } from "ioredis";
 import { eventTypes } from "@hookbus/schemas";
 import { recordUpdated, surveySubmitted } from "./fixtures/events.js";
-import { TestHookbus } from "./support/harness.js";
+import { openRedis, TestHookbus } from "./support/harness.js";
 
 /**
  * Property-based tests of every route that takes a body, path parameters or a query, and of
@@ -14,7 +14,7 @@ import { TestHookbus } from "./support/harness.js";
 const RUNS = Number(process.env.HOOKBUS_FUZZ_RUNS ?? 10_000);
 
 let hookbus: TestHookbus;
-let redis: Redis;
+let redis: RedisConnection;
 let known: { subscriptionId: string; eventId: string; deliveryId: string };
 
 // A digest of every key under the test's prefix and its value, in one round trip. The audit
@@ -38,7 +38,7 @@ const digest = () => redis.eval(DIGEST, 0, `${hookbus.config.queuePrefix}*`, `${
 beforeAll(async () => {
   // No limits: a count of requests or of failed keys would change Redis under the comparison.
   hookbus = await TestHookbus.start({ worker: false, env: { HOOKBUS_RATE_LIMIT: "0", HOOKBUS_AUTH_FAILURE_LIMIT: "0" } });
-  redis = new Redis(hookbus.config.redisUrl);
+  redis = openRedis(hookbus.config);
   // Something stored to aim at: a subscription with secrets, an event, and a delivery. No
   // worker runs (its housekeeping keys would change under the comparison): a sync publish makes
   // its delivery in the ingest, and with nobody to deliver it, it times out after 100 ms.

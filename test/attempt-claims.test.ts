@@ -1,6 +1,5 @@
-import { Queue } from "bullmq";
 import { surveySubmitted } from "./fixtures/events.js";
-import { TestHookbus, waitFor } from "./support/harness.js";
+import { openQueue, TestHookbus, waitFor } from "./support/harness.js";
 import { ReceiverPool, type TestReceiver } from "./support/receiver.js";
 
 let hookbus: TestHookbus;
@@ -82,7 +81,7 @@ test("a route job run again while its first run's attempts are still sending sen
   const published = await hookbus.publish(surveySubmitted());
   await receiver.waitForRequests(3);
   // The same job again, as BullMQ runs a route job that failed once: same events, another run.
-  const route = new Queue("route", { connection: { url: hookbus.config.redisUrl }, prefix: hookbus.config.queuePrefix });
+  const route = openQueue(hookbus.config, "route");
   try {
     await route.add("route", { eventIds: [published.body.id] }, { jobId: `${published.body.id}-again` });
   } finally {

@@ -1,6 +1,5 @@
-import { Queue } from "bullmq";
 import { recordUpdated, surveySubmitted } from "./fixtures/events.js";
-import { TestHookbus } from "./support/harness.js";
+import { openQueue, TestHookbus } from "./support/harness.js";
 import { ReceiverPool } from "./support/receiver.js";
 
 let hookbus: TestHookbus;
@@ -39,7 +38,7 @@ test("a batch's events share route jobs sized by their fan-out: about 100 delive
   ];
   const ids: string[] = (await batch(events)).body.items.map((item: { id: string }) => item.id);
 
-  const queue = new Queue("route", { connection: { url: hookbus.config.redisUrl }, prefix: hookbus.config.queuePrefix });
+  const queue = openQueue(hookbus.config, "route");
   try {
     const jobs = await queue.getWaiting(0, -1);
     const groups = jobs.map((job) => job.data.eventIds as string[]).sort((a, b) => ids.indexOf(a[0]!) - ids.indexOf(b[0]!));

@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
 import { verifyWebhook } from "@hookbus/client";
 import { newEncryptionKey, SecretBox } from "@hookbus/core/policy";
 import { Keys, SubscriptionStore } from "@hookbus/core/store";
 import type { SubscriptionWithSecret } from "@hookbus/schemas";
-import { TestHookbus } from "./support/harness.js";
+import { openRedis, TestHookbus } from "./support/harness.js";
 import { ReceiverPool, type TestReceiver } from "./support/receiver.js";
 import { recordUpdated } from "./fixtures/events.js";
 
@@ -41,7 +40,7 @@ async function publishReachesAll(hookbus: TestHookbus, subscribed: Subscribed[])
 
 /** A store reading with a process's setting, to show what a process still on it would read. */
 async function readsWith(env: { HOOKBUS_ENCRYPTION_KEY: string }, hookbus: TestHookbus, ids: string[]): Promise<(string | undefined)[]> {
-  const redis = new Redis(hookbus.config.redisUrl);
+  const redis = openRedis(hookbus.config);
   try {
     const store = new SubscriptionStore(redis, new Keys(hookbus.config.queuePrefix), SecretBox.parse(env.HOOKBUS_ENCRYPTION_KEY));
     return (await store.getMany(ids)).map((s) => s.unreadable);
@@ -105,7 +104,7 @@ test("two-phase rotation from k1 to k2, then reseal and k2 alone: every subscrip
 
 test("a reseal racing an update loses neither: the update stays and the secrets end sealed with the sealing key", async () => {
   const hookbus = await TestHookbus.start({ env: PHASE_1, worker: false });
-  const redis = new Redis(hookbus.config.redisUrl);
+  const redis = openRedis(hookbus.config);
   try {
     const created = await hookbus.createSubscription({ url: "http://127.0.0.1:9/unused", eventTypes: ["record.updated"] });
     // One connection sends both changes' reads before either write: the update (from a process

@@ -1,5 +1,5 @@
 import { surveySubmitted } from "./fixtures/events.js";
-import { TestHookbus, waitFor } from "./support/harness.js";
+import { openQueue, TestHookbus, waitFor } from "./support/harness.js";
 import { spawnWorker } from "./support/processes.js";
 import { ReceiverPool } from "./support/receiver.js";
 
@@ -44,7 +44,7 @@ test("a retry due in 10 s is not sent early when its job is woken before then", 
   const due = Date.parse(retrying.nextAttemptAt!);
   // What a freed slot or a reconciler's job does to a waiting delivery: its job runs now.
   const { Queue } = await import("bullmq");
-  const deliver = new Queue("deliver", { connection: { url: hookbus.config.redisUrl }, prefix: hookbus.config.queuePrefix });
+  const deliver = openQueue(hookbus.config, "deliver");
   try {
     const job = await waitFor(async () => (await deliver.getJob(id)) ?? undefined, "the retry's job");
     await job.promote();

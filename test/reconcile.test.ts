@@ -1,7 +1,6 @@
-import { Queue } from "bullmq";
 import { enqueueRoute, ensureDeliverJob, ensureRouteJob } from "@hookbus/core/queue";
 import { surveySubmitted } from "./fixtures/events.js";
-import { TestHookbus, waitFor } from "./support/harness.js";
+import { openQueue, TestHookbus, waitFor } from "./support/harness.js";
 import { ReceiverPool } from "./support/receiver.js";
 
 let hookbus: TestHookbus;
@@ -17,7 +16,7 @@ afterEach(async () => {
 });
 
 async function removeJob(queueName: string, jobId: string): Promise<void> {
-  const queue = new Queue(queueName, { connection: { url: hookbus.config.redisUrl }, prefix: hookbus.config.queuePrefix });
+  const queue = openQueue(hookbus.config, queueName);
   try {
     expect(await queue.remove(jobId)).toBe(1);
   } finally {

@@ -1,7 +1,6 @@
-import { Redis } from "ioredis";
 import { NotFoundError } from "@hookbus/core/policy";
 import { Keys, SubscriptionStore } from "@hookbus/core/store";
-import { TestHookbus, waitFor } from "./support/harness.js";
+import { openRedis, TestHookbus, waitFor } from "./support/harness.js";
 import { ReceiverPool } from "./support/receiver.js";
 import { recordUpdated } from "./fixtures/events.js";
 
@@ -67,7 +66,7 @@ test("header values are masked in every response: create, get, list, patch, rota
 test("racing changes: a PATCH never undoes a rotation, and a PATCH never brings back a deleted subscription", async () => {
   // One connection sends both changes' reads before either write: the interleaving that lost
   // a rotated secret and resurrected deleted subscriptions.
-  const redis = new Redis(hookbus.config.redisUrl);
+  const redis = openRedis(hookbus.config);
   const store = new SubscriptionStore(redis, new Keys(hookbus.config.queuePrefix), hookbus.config.encryption);
   try {
     const created = await hookbus.createSubscription({ url: "http://127.0.0.1:9/unused", eventTypes: ["record.updated"] });

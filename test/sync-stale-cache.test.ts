@@ -28,7 +28,7 @@ async function publisherWithStaleCache(): Promise<{
   const config = testConfig();
   const context = createContext(config, silent);
   const admin = createContext(config, silent);
-  const subscriber = createRedis(config.redisUrl);
+  const subscriber = createRedis(config);
   const outcomes = new SyncOutcomeListener(subscriber, context.keys, context.deliveries);
   await outcomes.start();
   const cache = new SubscriptionCache(context.subscriptions);

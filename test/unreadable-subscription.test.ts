@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
 import { verifyWebhook } from "@hookbus/client";
 import { newEncryptionKey, SecretBox, type Subscription } from "@hookbus/core/policy";
 import { Keys, SubscriptionStore } from "@hookbus/core/store";
@@ -7,7 +6,7 @@ import { createLogger } from "@hookbus/core/runtime";
 import { startIngest } from "@hookbus/ingest";
 import { startWorker } from "@hookbus/worker";
 import { CapturedLogs } from "./support/captured-logs.js";
-import { TestHookbus, testConfig, waitFor } from "./support/harness.js";
+import { openRedis, testConfig, TestHookbus, waitFor } from "./support/harness.js";
 import { ReceiverPool } from "./support/receiver.js";
 import { recordUpdated } from "./fixtures/events.js";
 
@@ -16,7 +15,7 @@ afterAll(() => receivers.stopAll());
 
 /** Subscriptions written, under the prefix, by a process holding a key (k0) that the test's Hookbus does not hold. */
 async function writtenUnderAnotherKey(prefix: string, foreignKey: string, urls: string[]): Promise<Subscription[]> {
-  const redis = new Redis(testConfig().redisUrl);
+  const redis = openRedis(testConfig());
   try {
     const store = new SubscriptionStore(redis, new Keys(prefix), SecretBox.parse(`k0:${foreignKey}`));
     return await Promise.all(urls.map((url) => store.create({ url, eventTypes: ["record.updated"] })));

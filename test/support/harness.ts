@@ -2,17 +2,32 @@ import { HookbusApiError, HookbusClient } from "@hookbus/client";
 import type { CreateSubscriptionBody, DeliveryStatus, DeliveryWithAttempts, EventView, SubscriptionWithSecret } from "@hookbus/schemas";
 import { randomBytes } from "node:crypto";
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { newEncryptionKey } from "@hookbus/core/policy";
-import { createContext, createLogger, loadConfig, type Config, type HookbusContext } from "@hookbus/core/runtime";
+import { createContext, createLogger, loadConfig, type HookbusContext, type RunConfig } from "@hookbus/core/runtime";
+import { createRedis, dataNodes, untilReady, type RedisConnection } from "@hookbus/core/store";
 import { startIngest, type RunningIngest } from "@hookbus/ingest";
 import { startWorker, type RunningWorker, type WorkerOptions } from "@hookbus/worker";
 
-export type TestConfig = Config & { redisUrl: string };
+export type TestConfig = RunConfig;
 
 type AtLeastOne<T> = [T, ...T[]];
 
 const silent = createLogger("test", "silent");
+
+/**
+ * Where the tests' Redis is: REDIS_URL, or REDIS_CLUSTER_NODES when the run is on a cluster
+ * (`HOOKBUS_TEST_CLUSTER=1`, see global-setup.js). A test's own REDIS_URL overrides both.
+ */
+function testRedisVariables(env: Record<string, string>): Record<string, string> {
+  if (env.REDIS_URL) return { REDIS_URL: env.REDIS_URL };
+  if (env.REDIS_CLUSTER_NODES) return { REDIS_CLUSTER_NODES: env.REDIS_CLUSTER_NODES };
+  if (process.env.REDIS_CLUSTER_NODES) return { REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES };
+  if (process.env.REDIS_URL) return { REDIS_URL: process.env.REDIS_URL };
+  throw new Error("neither REDIS_URL nor REDIS_CLUSTER_NODES is set: the jest global setup starts a redis-server");
+}
+
+/** True when the tests run on a Redis Cluster. */
+export const onCluster = Boolean(process.env.REDIS_CLUSTER_NODES);
 
 /**
  * A config for one test file: its own key prefix on the test Redis, loopback receivers
@@ -24,11 +39,9 @@ export function testConfig(
 ): TestConfig & { adminKey: string; publisherKey: string; env: Record<string, string> } {
   const adminKey = `adm_${randomBytes(16).toString("hex")}`;
   const publisherKey = `pub_${randomBytes(16).toString("hex")}`;
-  const redisUrl = env.REDIS_URL ?? process.env.REDIS_URL;
-  if (!redisUrl) throw new Error("REDIS_URL is not set: the jest global setup starts a redis-server");
   // Kept as variables too, for an app started as a process of its own.
   const variables: Record<string, string> = {
-    REDIS_URL: redisUrl,
+    ...testRedisVariables(env),
     HOOKBUS_API_KEYS: `${adminKeyName ? `${adminKeyName}=` : ""}admin:${adminKey},publisher:${publisherKey}`,
     HOOKBUS_ALLOWED_NETWORKS: "127.0.0.0/8,::1/128",
     HOOKBUS_ENCRYPTION_KEY: newEncryptionKey(),
@@ -39,7 +52,25 @@ export function testConfig(
     LOG_LEVEL: "silent",
     ...env,
   };
-  return { ...loadConfig(variables), redisUrl, adminKey, publisherKey, env: variables };
+  return { ...(loadConfig(variables) as TestConfig), adminKey, publisherKey, env: variables };
+}
+
+/** A connection of the test's own to the test's Redis or cluster; the caller quits it. */
+export function openRedis(config: TestConfig): RedisConnection {
+  return createRedis(config);
+}
+
+/** One of Hookbus's queues, on a connection of its own that closing the queue also quits. */
+export function openQueue<T = any>(config: TestConfig, name: string): Queue<T> {
+  const connection = openRedis(config);
+  const queue = new Queue<T>(name, { connection, prefix: config.queuePrefix });
+  // BullMQ leaves a connection it was given open; this one belongs to the queue alone.
+  const closeQueue = queue.close.bind(queue);
+  queue.close = async () => {
+    await closeQueue();
+    await connection.quit();
+  };
+  return queue;
 }
 
 export interface ApiResponse<T = any> {
@@ -144,7 +175,7 @@ export class TestHookbus {
 
   /** Jobs in one of Hookbus's queues, by state. */
   async queueCounts(name: string): Promise<{ waiting: number; active: number; delayed: number }> {
-    const queue = new Queue(name, { connection: { url: this.config.redisUrl }, prefix: this.config.queuePrefix });
+    const queue = openQueue(this.config, name);
     try {
       const counts = await queue.getJobCounts("waiting", "active", "delayed");
       return { waiting: counts.waiting ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0 };
@@ -153,9 +184,9 @@ export class TestHookbus {
     }
   }
 
-  /** One Redis command on a connection of its own, for assertions on what Hookbus left in Redis. */
+  /** One Redis command on a connection of its own, for assertions on what Hookbus left in Redis (on a cluster, a command on a key). */
   async redisCommand(command: string, ...args: string[]): Promise<unknown> {
-    const redis = new Redis(this.config.redisUrl);
+    const redis = openRedis(this.config);
     try {
       return await redis.call(command, ...args);
     } finally {
@@ -163,9 +194,26 @@ export class TestHookbus {
     }
   }
 
+  /** A command without a key (KEYS, PUBSUB, INFO), run on the one Redis or on every master of a cluster: each one's reply. */
+  async onEveryMaster(command: string, ...args: string[]): Promise<unknown[]> {
+    const redis = openRedis(this.config);
+    try {
+      // A cluster knows its masters once ready.
+      await untilReady(redis);
+      return await Promise.all(dataNodes(redis).map((node) => node.call(command, ...args)));
+    } finally {
+      await redis.quit();
+    }
+  }
+
+  /** Every key under the test's key prefix. */
+  async prefixKeys(): Promise<string[]> {
+    return ((await this.onEveryMaster("KEYS", `${this.config.queuePrefix}*`)) as string[][]).flat();
+  }
+
   /** Every key and value under the test's key prefix, read raw (strings, hashes, lists, sets, sorted sets, streams): what a leak test searches. */
   async dumpRedis(): Promise<string> {
-    const keys = (await this.redisCommand("KEYS", `${this.config.queuePrefix}*`)) as string[];
+    const keys = await this.prefixKeys();
     const values = await Promise.all(
       keys.map(async (key) => {
         const type = (await this.redisCommand("TYPE", key)) as string;

@@ -1,5 +1,5 @@
 import type { Request, Response } from "express";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "@hookbus/core/store";
 import type { Logger } from "@hookbus/core/runtime";
 import { HttpError } from "./http-errors.js";
 import { logQuietly } from "./request-log.js";
@@ -28,7 +28,7 @@ export class AuthFailureThrottle {
   private readonly refusedUntil = new Map<string, number>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keyPrefix: string,
     /** Failures an address may have in a minute; 0 turns the throttle off. */
     private readonly limit: number,

@@ -1,6 +1,6 @@
 import express, { type RequestHandler } from "express";
 import { rateLimit } from "express-rate-limit";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "@hookbus/core/store";
 import { RedisStore, type RedisReply } from "rate-limit-redis";
 import type { Logger } from "@hookbus/core/runtime";
 import { HttpError } from "./http-errors.js";
@@ -32,7 +32,7 @@ export function jsonBody(): RequestHandler[] {
 const RATE_COUNT_TIMEOUT_MS = 50;
 
 /** Sends a command, and rejects when a count (EVALSHA) takes longer than RATE_COUNT_TIMEOUT_MS. */
-function sendRateLimitCommand(redis: Redis) {
+function sendRateLimitCommand(redis: RedisConnection) {
   return async (command: string, ...args: string[]): Promise<RedisReply> => {
     const reply = redis.call(command, ...args) as Promise<RedisReply>;
     // Loading the scripts at start waits as long as it takes: a failed load would stop counting for good.
@@ -54,7 +54,7 @@ function sendRateLimitCommand(redis: Redis) {
  * budget per key; a refusal says when to come back (Retry-After). A request Redis cannot count
  * in time goes on uncounted.
  */
-export function rateLimiter(redis: Redis, keyPrefix: string, perSecond: number, logger: Logger): RequestHandler[] {
+export function rateLimiter(redis: RedisConnection, keyPrefix: string, perSecond: number, logger: Logger): RequestHandler[] {
   if (perSecond === 0) return [];
   return [
     rateLimit({

@@ -2,7 +2,15 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import { createRedis, FAIL_FAST, SubscriptionCache, SyncOutcomeListener, untilReady } from "@hookbus/core/store";
-import { checkEncryptionKeys, createContext, createLogger, createMetricsRegistry, type Config, type Logger } from "@hookbus/core/runtime";
+import {
+  checkEncryptionKeys,
+  createContext,
+  createLogger,
+  createMetricsRegistry,
+  type Config,
+  type Logger,
+  type RunConfig,
+} from "@hookbus/core/runtime";
 import { createIngestApp } from "./app.js";
 import { IngestMetrics } from "./metrics.js";
 
@@ -17,7 +25,7 @@ export interface RunningIngest {
   close(): Promise<void>;
 }
 
-export async function startIngest(config: Config & { redisUrl: string }, options: { logger?: Logger } = {}): Promise<RunningIngest> {
+export async function startIngest(config: RunConfig, options: { logger?: Logger } = {}): Promise<RunningIngest> {
   const logger = options.logger ?? createLogger("hookbus-ingest", config.logLevel);
   const context = createContext(config, logger, FAIL_FAST);
   await untilReady(context.redis);
@@ -25,7 +33,7 @@ export async function startIngest(config: Config & { redisUrl: string }, options
   // What was made before projects is the default project's: it must exist to be listed and read.
   await context.projects.ensureDefault();
   // Pub/sub needs a connection of its own; one per process serves every waiting request.
-  const subscriber = createRedis(config.redisUrl);
+  const subscriber = createRedis(config);
   subscriber.on("error", (error: Error) => context.outages.error(error, "subscriber"));
   const registry = createMetricsRegistry("ingest");
   const syncOutcomes = new SyncOutcomeListener(subscriber, context.keys, context.deliveries, config.maxSyncWaits);

@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "@hookbus/core/store";
 import type { Registry } from "prom-client";
 import { redisReachable } from "@hookbus/core/store";
 import { metricsAccessAllowed } from "@hookbus/core/runtime";
@@ -10,7 +10,7 @@ export async function startOpsServer(
   port: number,
   host: string,
   registry: Registry,
-  redis: Redis,
+  redis: RedisConnection,
   metricsToken?: string,
 ): Promise<http.Server & { port: number }> {
   const server = http.createServer((request, response) => {

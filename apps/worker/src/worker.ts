@@ -1,7 +1,15 @@
 import { Worker, type Job } from "bullmq";
 import { SubscriptionCache } from "@hookbus/core/store";
 import { QUEUE_NAMES, type DeliverJobData, type ReplayJobData, type RouteJobData } from "@hookbus/core/queue";
-import { checkEncryptionKeys, createContext, createLogger, createMetricsRegistry, type Config, type Logger } from "@hookbus/core/runtime";
+import {
+  checkEncryptionKeys,
+  createContext,
+  createLogger,
+  createMetricsRegistry,
+  type Config,
+  type Logger,
+  type RunConfig,
+} from "@hookbus/core/runtime";
 import { DeliveryAttempt } from "./delivery/attempt.js";
 import { WebhookHttpClient } from "./delivery/http-client.js";
 import { runBulkReplay } from "./jobs/bulk-replay.js";
@@ -51,7 +59,7 @@ class RunningJobs {
 /** A worker stalls a job when its process dies mid-attempt; it is retried this often before BullMQ gives up on it. */
 const MAX_STALLED_COUNT = 20;
 
-export async function startWorker(config: Config & { redisUrl: string }, options: WorkerOptions = {}): Promise<RunningWorker> {
+export async function startWorker(config: RunConfig, options: WorkerOptions = {}): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger("hookbus-worker", config.logLevel);
   const context = createContext(config, logger);
   await checkEncryptionKeys(context.subscriptions, config.encryption, logger);

@@ -39,9 +39,14 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   const persistence = options.dataDir
     ? (mkdirSync(options.dataDir, { recursive: true }), ["--dir", options.dataDir, "--appendonly", "yes", "--save", ""])
     : ["--appendonly", "no", "--save", ""];
+  return spawnRedisServer(port, persistence);
+}
+
+/** Runs redis-server on `port` of the loopback interface with `args`, and waits until it answers. */
+export async function spawnRedisServer(port: number, args: string[]): Promise<EmbeddedRedis> {
   const child: ChildProcess = spawn(
     "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--maxmemory-policy", "noeviction", ...persistence],
+    ["--port", String(port), "--bind", "127.0.0.1", "--maxmemory-policy", "noeviction", ...args],
     { stdio: "ignore" },
   );
   // The owner stops it explicitly; until then it must not keep the owner's event loop alive.
@@ -80,6 +85,11 @@ async function waitUntilAnswers(port: number, child: ChildProcess, deadlineMs = 
  * connection failed leaves a timer that holds the process for seconds.
  */
 function answersPing(port: number): Promise<boolean> {
+  return askOnce(port, "PING", (reply) => reply.startsWith("+PONG"));
+}
+
+/** Sends one inline command over a bare socket and tests its first reply. */
+export function askOnce(port: number, command: string, test: (reply: string) => boolean): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, "127.0.0.1");
     const done = (answered: boolean) => {
@@ -88,7 +98,8 @@ function answersPing(port: number): Promise<boolean> {
     };
     socket.setTimeout(1000, () => done(false));
     socket.once("error", () => done(false));
-    socket.once("connect", () => socket.write("PING\r\n"));
-    socket.once("data", (data) => done(data.toString().startsWith("+PONG")));
+    socket.once("connect", () => socket.write(`${command}\r\n`));
+    socket.once("data", (data) => done(test(data.toString())));
   });
 }
+export { startEmbeddedCluster, type EmbeddedCluster, type EmbeddedClusterOptions } from "./cluster.js";

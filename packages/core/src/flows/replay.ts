@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "../store/redis.js";
 import type { replayableStatuses } from "@hookbus/schemas";
 import type { Delivery } from "../policy/domain.js";
 import { replayClaimNote, type DeliveryLog } from "../store/delivery-log.js";
@@ -66,7 +66,7 @@ export class Replayer {
   private readonly settleReplay;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: Keys,
     private readonly deliveries: DeliveryLog,
     private readonly subscriptions: SubscriptionStore,

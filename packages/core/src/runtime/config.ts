@@ -3,6 +3,8 @@ import { parseRetrySchedule, DEFAULT_RETRY_SCHEDULE, scheduleBeyondRetention } f
 import { parseDuration } from "@hookbus/schemas";
 import { SecretBox } from "../policy/secret-box.js";
 import { AllowedNetworks } from "../policy/ssrf.js";
+import type { ReplicaWait } from "../store/event-store.js";
+import type { RedisNode } from "../store/redis.js";
 
 export type ApiRole = "admin" | "publisher";
 export interface ApiKey {
@@ -21,6 +23,28 @@ const API_KEY_FORMS = "role:key or name=role:key, with role admin or publisher, 
  * be mistaken for a role (an entry of the older `role:key` form has no `=` before its colon).
  */
 const API_KEY_ENTRY = /^(?:([\w .@-]{1,64})=)?(admin|publisher):(.{16,})$/s;
+
+/** A Redis Cluster's seed nodes, `host:port,host:port,...`: the client finds the rest from them. */
+const clusterNodes = z.string().transform((value, ctx): RedisNode[] => {
+  const nodes: RedisNode[] = [];
+  for (const entry of value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const match = /^(.+):(\d{1,5})$/.exec(entry);
+    const nodePort = match ? Number(match[2]) : NaN;
+    if (!match || nodePort < 1 || nodePort > 65535) {
+      ctx.addIssue({ code: "custom", message: `"${entry}" must be host:port` });
+      return z.NEVER;
+    }
+    nodes.push({ host: match[1]!.replace(/^\[(.*)\]$/, "$1"), port: nodePort });
+  }
+  if (nodes.length === 0) {
+    ctx.addIssue({ code: "custom", message: "names no node: give host:port,host:port,..." });
+    return z.NEVER;
+  }
+  return nodes;
+});
 
 const apiKeys = z.string().transform((value, ctx): ApiKey[] => {
   const keys: ApiKey[] = [];
@@ -83,6 +107,10 @@ const positiveDuration = z.string().transform((value, ctx) => {
 
 const envSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  REDIS_CLUSTER_NODES: clusterNodes.optional(),
+  REDIS_PASSWORD: z.string().optional(),
+  HOOKBUS_REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(100).default(0),
+  HOOKBUS_REDIS_WAIT_TIMEOUT: positiveDuration.default(2000),
   PORT: port.default(8080),
   HOST: z.string().default("0.0.0.0"),
   WORKER_METRICS_PORT: port.default(9091),
@@ -115,7 +143,14 @@ const envSchema = z.object({
 
 /** Hookbus's settings, read once from the environment. */
 export interface Config {
+  /** One Redis. */
   redisUrl?: string;
+  /** Or a Redis Cluster, by some of its nodes. */
+  redisClusterNodes?: RedisNode[];
+  /** The password of every cluster node (one Redis takes it from its URL, or from here when the URL has none). */
+  redisPassword?: string;
+  /** Replicas that must hold a published event before its publisher is answered 202 (WAIT); none when unset. */
+  replicaWait?: ReplicaWait;
   port: number;
   host: string;
   workerMetricsPort: number;
@@ -158,6 +193,14 @@ export interface Config {
   logLevel: string;
 }
 
+/** The settings an app runs with: a Redis to run on is known. */
+export type RunConfig = Config & ({ redisUrl: string } | { redisClusterNodes: RedisNode[] });
+
+/** The config, if it names a Redis or a cluster to run on. */
+export function runnable(config: Config): RunConfig | undefined {
+  return config.redisUrl !== undefined || config.redisClusterNodes !== undefined ? (config as RunConfig) : undefined;
+}
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
@@ -187,9 +230,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const tooLong = scheduleBeyondRetention(e.HOOKBUS_RETRY_SCHEDULE, e.HOOKBUS_RETENTION);
   if (tooLong) throw new ConfigError(`invalid environment:\n  HOOKBUS_RETRY_SCHEDULE: ${tooLong}`);
+  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
+    throw new ConfigError(
+      "invalid environment:\n  REDIS_CLUSTER_NODES: set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a cluster), not both",
+    );
+  }
   const encryption = sealingWith(e.HOOKBUS_ENCRYPTION_KEY, e.HOOKBUS_SEALING_KEY);
   return {
     redisUrl: e.REDIS_URL,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES,
+    redisPassword: e.REDIS_PASSWORD,
+    replicaWait:
+      e.HOOKBUS_REDIS_WAIT_REPLICAS > 0 ? { replicas: e.HOOKBUS_REDIS_WAIT_REPLICAS, timeoutMs: e.HOOKBUS_REDIS_WAIT_TIMEOUT } : undefined,
     port: e.PORT,
     host: e.HOST,
     workerMetricsPort: e.WORKER_METRICS_PORT,

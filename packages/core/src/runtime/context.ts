@@ -1,5 +1,6 @@
-import type { Redis, RedisOptions } from "ioredis";
-import type { Config } from "./config.js";
+import type { RedisOptions } from "ioredis";
+import type { RedisConnection } from "../store/redis.js";
+import type { Config, RunConfig } from "./config.js";
 import type { Logger } from "./logger.js";
 import { AuditTrail } from "../store/audit-trail.js";
 import { DeliveryLog } from "../store/delivery-log.js";
@@ -16,7 +17,7 @@ import { SubscriptionStore } from "../store/subscription-store.js";
 /** The stores and queues both apps work with, on one Redis connection. */
 export interface HookbusContext {
   config: Config;
-  redis: Redis;
+  redis: RedisConnection;
   keys: Keys;
   subscriptions: SubscriptionStore;
   projects: ProjectStore;
@@ -33,8 +34,8 @@ export interface HookbusContext {
 }
 
 /** @param redisOptions for the shared connection, over createRedis's (the ingest's fails fast: FAIL_FAST) */
-export function createContext(config: Config & { redisUrl: string }, logger: Logger, redisOptions: RedisOptions = {}): HookbusContext {
-  const redis = createRedis(config.redisUrl, redisOptions);
+export function createContext(config: RunConfig, logger: Logger, redisOptions: RedisOptions = {}): HookbusContext {
+  const redis = createRedis(config, redisOptions);
   const outages = new OutageLog(logger);
   outages.watch(redis);
   const keys = new Keys(config.queuePrefix);
@@ -50,7 +51,7 @@ export function createContext(config: Config & { redisUrl: string }, logger: Log
     keys,
     subscriptions,
     projects: new ProjectStore(redis, keys),
-    events: new EventStore(redis, keys, config.retentionMs, config.reconcileAfterMs),
+    events: new EventStore(redis, keys, config.retentionMs, config.reconcileAfterMs, undefined, config.replicaWait),
     deliveries,
     endpoints: new EndpointGate(redis, keys, config.circuit, config.reconcileAfterMs),
     queues,

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "../store/redis.js";
 import type { Logger } from "./logger.js";
 
 /**
@@ -13,7 +13,7 @@ export class OutageLog {
   constructor(private readonly logger: Logger) {}
 
   /** Follows the app's main connection: its `ready` ends the outage. */
-  watch(redis: Redis): void {
+  watch(redis: RedisConnection): void {
     redis.on("error", (error: Error) => this.error(error, "redis"));
     redis.on("ready", () => this.recovered());
   }

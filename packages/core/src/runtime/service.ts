@@ -1,5 +1,4 @@
-import type { Config } from "./config.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, runnable, type Config, type RunConfig } from "./config.js";
 import { createLogger, type Logger } from "./logger.js";
 
 export interface Stoppable {
@@ -13,15 +12,16 @@ export interface Stoppable {
  */
 export function runService(
   name: string,
-  start: (config: Config & { redisUrl: string }, logger: Logger) => Promise<Stoppable>,
+  start: (config: RunConfig, logger: Logger) => Promise<Stoppable>,
   check: (config: Config) => void = () => undefined,
 ): void {
   const logger = createLogger(name, process.env.LOG_LEVEL ?? "info");
   const main = async () => {
     const config = loadConfig();
-    if (!config.redisUrl) throw new ConfigError(`REDIS_URL is required to run ${name} on its own`);
+    const runConfig = runnable(config);
+    if (!runConfig) throw new ConfigError(`REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a cluster) is required to run ${name} on its own`);
     check(config);
-    const service = await start({ ...config, redisUrl: config.redisUrl }, logger);
+    const service = await start(runConfig, logger);
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "./redis.js";
 import type { Delivery, EventRecord, Subscription } from "../policy/domain.js";
 import { execPipeline, toDelivery } from "./delivery-queries.js";
 import type { Keys } from "./keys.js";
@@ -16,7 +16,7 @@ export interface AttemptInputs {
  * and its event, in one round trip: this runs before every attempt, on the hot path.
  */
 export async function loadAttemptInputs(
-  { redis, keys, subscriptions }: { redis: Redis; keys: Keys; subscriptions: SubscriptionStore },
+  { redis, keys, subscriptions }: { redis: RedisConnection; keys: Keys; subscriptions: SubscriptionStore },
   ids: { deliveryId: string; subscriptionId: string; eventId: string },
 ): Promise<AttemptInputs> {
   const [hash, subscription, event] = await execPipeline<unknown>(

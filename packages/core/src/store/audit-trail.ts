@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
 import { stringify } from "safe-stable-stringify";
 import type { AuditAction, AuditActor, AuditEntry, AuditVerifyResult } from "@hookbus/schemas";
 import { maskSecrets } from "../policy/audit-masking.js";
 import { newId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
-import { defineScript, readLua } from "./redis.js";
+import { defineScript, readLua, type RedisConnection } from "./redis.js";
 
 const APPEND = readLua(import.meta.url, "append-audit-entry.lua");
 
@@ -69,7 +68,7 @@ export class AuditTrail {
   private readonly appendScript;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: Keys,
     /** How long entries are kept, ms; undefined: for ever. */
     private readonly retentionMs: number | undefined,

@@ -1,4 +1,5 @@
-import type { ChainableCommander, Redis } from "ioredis";
+import type { ChainableCommander } from "ioredis";
+import type { RedisConnection } from "./redis.js";
 import { eventTypes } from "@hookbus/schemas";
 import { DeliveryQueries, execPipeline } from "./delivery-queries.js";
 import {
@@ -47,7 +48,7 @@ export class DeliveryLog extends DeliveryQueries {
    *   reconciler makes sure it still has a job
    */
   constructor(
-    redis: Redis,
+    redis: RedisConnection,
     keys: Keys,
     private readonly retentionMs: number,
     private readonly watchGraceMs: number,

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "./redis.js";
 import { deliveryStatuses, type Attempt, type Delivery, type DeliveryStatus } from "../policy/domain.js";
 import type { EventType } from "@hookbus/schemas";
 import { NotFoundError } from "../policy/errors.js";
@@ -50,7 +50,7 @@ export interface DeliveryPage {
  */
 export class DeliveryQueries {
   constructor(
-    protected readonly redis: Redis,
+    protected readonly redis: RedisConnection,
     protected readonly keys: Keys,
   ) {}
 
@@ -198,7 +198,7 @@ export function toDelivery(hash: Record<string, string>): Delivery {
 }
 
 /** Runs a pipeline and throws the first command error instead of returning it. */
-export async function execPipeline<T>(pipeline: ReturnType<Redis["pipeline"]>): Promise<T[]> {
+export async function execPipeline<T>(pipeline: ReturnType<RedisConnection["pipeline"]>): Promise<T[]> {
   const results = (await pipeline.exec()) ?? [];
   return results.map(([error, value]) => {
     if (error) throw error;

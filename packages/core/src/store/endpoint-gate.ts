@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "./redis.js";
 import { DEFAULT_MAX_IN_FLIGHT, type circuitStates } from "@hookbus/schemas";
 import type { Delivery, Subscription } from "../policy/domain.js";
 import type { Keys } from "./keys.js";
@@ -77,7 +77,7 @@ export class EndpointGate {
 
   /** @param watchGraceMs how far past a wait's end the reconciler looks at a waiting delivery again */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: Keys,
     private readonly circuit: CircuitSettings,
     private readonly watchGraceMs: number,

@@ -1,4 +1,5 @@
-import type { ChainableCommander, Redis } from "ioredis";
+import type { ChainableCommander } from "ioredis";
+import type { RedisConnection } from "./redis.js";
 import type { EventType } from "@hookbus/schemas";
 import type { EventRecord } from "../policy/domain.js";
 import { createHash } from "node:crypto";
@@ -50,6 +51,16 @@ export interface StoreOptions {
 
 const STORE_EVENT = readLua(import.meta.url, "store-event.lua");
 
+/**
+ * How many replicas must have an event before its publisher is answered, and how long to wait
+ * for them (ms) when the publish sets no deadline. Redis replicates asynchronously: without
+ * this, an event answered 202 is lost if its master dies before a replica has it.
+ */
+export interface ReplicaWait {
+  replicas: number;
+  timeoutMs: number;
+}
+
 /** Published events, kept for the retention window. */
 export class EventStore {
   private readonly storeEvent;
@@ -59,11 +70,12 @@ export class EventStore {
    * @param clock Redis's clock as this process sees it, which publish deadlines are moved onto
    */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: Keys,
     private readonly retentionMs: number,
     private readonly routeGraceMs: number,
     private readonly clock = new RedisClock(),
+    private readonly replicaWait?: ReplicaWait,
   ) {
     this.storeEvent = defineScript<[number, string, number]>(redis, "hookbusStoreEvent", 3, STORE_EVENT);
   }
@@ -127,7 +139,10 @@ export class EventStore {
       return event;
     });
     options.alongside?.add(events);
-    const outcomes = await ownReplies<[number, string, number]>(pipeline, events.length);
+    // Last in the pipeline, so it covers the stores and the route jobs added with them. WAIT
+    // has no key: a cluster sends it with the pipeline, to the master that ran the stores.
+    if (this.replicaWait) pipeline.call("WAIT", this.replicaWait.replicas, this.waitTimeout(deadlines, now));
+    const outcomes = await ownReplies<[number, string, number]>(pipeline, events.length, this.replicaWait);
     const answered = outcomes.find((o): o is [number, string, number] => !(o instanceof Error));
     if (answered) this.clock.observe(answered[2]);
     const repeated = outcomes.flatMap((outcome) => (!(outcome instanceof Error) && outcome[0] === 0 ? [outcome[1]] : []));
@@ -152,6 +167,12 @@ export class EventStore {
         ? { event, created: false }
         : new ConflictError(`idempotency key "${input.idempotencyKey}" belongs to event ${id}, which has expired`);
     });
+  }
+
+  /** WAIT's timeout: until the earliest publish deadline, else the configured wait. */
+  private waitTimeout(deadlines: (number | undefined)[], now: number): number {
+    const earliest = Math.min(...deadlines.map((deadline) => deadline ?? Infinity));
+    return Math.max(1, Math.min(this.replicaWait!.timeoutMs, earliest - now));
   }
 
   /** Notes that these events' route job has run: the reconciler no longer watches them. */
@@ -198,13 +219,29 @@ function requestDigest(input: NewEvent): string {
  * The first `count` replies of a pipeline, each its value or its own error, so that one
  * failed command fails only its own item; a pipeline that could not be sent fails them all.
  */
-async function ownReplies<T>(pipeline: ChainableCommander, count: number): Promise<(T | Error)[]> {
+async function ownReplies<T>(pipeline: ChainableCommander, count: number, replicaWait?: ReplicaWait): Promise<(T | Error)[]> {
   const replies = await pipeline.exec().catch((error: Error) => error);
+  const unreplicated = replies instanceof Error ? undefined : fewerReplicasThan(replicaWait, replies?.at(-1));
   return Array.from({ length: count }, (_, i) => {
     if (replies instanceof Error) return replies;
+    if (unreplicated) return unreplicated;
     const [error, value] = replies?.[i] ?? [new Error("Redis sent no reply")];
     return error ?? (value as T);
   });
+}
+
+/**
+ * The error for every store of the round trip when WAIT (the pipeline's last reply) counted
+ * fewer replicas than asked for: the events are on the master only, and would be lost with it.
+ * The publisher tries again with the same id, which finds the event if it survived.
+ */
+function fewerReplicasThan(replicaWait: ReplicaWait | undefined, reply: [Error | null, unknown] | undefined): UnavailableError | undefined {
+  if (!replicaWait) return undefined;
+  const [error, acknowledged] = reply ?? [new Error("Redis sent no reply")];
+  if (!error && Number(acknowledged) >= replicaWait.replicas) return undefined;
+  return new UnavailableError(
+    `the event was not confirmed by ${replicaWait.replicas} Redis replica(s) in time (${error?.message ?? `${Number(acknowledged)} confirmed`}); publish it again with the same id`,
+  );
 }
 
 /** A store Redis refused or could not run: the publisher may try again (503), with the same id. */

@@ -6,7 +6,18 @@ export * from "./event-store.js";
 export * from "./keys.js";
 export * from "./redis-clock.js";
 // defineScript and readLua stay the stores' own.
-export { createRedis, FAIL_FAST, isRedisFailure, redisReachable, sendTogether, untilReady } from "./redis.js";
+export {
+  createRedis,
+  dataNodes,
+  FAIL_FAST,
+  isRedisFailure,
+  redisReachable,
+  sendTogether,
+  untilReady,
+  type RedisConnection,
+  type RedisNode,
+  type RedisTarget,
+} from "./redis.js";
 export * from "./subscription-cache.js";
 export * from "./subscription-store.js";
 export * from "./sync-outcomes.js";

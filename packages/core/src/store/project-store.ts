@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "./redis.js";
 import {
   DEFAULT_PROJECT_ID,
   type CreateProjectBody,
@@ -46,7 +46,7 @@ type StoredKey = Omit<ProjectKey, "lastUsedAt"> & { digest: string };
  */
 export class ProjectStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: Keys,
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "./redis.js";
 
 /**
  * This process's view of Redis's clock, so that a deadline set on this process's clock is
@@ -25,7 +25,7 @@ export class RedisClock {
   }
 
   /** Reads Redis's time once, for a clock that has seen no reply yet. */
-  async calibrate(redis: Redis): Promise<void> {
+  async calibrate(redis: RedisConnection): Promise<void> {
     const [seconds, micros] = await redis.time();
     this.observe(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
   }

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "./redis.js";
 import { DEFAULT_PROJECT_ID, eventTypes, type EventType } from "@hookbus/schemas";
 import type { Subscription } from "../policy/domain.js";
 import { projectOf } from "../policy/project-scope.js";
@@ -38,7 +38,7 @@ export class SubscriptionCache {
   }
 
   /** Clears the cache whenever another process announces a change (on a connection in subscriber mode). */
-  async followChanges(subscriber: Redis, keys: Keys): Promise<void> {
+  async followChanges(subscriber: RedisConnection, keys: Keys): Promise<void> {
     const channel = keys.subscriptionChanges();
     subscriber.on("message", (from: string) => {
       if (from === channel) this.clear();

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "./redis.js";
 import {
   DEFAULT_MAX_IN_FLIGHT,
   DEFAULT_PROJECT_ID,
@@ -58,7 +58,7 @@ export class SubscriptionStore {
   readonly codec: SubscriptionCodec;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: Keys,
     encryption: SecretBox,
     onUnreadable?: UnreadableListener,

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "./redis.js";
 import type { SyncResult } from "@hookbus/schemas";
 import type { AttemptErrorKind } from "../policy/domain.js";
 import { OverloadedError } from "../policy/errors.js";
@@ -19,7 +19,7 @@ export function syncOutcomeOf(error: AttemptErrorKind | undefined): SyncOutcomeK
 
 /** Reports a first attempt to the ingest process waiting on it, on the channel it named in the job. */
 export async function publishSyncOutcome(
-  redis: Redis,
+  redis: RedisConnection,
   keys: Keys,
   listenerId: string,
   eventId: string,
@@ -91,7 +91,7 @@ export class SyncOutcomeListener {
   private readonly waiters = new Map<string, Waiter>();
 
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisConnection,
     private readonly keys: Keys,
     private readonly deliveries: DeliveryQueries,
     /** Requests that may wait at once. */
