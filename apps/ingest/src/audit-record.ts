@@ -48,9 +48,8 @@ export function recordFailedAttempts(context: HookbusContext, logger: Logger): E
 }
 
 async function actorOf(context: HookbusContext, request: Request): Promise<AuditActor> {
-  const caller = request.caller!;
-  const role = caller.role;
+  const { keyId, role, name: operatorKeyName, projectId } = request.caller!;
   // A project key's name is read only here: authentication has no use for it.
-  const name = caller.name ?? (caller.projectId ? await context.projects.keyName(caller.projectId, caller.keyId) : undefined);
-  return { keyId: caller.keyId, role, ...(name === undefined ? {} : { name }) };
+  const name = operatorKeyName ?? (projectId ? await context.projects.keyName(projectId, keyId) : undefined);
+  return { keyId, role, ...(name === undefined ? {} : { name }) };
 }

@@ -89,7 +89,7 @@ export function apiKeyAuth(keys: ApiKey[], projectKeys: ProjectKeyLookup, thrott
         request.apiRole = grant.role;
         request.apiKeyId = digest.slice(0, 12);
         request.apiProject = grant.projectId;
-        request.caller = { keyId: grant.keyId, role: caller, projectId: grant.projectId, ...("name" in grant ? { name: grant.name } : {}) };
+        request.caller = { keyId: grant.keyId, role: caller, projectId: grant.projectId, name: "name" in grant ? grant.name : undefined };
         next();
       }, next);
     };
