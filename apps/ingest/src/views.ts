@@ -1,6 +1,6 @@
 import { projectOf, type Attempt, type Delivery, type EventRecord, type Subscription } from "@hookbus/core/policy";
 import type { ReplayProgress } from "@hookbus/core/flows";
-import { maxInFlight, type EndpointHealth, type Project, type ProjectKey, type SubscriptionStats } from "@hookbus/core/store";
+import { type EndpointHealth, type Project, type ProjectKey, type SubscriptionStats } from "@hookbus/core/store";
 import type {
   AttemptView,
   DeliveryView,
@@ -11,41 +11,23 @@ import type {
   SubscriptionStatsView,
   SubscriptionView,
 } from "@hookbus/schemas";
+import { settingsView } from "@hookbus/schemas";
 
 // The API's answers, built field by field from the records and checked against the contract's
 // types, so an internal field (a secret, a counter) cannot leak into a response.
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-/** What the API shows in place of a custom header's value: tokens often travel there. */
-export const MASKED_HEADER_VALUE = "********";
-
 /**
  * A subscription as the API shows it, with its endpoint's health: never its secrets, its
- * Basic auth password, nor its header values.
+ * Basic auth password, nor its header values (the field table says how each setting shows).
  */
 export function subscriptionView(subscription: Subscription, health: EndpointHealth): SubscriptionView {
   const s = subscription;
   return {
     id: s.id,
     projectId: projectOf(s),
-    url: s.url,
-    eventTypes: s.eventTypes,
-    mode: s.mode,
-    environment: s.environment,
-    filter: s.filter,
-    auth: s.auth ? { type: s.auth.type, username: s.auth.username } : undefined,
-    headers: s.headers ? Object.fromEntries(Object.keys(s.headers).map((name) => [name, MASKED_HEADER_VALUE])) : undefined,
-    timeoutMs: s.timeoutMs,
-    retrySchedule: s.retrySchedule,
-    format: s.format,
-    legacyParameters: s.legacyParameters,
-    description: s.description,
-    enabled: s.enabled,
-    disabledReason: s.disabledReason,
-    disabledAt: iso(s.disabledAt),
-    maxInFlight: maxInFlight(s),
-    ratePerSecond: s.ratePerSecond,
+    ...settingsView(s),
     health: {
       circuit: health.circuit,
       consecutiveFailures: health.consecutiveFailures,

@@ -1,14 +1,4 @@
-import type {
-  AttemptErrorKind,
-  BasicAuth,
-  DeliveryStatus,
-  DisabledReason,
-  EventType,
-  PayloadFormat,
-  SubscriptionEnvironment,
-  SubscriptionFilter,
-  SubscriptionMode,
-} from "@hookbus/schemas";
+import type { AttemptErrorKind, DeliveryStatus, EventType, SubscriptionSettings } from "@hookbus/schemas";
 
 export interface SigningSecret {
   secret: string;
@@ -17,31 +7,11 @@ export interface SigningSecret {
   expiresAt?: number;
 }
 
-export interface Subscription {
+/** A subscription as stored: its settings (from the contract's field table) and what Hookbus keeps beside them. */
+export interface Subscription extends SubscriptionSettings {
   id: string;
   /** The project it belongs to; absent in subscriptions made before projects: the default project. */
   projectId?: string;
-  url: string;
-  eventTypes: EventType[];
-  mode: SubscriptionMode;
-  environment: SubscriptionEnvironment;
-  filter?: SubscriptionFilter;
-  auth?: BasicAuth;
-  headers?: Record<string, string>;
-  timeoutMs: number;
-  /** Delays (ms) before each retry; unset means the configured default. */
-  retrySchedule?: number[];
-  format: PayloadFormat;
-  legacyParameters: boolean;
-  description?: string;
-  enabled: boolean;
-  /** Why it was disabled, while it is. */
-  disabledReason?: DisabledReason;
-  disabledAt?: number;
-  /** Attempts in flight to the endpoint at once (unset in records made before the cap: the default). */
-  maxInFlight?: number;
-  /** Attempts per second to the endpoint at most; unset: no rate limit. */
-  ratePerSecond?: number;
   /** Newest first. */
   secrets: SigningSecret[];
   createdAt: number;
