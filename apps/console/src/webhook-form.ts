@@ -98,6 +98,10 @@ export const formSettings = {
   ratePerSecond: numberField("Attempts per second at most", "Empty: no limit.", (view) => optionalNumber(view.ratePerSecond), {
     inputMode: "decimal",
   }),
+  ordering: choice("Order", "none", (view) => view.ordering, [
+    ["none", "None: deliveries go as they can"],
+    ["key", "Per ordering key: one at a time, in publish order"],
+  ]),
   enabled: check("Enabled", true, (view) => view.enabled, "end"),
 };
 

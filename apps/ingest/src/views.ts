@@ -45,6 +45,7 @@ export function eventView(event: EventRecord, deliveries: Delivery[]): EventView
     projectId: projectOf(event),
     type: event.type,
     data: event.data,
+    orderingKey: event.orderingKey,
     occurredAt: iso(event.occurredAt)!,
     createdAt: iso(event.createdAt)!,
     deliveries: deliveries.map((d) => ({ id: d.id, subscriptionId: d.subscriptionId, status: d.status, attemptCount: d.attemptCount })),

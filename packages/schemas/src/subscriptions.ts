@@ -177,6 +177,8 @@ export const subscriptionSettings = {
   }),
   /** Attempts per second to this endpoint at most, evenly spaced. */
   ratePerSecond: row({ input: ratePerSecond, create: "optional", clearable: true, view: z.number().optional() }),
+  /** "key": the deliveries of one orderingKey are attempted one at a time, in publish order. */
+  ordering: row({ input: subscriptionOrdering, create: "optional", default: "none" as const, view: subscriptionOrdering }),
 } satisfies Record<string, SettingRow>;
 
 type Settings = typeof subscriptionSettings;
@@ -204,7 +206,7 @@ export type SubscriptionSettings = { [K in Exclude<AlwaysStored, LaterSettings>]
   [K in Exclude<keyof Settings, AlwaysStored> | LaterSettings]?: StoredOf<Settings[K]>;
 };
 /** Settings with a default that records made before them lack. */
-type LaterSettings = "maxInFlight";
+type LaterSettings = "maxInFlight" | "ordering";
 
 const rows = Object.entries(subscriptionSettings) as [keyof Settings, SettingRow][];
 const writableRows = rows.filter(([, r]) => r.input) as [Writable, SettingRow & { input: z.ZodType }][];

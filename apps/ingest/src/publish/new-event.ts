@@ -18,5 +18,6 @@ export function newEvent(body: PublishBody, publisher: string, started: number, 
     idempotencyKey: body.id,
     idempotencyScope: publisher,
     occurredAt: body.occurredAt ? Date.parse(body.occurredAt) : undefined,
+    orderingKey: body.orderingKey,
   };
 }

@@ -39,6 +39,9 @@ export interface EventRecord {
   sample?: boolean;
   /** The route job it was published with, when that job is named after another event of its group. */
   routeJobId?: string;
+  /** The publisher's ordering key, and the event's place among its key's events (1, 2, ...), fixed when it was stored. */
+  orderingKey?: string;
+  orderingSeq?: number;
 }
 
 export { deliveryStatuses, type AttemptErrorKind, type DeliveryStatus } from "@hookbus/schemas";
@@ -75,6 +78,8 @@ export interface Delivery {
   runStartedAtAttempt: number;
   /** Why it failed with no attempt to show for it (never attempted within retention, say). */
   failureReason?: string;
+  /** Its event's ordering key, when its subscription orders by key: it waits its turn in that key's lane until finished. */
+  orderingKey?: string;
 }
 
 /** The result of routing one subscription: its delivery and whether it still needs a job. */

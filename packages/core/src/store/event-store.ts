@@ -1,5 +1,5 @@
 import type { ChainableCommander, Redis } from "ioredis";
-import type { EventType } from "@hookbus/schemas";
+import { DEFAULT_PROJECT_ID, type EventType } from "@hookbus/schemas";
 import type { EventRecord } from "../policy/domain.js";
 import { createHash } from "node:crypto";
 import { stringify } from "safe-stable-stringify";
@@ -23,6 +23,8 @@ export interface NewEvent {
   sample?: boolean;
   /** The route job that will carry it, when named after another event (see EventRecord). */
   routeJobId?: string;
+  /** Events with one ordering key reach ordered subscriptions in the order they were stored. */
+  orderingKey?: string;
   /** Its own publish deadline, when it is stored beside events of other publishes (see StoreOptions.deadline). */
   deadline?: number;
 }
@@ -65,7 +67,7 @@ export class EventStore {
     private readonly routeGraceMs: number,
     private readonly clock = new RedisClock(),
   ) {
-    this.storeEvent = defineScript<[number, string, number]>(redis, "hookbusStoreEvent", 3, STORE_EVENT);
+    this.storeEvent = defineScript<[number, string, number, number]>(redis, "hookbusStoreEvent", 5, STORE_EVENT);
   }
 
   /**
@@ -108,11 +110,20 @@ export class EventStore {
         createdAt: now,
         sample: input.sample,
         routeJobId: input.routeJobId,
+        orderingKey: input.orderingKey,
       };
+      const orderingKey = input.orderingKey ?? "";
+      const projectId = input.projectId ?? DEFAULT_PROJECT_ID;
       const scopedKey = input.idempotencyKey ? `${input.idempotencyScope ?? "-"}:${input.idempotencyKey}` : "-";
       this.storeEvent.queue(
         pipeline,
-        [this.keys.event(event.id), this.keys.idempotency(scopedKey), this.keys.eventsToRoute()],
+        [
+          this.keys.event(event.id),
+          this.keys.idempotency(scopedKey),
+          this.keys.eventsToRoute(),
+          this.keys.orderingKey(projectId, orderingKey, "seq"),
+          this.keys.orderingKey(projectId, orderingKey, "unrouted"),
+        ],
         [
           event.id,
           JSON.stringify(event),
@@ -122,21 +133,22 @@ export class EventStore {
           // Only a repeated key is compared with the request it was first used for.
           input.idempotencyKey ? requestDigest(input) : "",
           deadlines[i] === undefined ? "" : this.clock.onRedisClock(deadlines[i]!),
+          orderingKey,
         ],
       );
       return event;
     });
     options.alongside?.add(events);
-    const outcomes = await ownReplies<[number, string, number]>(pipeline, events.length);
-    const answered = outcomes.find((o): o is [number, string, number] => !(o instanceof Error));
+    const outcomes = await ownReplies<[number, string, number, number]>(pipeline, events.length);
+    const answered = outcomes.find((o): o is [number, string, number, number] => !(o instanceof Error));
     if (answered) this.clock.observe(answered[2]);
     const repeated = outcomes.flatMap((outcome) => (!(outcome instanceof Error) && outcome[0] === 0 ? [outcome[1]] : []));
     const earlier = await this.getMany(repeated).catch((error: Error) => error);
     return outcomes.map((reply, i) => {
       if (reply instanceof Error) return refused(reply);
-      const [outcome, id] = reply;
+      const [outcome, id, , orderingSeq] = reply;
       const input = inputs[i]!;
-      if (outcome === 1) return { event: events[i]!, created: true };
+      if (outcome === 1) return { event: orderingSeq ? { ...events[i]!, orderingSeq } : events[i]!, created: true };
       if (outcome === -1)
         return new UnavailableError(
           "Redis answered after the publish's deadline: the event was not stored; publish it again with the same id",
@@ -189,7 +201,16 @@ function requestDigest(input: NewEvent): string {
   return (
     createHash("sha256")
       // The project only when named, so that a key first used before projects compares as it did.
-      .update(stringify([input.type, input.data, input.occurredAt ?? null, ...(input.projectId ? [input.projectId] : [])]) ?? "")
+      // The same for the ordering key.
+      .update(
+        stringify([
+          input.type,
+          input.data,
+          input.occurredAt ?? null,
+          ...(input.projectId ? [input.projectId] : []),
+          ...(input.orderingKey ? [{ orderingKey: input.orderingKey }] : []),
+        ]) ?? "",
+      )
       .digest("base64url")
   );
 }
