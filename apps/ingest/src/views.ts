@@ -114,6 +114,7 @@ export function projectView(project: Project): ProjectView {
     id: project.id,
     name: project.name,
     retrySchedule: project.retrySchedule,
+    retention: project.retention,
     createdAt: iso(project.createdAt)!,
     updatedAt: iso(project.updatedAt)!,
   };

@@ -1,10 +1,12 @@
 import { Router } from "express";
-import { ConflictError } from "@hookbus/core/policy";
+import { ConflictError, parseRetrySchedule, scheduleBeyondRetention, UnprocessableError } from "@hookbus/core/policy";
+import type { Project } from "@hookbus/core/store";
 import type { HookbusContext } from "@hookbus/core/runtime";
 import {
   createProjectBody,
   DEFAULT_PROJECT_ID,
   deleteProjectQuery,
+  parseDuration,
   updateProjectBody,
   type ProjectList,
   type ProjectView,
@@ -20,8 +22,19 @@ export function projectsRouter(context: HookbusContext, guards: Guards, keyLooku
   const router = Router();
   const { projects } = context;
 
+  /** Its retry schedule must end within its retention, or a retrying delivery would expire first. */
+  const refuseScheduleBeyondRetention = (project: Pick<Project, "retrySchedule" | "retention">) => {
+    const tooLong =
+      project.retrySchedule && scheduleBeyondRetention(project.retrySchedule, project.retention ?? context.config.retentionMs);
+    if (tooLong) throw new UnprocessableError(tooLong, project.retention === undefined ? ["retrySchedule"] : ["retention"]);
+  };
+
   router.post("/v1/projects", ...guards.operator, async (request, response) => {
     const body = parseOr422(createProjectBody, request.body, "project");
+    refuseScheduleBeyondRetention({
+      retrySchedule: body.retrySchedule && parseRetrySchedule(body.retrySchedule),
+      retention: body.retention === undefined ? undefined : parseDuration(body.retention),
+    });
     response.status(201).json(projectView(await projects.create(body)) satisfies ProjectView);
   });
 
@@ -41,7 +54,7 @@ export function projectsRouter(context: HookbusContext, guards: Guards, keyLooku
     const id = request.params.id as string;
     const patch = parseOr422(updateProjectBody, request.body, "project update");
     projectVisibleOr404(request, id);
-    response.json(projectView(await projects.update(id, patch)) satisfies ProjectView);
+    response.json(projectView(await projects.update(id, patch, Date.now(), refuseScheduleBeyondRetention)) satisfies ProjectView);
   });
 
   router.delete("/v1/projects/:id", ...guards.operator, async (request, response) => {

@@ -39,6 +39,8 @@ export interface EventRecord {
   sample?: boolean;
   /** The route job it was published with, when that job is named after another event of its group. */
   routeJobId?: string;
+  /** Its project's retention (ms) when the project set one: its deliveries are kept as long. */
+  retentionMs?: number;
   /** The publisher's ordering key, and the event's place among its key's events (1, 2, ...), fixed when it was stored. */
   orderingKey?: string;
   orderingSeq?: number;

@@ -13,7 +13,8 @@
 -- ARGV: subscriptionId, deliveryId, eventId, eventType, createdAt, retentionMs, check job at,
 --       subscriptions' version to be at ('' for any), projectId ('' for the default project, as
 --       deliveries made before projects have none), ordering key ('' for no lane), the event's
---       number in its key ('' to read it)
+--       number in its key ('' to read it), its own retention ms when its project set one ('' for
+--       the configured one, which ARGV[6] is then)
 if ARGV[8] ~= '' then
   if redis.call('EXISTS', KEYS[8]) == 0 then return {'', -1} end
   if (redis.call('GET', KEYS[9]) or '0') ~= ARGV[8] then return {'', -1} end
@@ -25,6 +26,8 @@ redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('HSET', KEYS[2], 'id', ARGV[2], 'eventId', ARGV[3], 'subscriptionId', ARGV[1],
   'eventType', ARGV[4], 'status', 'pending', 'createdAt', ARGV[5], 'attemptCount', 0)
 if ARGV[9] ~= '' then redis.call('HSET', KEYS[2], 'projectId', ARGV[9]) end
+-- Kept with it, so that every later change extends it by its own project's window.
+if ARGV[12] ~= '' then redis.call('HSET', KEYS[2], 'retentionMs', ARGV[12]) end
 if ARGV[10] ~= '' then
   local seq = ARGV[11]
   if seq == '' then seq = redis.call('ZSCORE', KEYS[11], ARGV[3]) end

@@ -23,6 +23,8 @@ export interface NewEvent {
   sample?: boolean;
   /** The route job that will carry it, when named after another event (see EventRecord). */
   routeJobId?: string;
+  /** How long to keep it and its deliveries, when its project says (ms); unset: the configured retention. */
+  retentionMs?: number;
   /** Events with one ordering key reach ordered subscriptions in the order they were stored. */
   orderingKey?: string;
   /** Its own publish deadline, when it is stored beside events of other publishes (see StoreOptions.deadline). */
@@ -111,6 +113,7 @@ export class EventStore {
         sample: input.sample,
         routeJobId: input.routeJobId,
         orderingKey: input.orderingKey,
+        retentionMs: input.retentionMs,
       };
       const orderingKey = input.orderingKey ?? "";
       const projectId = input.projectId ?? DEFAULT_PROJECT_ID;
@@ -128,7 +131,7 @@ export class EventStore {
           event.id,
           JSON.stringify(event),
           input.idempotencyKey ?? "",
-          this.retentionMs,
+          input.retentionMs ?? this.retentionMs,
           event.sample ? "" : now + this.routeGraceMs,
           // Only a repeated key is compared with the request it was first used for.
           input.idempotencyKey ? requestDigest(input) : "",

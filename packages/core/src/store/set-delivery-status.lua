@@ -18,7 +18,8 @@ local old = redis.call('HGET', KEYS[1], 'status')
 if not old then return {-1, ''} end
 local statuses = {pending = 3, retrying = 4, delivered = 5, failed = 6}
 local count = tonumber(redis.call('HGET', KEYS[1], 'attemptCount'))
-local retention = tonumber(ARGV[7])
+-- Its project's retention when the delivery carries one (see create-delivery.lua), else the configured one.
+local retention = tonumber(redis.call('HGET', KEYS[1], 'retentionMs') or ARGV[7])
 if ARGV[4] ~= '' then
   redis.call('RPUSH', KEYS[2], ARGV[4])
   redis.call('LTRIM', KEYS[2], -tonumber(ARGV[6]), -1)
