@@ -24,6 +24,8 @@ const { values: options } = parseArgs({
     replay: { type: "string", default: "0" },
     soak: { type: "string", default: "100000" },
     workers: { type: "string", default: "1" },
+    /** "ordered": only the ordered-against-unordered scenario (a quick look at it, with a small --events). */
+    only: { type: "string" },
   },
 });
 const SYNC_REQUESTS = Number(options.requests);
@@ -37,6 +39,8 @@ const SOAK_EVENTS = Number(options.soak);
 const WORKERS = Number(options.workers);
 /** Dead letters for the bulk-replay scenario; 0 skips it. */
 const REPLAY_DEAD_LETTERS = Number(options.replay);
+/** Ordering keys the events of the ordered scenario are spread over. */
+const ORDERING_KEYS = 1000;
 const root = fileURLToPath(new URL("..", import.meta.url));
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
@@ -253,7 +257,9 @@ function trackDeliveries(receiver, expected) {
  * Async: deliveries/s from publish to the receiver at CONCURRENCY publishers, against direct
  * POSTs at the same concurrency in the same run, and the CPU each process spent per delivery.
  */
-async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids, batchSize = 1) {
+async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids, batchSize = 1, orderingKeys = 0) {
+  // With ordering keys, event i is the i-th event's key's next: keys take turns.
+  const published = (i) => (orderingKeys > 0 ? { ...event(i, type), orderingKey: `key-${i % orderingKeys}` } : event(i, type));
   const auth = { authorization: `Bearer ${publisherKey}` };
   const events = Math.round(ASYNC_EVENTS / fanOut / batchSize) * batchSize;
   const receiverCpu = () => cpuSeconds([receiver.pid]) * 1000;
@@ -277,8 +283,8 @@ async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids,
       for (const i of ids) tracking.sent(String(i));
       const response =
         batchSize === 1
-          ? await post(`${ingestUrl}/v1/events`, event(ids[0], type), auth)
-          : await post(`${ingestUrl}/v1/events/batch`, { events: ids.map((i) => event(i, type)) }, auth);
+          ? await post(`${ingestUrl}/v1/events`, published(ids[0]), auth)
+          : await post(`${ingestUrl}/v1/events/batch`, { events: ids.map(published) }, auth);
       if (response.status !== 202) throw new Error(`publish answered ${response.status} ${response.body}`);
     });
     await tracking.done;
@@ -298,6 +304,34 @@ async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids,
     cpuMsPerDelivery,
     benchCpuMsPerDelivery,
   };
+}
+
+/**
+ * An ordered subscription (one key's deliveries one at a time, in publish order) against an
+ * unordered one, on the same events spread over ORDERING_KEYS keys, at the default endpoint
+ * cap, in the same run: what per-key order costs.
+ */
+async function benchOrdering(ingestUrl, publisherKey, receiver, pids, subscribe, unsubscribe) {
+  const results = {};
+  for (const ordering of ["none", "key"]) {
+    const id = await subscribe({ url: receiver.url, eventTypes: ["record.created"], ordering });
+    results[ordering] = await benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids, 1, ORDERING_KEYS);
+    await unsubscribe(id);
+  }
+  return results;
+}
+
+function printOrdering({ none, key }) {
+  console.log(`\nOrdered (${ORDERING_KEYS} keys) against unordered, ${ASYNC_EVENTS} deliveries each, default cap, in this run`);
+  console.log("| subscription | deliveries/s | CPU ms per delivery: ingest | worker | Redis |\n|---|---|---|---|---|");
+  for (const [name, r] of [
+    ["ordering none", none],
+    [`ordering key, ${ORDERING_KEYS} keys`, key],
+  ]) {
+    const cpu = r.cpuMsPerDelivery;
+    console.log(`| ${name} | ${r.hookbusPerSecond.toFixed(0)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} |`);
+  }
+  console.log(`ordered: ${((key.hookbusPerSecond / none.hookbusPerSecond) * 100).toFixed(0)}% of the unordered rate`);
 }
 
 /** Publish-to-receiver latency with events published at a fixed rate, not as fast as possible. */
@@ -450,6 +484,9 @@ async function main() {
       return (await response.json()).id;
     };
     const unsubscribe = (id) => fetch(`${ingestUrl}/v1/subscriptions/${id}`, { method: "DELETE", headers: admin });
+    const pids = { ingest: [ingest.pid], worker: workers.map((w) => w.pid), redis: [redis.pid] };
+    if (options.only === "ordered")
+      return printOrdering(await benchOrdering(ingestUrl, publisherKey, receiver, pids, subscribe, unsubscribe));
     // Each measure has an event type of its own, so they never mix. The sync and latency
     // measures take the receiver uncapped (`maxInFlight: 1000`); the async throughput is
     // measured both at the default cap of 10 attempts in flight and uncapped.
@@ -457,7 +494,6 @@ async function main() {
     await subscribe({ ...uncapped, eventTypes: ["record.updated"], mode: "sync" });
     const sync = await benchSync(ingestUrl, publisherKey, receiver);
 
-    const pids = { ingest: [ingest.pid], worker: workers.map((w) => w.pid), redis: [redis.pid] };
     const overhold = () => slotOverhold(workerMetricsPorts);
     /** The three throughput scenarios with subscriptions made from `endpoint`, each with the slots' overhold it saw. */
     const throughput = async (endpoint) => {
@@ -477,6 +513,7 @@ async function main() {
     };
     const atDefaults = await throughput({ url: receiver.url });
     const atUncapped = await throughput(uncapped);
+    const ordering = await benchOrdering(ingestUrl, publisherKey, receiver, pids, subscribe, unsubscribe);
     await subscribe({ ...uncapped, eventTypes: ["record.created"] });
     const fixedRate = await benchFixedRate(ingestUrl, publisherKey, receiver, "record.created", FIXED_RATE * 10);
     const soak = SOAK_EVENTS > 0 ? await benchSoak(ingestUrl, publisherKey, receiver, "record.created", pids) : undefined;
@@ -522,6 +559,7 @@ async function main() {
         `- ${name}: ${((d.hookbusPerSecond / u.hookbusPerSecond) * 100).toFixed(0)}% of the uncapped rate, ${((cpu(d) / cpu(u) - 1) * 100).toFixed(0)}% more CPU per delivery`,
       );
     }
+    printOrdering(ordering);
     console.log(
       `\npublish -> receiver latency at a fixed ${FIXED_RATE} events/s (${FIXED_RATE * 10} events): p50 ${ms(fixedRate.p50)} ms, p95 ${ms(fixedRate.p95)} ms, p99 ${ms(fixedRate.p99)} ms`,
     );

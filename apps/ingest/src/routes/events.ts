@@ -26,7 +26,7 @@ export function eventsRouter(context: HookbusContext, publisher: Publisher, guar
   const router = Router();
   const knownProjects = new KnownProjects(context.projects);
   /** One event's project, checked (a project's key publishes in its own, an operator's in one that exists), with its retention. */
-  const eventProject = (body: PublishBody, keyProject: string | undefined) =>
+  const eventProject = async (body: PublishBody, keyProject: string | undefined) =>
     knownProjects.placement(publishProject(body, keyProject), keyProject === undefined);
   /** One batch item checked, with the project it is published in; or why it is refused. */
   const placedInProject = async (item: unknown, keyProject: string | undefined) => {

@@ -106,7 +106,6 @@ export function registerSubscriptions(program: Command, context: CommandContext)
     .option("--password-stdin", "read the Basic auth password (with --username) from standard input")
     .option("--password <password>", "Basic auth password (visible in ps: prefer the two above)")
     .option("--header <header>", 'a header for the receiver, "Name: value"; repeatable', optionParser(headerEntry))
-    .option("--description <text>", "a note for people")
     .option(...jsonFlag)
     .action(
       async (options: CreateSubscriptionOptions & { passwordFile?: string; passwordStdin?: boolean; json?: boolean }, command: Command) => {
