@@ -183,7 +183,9 @@ export class DeliveryAttempt {
   async wakeIfReadyMeanwhile(end: Extract<AttemptEnd, { kind: "again" }>, delivery: Delivery, job: ParkedJob): Promise<void> {
     const ready =
       (end.waitedForEndpoint && (await this.context.endpoints.holdsSlot(delivery.subscriptionId, delivery.id))) ||
-      (end.waitedInLane && delivery.orderingKey !== undefined && (await this.context.lanes.turn({ ...delivery, orderingKey: delivery.orderingKey }, end.at)) === "go");
+      (end.waitedInLane &&
+        delivery.orderingKey !== undefined &&
+        (await this.context.lanes.turn({ ...delivery, orderingKey: delivery.orderingKey }, end.at)) === "go");
     if (ready) await promoteDeliverJob(this.context.queues, job.queue, job.jobId);
   }
 

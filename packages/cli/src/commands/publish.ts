@@ -32,7 +32,10 @@ export function registerPublish(program: Command, context: CommandContext): void
     .command("publish")
     .description(`publish events from a file through the batch endpoint, ${MAX_BATCH_EVENTS} a request`)
     .argument("<file>", 'a JSON list of events, {"events": [...]}, or one event per line; - for standard input')
-    .option("--ordering-key <key>", "the ordering key of every event that names none: ordered subscriptions get them one at a time, in file order")
+    .option(
+      "--ordering-key <key>",
+      "the ordering key of every event that names none: ordered subscriptions get them one at a time, in file order",
+    )
     .option(...jsonFlag)
     .addHelpText(
       "after",

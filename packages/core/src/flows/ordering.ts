@@ -11,7 +11,9 @@ import type { HookbusContext } from "../runtime/context.js";
 export async function wakeInLane(context: Pick<HookbusContext, "queues">, members: (LaneMember | undefined)[]): Promise<void> {
   await Promise.all(
     members.flatMap((member) =>
-      member ? [wakeDeliverJob(context.queues, { id: member.deliveryId, eventId: member.eventId, subscriptionId: member.subscriptionId })] : [],
+      member
+        ? [wakeDeliverJob(context.queues, { id: member.deliveryId, eventId: member.eventId, subscriptionId: member.subscriptionId })]
+        : [],
     ),
   );
 }
