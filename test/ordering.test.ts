@@ -165,6 +165,28 @@ test("a worker killed with SIGKILL mid-lane: the lane recovers and every event o
   expectInOrder(ordered.receiver.requests, ordered.statuses, 1, 10);
 });
 
+test("a lane whose wake-up was lost (its head finished by a process that died before waking the next) is recovered", async () => {
+  hookbus = await TestHookbus.start({ worker: false, env: { HOOKBUS_RECONCILE_AFTER: "1s" } });
+  await hookbus.startWorker({ maintenance: { intervalMs: 100 } });
+  const ordered = await recordingReceiver((request) => ({ status: placeOf(request).n === 1 ? 500 : 200 }));
+  // The head fails and would be retried in an hour: the next waits behind it.
+  await hookbus.createSubscription({ url: ordered.receiver.url, eventTypes: ["survey.submitted"], ordering: "key", retrySchedule: ["1h"] });
+  const first = await hookbus.publish(eventOf("k", 1));
+  const second = await hookbus.publish(eventOf("k", 2));
+  const [head] = await hookbus.deliveriesOf(first.body.id);
+  const [next] = await hookbus.deliveriesOf(second.body.id);
+  await hookbus.deliveryWithStatus(head.id, "retrying");
+  expect(ordered.receiver.requests.map((r) => placeOf(r).n)).toEqual([1]);
+
+  // Finished as a process that died before waking the next would leave it: recorded, nothing woken.
+  const { deliveries } = hookbus.context();
+  const { nextInLane } = await deliveries.deadLetter(await deliveries.get(head.id), "finished by hand");
+  expect(nextInLane?.deliveryId).toBe(next.id);
+
+  await hookbus.deliveryWithStatus(next.id, "delivered");
+  expect(ordered.receiver.requests.map((r) => placeOf(r).n)).toEqual([1, 2]);
+});
+
 test("events without an ordering key, and subscriptions stored before ordering existed, are delivered as before: at once, in no lane", async () => {
   hookbus = await TestHookbus.start();
   const receiver = await receivers.start(() => ({ status: 200, delayMs: 300 }));
