@@ -25,6 +25,8 @@ const { values: options } = parseArgs({
     soak: { type: "string", default: "100000" },
     workers: { type: "string", default: "1" },
     cluster: { type: "boolean", default: false },
+    /** "ordered": only the ordered-against-unordered scenario (a quick look at it, with a small --events). */
+    only: { type: "string" },
   },
 });
 const SYNC_REQUESTS = Number(options.requests);
@@ -40,6 +42,8 @@ const WORKERS = Number(options.workers);
 const ON_CLUSTER = options.cluster;
 /** Dead letters for the bulk-replay scenario; 0 skips it. */
 const REPLAY_DEAD_LETTERS = Number(options.replay);
+/** Ordering keys the events of the ordered scenario are spread over. */
+const ORDERING_KEYS = 1000;
 const root = fileURLToPath(new URL("..", import.meta.url));
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
@@ -256,7 +260,9 @@ function trackDeliveries(receiver, expected) {
  * Async: deliveries/s from publish to the receiver at CONCURRENCY publishers, against direct
  * POSTs at the same concurrency in the same run, and the CPU each process spent per delivery.
  */
-async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids, batchSize = 1) {
+async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids, batchSize = 1, orderingKeys = 0) {
+  // With ordering keys, event i is the i-th event's key's next: keys take turns.
+  const published = (i) => (orderingKeys > 0 ? { ...event(i, type), orderingKey: `key-${i % orderingKeys}` } : event(i, type));
   const auth = { authorization: `Bearer ${publisherKey}` };
   const events = Math.round(ASYNC_EVENTS / fanOut / batchSize) * batchSize;
   const receiverCpu = () => cpuSeconds([receiver.pid]) * 1000;
@@ -280,8 +286,8 @@ async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids,
       for (const i of ids) tracking.sent(String(i));
       const response =
         batchSize === 1
-          ? await post(`${ingestUrl}/v1/events`, event(ids[0], type), auth)
-          : await post(`${ingestUrl}/v1/events/batch`, { events: ids.map((i) => event(i, type)) }, auth);
+          ? await post(`${ingestUrl}/v1/events`, published(ids[0]), auth)
+          : await post(`${ingestUrl}/v1/events/batch`, { events: ids.map(published) }, auth);
       if (response.status !== 202) throw new Error(`publish answered ${response.status} ${response.body}`);
     });
     await tracking.done;
@@ -301,6 +307,44 @@ async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids,
     cpuMsPerDelivery,
     benchCpuMsPerDelivery,
   };
+}
+
+/**
+ * An ordered subscription (one key's deliveries one at a time, in publish order) against an
+ * unordered one, on the same events spread over ORDERING_KEYS keys, at the default endpoint
+ * cap, in the same run: what per-key order costs.
+ */
+async function benchOrdering(ingestUrl, publisherKey, receiver, pids, subscribe, unsubscribe) {
+  const runs = { none: [], key: [] };
+  // In the order none, key, key, none: a machine warming up or slowing down over the run weighs on both alike.
+  for (const ordering of ["none", "key", "key", "none"]) {
+    const id = await subscribe({ url: receiver.url, eventTypes: ["record.created"], ordering });
+    runs[ordering].push(await benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids, 1, ORDERING_KEYS));
+    await unsubscribe(id);
+  }
+  const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
+  const meanOf = ([a, b]) => ({
+    hookbusPerSecond: mean([a.hookbusPerSecond, b.hookbusPerSecond]),
+    cpuMsPerDelivery: Object.fromEntries(
+      Object.keys(a.cpuMsPerDelivery).map((p) => [p, mean([a.cpuMsPerDelivery[p], b.cpuMsPerDelivery[p]])]),
+    ),
+  });
+  return { none: meanOf(runs.none), key: meanOf(runs.key) };
+}
+
+function printOrdering({ none, key }) {
+  console.log(
+    `\nOrdered (${ORDERING_KEYS} keys) against unordered, ${ASYNC_EVENTS} deliveries a run, default cap, each the mean of two runs in the order none, key, key, none`,
+  );
+  console.log("| subscription | deliveries/s | CPU ms per delivery: ingest | worker | Redis |\n|---|---|---|---|---|");
+  for (const [name, r] of [
+    ["ordering none", none],
+    [`ordering key, ${ORDERING_KEYS} keys`, key],
+  ]) {
+    const cpu = r.cpuMsPerDelivery;
+    console.log(`| ${name} | ${r.hookbusPerSecond.toFixed(0)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} |`);
+  }
+  console.log(`ordered: ${((key.hookbusPerSecond / none.hookbusPerSecond) * 100).toFixed(0)}% of the unordered rate`);
 }
 
 /** Publish-to-receiver latency with events published at a fixed rate, not as fast as possible. */
@@ -465,6 +509,9 @@ async function main() {
       return (await response.json()).id;
     };
     const unsubscribe = (id) => fetch(`${ingestUrl}/v1/subscriptions/${id}`, { method: "DELETE", headers: admin });
+    const pids = { ingest: [ingest.pid], worker: workers.map((w) => w.pid), redis: redis.pids };
+    if (options.only === "ordered")
+      return printOrdering(await benchOrdering(ingestUrl, publisherKey, receiver, pids, subscribe, unsubscribe));
     // Each measure has an event type of its own, so they never mix. The sync and latency
     // measures take the receiver uncapped (`maxInFlight: 1000`); the async throughput is
     // measured both at the default cap of 10 attempts in flight and uncapped.
@@ -472,7 +519,6 @@ async function main() {
     await subscribe({ ...uncapped, eventTypes: ["record.updated"], mode: "sync" });
     const sync = await benchSync(ingestUrl, publisherKey, receiver);
 
-    const pids = { ingest: [ingest.pid], worker: workers.map((w) => w.pid), redis: redis.pids };
     const overhold = () => slotOverhold(workerMetricsPorts);
     /** The three throughput scenarios with subscriptions made from `endpoint`, each with the slots' overhold it saw. */
     const throughput = async (endpoint) => {
@@ -492,6 +538,7 @@ async function main() {
     };
     const atDefaults = await throughput({ url: receiver.url });
     const atUncapped = await throughput(uncapped);
+    const ordering = await benchOrdering(ingestUrl, publisherKey, receiver, pids, subscribe, unsubscribe);
     await subscribe({ ...uncapped, eventTypes: ["record.created"] });
     const fixedRate = await benchFixedRate(ingestUrl, publisherKey, receiver, "record.created", FIXED_RATE * 10);
     const soak = SOAK_EVENTS > 0 ? await benchSoak(ingestUrl, publisherKey, receiver, "record.created", pids) : undefined;
@@ -537,6 +584,7 @@ async function main() {
         `- ${name}: ${((d.hookbusPerSecond / u.hookbusPerSecond) * 100).toFixed(0)}% of the uncapped rate, ${((cpu(d) / cpu(u) - 1) * 100).toFixed(0)}% more CPU per delivery`,
       );
     }
+    printOrdering(ordering);
     console.log(
       `\npublish -> receiver latency at a fixed ${FIXED_RATE} events/s (${FIXED_RATE * 10} events): p50 ${ms(fixedRate.p50)} ms, p95 ${ms(fixedRate.p95)} ms, p99 ${ms(fixedRate.p99)} ms`,
     );

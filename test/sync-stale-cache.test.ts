@@ -52,7 +52,7 @@ test("a sync publish from a stale cache still reaches the subscriptions made sin
   const later = await admin.subscriptions.create({ url: laterEndpoint.url, eventTypes: ["record.updated"] });
   expect((await cache.forEventType({ type: "record.updated" })).map((s) => s.id)).toEqual([sync.id]);
 
-  const { event, sync: results } = await publisher.publish(recordUpdated(), "publisher", DEFAULT_PROJECT_ID);
+  const { event, sync: results } = await publisher.publish(recordUpdated(), "publisher", { projectId: DEFAULT_PROJECT_ID });
 
   expect(results).toEqual([expect.objectContaining({ subscriptionId: sync.id, outcome: "delivered", statusCode: 200 })]);
   const deliveries = await context.deliveries.forEvent(event.id);

@@ -1,74 +1,159 @@
 import type { CreateSubscriptionBody, EventType, SubscriptionView, UpdateSubscriptionBody } from "@hookbus/schemas";
 
+/**
+ * A setting the form shows as one input and sends as one body field of the same name: a row
+ * of this table is all a new such setting needs here (the page draws the rows of "How").
+ * - `kind`: text typed (numbers go as numbers, see numberOrText), a choice of `options`, or a checkbox.
+ * - `section`: "what" and "end" settings are placed by the page; "how" ones in its "How" part.
+ */
+export interface FormSetting<V extends string | boolean> {
+  kind: "text" | "choice" | "check";
+  section: "what" | "how" | "end";
+  label: string;
+  hint?: string;
+  options?: [string, string][];
+  props?: Record<string, unknown>;
+  empty: V;
+  fromView: (view: SubscriptionView) => V;
+  toBody: (value: V) => unknown;
+}
+
+const choice = <V extends string>(
+  label: string,
+  empty: V,
+  fromView: (view: SubscriptionView) => V,
+  options: [V, string][],
+): FormSetting<V> => ({ kind: "choice", section: "how", label, options, empty, fromView, toBody: (value) => value });
+const check = (
+  label: string,
+  empty: boolean,
+  fromView: (view: SubscriptionView) => boolean,
+  section: "how" | "end",
+): FormSetting<boolean> => ({
+  kind: "check",
+  section,
+  label,
+  empty,
+  fromView,
+  toBody: (value) => value,
+});
+const numberField = (
+  label: string,
+  hint: string,
+  fromView: (view: SubscriptionView) => string,
+  props: Record<string, unknown>,
+): FormSetting<string> => ({
+  kind: "text",
+  section: "how",
+  label,
+  hint,
+  props,
+  empty: "",
+  fromView,
+  toBody: numberOrText,
+});
+const optionalNumber = (value: number | undefined) => (value === undefined ? "" : String(value));
+
+export const formSettings = {
+  description: {
+    kind: "text",
+    section: "what",
+    label: "Description",
+    hint: "For people: what this webhook is for.",
+    empty: "",
+    fromView: (view) => view.description ?? "",
+    toBody: (text) => text.trim() || undefined,
+  } satisfies FormSetting<string>,
+  mode: choice("Mode", "async", (view) => view.mode, [
+    ["async", "Async: retried in the background"],
+    ["sync", "Sync: the publisher waits for the answer"],
+  ]),
+  environment: choice("Environment", "test", (view) => view.environment, [
+    ["test", "Test: samples only"],
+    ["live", "Live: real events"],
+  ]),
+  format: choice("Body format", "envelope", (view) => view.format, [
+    ["envelope", "Envelope {type, timestamp, data}"],
+    ["native", "Native: the platform's own body"],
+  ]),
+  legacyParameters: check(
+    "Legacy parameters (PatientIdentifier and PatientID in native bodies)",
+    false,
+    (view) => view.legacyParameters,
+    "how",
+  ),
+  timeoutMs: numberField("Timeout (ms)", "100 to 30000. Empty: the default.", (view) => String(view.timeoutMs), { inputMode: "numeric" }),
+  retrySchedule: {
+    kind: "text",
+    section: "how",
+    label: "Retry schedule",
+    hint: "Delays before each retry, e.g. 5s, 5m, 30m. Empty: the default.",
+    empty: "",
+    fromView: (view) => (view.retrySchedule ?? []).map(shortDuration).join(", "),
+    toBody: schedule,
+  } satisfies FormSetting<string>,
+  maxInFlight: numberField("Attempts in flight at most", "Per endpoint. Empty: 10.", (view) => String(view.maxInFlight), {
+    inputMode: "numeric",
+  }),
+  ratePerSecond: numberField("Attempts per second at most", "Empty: no limit.", (view) => optionalNumber(view.ratePerSecond), {
+    inputMode: "decimal",
+  }),
+  ordering: choice("Order", "none", (view) => view.ordering, [
+    ["none", "None: deliveries go as they can"],
+    ["key", "Per ordering key: one at a time, in publish order"],
+  ]),
+  enabled: check("Enabled", true, (view) => view.enabled, "end"),
+};
+
+type FormSettings = typeof formSettings;
+export type FormSettingName = keyof FormSettings;
+const settingNames = Object.keys(formSettings) as FormSettingName[];
+const settingOf = (name: FormSettingName) => formSettings[name] as FormSetting<string | boolean>;
+
 /** The webhook form as typed: text where people type, converted to the API's body on submit. */
-export interface WebhookForm {
+export type WebhookForm = {
   url: string;
-  description: string;
   eventTypes: EventType[];
   surveyNames: string;
   scheduleNames: string;
   formIds: string;
-  mode: "async" | "sync";
-  environment: "live" | "test";
-  timeoutMs: string;
-  retrySchedule: string;
   authUsername: string;
   authPassword: string;
   /** One `Name: value` a line. */
   headers: string;
-  format: "envelope" | "native";
-  legacyParameters: boolean;
-  maxInFlight: string;
-  ratePerSecond: string;
-  enabled: boolean;
-}
+} & { [K in FormSettingName]: FormSettings[K]["empty"] };
 
 export type WebhookField = keyof WebhookForm;
 
+const settingsFrom = (value: (name: FormSettingName) => string | boolean) =>
+  Object.fromEntries(settingNames.map((name) => [name, value(name)])) as { [K in FormSettingName]: FormSettings[K]["empty"] };
+
 export const emptyForm: WebhookForm = {
   url: "",
-  description: "",
   eventTypes: ["survey.submitted"],
   surveyNames: "",
   scheduleNames: "",
   formIds: "",
-  mode: "async",
-  environment: "test",
-  timeoutMs: "",
-  retrySchedule: "",
   authUsername: "",
   authPassword: "",
   headers: "",
-  format: "envelope",
-  legacyParameters: false,
-  maxInFlight: "",
-  ratePerSecond: "",
-  enabled: true,
+  ...settingsFrom((name) => settingOf(name).empty),
 };
 
 /** A webhook as the form shows it; secrets are never returned, so the password starts empty. */
 export function formOf(view: SubscriptionView): WebhookForm {
   return {
     url: view.url,
-    description: view.description ?? "",
     eventTypes: view.eventTypes,
     surveyNames: (view.filter?.surveyNames ?? []).join("\n"),
     scheduleNames: (view.filter?.scheduleNames ?? []).join("\n"),
     formIds: (view.filter?.formIds ?? []).join("\n"),
-    mode: view.mode,
-    environment: view.environment,
-    timeoutMs: String(view.timeoutMs),
-    retrySchedule: (view.retrySchedule ?? []).map(shortDuration).join(", "),
     authUsername: view.auth?.username ?? "",
     authPassword: "",
     headers: Object.entries(view.headers ?? {})
       .map(([name, value]) => `${name}: ${value}`)
       .join("\n"),
-    format: view.format,
-    legacyParameters: view.legacyParameters,
-    maxInFlight: String(view.maxInFlight),
-    ratePerSecond: view.ratePerSecond === undefined ? "" : String(view.ratePerSecond),
-    enabled: view.enabled,
+    ...settingsFrom((name) => settingOf(name).fromView(view)),
   };
 }
 
@@ -119,20 +204,11 @@ function filterOf(form: WebhookForm): CreateSubscriptionBody["filter"] {
 export function createBody(form: WebhookForm): CreateSubscriptionBody {
   const body = {
     url: form.url.trim(),
-    description: form.description.trim() || undefined,
     eventTypes: form.eventTypes,
     filter: filterOf(form),
-    mode: form.mode,
-    environment: form.environment,
-    timeoutMs: numberOrText(form.timeoutMs),
-    retrySchedule: schedule(form.retrySchedule),
     auth: form.authUsername.trim() ? { type: "basic", username: form.authUsername.trim(), password: form.authPassword } : undefined,
     headers: headers(form.headers),
-    format: form.format,
-    legacyParameters: form.legacyParameters,
-    maxInFlight: numberOrText(form.maxInFlight),
-    ratePerSecond: numberOrText(form.ratePerSecond),
-    enabled: form.enabled,
+    ...Object.fromEntries(settingNames.map((name) => [name, settingOf(name).toBody(form[name])])),
   };
   // Mistyped numbers go as typed, for the API's own message (see numberOrText).
   return body as CreateSubscriptionBody;

@@ -1,6 +1,6 @@
-import { MASKED, projectOf, type Attempt, type Delivery, type EventRecord, type Subscription } from "@hookbus/core/policy";
+import { projectOf, type Attempt, type Delivery, type EventRecord, type Subscription } from "@hookbus/core/policy";
 import type { ReplayProgress } from "@hookbus/core/flows";
-import { maxInFlight, type EndpointHealth, type Project, type ProjectKey, type SubscriptionStats } from "@hookbus/core/store";
+import { type EndpointHealth, type Project, type ProjectKey, type SubscriptionStats } from "@hookbus/core/store";
 import type {
   AttemptView,
   DeliveryView,
@@ -11,38 +11,20 @@ import type {
   SubscriptionStatsView,
   SubscriptionView,
 } from "@hookbus/schemas";
+import { settingsView } from "@hookbus/schemas";
 
 // The API's answers, built field by field from the records and checked against the contract's
 // types, so an internal field (a secret, a counter) cannot leak into a response.
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-/** A subscription's settings as the API shows them: never its secrets, its Basic auth password, nor its header values. */
+/**
+ * A subscription's settings as the API shows them: never its secrets, its Basic auth password,
+ * nor its header values (the field table says how each setting shows).
+ */
 export function subscriptionSettings(subscription: Subscription): Omit<SubscriptionView, "health"> {
   const s = subscription;
-  return {
-    id: s.id,
-    projectId: projectOf(s),
-    url: s.url,
-    eventTypes: s.eventTypes,
-    mode: s.mode,
-    environment: s.environment,
-    filter: s.filter,
-    auth: s.auth ? { type: s.auth.type, username: s.auth.username } : undefined,
-    headers: s.headers ? Object.fromEntries(Object.keys(s.headers).map((name) => [name, MASKED])) : undefined,
-    timeoutMs: s.timeoutMs,
-    retrySchedule: s.retrySchedule,
-    format: s.format,
-    legacyParameters: s.legacyParameters,
-    description: s.description,
-    enabled: s.enabled,
-    disabledReason: s.disabledReason,
-    disabledAt: iso(s.disabledAt),
-    maxInFlight: maxInFlight(s),
-    ratePerSecond: s.ratePerSecond,
-    createdAt: iso(s.createdAt)!,
-    updatedAt: iso(s.updatedAt)!,
-  };
+  return { id: s.id, projectId: projectOf(s), ...settingsView(s), createdAt: iso(s.createdAt)!, updatedAt: iso(s.updatedAt)! };
 }
 
 /** A subscription as the API shows it, with its endpoint's health. */
@@ -64,6 +46,7 @@ export function eventView(event: EventRecord, deliveries: Delivery[]): EventView
     projectId: projectOf(event),
     type: event.type,
     data: event.data,
+    orderingKey: event.orderingKey,
     occurredAt: iso(event.occurredAt)!,
     createdAt: iso(event.createdAt)!,
     deliveries: deliveries.map((d) => ({ id: d.id, subscriptionId: d.subscriptionId, status: d.status, attemptCount: d.attemptCount })),
@@ -132,6 +115,7 @@ export function projectView(project: Project): ProjectView {
     id: project.id,
     name: project.name,
     retrySchedule: project.retrySchedule,
+    retention: project.retention,
     createdAt: iso(project.createdAt)!,
     updatedAt: iso(project.updatedAt)!,
   };

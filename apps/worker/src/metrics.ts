@@ -52,7 +52,7 @@ export class WorkerMetrics {
     });
     this.waits = new Counter({
       name: "hookbus_delivery_waits_total",
-      help: "Deliveries put back to wait for their endpoint without an attempt, by reason (circuit_open, at_capacity, rate_limited, attempt_running: another process is attempting the same delivery).",
+      help: "Deliveries put back to wait without an attempt, by reason (circuit_open, at_capacity, rate_limited, attempt_running: another process is attempting the same delivery; in_lane: an earlier delivery or event of its ordering key goes first).",
       labelNames: ["reason"],
       registers: [registry],
     });
@@ -70,7 +70,7 @@ export class WorkerMetrics {
     });
   }
 
-  recordWait(reason: "circuit_open" | "at_capacity" | "rate_limited" | "attempt_running"): void {
+  recordWait(reason: "circuit_open" | "at_capacity" | "rate_limited" | "attempt_running" | "in_lane"): void {
     this.waits.inc({ reason });
   }
 

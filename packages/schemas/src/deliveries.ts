@@ -77,6 +77,8 @@ export const eventView = z.object({
   id: idOf("evt"),
   type: eventType,
   data: z.record(z.string(), z.unknown()),
+  /** The publisher's ordering key, when it gave one. */
+  orderingKey: z.string().optional(),
   occurredAt: isoTime,
   createdAt: isoTime,
   deliveries: z.array(z.object({ id: z.string(), subscriptionId: z.string(), status: deliveryStatus, attemptCount: z.number().int() })),

@@ -88,12 +88,21 @@ export const idempotencyKey = z
   .max(200)
   .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces");
 
+/**
+ * Events with the same ordering key reach a subscription with `ordering: "key"` one at a time,
+ * in the order they were published (the order their publishes were stored in).
+ */
+export const orderingKey = z.string().min(1).max(256);
+
 function publishBodyFor<T extends EventType>(type: T) {
   return z.strictObject({
     type: z.literal(type),
     data: eventDataSchemas[type],
     id: idempotencyKey.optional(),
     occurredAt: isoTime.optional(),
+    orderingKey: orderingKey
+      .optional()
+      .describe('events with one key reach a subscription with ordering "key" one at a time, in publish order'),
     projectId: projectId
       .optional()
       .describe("the project to publish in, named by an operator key (absent: the default project); a project's key publishes in its own"),

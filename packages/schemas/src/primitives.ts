@@ -29,6 +29,19 @@ export const retryDelay = duration.refine(
 );
 
 /**
+ * How long events and deliveries are kept: milliseconds or a duration text, from a day (the
+ * longest delay of the default retry schedule fits) to ten years.
+ */
+export const retentionPeriod = z
+  .union([z.number().int(), z.string().regex(DURATION_TEXT, DURATION_HINT)])
+  .refine((value) => typeof value !== "string" || DURATION_TEXT.test(value), DURATION_HINT)
+  .refine((value) => {
+    if (typeof value === "string" && !DURATION_TEXT.test(value)) return true; // said above
+    const ms = parseDuration(value);
+    return ms >= UNIT_MS.d && ms <= 3650 * UNIT_MS.d;
+  }, "from 1d to 3650d");
+
+/**
  * Attempts or deliveries per second: at least one a day (slower would outlast every delay the
  * gate can keep), at most 10,000.
  */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idOf, isoTime, retryDelay } from "./primitives.js";
+import { idOf, isoTime, retentionPeriod, retryDelay } from "./primitives.js";
 
 /** The project that subscriptions, events and deliveries made before projects belong to. */
 export const DEFAULT_PROJECT_ID = "default";
@@ -17,14 +17,20 @@ export const createProjectBody = z.strictObject({
   id: z.guid().optional().describe("a MyDataHelps project GUID to use as the id; else one is made"),
   name: projectName,
   retrySchedule: projectRetrySchedule.optional().describe("the retry schedule of subscriptions made in it without one of their own"),
+  retention: retentionPeriod
+    .optional()
+    .describe(
+      'how long its events and deliveries are kept, e.g. "90d" (absent: HOOKBUS_RETENTION); applies to events published after it is set',
+    ),
 });
 export type CreateProjectBody = z.infer<typeof createProjectBody>;
 
-/** PATCH: `null` clears the retry schedule. */
+/** PATCH: `null` clears the retry schedule or the retention (back to the configured one). */
 export const updateProjectBody = z
   .strictObject({
     name: projectName.optional(),
     retrySchedule: projectRetrySchedule.nullable().optional(),
+    retention: retentionPeriod.nullable().optional(),
   })
   .refine((body) => Object.keys(body).length > 0, "name at least one field to change");
 export type UpdateProjectBody = z.infer<typeof updateProjectBody>;
@@ -34,6 +40,8 @@ export const projectView = z.object({
   name: z.string(),
   /** Delays (ms) given to subscriptions made in the project without a schedule of their own. */
   retrySchedule: z.array(z.number().int()).optional(),
+  /** How long (ms) events published in it, and their deliveries, are kept; absent: the configured retention. */
+  retention: z.number().int().optional(),
   createdAt: isoTime,
   updatedAt: isoTime,
 });

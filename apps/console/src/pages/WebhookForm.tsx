@@ -9,7 +9,18 @@ import { useProjectId } from "../project.js";
 import { href, navigate } from "../router.js";
 import { useSession } from "../session.js";
 import { useLoad } from "../use-load.js";
-import { createBody, emptyForm, fieldOfIssue, formOf, updateBody, type WebhookField, type WebhookForm } from "../webhook-form.js";
+import {
+  createBody,
+  emptyForm,
+  fieldOfIssue,
+  formOf,
+  formSettings,
+  updateBody,
+  type FormSetting,
+  type FormSettingName,
+  type WebhookField,
+  type WebhookForm,
+} from "../webhook-form.js";
 
 /** Add a webhook (no id) or edit one. */
 export function WebhookFormPage({ id }: { id?: string }) {
@@ -84,7 +95,7 @@ function WebhookEditor({ existing }: { existing: SubscriptionView | null }) {
   };
 
   const text = (field: WebhookField, label: string, hint?: string, props: Record<string, unknown> = {}) => (
-    <Field id={`field-${field}`} label={label} hint={hint} issues={issues[field]}>
+    <Field key={field} id={`field-${field}`} label={label} hint={hint} issues={issues[field]}>
       {(describedBy, invalid) => (
         <input
           id={`field-${field}`}
@@ -111,17 +122,32 @@ function WebhookEditor({ existing }: { existing: SubscriptionView | null }) {
       )}
     </Field>
   );
-  const choice = <K extends "mode" | "environment" | "format">(field: K, legend: string, options: [WebhookForm[K], string][]) => (
-    <fieldset class={`field choice ${issues[field] ? "has-issue" : ""}`}>
+  const choice = (field: FormSettingName, legend: string, options: [string, string][]) => (
+    <fieldset key={field} class={`field choice ${issues[field] ? "has-issue" : ""}`}>
       <legend>{legend}</legend>
       {options.map(([value, words]) => (
         <label key={value} class="inline">
-          <input type="radio" name={field} value={value} checked={form[field] === value} onChange={() => set(field, value)} /> {words}
+          <input type="radio" name={field} value={value} checked={form[field] === value} onChange={() => set(field, value as never)} />{" "}
+          {words}
         </label>
       ))}
       {issues[field] && <p class="issue">{issues[field]!.join("; ")}</p>}
     </fieldset>
   );
+  const check = (field: FormSettingName, label: string) => (
+    <label key={field} class="inline check-line">
+      <input type="checkbox" checked={form[field] as boolean} onChange={(e) => set(field, e.currentTarget.checked as never)} /> {label}
+    </label>
+  );
+  /** The settings of one section and kind, as the form table lists them. */
+  const settings = (section: "what" | "how" | "end", kind: "text" | "choice" | "check") =>
+    (Object.entries(formSettings) as [FormSettingName, FormSetting<string | boolean>][])
+      .filter(([, setting]) => setting.section === section && setting.kind === kind)
+      .map(([field, setting]) => {
+        if (setting.kind === "choice") return choice(field, setting.label, setting.options ?? []);
+        if (setting.kind === "check") return check(field, setting.label);
+        return text(field, setting.label, setting.hint, setting.props);
+      });
 
   return (
     <form class="card form" onSubmit={save} noValidate>
@@ -133,7 +159,7 @@ function WebhookEditor({ existing }: { existing: SubscriptionView | null }) {
         autoComplete: "off",
         required: true,
       })}
-      {text("description", "Description", "For people: what this webhook is for.")}
+      {settings("what", "text")}
       <fieldset
         class={`field ${issues.eventTypes ? "has-issue" : ""}`}
         aria-describedby={issues.eventTypes ? "event-types-issue" : undefined}
@@ -166,30 +192,9 @@ function WebhookEditor({ existing }: { existing: SubscriptionView | null }) {
       </div>
 
       <h2 class="form-section">How</h2>
-      <div class="grid three">
-        {choice("mode", "Mode", [
-          ["async", "Async: retried in the background"],
-          ["sync", "Sync: the publisher waits for the answer"],
-        ])}
-        {choice("environment", "Environment", [
-          ["test", "Test: samples only"],
-          ["live", "Live: real events"],
-        ])}
-        {choice("format", "Body format", [
-          ["envelope", "Envelope {type, timestamp, data}"],
-          ["native", "Native: the platform's own body"],
-        ])}
-      </div>
-      <label class="inline check-line">
-        <input type="checkbox" checked={form.legacyParameters} onChange={(e) => set("legacyParameters", e.currentTarget.checked)} /> Legacy
-        parameters (PatientIdentifier and PatientID in native bodies)
-      </label>
-      <div class="grid three">
-        {text("timeoutMs", "Timeout (ms)", "100 to 30000. Empty: the default.", { inputMode: "numeric" })}
-        {text("retrySchedule", "Retry schedule", "Delays before each retry, e.g. 5s, 5m, 30m. Empty: the default.")}
-        {text("maxInFlight", "Attempts in flight at most", "Per endpoint. Empty: 10.", { inputMode: "numeric" })}
-        {text("ratePerSecond", "Attempts per second at most", "Empty: no limit.", { inputMode: "decimal" })}
-      </div>
+      <div class="grid three">{settings("how", "choice")}</div>
+      {settings("how", "check")}
+      <div class="grid three">{settings("how", "text")}</div>
 
       <h2 class="form-section">Credentials sent to the receiver</h2>
       <div class="grid three">
@@ -207,9 +212,7 @@ function WebhookEditor({ existing }: { existing: SubscriptionView | null }) {
         existing?.headers ? "One Name: value a line. Values are hidden: to change any, enter them all again." : "One Name: value a line.",
       )}
 
-      <label class="inline check-line">
-        <input type="checkbox" checked={form.enabled} onChange={(e) => set("enabled", e.currentTarget.checked)} /> Enabled
-      </label>
+      {settings("end", "check")}
       <div class="actions">
         <button type="submit" class="button primary" disabled={saving}>
           {saving ? "Saving…" : existing ? "Save changes" : "Create webhook"}

@@ -127,6 +127,10 @@ function WebhookCard({
           </dd>
         </div>
         <div>
+          <dt>Order</dt>
+          <dd>{webhook.ordering === "key" ? "per ordering key, in publish order" : "none"}</dd>
+        </div>
+        <div>
           <dt>Health</dt>
           <dd>{circuitWords(webhook.health)}</dd>
         </div>

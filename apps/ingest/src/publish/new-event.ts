@@ -1,5 +1,6 @@
 import { newId } from "@hookbus/core/policy";
 import type { NewEvent } from "@hookbus/core/store";
+import type { EventPlacement } from "./known-projects.js";
 import { DEFAULT_PROJECT_ID, type PublishBody } from "@hookbus/schemas";
 
 /** An event to store whose id is chosen already: a sync publish listens on it before storing. */
@@ -7,9 +8,14 @@ export type IdentifiedEvent = NewEvent & { id: string };
 
 /**
  * A publish body as the event to store, with its id chosen now.
- * @param projectId the project it is published in (publishProject); the default one is left unnamed, as before projects
+ * @param placement the project it is published in (publishProject; the default one is left unnamed, as before projects), and its retention
  */
-export function newEvent(body: PublishBody, publisher: string, started: number, projectId: string): IdentifiedEvent {
+export function newEvent(
+  body: PublishBody,
+  publisher: string,
+  started: number,
+  { projectId, retentionMs }: EventPlacement,
+): IdentifiedEvent {
   return {
     id: newId("evt", started),
     projectId: projectId === DEFAULT_PROJECT_ID ? undefined : projectId,
@@ -18,5 +24,7 @@ export function newEvent(body: PublishBody, publisher: string, started: number, 
     idempotencyKey: body.id,
     idempotencyScope: publisher,
     occurredAt: body.occurredAt ? Date.parse(body.occurredAt) : undefined,
+    orderingKey: body.orderingKey,
+    retentionMs,
   };
 }

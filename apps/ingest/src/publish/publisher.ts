@@ -4,6 +4,7 @@ import type { HookbusContext } from "@hookbus/core/runtime";
 import type { EventType, PublishBody, SyncResult } from "@hookbus/schemas";
 import { AsyncPublisher } from "./async-publish.js";
 import { ASYNC_PUBLISH_DEADLINE_MS, beforeDeadline, UNAVAILABLE } from "./deadline.js";
+import type { EventPlacement } from "./known-projects.js";
 import { newEvent } from "./new-event.js";
 import { sendSample } from "./sample.js";
 import { SyncPublisher } from "./sync-publish.js";
@@ -37,10 +38,10 @@ export class Publisher {
 
   /**
    * @param publisher the non-secret id of the API key publishing: its idempotency keys are its own
-   * @param projectId the project it is published in (publishProject)
+   * @param placement the project it is published in (publishProject), with its retention
    */
-  async publish(body: PublishBody, publisher: string, projectId: string, started = Date.now()): Promise<PublishResult> {
-    const candidate = newEvent(body, publisher, started, projectId);
+  async publish(body: PublishBody, publisher: string, placement: EventPlacement, started = Date.now()): Promise<PublishResult> {
+    const candidate = newEvent(body, publisher, started, placement);
     const cached = await beforeDeadline(this.subscriptions.versioned(candidate), started + ASYNC_PUBLISH_DEADLINE_MS, UNAVAILABLE);
     const syncSubscriptions = cached.subscriptions.filter((s) => s.mode === "sync" && subscriptionMatches(s, candidate));
     if (syncSubscriptions.length > 0) return this.sync.publish(candidate, cached, syncSubscriptions, started);
@@ -55,12 +56,12 @@ export class Publisher {
    * deliveries are made and retried like any. Each item's failure is its own.
    */
   async publishBatch(
-    bodies: { body: PublishBody; projectId: string }[],
+    bodies: { body: PublishBody; placement: EventPlacement }[],
     publisher: string,
     started = Date.now(),
   ): Promise<(StoredEvent | Error)[]> {
     const results = await this.async.storeAndRoute(
-      bodies.map(({ body, projectId }) => newEvent(body, publisher, started, projectId)),
+      bodies.map(({ body, placement }) => newEvent(body, publisher, started, placement)),
       started,
     );
     // Redis stored none of them (it is gone, or refused them all): the whole batch is a 503, not an answer item by item.

@@ -1,5 +1,5 @@
 import type { EventRecord, RoutedDelivery, Subscription } from "@hookbus/core/policy";
-import { routeNewEvent, routeStoringEvent } from "@hookbus/core/flows";
+import { releaseRoutedInOrder, routeNewEvent, routeStoringEvent } from "@hookbus/core/flows";
 import {
   loggedSyncOutcomes,
   type StoredEvent,
@@ -55,7 +55,7 @@ export class SyncPublisher {
       if (!created) return { event, created, sync: await firstOutcomesOf(this.context.deliveries, event, awaited, started, deadline) };
       if (routed) {
         // Not waited for: if it fails, the reconciler routes the event again, which makes nothing twice.
-        this.context.events.markRouted([event.id]).catch(() => undefined);
+        this.markRouted(event);
         return { event, created, sync: await this.outcomesOf(event, awaited, deliveryIdsOf(routed), started, deadline) };
       }
       // The subscriptions changed after the cache read them, a change this publish must see:
@@ -96,12 +96,22 @@ export class SyncPublisher {
           queueFirstAttempts(pipeline, this.context.queues, event.id, planned, { ...options, reportTo: this.syncOutcomes.id }),
       });
       // Not waited for: if it fails, the reconciler routes the event again, which makes nothing twice.
-      if (!event.sample) this.context.events.markRouted([event.id]).catch(() => undefined);
+      if (!event.sample) this.markRouted(event);
       return deliveryIdsOf(routed);
     };
     const routing = route();
     const deliveryIds = await beforeDeadline(routing, deadline, "").catch(() => new Map<string, string>());
     return this.outcomesOf(event, awaited, deliveryIds, started, deadline);
+  }
+
+  /**
+   * Notes the event routed, for its key's later events first: should that fail, it is still
+   * unrouted, and the route job the reconciler gives it releases them.
+   */
+  private markRouted(event: EventRecord): void {
+    releaseRoutedInOrder(this.context, [event])
+      .then(() => this.context.events.markRouted([event.id]))
+      .catch(() => undefined);
   }
 
   /**

@@ -25,18 +25,15 @@ const MAX_ISSUES_PER_BATCH_ITEM = 3;
 export function eventsRouter(context: HookbusContext, publisher: Publisher, guards: Guards, metrics: IngestMetrics): Router {
   const router = Router();
   const knownProjects = new KnownProjects(context.projects);
-  /** One event's project, checked: a project's key publishes in its own, an operator's in one that exists. */
-  const eventProject = async (body: PublishBody, keyProject: string | undefined) => {
-    const projectId = publishProject(body, keyProject);
-    if (keyProject === undefined) await knownProjects.check(projectId);
-    return projectId;
-  };
+  /** One event's project, checked (a project's key publishes in its own, an operator's in one that exists), with its retention. */
+  const eventProject = async (body: PublishBody, keyProject: string | undefined) =>
+    knownProjects.placement(publishProject(body, keyProject), keyProject === undefined);
   /** One batch item checked, with the project it is published in; or why it is refused. */
   const placedInProject = async (item: unknown, keyProject: string | undefined) => {
     const parsed = publishBody.safeParse(item);
     if (!parsed.success) return new RequestValidationError("event", parsed.error, MAX_ISSUES_PER_BATCH_ITEM);
     return eventProject(parsed.data, keyProject).then(
-      (projectId) => ({ body: parsed.data, projectId }),
+      (placement) => ({ body: parsed.data, placement }),
       (error: unknown) => error as Error,
     );
   };

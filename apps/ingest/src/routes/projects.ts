@@ -1,14 +1,16 @@
 import { Router } from "express";
+import type { Project } from "@hookbus/core/store";
 import type { HookbusContext } from "@hookbus/core/runtime";
 import {
   createProjectBody,
   DEFAULT_PROJECT_ID,
   deleteProjectQuery,
+  parseDuration,
   updateProjectBody,
   type ProjectList,
   type ProjectView,
 } from "@hookbus/schemas";
-import { changedFields, ConflictError } from "@hookbus/core/policy";
+import { changedFields, ConflictError, parseRetrySchedule, scheduleBeyondRetention, UnprocessableError } from "@hookbus/core/policy";
 import { auditAttempt, recordAudit } from "../audit-record.js";
 import type { ProjectKeyLookup } from "../project-key-lookup.js";
 import { parseOr422 } from "../validate.js";
@@ -21,8 +23,19 @@ export function projectsRouter(context: HookbusContext, guards: Guards, keyLooku
   const router = Router();
   const { projects } = context;
 
+  /** Its retry schedule must end within its retention, or a retrying delivery would expire first. */
+  const refuseScheduleBeyondRetention = (project: Pick<Project, "retrySchedule" | "retention">) => {
+    const tooLong =
+      project.retrySchedule && scheduleBeyondRetention(project.retrySchedule, project.retention ?? context.config.retentionMs);
+    if (tooLong) throw new UnprocessableError(tooLong, project.retention === undefined ? ["retrySchedule"] : ["retention"]);
+  };
+
   router.post("/v1/projects", ...guards.operator, async (request, response) => {
     const body = parseOr422(createProjectBody, request.body, "project");
+    refuseScheduleBeyondRetention({
+      retrySchedule: body.retrySchedule && parseRetrySchedule(body.retrySchedule),
+      retention: body.retention === undefined ? undefined : parseDuration(body.retention),
+    });
     const project = projectView(await projects.create(body));
     await recordAudit(context, request, { action: "project.create", ...projectResource(project.id), after: project });
     response.status(201).json(project satisfies ProjectView);
@@ -46,7 +59,7 @@ export function projectsRouter(context: HookbusContext, guards: Guards, keyLooku
     projectVisibleOr404(request, id);
     const before = await projects.get(id);
     auditAttempt(response, { action: "project.update", ...projectResource(id) });
-    const after = await projects.update(id, patch);
+    const after = await projects.update(id, patch, Date.now(), refuseScheduleBeyondRetention);
     await recordAudit(context, request, {
       action: "project.update",
       ...projectResource(id),

@@ -11,6 +11,7 @@ import {
 } from "@hookbus/core/policy";
 import { announceDisabled, resumeDeliveries } from "@hookbus/core/flows";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
+import type { Project } from "@hookbus/core/store";
 import {
   createSubscriptionBody,
   DEFAULT_PROJECT_ID,
@@ -45,8 +46,10 @@ export function subscriptionsRouter(
   const router = Router();
   /** The subscription as the API shows it, with its endpoint's health. */
   const view = async (subscription: Subscription) => subscriptionView(subscription, await context.endpoints.health(subscription.id));
-  const refuseScheduleBeyondRetention = (schedule: Duration[] | null | undefined) => {
-    const tooLong = schedule ? scheduleBeyondRetention(parseRetrySchedule(schedule), context.config.retentionMs) : undefined;
+  /** A schedule must end within the retention of the subscription's project (its own, or the configured one). */
+  const refuseScheduleBeyondRetention = (schedule: Duration[] | null | undefined, project: Pick<Project, "retention">) => {
+    const retention = project.retention ?? context.config.retentionMs;
+    const tooLong = schedule ? scheduleBeyondRetention(parseRetrySchedule(schedule), retention) : undefined;
     if (tooLong) throw new UnprocessableError(tooLong, ["retrySchedule"]);
   };
   const refusePrivateUrl = (url: string | undefined) => {
@@ -66,7 +69,7 @@ export function subscriptionsRouter(
     // The project's retry schedule is its subscriptions' default, taken when each is made.
     body.retrySchedule ??= project.retrySchedule;
     refusePrivateUrl(body.url);
-    refuseScheduleBeyondRetention(body.retrySchedule);
+    refuseScheduleBeyondRetention(body.retrySchedule, project);
     const subscription = await context.subscriptions.create(body, project.id);
     await recordAudit(context, request, {
       ...subscriptionResource(subscription),
@@ -93,8 +96,9 @@ export function subscriptionsRouter(
   router.patch("/v1/subscriptions/:id", ...guards.admin, async (request, response) => {
     const patch = parseOr422(updateSubscriptionBody, request.body, "subscription update");
     refusePrivateUrl(patch.url);
-    refuseScheduleBeyondRetention(patch.retrySchedule);
-    auditAttempt(response, { ...subscriptionResource(await own(request)), action: "subscription.update" });
+    const existing = await own(request);
+    if (patch.retrySchedule) refuseScheduleBeyondRetention(patch.retrySchedule, await context.projects.get(projectOf(existing)));
+    auditAttempt(response, { ...subscriptionResource(existing), action: "subscription.update" });
     const { before, after: updated } = await context.subscriptions.update(request.params.id as string, patch);
     await recordAudit(context, request, {
       ...subscriptionResource(updated),

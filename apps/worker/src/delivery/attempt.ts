@@ -7,7 +7,7 @@ import {
   type EventRecord,
   type Subscription,
 } from "@hookbus/core/policy";
-import { disableSubscription } from "@hookbus/core/flows";
+import { disableSubscription, wakeInLane } from "@hookbus/core/flows";
 import { publishSyncOutcome, sendTogether, syncOutcomeOf, type ParkedJob } from "@hookbus/core/store";
 import { promoteDeliverJob, type DeliverJobData } from "@hookbus/core/queue";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
@@ -51,7 +51,10 @@ export interface RunOptions {
  * or a wait for its endpoint or for another process's attempt of it); or stale, when the
  * delivery was not what its caller loaded (finished, attempted or gone since): nothing was sent.
  */
-export type AttemptEnd = { kind: "finished" } | { kind: "again"; at: number; waitedForEndpoint: boolean } | { kind: "stale" };
+export type AttemptEnd =
+  | { kind: "finished" }
+  | { kind: "again"; at: number; waitedForEndpoint: boolean; waitedInLane?: boolean }
+  | { kind: "stale" };
 
 /**
  * One delivery attempt, whichever job runs it (the route job for a first attempt, the deliver
@@ -74,6 +77,14 @@ export class DeliveryAttempt {
     const attemptInRun = delivery.attemptCount - delivery.runStartedAtAttempt + 1;
     const reportTo = attemptInRun === 1 ? data.reportTo : undefined;
     const replay = data.replayId && data.replayRatePerSecond ? { id: data.replayId, ratePerSecond: data.replayRatePerSecond } : undefined;
+    // Its lane says whether it is this delivery's turn; the gate then whether the endpoint has room.
+    if (delivery.orderingKey !== undefined) {
+      const at = Date.now() + this.context.lanes.waitMs;
+      if ((await this.context.lanes.turn({ ...delivery, orderingKey: delivery.orderingKey }, at)) !== "go") {
+        this.metrics.recordWait("in_lane");
+        return { kind: "again", at, waitedForEndpoint: false, waitedInLane: true };
+      }
+    }
     let verdict = await this.context.endpoints.enter(subscription, delivery, job, replay);
     // Parked behind this process's own attempts to the endpoint: the slot one of them frees
     // comes here, without the queue, when it comes soon enough; claimed by that release, the
@@ -129,7 +140,7 @@ export class DeliveryAttempt {
       attemptInRun,
       now,
     });
-    const [, released] = await sendTogether(this.context.redis, () =>
+    const [recorded, released] = await sendTogether(this.context.redis, () =>
       Promise.all([
         this.context.deliveries.recordAttempt(delivery, attemptRecord(result, now), decision.status, decision.nextAttemptAt),
         this.context.endpoints.leave(subscription, delivery.id, result.ok ? "ok" : "fail", now, this.handOffs.claimable(subscription.id)),
@@ -138,7 +149,11 @@ export class DeliveryAttempt {
       ]),
     );
     this.metrics.recordSlotHold(performance.now() - slotTakenAt, result.durationMs);
-    await Promise.all([this.wake(released.handedOff), this.startClaimed(subscription, released.claimedForCaller)]);
+    await Promise.all([
+      this.wake(released.handedOff),
+      this.startClaimed(subscription, released.claimedForCaller),
+      wakeInLane(this.context, [recorded.nextInLane]),
+    ]);
     const failingFor = released.failingSince === undefined ? 0 : now - released.failingSince;
     const disableFor = decision.disable ?? (failingFor >= this.context.config.disableAfterMs ? "failing" : undefined);
     if (disableFor) await this.disable(subscription, disableFor);
@@ -152,21 +167,26 @@ export class DeliveryAttempt {
   async deadLetterUndeliverable(delivery: Delivery, replayId: string | undefined): Promise<void> {
     this.logger.warn({ deliveryId: delivery.id, eventId: delivery.eventId }, "subscription or event gone: delivery dead-lettered");
     if (delivery.status === "delivered" || delivery.status === "failed") return;
-    await Promise.all([
+    const [deadLettered] = await Promise.all([
       this.context.deliveries.deadLetter(delivery, "its subscription or event was deleted"),
       this.countReplayOutcome(replayId, "failed"),
     ]);
+    await wakeInLane(this.context, [deadLettered.nextInLane]);
   }
 
   /**
    * Call once the job of a delivery that must wait is in the delayed set. A slot may have been
-   * handed to it between the gate parking it and that move (or before its job existed): then
-   * nothing would wake it before the park times out, so it wakes itself.
+   * handed to it between the gate parking it and that move (or before its job existed), or its
+   * turn in its lane may have come meanwhile (the wake-up found its job still running): then
+   * nothing would wake it before its wait ends, so it wakes itself.
    */
-  async wakeIfHandedASlot(end: Extract<AttemptEnd, { kind: "again" }>, delivery: Delivery, job: ParkedJob): Promise<void> {
-    if (end.waitedForEndpoint && (await this.context.endpoints.holdsSlot(delivery.subscriptionId, delivery.id))) {
-      await promoteDeliverJob(this.context.queues, job.queue, job.jobId);
-    }
+  async wakeIfReadyMeanwhile(end: Extract<AttemptEnd, { kind: "again" }>, delivery: Delivery, job: ParkedJob): Promise<void> {
+    const ready =
+      (end.waitedForEndpoint && (await this.context.endpoints.holdsSlot(delivery.subscriptionId, delivery.id))) ||
+      (end.waitedInLane &&
+        delivery.orderingKey !== undefined &&
+        (await this.context.lanes.turn({ ...delivery, orderingKey: delivery.orderingKey }, end.at)) === "go");
+    if (ready) await promoteDeliverJob(this.context.queues, job.queue, job.jobId);
   }
 
   /**

@@ -44,7 +44,7 @@ export class DeliverJob {
       if (end.kind === "finished") return;
       if (end.kind === "again") {
         await job.moveToDelayed(end.at, token);
-        await this.attempts.wakeIfHandedASlot(end, delivery, parked);
+        await this.attempts.wakeIfReadyMeanwhile(end, delivery, parked);
         throw new DelayedError();
       }
     }

@@ -1,4 +1,5 @@
-import { ensureDeliverJob, ensureRouteJob, routeJobAlive } from "@hookbus/core/queue";
+import { ensureDeliverJob, ensureRouteJob, routeJobAlive, wakeDeliverJob } from "@hookbus/core/queue";
+import { wakeInLane } from "@hookbus/core/flows";
 import type { Delivery } from "@hookbus/core/policy";
 import type { HookbusContext } from "@hookbus/core/runtime";
 
@@ -68,10 +69,13 @@ async function reconcileDeliveries(context: HookbusContext, ids: string[], now: 
     const timeToLive = timesToLive[i]!;
     if (timeToLive >= 0 && timeToLive < margin) {
       const why = disabled.has(delivery.subscriptionId) ? "its subscription was disabled" : "it could not be attempted";
-      await context.deliveries.deadLetter(delivery, `${why} until its retention ran out`);
+      const { nextInLane } = await context.deliveries.deadLetter(delivery, `${why} until its retention ran out`);
+      await wakeInLane(context, [nextInLane]);
       result.expired++;
     } else if (disabled.has(delivery.subscriptionId)) {
       looks.push({ id: delivery.id, at: now + timeToLive - margin });
+    } else if (delivery.orderingKey !== undefined && !unreadable.has(delivery.subscriptionId) && !routing.has(delivery.eventId)) {
+      if (await reconcileInLane(context, { ...delivery, orderingKey: delivery.orderingKey }, now)) result.requeued++;
     } else {
       looks.push({ id: delivery.id, at: nextLook });
       const attemptable = !unreadable.has(delivery.subscriptionId) && !routing.has(delivery.eventId);
@@ -79,6 +83,24 @@ async function reconcileDeliveries(context: HookbusContext, ids: string[], now: 
     }
   }
   await context.deliveries.watchAt(looks);
+}
+
+/**
+ * A delivery in a lane: one whose turn it is runs now, should the wake-up that was to run it
+ * be lost (a worker died between finishing the one before and waking it), and is looked at
+ * again on the next pass; one still waiting was watched again by its lane, as far as its job
+ * sleeps. True when its job had to be put back or woken.
+ */
+async function reconcileInLane(context: HookbusContext, delivery: Delivery & { orderingKey: string }, now: number): Promise<boolean> {
+  const turn = await context.lanes.turn(delivery);
+  if (turn !== "go") return false;
+  await context.deliveries.watchAgain([delivery.id], now + context.config.reconcileAfterMs);
+  // Due (not a retry waiting out its delay): its job, delayed while it waited in the lane, runs now.
+  if ((delivery.nextAttemptAt ?? now) <= now) {
+    await wakeDeliverJob(context.queues, delivery);
+    return true;
+  }
+  return ensureDeliverJob(context.queues, delivery, now);
 }
 
 /**

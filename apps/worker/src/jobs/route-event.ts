@@ -2,8 +2,8 @@ import { WaitingError, type Job } from "bullmq";
 import { Semaphore } from "async-mutex";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Delivery, EventRecord, RoutedDelivery } from "@hookbus/core/policy";
-import { routeEvents } from "@hookbus/core/flows";
-import { attemptLeaseMs, type SubscriptionCache } from "@hookbus/core/store";
+import { releaseRoutedInOrder, routeEvents } from "@hookbus/core/flows";
+import { attemptLeaseMs, laneKeyOf, type SubscriptionCache } from "@hookbus/core/store";
 import {
   enqueueFirstAttempts,
   enqueueNextAttempt,
@@ -110,6 +110,8 @@ export class RouteEventJob {
       events.map(async (event) => ({ event, candidates: await this.subscriptions.forEventType(event, subscriptionsVersion) })),
     );
     const byEvent = await routeEvents(this.context.deliveries, targets);
+    // Their deliveries are in their lanes now: later events of their keys need not wait on them.
+    await releaseRoutedInOrder(this.context, events);
     await this.restoreRetryJobs(byEvent.flat());
     const routed = byEvent.flatMap((deliveries, i) => deliveries.filter((r) => r.needsJob).map((r) => ({ event: events[i]!, routed: r })));
     const attemptHere = routed.filter(({ routed: r }) => r.subscription.mode === "async").slice(0, ROUTE_JOB_DELIVERIES);
@@ -183,7 +185,7 @@ export class RouteEventJob {
     );
     if (end.kind !== "again") return;
     await enqueueNextAttempt(this.context.queues, delivery, end.at);
-    await this.attempts.wakeIfHandedASlot(end, delivery, { queue: QUEUE_NAMES.deliver, jobId: delivery.id, deliveryId: delivery.id });
+    await this.attempts.wakeIfReadyMeanwhile(end, delivery, { queue: QUEUE_NAMES.deliver, jobId: delivery.id, deliveryId: delivery.id });
   }
 }
 
@@ -205,6 +207,7 @@ interface RoutedEventDelivery {
 function newDelivery(event: EventRecord, routed: RoutedDelivery): Delivery {
   return {
     id: routed.deliveryId,
+    projectId: event.projectId,
     eventId: event.id,
     subscriptionId: routed.subscription.id,
     eventType: event.type,
@@ -213,5 +216,6 @@ function newDelivery(event: EventRecord, routed: RoutedDelivery): Delivery {
     attemptCount: 0,
     replays: 0,
     runStartedAtAttempt: 0,
+    orderingKey: laneKeyOf(event, routed.subscription),
   };
 }

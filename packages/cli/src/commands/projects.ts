@@ -23,11 +23,12 @@ export function registerProjects(program: Command, context: CommandContext): voi
     .requiredOption("--name <name>", "what people call it")
     .option("--id <guid>", "a MyDataHelps project's GUID, so that its events' data.projectId names it; else one is made")
     .option("--retry-schedule <delays>", 'the default of subscriptions made in it, e.g. "5s,5m,30m"', optionParser(retrySchedule))
+    .option("--retention <duration>", 'how long its events and deliveries are kept, e.g. "90d"; else HOOKBUS_RETENTION')
     .option(...jsonFlag)
-    .action(async (options: { name: string; id?: string; retrySchedule?: (string | number)[]; json?: boolean }) => {
-      const created = await context
-        .client()
-        .projects.create(withoutUndefined({ name: options.name, id: options.id, retrySchedule: options.retrySchedule }));
+    .action(async (options: { name: string; id?: string; retrySchedule?: (string | number)[]; retention?: string; json?: boolean }) => {
+      const { name, id, retrySchedule, retention } = options;
+      // Sent as typed: the API says what it expects of a retention.
+      const created = await context.client().projects.create(withoutUndefined({ name, id, retrySchedule, retention }));
       if (options.json) return printJson(context.io, created);
       printLine(context.io, `created ${created.id}`);
     });

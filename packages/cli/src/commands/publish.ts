@@ -21,18 +21,29 @@ export function parseEventsFile(text: string): unknown[] {
   return Array.isArray(events) ? events : [whole];
 }
 
+/** An event read from a file, given the ordering key when it names none (what is not an object is sent as read, for the API to refuse). */
+export function withOrderingKey(event: unknown, orderingKey: string): unknown {
+  if (typeof event !== "object" || event === null || Array.isArray(event) || "orderingKey" in event) return event;
+  return { ...event, orderingKey };
+}
+
 export function registerPublish(program: Command, context: CommandContext): void {
   program
     .command("publish")
     .description(`publish events from a file through the batch endpoint, ${MAX_BATCH_EVENTS} a request`)
     .argument("<file>", 'a JSON list of events, {"events": [...]}, or one event per line; - for standard input')
+    .option(
+      "--ordering-key <key>",
+      "the ordering key of every event that names none: ordered subscriptions get them one at a time, in file order",
+    )
     .option(...jsonFlag)
     .addHelpText(
       "after",
-      "\nEach event is {type, data, id?, occurredAt?}; give `id` so that publishing the file again sends nothing twice.\nExit code 5 when some events were refused (each is listed with why).",
+      "\nEach event is {type, data, id?, occurredAt?, orderingKey?}; give `id` so that publishing the file again sends nothing twice.\nExit code 5 when some events were refused (each is listed with why).",
     )
-    .action(async (file: string, options: { json?: boolean }) => {
-      const events = parseEventsFile(file === "-" ? context.io.readStdin() : readFileSync(file, "utf8"));
+    .action(async (file: string, options: { json?: boolean; orderingKey?: string }) => {
+      const read = parseEventsFile(file === "-" ? context.io.readStdin() : readFileSync(file, "utf8"));
+      const events = options.orderingKey === undefined ? read : read.map((event) => withOrderingKey(event, options.orderingKey!));
       const client = context.client();
       const items: BatchPublishResult["items"] = [];
       for (let start = 0; start < events.length; start += MAX_BATCH_EVENTS) {

@@ -1,3 +1,4 @@
+import { withOrderingKey } from "./publish.js";
 import { bulkReplayBodyFrom } from "./replay.js";
 import { subscriptionBodyFrom } from "./subscriptions.js";
 
@@ -24,6 +25,7 @@ test("every subscription flag maps to its field in the API body", () => {
     password: "pw",
     header: { "X-Team": "research" },
     description: "study A",
+    ordering: "key",
   });
   expect(body).toEqual({
     url: "https://example.org/hook",
@@ -38,6 +40,7 @@ test("every subscription flag maps to its field in the API body", () => {
     auth: { type: "basic", username: "trialkit@example.org", password: "pw" },
     headers: { "X-Team": "research" },
     description: "study A",
+    ordering: "key",
   });
 });
 
@@ -65,4 +68,15 @@ test("bulk replay flags become the API's filter names; dry run and rate only whe
   });
   expect(bulkReplayBodyFrom({ status: "failed", dryRun: true })).toEqual({ status: "failed", dryRun: true });
   expect(bulkReplayBodyFrom({ status: "failed", dryRun: false })).toEqual({ status: "failed" });
+});
+
+test("publish --ordering-key gives its key to the events that name none, and leaves the rest as read", () => {
+  const named = { type: "record.updated", data: {}, orderingKey: "record-435" };
+  expect(withOrderingKey({ type: "record.created", data: {} }, "record-1")).toEqual({
+    type: "record.created",
+    data: {},
+    orderingKey: "record-1",
+  });
+  expect(withOrderingKey(named, "record-1")).toBe(named);
+  expect(withOrderingKey("not an event", "record-1")).toBe("not an event");
 });

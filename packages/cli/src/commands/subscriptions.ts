@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import type { CreateSubscriptionBody } from "@hookbus/schemas";
+import type { CreateSubscriptionBody, UpdateSubscriptionBody } from "@hookbus/schemas";
 import { commaList, headerEntry, optionParser, positiveInteger, retrySchedule } from "../arg-parsers.js";
 import type { CommandContext } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
@@ -26,6 +26,7 @@ export interface CreateSubscriptionOptions {
   password?: string;
   header?: Record<string, string>;
   description?: string;
+  ordering?: "none" | "key";
 }
 
 /** The POST /v1/subscriptions body: only what was given, so the server's defaults apply. */
@@ -49,7 +50,30 @@ export function subscriptionBodyFrom(options: CreateSubscriptionOptions): Create
     auth: options.username === undefined ? undefined : { type: "basic", username: options.username, password: options.password ?? "" },
     headers: options.header,
     description: options.description,
+    ordering: options.ordering,
   }) as CreateSubscriptionBody;
+}
+
+/** The settings `create` and `update` both take, with the same flags. */
+function addSettingOptions(command: Command): Command {
+  const commaListParser = optionParser(commaList);
+  return command
+    .addOption(new Option("--mode <mode>", "sync answers the publisher with the outcome").choices(["async", "sync"]))
+    .addOption(new Option("--environment <env>", "test subscriptions get only samples").choices(["live", "test"]))
+    .option("--timeout-ms <ms>", "per attempt", optionParser(positiveInteger))
+    .option("--retry-schedule <delays>", 'delays before each retry, e.g. "5s,5m,30m"; "" for none', optionParser(retrySchedule))
+    .addOption(new Option("--format <format>", "envelope, or the platform's native body").choices(["envelope", "native"]))
+    .option("--legacy-parameters", "native MyDataHelps bodies also carry PatientIdentifier/PatientID")
+    .option("--filter-survey-names <names>", "only these surveys (comma-separated)", commaListParser)
+    .option("--filter-schedule-names <names>", "only these schedules (comma-separated)", commaListParser)
+    .option("--filter-form-ids <ids>", "only these TrialKit forms (comma-separated)", commaListParser)
+    .option("--description <text>", "a note for people")
+    .addOption(
+      new Option("--ordering <ordering>", "key: the events of one orderingKey are delivered one at a time, in publish order").choices([
+        "none",
+        "key",
+      ]),
+    );
 }
 
 export function registerSubscriptions(program: Command, context: CommandContext): void {
@@ -70,26 +94,18 @@ export function registerSubscriptions(program: Command, context: CommandContext)
   });
 
   const commaListParser = optionParser(commaList);
-  subscriptions
-    .command("create")
-    .description("subscribe a URL to event types; prints the new id and its signing secret")
-    .requiredOption("--url <url>", "where to POST the webhooks (http or https)")
-    .requiredOption("--event-types <types>", "comma-separated, e.g. survey.submitted,record.created", commaListParser)
-    .addOption(new Option("--mode <mode>", "sync answers the publisher with the outcome").choices(["async", "sync"]))
-    .addOption(new Option("--environment <env>", "test subscriptions get only samples").choices(["live", "test"]))
-    .option("--timeout-ms <ms>", "per attempt", optionParser(positiveInteger))
-    .option("--retry-schedule <delays>", 'delays before each retry, e.g. "5s,5m,30m"; "" for none', optionParser(retrySchedule))
-    .addOption(new Option("--format <format>", "envelope, or the platform's native body").choices(["envelope", "native"]))
-    .option("--legacy-parameters", "native MyDataHelps bodies also carry PatientIdentifier/PatientID")
-    .option("--filter-survey-names <names>", "only these surveys (comma-separated)", commaListParser)
-    .option("--filter-schedule-names <names>", "only these schedules (comma-separated)", commaListParser)
-    .option("--filter-form-ids <ids>", "only these TrialKit forms (comma-separated)", commaListParser)
+  addSettingOptions(
+    subscriptions
+      .command("create")
+      .description("subscribe a URL to event types; prints the new id and its signing secret")
+      .requiredOption("--url <url>", "where to POST the webhooks (http or https)")
+      .requiredOption("--event-types <types>", "comma-separated, e.g. survey.submitted,record.created", commaListParser),
+  )
     .option("--username <name>", "Basic auth user name sent to the receiver")
     .option("--password-file <path>", "read the Basic auth password (with --username) from a file")
     .option("--password-stdin", "read the Basic auth password (with --username) from standard input")
     .option("--password <password>", "Basic auth password (visible in ps: prefer the two above)")
     .option("--header <header>", 'a header for the receiver, "Name: value"; repeatable', optionParser(headerEntry))
-    .option("--description <text>", "a note for people")
     .option(...jsonFlag)
     .action(
       async (options: CreateSubscriptionOptions & { passwordFile?: string; passwordStdin?: boolean; json?: boolean }, command: Command) => {
@@ -111,6 +127,23 @@ export function registerSubscriptions(program: Command, context: CommandContext)
         printNote(context.io, "keep the secret now: it is not shown again");
       },
     );
+
+  addSettingOptions(
+    subscriptions
+      .command("update")
+      .description("change a subscription's settings: only the flags given (credentials: through the API or the console)")
+      .argument("<id>", "subscription id (sub_...)")
+      .option("--url <url>", "where to POST the webhooks (http or https)")
+      .option("--event-types <types>", "comma-separated, e.g. survey.submitted,record.created", commaListParser),
+  )
+    .option(...jsonFlag)
+    .action(async (id: string, options: Partial<CreateSubscriptionOptions> & { json?: boolean }, command: Command) => {
+      const patch = subscriptionBodyFrom(options as CreateSubscriptionOptions) as UpdateSubscriptionBody;
+      if (Object.keys(patch).length === 0) command.error("error: name at least one setting to change", { exitCode: ExitCode.usage });
+      const updated = await context.client().subscriptions.update(id, patch);
+      if (options.json) return printJson(context.io, updated);
+      printLine(context.io, `updated ${updated.id}`);
+    });
 
   subscriptions
     .command("delete")

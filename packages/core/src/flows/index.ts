@@ -2,3 +2,4 @@ export * from "./replay.js";
 export * from "./routing.js";
 export * from "./subscription-lifecycle.js";
 export * from "./erasure-audit.js";
+export * from "./ordering.js";

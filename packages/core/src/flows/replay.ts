@@ -76,7 +76,12 @@ export class Replayer {
     this.settleReplay = defineScript<number>(redis, "hookbusSettleReplay", 1, SETTLE_REPLAY);
   }
 
-  /** Delivers one delivery again now: a scheduled retry is brought forward; a finished one gets a new attempt. */
+  /**
+   * Delivers one delivery again now: a scheduled retry is brought forward; a finished one gets a
+   * new attempt. A finished delivery has left its lane (if its subscription orders by key), so
+   * its replay is sent at once, out of the key's order: a replay is an operator's deliberate
+   * resend, which waiting behind the key's later deliveries, perhaps failing ones, would hide.
+   */
   async replayOne(deliveryId: string): Promise<Delivery> {
     const delivery = await this.deliveries.get(deliveryId);
     const [subscription] = await this.subscriptions.getMany([delivery.subscriptionId]);

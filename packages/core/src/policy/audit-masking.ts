@@ -1,5 +1,7 @@
+import { MASKED_HEADER_VALUE } from "@hookbus/schemas";
+
 /** What the API and the audit trail show in place of a secret: a header value, a password. */
-export const MASKED = "********";
+export const MASKED = MASKED_HEADER_VALUE;
 
 /** Fields whose value is a credential wherever they appear: a signing secret, a password, an API key, a token. */
 const SECRET_FIELD = /^(secrets?|password|key|apiKey|token|authorization)$/i;

@@ -1,14 +1,4 @@
-import type {
-  AttemptErrorKind,
-  BasicAuth,
-  DeliveryStatus,
-  DisabledReason,
-  EventType,
-  PayloadFormat,
-  SubscriptionEnvironment,
-  SubscriptionFilter,
-  SubscriptionMode,
-} from "@hookbus/schemas";
+import type { AttemptErrorKind, DeliveryStatus, EventType, SubscriptionSettings } from "@hookbus/schemas";
 
 export interface SigningSecret {
   secret: string;
@@ -17,31 +7,11 @@ export interface SigningSecret {
   expiresAt?: number;
 }
 
-export interface Subscription {
+/** A subscription as stored: its settings (from the contract's field table) and what Hookbus keeps beside them. */
+export interface Subscription extends SubscriptionSettings {
   id: string;
   /** The project it belongs to; absent in subscriptions made before projects: the default project. */
   projectId?: string;
-  url: string;
-  eventTypes: EventType[];
-  mode: SubscriptionMode;
-  environment: SubscriptionEnvironment;
-  filter?: SubscriptionFilter;
-  auth?: BasicAuth;
-  headers?: Record<string, string>;
-  timeoutMs: number;
-  /** Delays (ms) before each retry; unset means the configured default. */
-  retrySchedule?: number[];
-  format: PayloadFormat;
-  legacyParameters: boolean;
-  description?: string;
-  enabled: boolean;
-  /** Why it was disabled, while it is. */
-  disabledReason?: DisabledReason;
-  disabledAt?: number;
-  /** Attempts in flight to the endpoint at once (unset in records made before the cap: the default). */
-  maxInFlight?: number;
-  /** Attempts per second to the endpoint at most; unset: no rate limit. */
-  ratePerSecond?: number;
   /** Newest first. */
   secrets: SigningSecret[];
   createdAt: number;
@@ -69,6 +39,11 @@ export interface EventRecord {
   sample?: boolean;
   /** The route job it was published with, when that job is named after another event of its group. */
   routeJobId?: string;
+  /** Its project's retention (ms) when the project set one: its deliveries are kept as long. */
+  retentionMs?: number;
+  /** The publisher's ordering key, and the event's place among its key's events (1, 2, ...), fixed when it was stored. */
+  orderingKey?: string;
+  orderingSeq?: number;
 }
 
 export { deliveryStatuses, type AttemptErrorKind, type DeliveryStatus } from "@hookbus/schemas";
@@ -105,6 +80,8 @@ export interface Delivery {
   runStartedAtAttempt: number;
   /** Why it failed with no attempt to show for it (never attempted within retention, say). */
   failureReason?: string;
+  /** Its event's ordering key, when its subscription orders by key: it waits its turn in that key's lane until finished. */
+  orderingKey?: string;
 }
 
 /** The result of routing one subscription: its delivery and whether it still needs a job. */

@@ -159,6 +159,20 @@ export async function promoteDeliverJob(queues: HookbusQueues, queueName: string
   return true;
 }
 
+/**
+ * Runs a delivery's first-run job now, whatever became of it: a delayed one is promoted, a
+ * missing one added; one waiting or running is left (it looks at its delivery when it runs).
+ */
+export async function wakeDeliverJob(queues: HookbusQueues, delivery: Pick<Delivery, "id" | "eventId" | "subscriptionId">): Promise<void> {
+  for (const queue of [queues.deliver, queues.deliverSync]) {
+    const job = await queue.getJob(delivery.id);
+    if (!job) continue;
+    if (await job.isDelayed()) await job.promote().catch(() => undefined);
+    return;
+  }
+  await queues.deliver.add("deliver", deliverJobData(delivery), { ...DELIVER_JOB_OPTIONS, jobId: delivery.id });
+}
+
 /** Enqueues routing of an event; the job id is the event id, so a second add is a no-op while it exists. */
 export async function enqueueRoute(queues: HookbusQueues, eventId: string): Promise<void> {
   await enqueueRoutes(queues, [eventId]);

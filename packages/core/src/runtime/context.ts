@@ -7,6 +7,7 @@ import { DeliveryLog } from "../store/delivery-log.js";
 import { EndpointGate } from "../store/endpoint-gate.js";
 import { EventStore } from "../store/event-store.js";
 import { Keys } from "../store/keys.js";
+import { Lanes } from "../store/lanes.js";
 import { ProjectStore } from "../store/project-store.js";
 import { OutageLog } from "./outage-log.js";
 import { createQueues, type HookbusQueues } from "../queue/queues.js";
@@ -24,6 +25,7 @@ export interface HookbusContext {
   events: EventStore;
   deliveries: DeliveryLog;
   endpoints: EndpointGate;
+  lanes: Lanes;
   queues: HookbusQueues;
   replays: Replayer;
   /** Who did what: every change an admin or Hookbus itself made. */
@@ -54,6 +56,8 @@ export function createContext(config: RunConfig, logger: Logger, redisOptions: R
     events: new EventStore(redis, keys, config.retentionMs, config.reconcileAfterMs, undefined, config.replicaWait),
     deliveries,
     endpoints: new EndpointGate(redis, keys, config.circuit, config.reconcileAfterMs),
+    // Twice the reconcile period: well inside the margin in which the reconciler dead-letters a delivery about to expire.
+    lanes: new Lanes(redis, keys, config.retentionMs, 2 * config.reconcileAfterMs),
     queues,
     replays: new Replayer(redis, keys, deliveries, subscriptions, queues, audit),
     audit,

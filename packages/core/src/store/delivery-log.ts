@@ -1,6 +1,6 @@
 import type { ChainableCommander } from "ioredis";
 import type { RedisConnection } from "./redis.js";
-import { eventTypes } from "@hookbus/schemas";
+import { DEFAULT_PROJECT_ID, eventTypes } from "@hookbus/schemas";
 import { DeliveryQueries, execPipeline } from "./delivery-queries.js";
 import {
   deliveryStatuses,
@@ -14,6 +14,7 @@ import {
 import { NotFoundError } from "../policy/errors.js";
 import { idLowerBound, newId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
+import { laneMember, parseLaneMember, type LaneMember } from "./lanes.js";
 import { defineScript, readLua } from "./redis.js";
 import type { ReplayRef } from "../queue/queues.js";
 
@@ -28,8 +29,14 @@ const SET_STATUS = readLua(import.meta.url, "set-delivery-status.lua");
 const CLAIM_FOR_REPLAY = readLua(import.meta.url, "claim-for-replay.lua");
 const BRING_RETRY_FORWARD = readLua(import.meta.url, "bring-retry-forward.lua");
 
-/** Enough of a delivery to change its status. */
-export type DeliveryRef = Pick<Delivery, "id" | "subscriptionId" | "eventId">;
+/** Enough of a delivery to change its status: its ordering key when it is in a lane. */
+export type DeliveryRef = Pick<Delivery, "id" | "subscriptionId" | "eventId" | "orderingKey">;
+
+/** What a change of status did: the attempt count, and the delivery whose turn came in its lane, if it finished one's turn. */
+export interface StatusChange {
+  attemptCount: number;
+  nextInLane?: LaneMember;
+}
 
 /**
  * One record per (event, subscription) with its status and attempts, indexed by status,
@@ -54,8 +61,8 @@ export class DeliveryLog extends DeliveryQueries {
     private readonly watchGraceMs: number,
   ) {
     super(redis, keys);
-    this.createDelivery = defineScript<[string, number]>(redis, "hookbusCreateDelivery", 9, CREATE_DELIVERY);
-    this.setStatus = defineScript<number>(redis, "hookbusSetDeliveryStatus", 10, SET_STATUS);
+    this.createDelivery = defineScript<[string, number]>(redis, "hookbusCreateDelivery", 11, CREATE_DELIVERY);
+    this.setStatus = defineScript<[number, string]>(redis, "hookbusSetDeliveryStatus", 11, SET_STATUS);
     this.claim = defineScript<number>(redis, "hookbusClaimForReplay", 6, CLAIM_FOR_REPLAY);
     this.bringForward = defineScript<number>(redis, "hookbusBringRetryForward", 1, BRING_RETRY_FORWARD);
   }
@@ -167,6 +174,7 @@ export class DeliveryLog extends DeliveryQueries {
     return pairs.map(({ event, subscription }) => {
       const deliveryId = newId("dlv", now);
       let onReply: ((error: Error | null, reply: [string, number]) => void) | undefined;
+      const orderingKey = laneKeyOf(event, subscription);
       if (ifAt)
         ifAt.made.push(new Promise((resolve, reject) => (onReply = (error, reply) => (error ? reject(error) : resolve(reply[1] !== -1)))));
       this.createDelivery.queue(
@@ -181,6 +189,8 @@ export class DeliveryLog extends DeliveryQueries {
           this.keys.deliveriesToWatch(),
           this.keys.event(event.id),
           this.keys.subscriptionsVersion(),
+          this.keys.lane(subscription.id, orderingKey ?? ""),
+          this.keys.orderingKey(event.projectId ?? DEFAULT_PROJECT_ID, orderingKey ?? "", "unrouted"),
         ],
         [
           subscription.id,
@@ -188,10 +198,13 @@ export class DeliveryLog extends DeliveryQueries {
           event.id,
           event.type,
           now,
-          this.retentionMs,
+          event.retentionMs ?? this.retentionMs,
           now + this.watchGraceMs,
           ifAt ? ifAt.version : "",
           event.projectId ?? "",
+          orderingKey ?? "",
+          event.orderingSeq ?? "",
+          event.retentionMs ?? "",
         ],
         onReply,
       );
@@ -200,7 +213,7 @@ export class DeliveryLog extends DeliveryQueries {
   }
 
   /** Records one attempt and the status it leads to. */
-  async recordAttempt(delivery: DeliveryRef, attempt: Attempt, status: DeliveryStatus, nextAttemptAt?: number): Promise<number> {
+  async recordAttempt(delivery: DeliveryRef, attempt: Attempt, status: DeliveryStatus, nextAttemptAt?: number): Promise<StatusChange> {
     return this.changeStatus(delivery, status, nextAttemptAt, attempt);
   }
 
@@ -208,8 +221,8 @@ export class DeliveryLog extends DeliveryQueries {
    * Dead-letters a delivery that cannot be attempted, saying why: it stays listed as failed,
    * replayable, for a retention window from now.
    */
-  async deadLetter(delivery: DeliveryRef, reason: string): Promise<void> {
-    await this.changeStatus(delivery, "failed", undefined, undefined, reason);
+  async deadLetter(delivery: DeliveryRef, reason: string): Promise<StatusChange> {
+    return this.changeStatus(delivery, "failed", undefined, undefined, reason);
   }
 
   /**
@@ -318,9 +331,9 @@ export class DeliveryLog extends DeliveryQueries {
     attempt?: Attempt,
     reason?: string,
     now = Date.now(),
-  ): Promise<number> {
+  ): Promise<StatusChange> {
     const deliveryId = delivery.id;
-    const count = await this.setStatus.run(
+    const [count, next] = await this.setStatus.run(
       [
         this.keys.delivery(deliveryId),
         this.keys.attempts(deliveryId),
@@ -329,6 +342,7 @@ export class DeliveryLog extends DeliveryQueries {
         this.keys.deliveriesToWatch(),
         this.keys.event(delivery.eventId),
         this.keys.eventDeliveries(delivery.eventId),
+        this.keys.lane(delivery.subscriptionId, delivery.orderingKey ?? ""),
       ],
       [
         deliveryId,
@@ -340,11 +354,17 @@ export class DeliveryLog extends DeliveryQueries {
         this.retentionMs,
         (nextAttemptAt ?? now) + this.watchGraceMs,
         reason ?? "",
+        delivery.orderingKey === undefined ? "" : laneMember(delivery),
       ],
     );
     if (count < 0) throw new NotFoundError("delivery", deliveryId);
-    return count;
+    return { attemptCount: count, nextInLane: parseLaneMember(next, delivery.subscriptionId) };
   }
+}
+
+/** The ordering key a delivery of this event to this subscription waits its turn under, if it has a lane. */
+export function laneKeyOf(event: Pick<EventRecord, "orderingKey">, subscription: Pick<Subscription, "ordering">): string | undefined {
+  return subscription.ordering === "key" ? event.orderingKey : undefined;
 }
 
 /** How a replay claim is noted until its job is enqueued: the delivery, and the bulk replay it belongs to. */

@@ -194,6 +194,7 @@ export function toDelivery(hash: Record<string, string>): Delivery {
     replayId: hash.replayId || undefined,
     replayRatePerSecond: optionalNumber(hash.replayRatePerSecond),
     runStartedAtAttempt: Number(hash.runStartedAtAttempt ?? 0),
+    orderingKey: hash.orderingKey,
   };
 }
 

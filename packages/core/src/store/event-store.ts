@@ -1,6 +1,6 @@
 import type { ChainableCommander } from "ioredis";
 import type { RedisConnection } from "./redis.js";
-import type { EventType } from "@hookbus/schemas";
+import { DEFAULT_PROJECT_ID, type EventType } from "@hookbus/schemas";
 import type { EventRecord } from "../policy/domain.js";
 import { createHash } from "node:crypto";
 import { stringify } from "safe-stable-stringify";
@@ -24,6 +24,10 @@ export interface NewEvent {
   sample?: boolean;
   /** The route job that will carry it, when named after another event (see EventRecord). */
   routeJobId?: string;
+  /** How long to keep it and its deliveries, when its project says (ms); unset: the configured retention. */
+  retentionMs?: number;
+  /** Events with one ordering key reach ordered subscriptions in the order they were stored. */
+  orderingKey?: string;
   /** Its own publish deadline, when it is stored beside events of other publishes (see StoreOptions.deadline). */
   deadline?: number;
 }
@@ -77,7 +81,7 @@ export class EventStore {
     private readonly clock = new RedisClock(),
     private readonly replicaWait?: ReplicaWait,
   ) {
-    this.storeEvent = defineScript<[number, string, number]>(redis, "hookbusStoreEvent", 3, STORE_EVENT);
+    this.storeEvent = defineScript<[number, string, number, number]>(redis, "hookbusStoreEvent", 5, STORE_EVENT);
   }
 
   /**
@@ -120,20 +124,31 @@ export class EventStore {
         createdAt: now,
         sample: input.sample,
         routeJobId: input.routeJobId,
+        orderingKey: input.orderingKey,
+        retentionMs: input.retentionMs,
       };
+      const orderingKey = input.orderingKey ?? "";
+      const projectId = input.projectId ?? DEFAULT_PROJECT_ID;
       const scopedKey = input.idempotencyKey ? `${input.idempotencyScope ?? "-"}:${input.idempotencyKey}` : "-";
       this.storeEvent.queue(
         pipeline,
-        [this.keys.event(event.id), this.keys.idempotency(scopedKey), this.keys.eventsToRoute()],
+        [
+          this.keys.event(event.id),
+          this.keys.idempotency(scopedKey),
+          this.keys.eventsToRoute(),
+          this.keys.orderingKey(projectId, orderingKey, "seq"),
+          this.keys.orderingKey(projectId, orderingKey, "unrouted"),
+        ],
         [
           event.id,
           JSON.stringify(event),
           input.idempotencyKey ?? "",
-          this.retentionMs,
+          input.retentionMs ?? this.retentionMs,
           event.sample ? "" : now + this.routeGraceMs,
           // Only a repeated key is compared with the request it was first used for.
           input.idempotencyKey ? requestDigest(input) : "",
           deadlines[i] === undefined ? "" : this.clock.onRedisClock(deadlines[i]!),
+          orderingKey,
         ],
       );
       return event;
@@ -142,16 +157,16 @@ export class EventStore {
     // Last in the pipeline, so it covers the stores and the route jobs added with them. WAIT
     // has no key: a cluster sends it with the pipeline, to the master that ran the stores.
     if (this.replicaWait) pipeline.call("WAIT", this.replicaWait.replicas, this.waitTimeout(deadlines, now));
-    const outcomes = await ownReplies<[number, string, number]>(pipeline, events.length, this.replicaWait);
-    const answered = outcomes.find((o): o is [number, string, number] => !(o instanceof Error));
+    const outcomes = await ownReplies<[number, string, number, number]>(pipeline, events.length, this.replicaWait);
+    const answered = outcomes.find((o): o is [number, string, number, number] => !(o instanceof Error));
     if (answered) this.clock.observe(answered[2]);
     const repeated = outcomes.flatMap((outcome) => (!(outcome instanceof Error) && outcome[0] === 0 ? [outcome[1]] : []));
     const earlier = await this.getMany(repeated).catch((error: Error) => error);
     return outcomes.map((reply, i) => {
       if (reply instanceof Error) return refused(reply);
-      const [outcome, id] = reply;
+      const [outcome, id, , orderingSeq] = reply;
       const input = inputs[i]!;
-      if (outcome === 1) return { event: events[i]!, created: true };
+      if (outcome === 1) return { event: orderingSeq ? { ...events[i]!, orderingSeq } : events[i]!, created: true };
       if (outcome === -1)
         return new UnavailableError(
           "Redis answered after the publish's deadline: the event was not stored; publish it again with the same id",
@@ -210,7 +225,16 @@ function requestDigest(input: NewEvent): string {
   return (
     createHash("sha256")
       // The project only when named, so that a key first used before projects compares as it did.
-      .update(stringify([input.type, input.data, input.occurredAt ?? null, ...(input.projectId ? [input.projectId] : [])]) ?? "")
+      // The same for the ordering key.
+      .update(
+        stringify([
+          input.type,
+          input.data,
+          input.occurredAt ?? null,
+          ...(input.projectId ? [input.projectId] : []),
+          ...(input.orderingKey ? [{ orderingKey: input.orderingKey }] : []),
+        ]) ?? "",
+      )
       .digest("base64url")
   );
 }

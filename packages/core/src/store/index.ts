@@ -23,3 +23,4 @@ export * from "./subscription-store.js";
 export * from "./sync-outcomes.js";
 export * from "./project-store.js";
 export * from "./audit-trail.js";
+export * from "./lanes.js";

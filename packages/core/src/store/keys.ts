@@ -145,6 +145,19 @@ export class Keys {
     return `${this.prefix}:audit:head`;
   }
 
+  /**
+   * One ordering key of one project (events published with it): `seq` numbers its events in
+   * publish order, `unrouted` holds those not yet routed (event id by number), `blocked` the
+   * deliveries whose turn came but wait for an earlier event of the key to be routed.
+   */
+  orderingKey(projectId: string, key: string, part: "seq" | "unrouted" | "blocked") {
+    return `${this.prefix}:okey:${projectId}:${part}:${key}`;
+  }
+  /** A lane: one ordered subscription's unfinished deliveries of one ordering key, by event number; the first is the one that may try. */
+  lane(subscriptionId: string, key: string) {
+    return `${this.prefix}:sub:${subscriptionId}:lane:${key}`;
+  }
+
   /** Pub/sub channel announcing that a subscription was created, changed or deleted. */
   subscriptionChanges() {
     return `${this.prefix}:subs:changed`;

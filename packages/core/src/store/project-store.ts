@@ -1,6 +1,7 @@
 import type { RedisConnection } from "./redis.js";
 import {
   DEFAULT_PROJECT_ID,
+  parseDuration,
   type CreateProjectBody,
   type CreateProjectKeyBody,
   type ProjectKeyRole,
@@ -17,6 +18,8 @@ export interface Project {
   name: string;
   /** Delays (ms) given to subscriptions made in it without a schedule of their own. */
   retrySchedule?: number[];
+  /** How long (ms) its events and their deliveries are kept; unset: the configured retention. */
+  retention?: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -65,6 +68,7 @@ export class ProjectStore {
       id: body.id ?? newId("prj", now),
       name: body.name,
       retrySchedule: body.retrySchedule ? parseRetrySchedule(body.retrySchedule) : undefined,
+      retention: body.retention === undefined ? undefined : parseDuration(body.retention),
       createdAt: now,
       updatedAt: now,
     };
@@ -91,12 +95,18 @@ export class ProjectStore {
     return raws.flatMap((raw) => (raw ? [JSON.parse(raw) as Project] : []));
   }
 
-  /** A name or default changed: two racing changes of one project are rare and harmless, so the last one wins. */
-  async update(id: string, patch: UpdateProjectBody, now = Date.now()): Promise<Project> {
+  /**
+   * A name or default changed: two racing changes of one project are rare and harmless, so the
+   * last one wins. `check` may refuse the project as changed, by throwing, before it is written.
+   */
+  async update(id: string, patch: UpdateProjectBody, now = Date.now(), check: (next: Project) => void = () => undefined): Promise<Project> {
     const next: Project = { ...(await this.get(id)), updatedAt: now };
     if (patch.name !== undefined) next.name = patch.name;
     if (patch.retrySchedule === null) delete next.retrySchedule;
     else if (patch.retrySchedule !== undefined) next.retrySchedule = parseRetrySchedule(patch.retrySchedule);
+    if (patch.retention === null) delete next.retention;
+    else if (patch.retention !== undefined) next.retention = parseDuration(patch.retention);
+    check(next);
     // XX: a delete that came in between is not undone.
     if ((await this.redis.set(this.keys.project(id), JSON.stringify(next), "XX")) !== "OK") throw new NotFoundError("project", id);
     return next;

@@ -21,6 +21,15 @@ if ARGV[3] ~= '' then
   end
   redis.call('SET', KEYS[2], ARGV[1] .. ' ' .. ARGV[6], 'PX', ARGV[4])
 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])
+local json, seq = ARGV[2], 0
+if ARGV[8] ~= '' then
+  seq = redis.call('INCR', KEYS[4])
+  redis.call('PEXPIRE', KEYS[4], ARGV[4])
+  redis.call('ZADD', KEYS[5], seq, ARGV[1])
+  redis.call('PEXPIRE', KEYS[5], ARGV[4])
+  -- The JSON is an object: its closing brace makes room for one more field.
+  json = string.sub(json, 1, -2) .. ',"orderingSeq":' .. seq .. '}'
+end
+redis.call('SET', KEYS[1], json, 'PX', ARGV[4])
 if ARGV[5] ~= '' then redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1]) end
-return {1, ARGV[1], now}
+return {1, ARGV[1], now, seq}

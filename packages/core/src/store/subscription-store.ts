@@ -1,7 +1,8 @@
 import type { RedisConnection } from "./redis.js";
 import {
-  DEFAULT_MAX_IN_FLIGHT,
   DEFAULT_PROJECT_ID,
+  settingsOnCreate,
+  type SubscriptionSettings,
   type CreateSubscriptionBody,
   type DisabledReason,
   type EventType,
@@ -70,27 +71,16 @@ export class SubscriptionStore {
 
   /** @param projectId the project it is made in: only that project's events reach it */
   async create(body: CreateSubscriptionBody, projectId: string = DEFAULT_PROJECT_ID, now = Date.now()): Promise<Subscription> {
-    const mode = body.mode ?? "async";
+    const settings = settingsOnCreate(body) as SubscriptionSettings;
     const subscription: Subscription = {
+      ...settings,
       id: newId("sub", now),
       projectId,
-      url: body.url,
       eventTypes: [...new Set(body.eventTypes)],
-      mode,
-      environment: body.environment ?? "live",
-      filter: body.filter,
-      auth: body.auth,
-      headers: body.headers,
-      timeoutMs: body.timeoutMs ?? DEFAULT_TIMEOUT_MS[mode],
+      timeoutMs: body.timeoutMs ?? DEFAULT_TIMEOUT_MS[settings.mode],
       retrySchedule: body.retrySchedule ? parseRetrySchedule(body.retrySchedule) : undefined,
-      format: body.format ?? "envelope",
-      legacyParameters: body.legacyParameters ?? false,
-      description: body.description,
-      enabled: body.enabled ?? true,
       disabledReason: body.enabled === false ? "admin" : undefined,
       disabledAt: body.enabled === false ? now : undefined,
-      maxInFlight: body.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
-      ratePerSecond: body.ratePerSecond,
       secrets: [{ secret: newSigningSecret(), createdAt: now }],
       createdAt: now,
       updatedAt: now,
