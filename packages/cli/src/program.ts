@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { HookbusApiError, HookbusClient } from "@hookbus/client";
 import { registerDeliveries } from "./commands/deliveries.js";
+import { registerErasures } from "./commands/erasures.js";
 import { registerKeys, registerProjects } from "./commands/projects.js";
 import { registerPublish } from "./commands/publish.js";
 import { registerReplay } from "./commands/replay.js";
@@ -64,6 +65,7 @@ ${exitCodesHelp}`,
   registerSecrets(program, context);
   registerProjects(program, context);
   registerKeys(program, context);
+  registerErasures(program, context);
   return program;
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { deliveryListQuery, deliveryPage, deliveryView, deliveryWithAttempts, eventView } from "./deliveries.js";
+import { createErasureBody, erasureView } from "./erasures.js";
 import { errorBody } from "./errors.js";
 import { batchPublishResult, publishBatchBody, publishBody, publishResult, syncPublishResult } from "./events.js";
 import { overviewQuery, overviewView } from "./overview.js";
@@ -46,6 +47,7 @@ export const NAMED_REQUESTS = {
   ProjectCreate: createProjectBody,
   ProjectPatch: updateProjectBody,
   ProjectKeyCreate: createProjectKeyBody,
+  ErasureCreate: createErasureBody,
 };
 export const NAMED_RESPONSES = {
   PublishResult: publishResult,
@@ -70,6 +72,7 @@ export const NAMED_RESPONSES = {
   ProjectKey: projectKeyView,
   ProjectKeyWithSecret: projectKeyWithSecret,
   ProjectKeyList: projectKeyList,
+  Erasure: erasureView,
   ErrorBody: errorBody,
 };
 
@@ -94,7 +97,7 @@ export interface ApiRoute {
   /** Express-style: `/v1/subscriptions/:id`. */
   path: string;
   summary: string;
-  tag: "Events" | "Subscriptions" | "Deliveries" | "Replays" | "Projects" | "Operations";
+  tag: "Events" | "Subscriptions" | "Deliveries" | "Replays" | "Erasures" | "Projects" | "Operations";
   auth: ApiAuth;
   /** One schema per `:name` in the path. */
   params?: Record<string, z.ZodType>;
@@ -131,6 +134,7 @@ const idParam = {
   replay: idOf("rpl"),
   project: projectId,
   key: idOf("key"),
+  erasure: idOf("era"),
 };
 
 export const apiRoutes: ApiRoute[] = [
@@ -312,6 +316,30 @@ export const apiRoutes: ApiRoute[] = [
     summary: "A bulk replay's progress.",
     auth: "admin",
     responses: { 200: { description: "its progress", schema: replayView }, ...byId, ...errors(403) },
+  },
+  {
+    method: "post",
+    path: "/v1/erasures",
+    tag: "Erasures",
+    summary:
+      "Erase one participant's data: every event carrying the value, its deliveries' payloads and attempts, its idempotency record; then Redis's append-only file is rewritten.",
+    auth: "admin",
+    body: createErasureBody,
+    responses: {
+      201: { description: "erased: the receipt", schema: erasureView },
+      202: { description: "a large erasure, started: its receipt as it runs", schema: erasureView },
+      ...withBody,
+      ...errors(403, 404),
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/erasures/:id",
+    params: { id: idParam.erasure },
+    tag: "Erasures",
+    summary: "An erasure's receipt: what it erased (never the value) and when Redis's files were rewritten.",
+    auth: "admin",
+    responses: { 200: { description: "its receipt", schema: erasureView }, ...byId, ...errors(403) },
   },
   {
     method: "get",

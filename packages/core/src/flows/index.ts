@@ -1,3 +1,4 @@
 export * from "./replay.js";
 export * from "./routing.js";
 export * from "./subscription-lifecycle.js";
+export * from "./erasure.js";

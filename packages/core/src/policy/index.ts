@@ -10,3 +10,5 @@ export * from "./subscription-codec.js";
 export * from "./subscription-matcher.js";
 export * from "./api-keys.js";
 export * from "./project-scope.js";
+export * from "./participant-hash.js";
+export * from "./participant-values.js";

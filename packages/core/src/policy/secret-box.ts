@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto";
 
 const ALGORITHM = "aes-256-gcm";
 const IV_BYTES = 12;
@@ -78,6 +78,19 @@ export class SecretBox {
   /** The ids of every key held, the sealing one among them. */
   get keyIds(): string[] {
     return [...this.byId.keys()];
+  }
+
+  /**
+   * A key for another purpose derived from each key held (HKDF-SHA-256 with `purpose` as its
+   * info), under the same ids, the sealing key's first: what keyed hashes are made with, so
+   * that no second secret has to be configured and kept.
+   */
+  derivedKeys(purpose: string): EncryptionKey[] {
+    const derive = ({ id, key }: EncryptionKey): EncryptionKey => ({
+      id,
+      key: Buffer.from(hkdfSync("sha256", key, Buffer.alloc(0), purpose, KEY_BYTES)),
+    });
+    return [this.sealing, ...this.keys.filter((k) => k.id !== this.sealing.id)].map(derive);
   }
 
   /** The id of the key that sealed `sealed`, read without opening it; undefined for text `seal` did not make. */

@@ -6,6 +6,7 @@ import { stringify } from "safe-stable-stringify";
 import { ConflictError, NotFoundError, UnavailableError } from "../policy/errors.js";
 import { newId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
+import type { ParticipantIndex } from "./participant-index.js";
 import { defineScript, readLua } from "./redis.js";
 import { RedisClock } from "./redis-clock.js";
 
@@ -56,6 +57,7 @@ export class EventStore {
 
   /**
    * @param routeGraceMs how long an event may wait for its route job before the reconciler looks
+   * @param participants the index each event is added to as it is stored
    * @param clock Redis's clock as this process sees it, which publish deadlines are moved onto
    */
   constructor(
@@ -63,9 +65,10 @@ export class EventStore {
     private readonly keys: Keys,
     private readonly retentionMs: number,
     private readonly routeGraceMs: number,
+    private readonly participants: ParticipantIndex,
     private readonly clock = new RedisClock(),
   ) {
-    this.storeEvent = defineScript<[number, string, number]>(redis, "hookbusStoreEvent", 3, STORE_EVENT);
+    this.storeEvent = defineScript<[number, string, number]>(redis, "hookbusStoreEvent", "variable", STORE_EVENT);
   }
 
   /**
@@ -104,15 +107,16 @@ export class EventStore {
         type: input.type,
         data: input.data,
         idempotencyKey: input.idempotencyKey,
+        idempotencyScope: input.idempotencyKey ? input.idempotencyScope : undefined,
         occurredAt: input.occurredAt ?? now,
         createdAt: now,
         sample: input.sample,
         routeJobId: input.routeJobId,
       };
-      const scopedKey = input.idempotencyKey ? `${input.idempotencyScope ?? "-"}:${input.idempotencyKey}` : "-";
+      const scopedKey = input.idempotencyKey ? scopedIdempotencyKey(input.idempotencyScope, input.idempotencyKey) : "-";
       this.storeEvent.queue(
         pipeline,
-        [this.keys.event(event.id), this.keys.idempotency(scopedKey), this.keys.eventsToRoute()],
+        [this.keys.event(event.id), this.keys.idempotency(scopedKey), this.keys.eventsToRoute(), ...this.participants.keysOf(event)],
         [
           event.id,
           JSON.stringify(event),
@@ -122,6 +126,7 @@ export class EventStore {
           // Only a repeated key is compared with the request it was first used for.
           input.idempotencyKey ? requestDigest(input) : "",
           deadlines[i] === undefined ? "" : this.clock.onRedisClock(deadlines[i]!),
+          this.participants.lifetimeMs,
         ],
       );
       return event;
@@ -182,6 +187,11 @@ export class EventStore {
     const raws = await this.redis.mget(ids.map((id) => this.keys.event(id)));
     return new Map(raws.flatMap((raw, i) => (raw ? [[ids[i]!, JSON.parse(raw) as EventRecord] as const] : [])));
   }
+}
+
+/** An idempotency key as stored: scoped to the API key that published (its non-secret id). */
+export function scopedIdempotencyKey(scope: string | undefined, key: string): string {
+  return `${scope ?? "-"}:${key}`;
 }
 
 /** What makes two publishes the same request: type, data (keys in any order) and occurredAt. */

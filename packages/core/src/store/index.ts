@@ -11,3 +11,5 @@ export * from "./subscription-cache.js";
 export * from "./subscription-store.js";
 export * from "./sync-outcomes.js";
 export * from "./project-store.js";
+export * from "./aof-rewrite.js";
+export * from "./participant-index.js";

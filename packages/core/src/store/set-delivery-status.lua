@@ -5,6 +5,8 @@
 -- a stale duplicate attempt cannot turn it back into retrying; its attempt is still logged.
 -- A reason, when given, says why a delivery failed with no attempt to show for it (a replay
 -- clears it).
+-- An erased delivery is left as it is: an attempt that was in flight when its participant's data
+-- was erased records nothing (its response may echo what was erased).
 -- Returns the attempt count, or -1 if the delivery has expired.
 -- KEYS: delivery, attempts, index pending, retrying, delivered, failed, subscription's last-outcome
 --       hash, watch, event, event's deliveries
@@ -12,6 +14,7 @@
 --       max attempts kept, retention ms, check job at, reason ('' for none)
 local old = redis.call('HGET', KEYS[1], 'status')
 if not old then return -1 end
+if old == 'erased' then return tonumber(redis.call('HGET', KEYS[1], 'attemptCount')) end
 local statuses = {pending = 3, retrying = 4, delivered = 5, failed = 6}
 local count = tonumber(redis.call('HGET', KEYS[1], 'attemptCount'))
 local retention = tonumber(ARGV[7])

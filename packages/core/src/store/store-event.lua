@@ -23,4 +23,8 @@ if ARGV[3] ~= '' then
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])
 if ARGV[5] ~= '' then redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1]) end
+for i = 4, #KEYS do
+  redis.call('SADD', KEYS[i], ARGV[1])
+  redis.call('PEXPIRE', KEYS[i], ARGV[8])
+end
 return {1, ARGV[1], now}
