@@ -12,7 +12,9 @@ const participantValue = z.string().min(1).max(1000);
 export const createErasureBody = z
   .strictObject({
     participantId: participantValue.optional().describe("a MyDataHelps participant's id (PatientID in legacy bodies)"),
-    participantIdentifier: participantValue.optional().describe("a MyDataHelps participant's identifier (PatientIdentifier in legacy bodies)"),
+    participantIdentifier: participantValue
+      .optional()
+      .describe("a MyDataHelps participant's identifier (PatientIdentifier in legacy bodies)"),
     transId: participantValue.optional().describe("a TrialKit record's trans_id"),
     projectId: projectId.optional().describe("erase in this project only; a project's key erases in its own"),
   })
@@ -25,7 +27,9 @@ export type CreateErasureBody = z.infer<typeof createErasureBody>;
 export const erasurePersistence = z.object({
   status: z
     .enum(["pending", "rewritten", "refused", "failed", "not_enabled"])
-    .describe("pending until the rewrite ends; refused when Redis refused BGREWRITEAOF (see the README); failed when the rewrite did not end well; not_enabled when Redis keeps no append-only file"),
+    .describe(
+      "pending until the rewrite ends; refused when Redis refused BGREWRITEAOF (see the README); failed when the rewrite did not end well; not_enabled when Redis keeps no append-only file",
+    ),
   finishedAt: isoTime.optional(),
   /** Redis's own words when it refused or failed. */
   message: z.string().optional(),

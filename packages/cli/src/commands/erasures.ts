@@ -27,7 +27,10 @@ export function registerErasures(program: Command, context: CommandContext): voi
     .addOption(new Option("--trans-id <id>", "a TrialKit record's trans_id"))
     .option("--project <id>", "erase in this project only")
     .option(...jsonFlag)
-    .addHelpText("after", "\nExamples:\n  hookbus erasures create --participant-identifier PT-0042\n  hookbus erasures create --trans-id 1234 --project prj_01J...")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  hookbus erasures create --participant-identifier PT-0042\n  hookbus erasures create --trans-id 1234 --project prj_01J...",
+    )
     .action(async (options: CreateOptions, command: Command) => {
       const body = withoutUndefined({
         participantId: options.participantId,

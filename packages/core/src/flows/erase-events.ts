@@ -116,7 +116,9 @@ export class EventEraser {
 
   /** The event, its deliveries' map, its idempotency record and its index entries. */
   private async eraseRecord(event: EventRecord): Promise<void> {
-    const indexKeys = participantValues(event.data).flatMap(({ field, value }) => this.participants.keysFor(field, value, [projectOf(event)]));
+    const indexKeys = participantValues(event.data).flatMap(({ field, value }) =>
+      this.participants.keysFor(field, value, [projectOf(event)]),
+    );
     const idempotencyKeys = event.idempotencyKey ? await this.idempotencyRecords(event) : [];
     const transaction = this.redis.multi();
     transaction.del(this.keys.event(event.id), this.keys.eventDeliveries(event.id), ...idempotencyKeys);

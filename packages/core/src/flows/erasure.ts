@@ -94,7 +94,8 @@ export class Eraser {
       persistence: { status: "pending" },
     };
     await this.redis.hset(this.keys.erasure(id), { ...toHash(receipt), sealedValue: this.box.seal(request.value, id) });
-    if (!(await this.participants.needsScan()).scan && indexed.length <= ERASE_INLINE_LIMIT) return { receipt: await this.run(id), finished: true };
+    if (!(await this.participants.needsScan()).scan && indexed.length <= ERASE_INLINE_LIMIT)
+      return { receipt: await this.run(id), finished: true };
     await enqueueErasure(this.queues, id);
     return { receipt, finished: false };
   }
@@ -143,7 +144,9 @@ export class Eraser {
    */
   private async eraseData(id: string, target: ErasureTarget): Promise<void> {
     const key = this.keys.erasure(id);
-    const eventIds = new Set(await this.participants.eventIds(this.participants.keysFor(target.field, target.value, [...target.projectIds])));
+    const eventIds = new Set(
+      await this.participants.eventIds(this.participants.keysFor(target.field, target.value, [...target.projectIds])),
+    );
     const { scan, before } = await this.participants.needsScan();
     if (scan) {
       const unindexed = await this.events.scanUnindexed(target, before);

@@ -32,7 +32,8 @@ export async function rewriteAppendOnlyFile(redis: Redis, deadlineMs = 10 * 60_0
         ? { status: "rewritten", finishedAt: Date.now() }
         : { status: "failed", finishedAt: Date.now(), message: `aof_last_bgrewrite_status:${info.aof_last_bgrewrite_status}` };
     }
-    if (Date.now() > deadline) return { status: "failed", finishedAt: Date.now(), message: `the rewrite had not ended after ${deadlineMs} ms` };
+    if (Date.now() > deadline)
+      return { status: "failed", finishedAt: Date.now(), message: `the rewrite had not ended after ${deadlineMs} ms` };
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }

@@ -29,7 +29,9 @@ export class ParticipantIndex {
   /** The index keys a new event is added to: one per participant value it carries, under the sealing key. */
   keysOf(event: Pick<EventRecord, "data" | "projectId">): string[] {
     const projectId = projectOf(event);
-    return participantValues(event.data).map(({ field, value }) => this.keys.participantIndex(projectId, field, this.hasher.hash(value).digest));
+    return participantValues(event.data).map(({ field, value }) =>
+      this.keys.participantIndex(projectId, field, this.hasher.hash(value).digest),
+    );
   }
 
   /** Every index key that may hold this value's events in these projects (under every key held, for entries made before a rotation). */

@@ -1,0 +1,169 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Queue } from "bullmq";
+import { startEmbeddedRedis, type EmbeddedRedis } from "@hookbus/dev-redis";
+import type { ErasureView } from "@hookbus/schemas";
+import { distinctiveParticipant, recordOf, scheduleOf, surveyOf, valuesOf, type Participant } from "./fixtures/participants.js";
+import { TestHookbus, waitFor } from "./support/harness.js";
+import { ReceiverPool, type ReceivedRequest } from "./support/receiver.js";
+
+let redis: EmbeddedRedis;
+let dataDir: string;
+let hookbus: TestHookbus;
+const receivers = new ReceiverPool();
+
+beforeAll(async () => {
+  // A Redis of its own with an append-only file, to prove no file under its data directory
+  // keeps what was erased. Rewritten as plain commands (no RDB preamble, whose compression
+  // could hide a value from a text search), so the search is meaningful both ways.
+  dataDir = mkdtempSync(join(tmpdir(), "hookbus-erasure-"));
+  redis = await startEmbeddedRedis({ dataDir });
+});
+
+afterAll(async () => {
+  await redis.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  // Receivers fail on purpose here: the circuit breaker, which would hold their deliveries back, stays out of the way.
+  hookbus = await TestHookbus.start({ env: { REDIS_URL: redis.url, HOOKBUS_CIRCUIT_FAILURES: "10000" } });
+  await hookbus.redisCommand("CONFIG", "SET", "aof-use-rdb-preamble", "no");
+});
+
+afterEach(async () => {
+  await hookbus.stop();
+  await receivers.stopAll();
+});
+
+/** Every file under the Redis data directory, read whole. */
+function dataFiles(): string {
+  const read = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? read(path) : [readFileSync(path, "latin1")];
+    });
+  return read(dataDir).join("\n");
+}
+
+/** The values of `participant` found in `text`. */
+function found(participant: Participant, text: string): string[] {
+  return valuesOf(participant).filter((value) => text.includes(value));
+}
+
+const echo = (status: number) => (request: ReceivedRequest) => ({ status, body: request.body });
+
+/** Answers 500 with the body to a delivery's first attempt, 200 after: its retry is the one that gets through. */
+function failFirstThenAccept() {
+  const seen = new Set<unknown>();
+  return (request: ReceivedRequest) => {
+    const first = !seen.has(request.headers["webhook-id"]);
+    seen.add(request.headers["webhook-id"]);
+    return { status: first ? 500 : 200, body: request.body };
+  };
+}
+
+async function statusCount(status: string): Promise<number> {
+  return (await hookbus.client.deliveries.list({ status: status as "failed", limit: 500 })).items.length;
+}
+
+test("erasing a participant removes their events on every path, with deliveries, attempts, idempotency records and the append-only file's copy; the other participant's are intact and still delivered", async () => {
+  const alice = distinctiveParticipant("ALICE");
+  const bob = distinctiveParticipant("BOB");
+  const accepting = await receivers.start(echo(200));
+  const failing = await receivers.start(echo(500));
+  const retrying = await receivers.start(failFirstThenAccept());
+  const allTypes = ["survey.submitted", "schedule.triggered", "record.created", "record.updated"];
+  await hookbus.createSubscription({ url: accepting.url, eventTypes: allTypes });
+  // Native bodies with the legacy PatientID/PatientIdentifier, echoed back in the error answer: dead letters.
+  await hookbus.createSubscription({
+    url: failing.url,
+    eventTypes: ["survey.submitted", "schedule.triggered"],
+    format: "native",
+    legacyParameters: true,
+    retrySchedule: [],
+  });
+  // Native TrialKit bodies whose first attempt fails: a retry waits in BullMQ's delayed set.
+  await hookbus.createSubscription({
+    url: retrying.url,
+    eventTypes: ["record.created", "record.updated"],
+    format: "native",
+    retrySchedule: ["1h"],
+  });
+  await hookbus.createSubscription({ url: accepting.url, eventTypes: ["record.created"], mode: "sync" });
+
+  const eventIds = new Map<Participant, string[]>();
+  for (const p of [alice, bob]) {
+    const ids = [
+      (await hookbus.publish({ ...surveyOf(p), id: `survey-${p.participantIdentifier}` })).body.id,
+      (await hookbus.publish(scheduleOf(p))).body.id,
+      ...(await hookbus.publisher.publishBatch([surveyOf(p, "Weekly"), recordOf(p)])).items.map((item) => ("id" in item ? item.id : "")),
+      (await hookbus.publish(recordOf(p))).body.id,
+    ];
+    const sync = await hookbus.publish(recordOf(p, "record.created"));
+    expect(sync.body.sync[0].outcome).toBe("delivered");
+    eventIds.set(p, [...ids, sync.body.id]);
+  }
+  // Per participant: 6 events; accepted 6 + 1 sync, dead-lettered 3, retrying 3.
+  await waitFor(
+    async () => (await statusCount("delivered")) === 14 && (await statusCount("failed")) === 6 && (await statusCount("retrying")) === 6,
+    "every first attempt",
+    30_000,
+    100,
+  );
+  const aliceDeliveries = (await Promise.all(eventIds.get(alice)!.map((id) => hookbus.client.events.get(id)))).flatMap((e) => e.deliveries);
+  expect(aliceDeliveries).toHaveLength(13);
+  expect(found(alice, await hookbus.dumpRedis())).toEqual(valuesOf(alice));
+
+  // MyDataHelps events by the participant's id, TrialKit records by their trans_id.
+  const byId = await hookbus.client.erasures.run({ participantId: alice.participantId }, { pollMs: 50 });
+  const byTransId = await hookbus.client.erasures.run({ transId: alice.transId }, { pollMs: 50 });
+  for (const [receipt, deliveries] of [
+    [byId, 6],
+    [byTransId, 7],
+  ] as [ErasureView, number][]) {
+    expect(receipt).toMatchObject({ status: "done", events: 3, deliveries, attempts: deliveries, persistence: { status: "rewritten" } });
+    expect(receipt.persistence.finishedAt).toBeDefined();
+    expect(JSON.stringify(receipt)).not.toContain(alice.participantId);
+    expect(await hookbus.client.erasures.get(receipt.id)).toEqual(receipt);
+  }
+  expect(byId.field).toBe("participantId");
+
+  for (const id of eventIds.get(alice)!) expect((await hookbus.api("GET", `/v1/events/${id}`)).status).toBe(404);
+  for (const { id } of aliceDeliveries) {
+    const delivery = await hookbus.delivery(id);
+    expect(delivery).toMatchObject({ status: "erased", attempts: [] });
+    expect((await hookbus.api("POST", `/v1/deliveries/${id}/replay`)).status).toBe(422);
+  }
+  expect(await hookbus.redisCommand("KEYS", `${hookbus.config.queuePrefix}:idem:*survey-${alice.participantIdentifier}`)).toEqual([]);
+
+  // The retries: Bob's brought forward, Alice's woken too (their jobs were left in the delayed set).
+  const requestsForAlice = () => retrying.requests.filter((r) => found(alice, r.body).length > 0).length;
+  expect(requestsForAlice()).toBe(3);
+  const bobRetrying = (await hookbus.client.deliveries.list({ status: "retrying", limit: 500 })).items;
+  expect(bobRetrying).toHaveLength(3);
+  for (const { id } of bobRetrying) await hookbus.client.deliveries.replay(id);
+  const deliverQueue = new Queue("deliver", { connection: { url: redis.url }, prefix: hookbus.config.queuePrefix });
+  await deliverQueue.promoteJobs();
+  await deliverQueue.close();
+  for (const { id } of bobRetrying) await hookbus.deliveryWithStatus(id, "delivered");
+  await waitFor(async () => {
+    const counts = await hookbus.queueCounts("deliver");
+    return counts.waiting + counts.active + counts.delayed === 0;
+  }, "the deliver queue to drain");
+  expect(requestsForAlice()).toBe(3);
+
+  // Every key and value (BullMQ's jobs among them), and every file of the data directory.
+  const dump = await hookbus.dumpRedis();
+  expect(found(alice, dump)).toEqual([]);
+  expect(found(bob, dump)).toEqual(valuesOf(bob));
+  const files = dataFiles();
+  expect(found(alice, files)).toEqual([]);
+  expect(found(bob, files)).toEqual(valuesOf(bob));
+  for (const id of eventIds.get(bob)!) expect((await hookbus.client.events.get(id)).data).toBeDefined();
+  // The erased event's idempotency key is free again.
+  const again = await hookbus.publish({ ...scheduleOf(bob), id: `survey-${alice.participantIdentifier}` });
+  expect(again.status).toBe(202);
+  expect(eventIds.get(alice)).not.toContain(again.body.id);
+}, 90_000);
