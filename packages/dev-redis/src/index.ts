@@ -26,6 +26,8 @@ export interface EmbeddedRedisOptions {
   dataDir?: string;
   /** The port to listen on (to come back where clients expect it after a restart); unset: a free one. */
   port?: number;
+  /** More redis-server settings, as command-line arguments (`["--rename-command", "BGREWRITEAOF", ""]`, say). */
+  settings?: string[];
 }
 
 export function redisServerAvailable(): boolean {
@@ -41,7 +43,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
     : ["--appendonly", "no", "--save", ""];
   const child: ChildProcess = spawn(
     "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--maxmemory-policy", "noeviction", ...persistence],
+    ["--port", String(port), "--bind", "127.0.0.1", "--maxmemory-policy", "noeviction", ...persistence, ...(options.settings ?? [])],
     { stdio: "ignore" },
   );
   // The owner stops it explicitly; until then it must not keep the owner's event loop alive.

@@ -71,8 +71,8 @@ export class EventEraser {
 
   /**
    * The ids of events stored before the participant index that carry the target's value, found
-   * by scanning every event (an installation upgraded in place), and whether any event stored
-   * before the index is left at all (none: later erasures need not scan).
+   * by scanning every event (an installation upgraded in place), and whether any other event
+   * stored before the index is left (none: once these are erased, later erasures need not scan).
    */
   async scanUnindexed(target: ErasureTarget, indexedSince: number): Promise<{ eventIds: string[]; unindexedLeft: boolean }> {
     const eventIds: string[] = [];
@@ -84,8 +84,8 @@ export class EventEraser {
         if (!raw) continue;
         const event = JSON.parse(raw) as EventRecord;
         if (event.createdAt >= indexedSince) continue;
-        unindexedLeft = true;
         if (carries(event, target)) eventIds.push(event.id);
+        else unindexedLeft = true;
       }
     }
     return { eventIds, unindexedLeft };

@@ -148,11 +148,8 @@ export class Eraser {
       await this.participants.eventIds(this.participants.keysFor(target.field, target.value, [...target.projectIds])),
     );
     const { scan, before } = await this.participants.needsScan();
-    if (scan) {
-      const unindexed = await this.events.scanUnindexed(target, before);
-      for (const eventId of unindexed.eventIds) eventIds.add(eventId);
-      if (!unindexed.unindexedLeft) await this.participants.markComplete();
-    }
+    const unindexed = scan ? await this.events.scanUnindexed(target, before) : undefined;
+    for (const eventId of unindexed?.eventIds ?? []) eventIds.add(eventId);
     await this.redis.hset(key, "total", eventIds.size);
     const ids = [...eventIds];
     const inFlight: ErasedCounts["inFlight"] = [];
@@ -166,6 +163,8 @@ export class Eraser {
         .exec();
       inFlight.push(...counts.inFlight);
     }
+    // Only once they are erased: an erasure run again after a crash must still find them.
+    if (unindexed && !unindexed.unindexedLeft) await this.participants.markComplete();
     await this.attemptsEnded(inFlight);
   }
 
