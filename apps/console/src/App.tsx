@@ -2,6 +2,7 @@ import { useMemo, useState } from "preact/hooks";
 import { clientFor, forgetKey, storedKey } from "./api.js";
 import { DeliveriesPage } from "./pages/Deliveries.js";
 import { DeliveryPage } from "./pages/Delivery.js";
+import { ErasurePage, ErasureReceiptPage } from "./pages/Erasure.js";
 import { KeysPage } from "./pages/Keys.js";
 import { OverviewPage } from "./pages/Overview.js";
 import { SignInPage } from "./pages/SignIn.js";
@@ -19,6 +20,7 @@ const SECTIONS = [
   { segment: "webhooks", label: "Webhooks" },
   { segment: "deliveries", label: "Deliveries" },
   { segment: "keys", label: "Keys" },
+  { segment: "erasures", label: "Erasure" },
 ] as const;
 
 export function App() {
@@ -150,6 +152,8 @@ function Page({ route }: { route: Route }) {
       return id ? <DeliveryPage id={id} /> : <DeliveriesPage query={route.query} />;
     case "keys":
       return <KeysPage />;
+    case "erasures":
+      return id ? <ErasureReceiptPage id={id} /> : <ErasurePage />;
     case "webhooks":
       if (id === "new") return <WebhookFormPage />;
       if (id) return <WebhookFormPage id={id} />;
