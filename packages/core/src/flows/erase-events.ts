@@ -64,7 +64,7 @@ export class EventEraser {
       counts.attempts += delivery.attempts;
       if (delivery.leaseEnd > 0) counts.inFlight.push(delivery);
     }
-    await Promise.all(events.map((event) => this.eraseRecord(event)));
+    await this.eraseRecords(events);
     counts.events = events.length;
     return counts;
   }
@@ -114,16 +114,17 @@ export class EventEraser {
     return { deliveryId, subscriptionId, attempts, leaseEnd };
   }
 
-  /** The event, its deliveries' map, its idempotency record and its index entries. */
-  private async eraseRecord(event: EventRecord): Promise<void> {
-    const indexKeys = participantValues(event.data).flatMap(({ field, value }) =>
-      this.participants.keysFor(field, value, [projectOf(event)]),
-    );
-    const idempotencyKeys = event.idempotencyKey ? await this.idempotencyRecords(event) : [];
+  /** The events, their deliveries' maps, their idempotency records and index entries: one transaction for the batch. */
+  private async eraseRecords(events: EventRecord[]): Promise<void> {
+    if (events.length === 0) return;
+    const idempotencyKeys = await Promise.all(events.map((event) => (event.idempotencyKey ? this.idempotencyRecords(event) : [])));
     const transaction = this.redis.multi();
-    transaction.del(this.keys.event(event.id), this.keys.eventDeliveries(event.id), ...idempotencyKeys);
-    transaction.zrem(this.keys.eventsToRoute(), event.id);
-    for (const key of indexKeys) transaction.srem(key, event.id);
+    for (const [i, event] of events.entries()) {
+      transaction.del(this.keys.event(event.id), this.keys.eventDeliveries(event.id), ...idempotencyKeys[i]!);
+      for (const { field, value } of participantValues(event.data))
+        for (const key of this.participants.keysFor(field, value, [projectOf(event)])) transaction.srem(key, event.id);
+    }
+    transaction.zrem(this.keys.eventsToRoute(), ...events.map((event) => event.id));
     for (const [error] of (await transaction.exec()) ?? []) if (error) throw error;
   }
 
