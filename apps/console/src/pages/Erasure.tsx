@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { erasureFields, type ErasureField, type ErasureView } from "@hookbus/schemas";
 import { describeError, HookbusApiError } from "../api.js";
 import { Field } from "../components/Field.js";
+import { RecordHead } from "../components/RecordHead.js";
 import { LoadingLine, Problem } from "../components/Status.js";
 import { when } from "../format.js";
 import { useProject } from "../project.js";
@@ -107,19 +108,7 @@ export function ErasureReceiptPage({ id }: { id: string }) {
   const [loaded, reload] = useLoad(() => hookbus.erasures.get(id), [id]);
   return (
     <section aria-labelledby="receipt-title">
-      <p class="crumbs">
-        <a href={href("erasures")}>Erasure</a> /
-      </p>
-      <div class="page-head">
-        <h1 id="receipt-title" class="id-title">
-          {id}
-        </h1>
-        <div class="actions">
-          <button type="button" class="button" onClick={reload}>
-            Refresh
-          </button>
-        </div>
-      </div>
+      <RecordHead titleId="receipt-title" list={{ segment: "erasures", label: "Erasure" }} id={id} onRefresh={reload} />
       {loaded.state === "loading" && <LoadingLine what="the receipt" />}
       {loaded.state === "error" && <Problem>{loaded.message}</Problem>}
       {loaded.state === "ready" && <Receipt receipt={loaded.value} />}
