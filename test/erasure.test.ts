@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
 import { startEmbeddedRedis, type EmbeddedRedis } from "@hookbus/dev-redis";
+import { Eraser, type ErasureReceipt } from "@hookbus/core/flows";
+import { formatValueHash, ParticipantHasher } from "@hookbus/core/policy";
 import type { ErasureView } from "@hookbus/schemas";
 import { distinctiveParticipant, recordOf, scheduleOf, surveyOf, valuesOf, type Participant } from "./fixtures/participants.js";
 import { TestHookbus, waitFor } from "./support/harness.js";
@@ -229,4 +231,49 @@ test("an erasure names exactly one participant field, is an admin's, and its rec
   }
   expect((await hookbus.api("POST", "/v1/erasures", { transId: "x" }, hookbus.config.publisherKey)).status).toBe(403);
   expect((await hookbus.api("GET", "/v1/erasures/era_01J0000000000000000000000A")).status).toBe(404);
+});
+
+test("a project's admin key erases in its own project only; an operator key without projectId erases in every project", async () => {
+  const alice = distinctiveParticipant("ALICE");
+  const project = (await hookbus.api("POST", "/v1/projects", { name: "Sleep study" })).body;
+  const projectAdmin = (await hookbus.api("POST", `/v1/projects/${project.id}/keys`, { role: "admin", name: "coordinator" })).body.key;
+  await completeTheIndex();
+  const inProject = (await hookbus.publish({ ...recordOf(alice), projectId: project.id })).body.id;
+  const inDefault = (await hookbus.publish(recordOf(alice))).body.id;
+
+  const own = await hookbus.api("POST", "/v1/erasures", { transId: alice.transId }, projectAdmin);
+  expect(own.status).toBe(201);
+  expect(own.body).toMatchObject({ projectId: project.id, events: 1 });
+  expect((await hookbus.api("GET", `/v1/events/${inProject}`)).status).toBe(404);
+  expect((await hookbus.api("GET", `/v1/events/${inDefault}`)).status).toBe(200);
+  expect((await hookbus.api("POST", "/v1/erasures", { transId: alice.transId, projectId: "default" }, projectAdmin)).status).toBe(404);
+
+  const everywhere = await hookbus.api("POST", "/v1/erasures", { transId: alice.transId });
+  expect(everywhere.body).toMatchObject({ events: 1 });
+  expect(everywhere.body.projectId).toBeUndefined();
+  expect((await hookbus.api("GET", `/v1/events/${inDefault}`)).status).toBe(404);
+  // The operator's erasure across projects is no project's to read.
+  expect((await hookbus.api("GET", `/v1/erasures/${everywhere.body.id}`, undefined, projectAdmin)).status).toBe(404);
+  expect((await hookbus.api("GET", `/v1/erasures/${own.body.id}`, undefined, projectAdmin)).status).toBe(200);
+});
+
+test("once done, an erasure hands its receipt and the value's keyed hash, never the value, to the hook its audit entry is appended by", async () => {
+  const alice = distinctiveParticipant("ALICE");
+  await completeTheIndex();
+  await hookbus.publish(surveyOf(alice));
+  const context = hookbus.context();
+  const hasher = new ParticipantHasher(hookbus.config.encryption);
+  const handed: { receipt: ErasureReceipt; valueHash: string }[] = [];
+  const { keys, redis, participants, projects, queues } = context;
+  const eraser = new Eraser(redis, keys, hookbus.config.encryption, hasher, participants, projects, queues, async (receipt, valueHash) => {
+    handed.push({ receipt, valueHash });
+  });
+  const { receipt, finished } = await eraser.start({ field: "participantIdentifier", value: alice.participantIdentifier });
+  expect(finished).toBe(true);
+  expect(handed).toEqual([{ receipt, valueHash: formatValueHash(hasher.hash(alice.participantIdentifier)) }]);
+  expect(handed[0]!.valueHash).toMatch(/^hmac-sha256:/);
+  expect(JSON.stringify(handed)).not.toContain(alice.participantIdentifier);
+  // Run again (a job retried after it finished), it hands nothing twice.
+  await eraser.run(receipt.id);
+  expect(handed).toHaveLength(1);
 });
