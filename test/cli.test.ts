@@ -364,3 +364,25 @@ test("projects create, keys create and list, then keys revoke: a key made by the
   expect((await hookbusCli(["keys", "create", projectId, "--role", "owner", "--name", "x"])).code).toBe(2);
   expect((await hookbusCli(["projects", "delete", projectId])).stdout).toBe(`deleted ${projectId}\n`);
 });
+
+test("erasures create erases a participant's events and prints the receipt; erasures get reads it back; two fields at once exit 2", async () => {
+  const published = await hookbus.publish(surveySubmitted());
+  const erased = await hookbusCli([
+    "erasures",
+    "create",
+    "--participant-identifier",
+    surveySubmitted().data.participantIdentifier,
+    "--json",
+  ]);
+  expect(erased.code).toBe(0);
+  const receipt = JSON.parse(erased.stdout);
+  expect(receipt).toMatchObject({ status: "done", field: "participantIdentifier", events: 1 });
+  expect((await hookbus.api("GET", `/v1/events/${published.body.id}`)).status).toBe(404);
+  const shown = await hookbusCli(["erasures", "get", receipt.id]);
+  expect(shown.code).toBe(0);
+  expect(shown.stdout).toContain(`${receipt.id} done: 1 events`);
+  expect(shown.stdout).toContain("Redis keeps no append-only file");
+  const both = await hookbusCli(["erasures", "create", "--participant-id", "a", "--trans-id", "b"]);
+  expect(both.code).toBe(2);
+  expect(both.stderr).toContain("exactly one of");
+});

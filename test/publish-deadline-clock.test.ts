@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
-import { UnavailableError } from "@hookbus/core/policy";
-import { EventStore, Keys, RedisClock } from "@hookbus/core/store";
+import { ParticipantHasher, SecretBox, newEncryptionKey, UnavailableError } from "@hookbus/core/policy";
+import { EventStore, Keys, ParticipantIndex, RedisClock } from "@hookbus/core/store";
 import { startEmbeddedRedis, type EmbeddedRedis } from "@hookbus/dev-redis";
 import { recordUpdated } from "./fixtures/events.js";
 
@@ -25,7 +25,8 @@ afterAll(async () => {
 /** The event store as an ingest whose clock is `skewMs` off Redis's sees it. */
 function storeOnClockOff(skewMs: number) {
   const now = () => Date.now() + skewMs;
-  return { now, events: new EventStore(connection, keys, 60_000, 60_000, new RedisClock(now)) };
+  const participants = new ParticipantIndex(connection, keys, new ParticipantHasher(SecretBox.parse(newEncryptionKey())), 60_000);
+  return { now, events: new EventStore(connection, keys, 60_000, 60_000, participants, new RedisClock(now)) };
 }
 
 test("with the ingest's clock a minute behind Redis's, a publish within its deadline is stored, not refused", async () => {

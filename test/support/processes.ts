@@ -1,29 +1,48 @@
-import { spawn } from "node:child_process";
+import { spawn, type StdioOptions } from "node:child_process";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { TestConfig } from "./harness.js";
 
-const WORKER_MAIN = fileURLToPath(new URL("../../apps/worker/dist/main.js", import.meta.url));
+const MAINS = {
+  ingest: fileURLToPath(new URL("../../apps/ingest/dist/main.js", import.meta.url)),
+  worker: fileURLToPath(new URL("../../apps/worker/dist/main.js", import.meta.url)),
+};
 
-/** A worker in a process of its own (the built app), on the test's Redis and key prefix: one a test can kill. */
-export function spawnWorker(config: TestConfig & { env: Record<string, string> }, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [WORKER_MAIN], {
-    env: { PATH: process.env.PATH!, ...config.env, ...env },
-    stdio: "ignore",
-  });
+type AppConfig = TestConfig & { env: Record<string, string> };
+
+/** The built app in a process of its own, on the test's Redis and key prefix. */
+function spawnApp(app: keyof typeof MAINS, config: AppConfig, env: Record<string, string>, stdio: StdioOptions) {
+  return spawn(process.execPath, [MAINS[app]], { env: { PATH: process.env.PATH!, ...config.env, ...env }, stdio });
+}
+
+/** A worker in a process of its own: one a test can kill. */
+export function spawnWorker(config: AppConfig, env: Record<string, string> = {}) {
+  const child = spawnApp("worker", config, env, "ignore");
   return { child, exited: new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal))) };
 }
 
-const INGEST_MAIN = fileURLToPath(new URL("../../apps/ingest/dist/main.js", import.meta.url));
+/** An app in a process of its own whose every output line (stdout and stderr) is kept. */
+export function spawnWithOutput(app: keyof typeof MAINS, config: AppConfig, env: Record<string, string> = {}) {
+  const child = spawnApp(app, config, env, ["ignore", "pipe", "pipe"]);
+  const lines: string[] = [];
+  for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on("line", (line) => lines.push(line));
+  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  return {
+    lines,
+    /** Stops it (SIGTERM, as a deploy does) and waits until it has exited and its last lines are read. */
+    stop: async () => {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
 
 /**
  * An ingest in a process of its own (the built app), on the test's Redis and key prefix;
  * resolves with its URL once it listens (it logs its port at info).
  */
-export async function spawnIngest(config: TestConfig & { env: Record<string, string> }) {
-  const child = spawn(process.execPath, [INGEST_MAIN], {
-    env: { PATH: process.env.PATH!, ...config.env, LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "ignore"],
-  });
+export async function spawnIngest(config: AppConfig) {
+  const child = spawnApp("ingest", config, { LOG_LEVEL: "info" }, ["ignore", "pipe", "ignore"]);
   const port = await new Promise<string>((resolve, reject) => {
     let logged = "";
     const read = (chunk: Buffer) => {

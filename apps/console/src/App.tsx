@@ -3,6 +3,7 @@ import { clientFor, forgetKey, storedKey } from "./api.js";
 import { AuditPage } from "./pages/Audit.js";
 import { DeliveriesPage } from "./pages/Deliveries.js";
 import { DeliveryPage } from "./pages/Delivery.js";
+import { ErasurePage, ErasureReceiptPage } from "./pages/Erasure.js";
 import { KeysPage } from "./pages/Keys.js";
 import { OverviewPage } from "./pages/Overview.js";
 import { SignInPage } from "./pages/SignIn.js";
@@ -21,6 +22,7 @@ const SECTIONS = [
   { segment: "deliveries", label: "Deliveries" },
   { segment: "keys", label: "Keys" },
   { segment: "audit", label: "Audit" },
+  { segment: "erasures", label: "Erasure" },
 ] as const;
 
 export function App() {
@@ -154,6 +156,8 @@ function Page({ route }: { route: Route }) {
       return <KeysPage />;
     case "audit":
       return <AuditPage query={route.query} />;
+    case "erasures":
+      return id ? <ErasureReceiptPage id={id} /> : <ErasurePage />;
     case "webhooks":
       if (id === "new") return <WebhookFormPage />;
       if (id) return <WebhookFormPage id={id} />;

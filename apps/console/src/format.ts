@@ -1,4 +1,4 @@
-import type { DeliveryStatus, DisabledReason, EventType, SubscriptionView } from "@hookbus/schemas";
+import type { DeliveryState, DeliveryStatus, DisabledReason, EventType, SubscriptionView } from "@hookbus/schemas";
 
 /** Every event type, by the name people know it by. A Record, so a new type fails the build until named here. */
 export const EVENT_TYPE_NAMES: Record<EventType, string> = {
@@ -11,13 +11,15 @@ export const EVENT_TYPE_NAMES: Record<EventType, string> = {
 };
 export const EVENT_TYPES = Object.keys(EVENT_TYPE_NAMES) as EventType[];
 
-export const STATUS_WORDS: Record<DeliveryStatus, string> = {
+export const STATUS_WORDS: Record<DeliveryState, string> = {
   pending: "pending",
   retrying: "retrying",
   delivered: "delivered",
   failed: "failed",
+  erased: "erased",
 };
-export const DELIVERY_STATUSES = Object.keys(STATUS_WORDS) as DeliveryStatus[];
+/** The statuses a listing filters by: an erased delivery is shown, not looked for. */
+export const DELIVERY_STATUSES = (Object.keys(STATUS_WORDS) as DeliveryState[]).filter((s): s is DeliveryStatus => s !== "erased");
 
 export const DISABLED_REASON_WORDS: Record<DisabledReason, string> = {
   admin: "Disabled by an admin",

@@ -15,6 +15,7 @@ import { auditRouter } from "./routes/audit.js";
 import { deliveriesRouter } from "./routes/deliveries.js";
 import { consoleRouter } from "./routes/console.js";
 import { docsRouter } from "./routes/docs.js";
+import { erasuresRouter } from "./routes/erasures.js";
 import { eventsRouter } from "./routes/events.js";
 import type { Guards } from "./routes/guards.js";
 import { opsRouter } from "./routes/ops.js";
@@ -69,6 +70,7 @@ export function createIngestApp({ context, subscriptionCache, syncOutcomes, regi
   app.use(eventsRouter(context, publisher, guards, metrics));
   app.use(subscriptionsRouter(context, publisher, guards, { secretOverlapMs: context.config.secretOverlapMs }, logger));
   app.use(replaysRouter(context, guards, metrics));
+  app.use(erasuresRouter(context, guards));
   app.use(deliveriesRouter(context, guards));
   app.use(overviewRouter(context, guards));
   app.use(secretsRouter(context, guards));

@@ -32,6 +32,7 @@ export async function startIngest(config: RunConfig, options: { logger?: Logger 
   await checkEncryptionKeys(context.subscriptions, config.encryption, logger);
   // What was made before projects is the default project's: it must exist to be listed and read.
   await context.projects.ensureDefault();
+  await context.participants.markStart();
   // Pub/sub needs a connection of its own; one per process serves every waiting request.
   const subscriber = createRedis(config);
   subscriber.on("error", (error: Error) => context.outages.error(error, "subscriber"));

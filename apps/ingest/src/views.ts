@@ -1,9 +1,10 @@
 import { projectOf, type Attempt, type Delivery, type EventRecord, type Subscription } from "@hookbus/core/policy";
-import type { ReplayProgress } from "@hookbus/core/flows";
+import type { ErasureReceipt, ReplayProgress } from "@hookbus/core/flows";
 import { type EndpointHealth, type Project, type ProjectKey, type SubscriptionStats } from "@hookbus/core/store";
 import type {
   AttemptView,
   DeliveryView,
+  ErasureView,
   EventView,
   ProjectKeyView,
   ProjectView,
@@ -107,6 +108,26 @@ export function replayView(replay: ReplayProgress): ReplayView {
     ratePerSecond: replay.ratePerSecond,
     createdAt: iso(replay.createdAt)!,
     finishedAt: iso(replay.finishedAt),
+  };
+}
+
+export function erasureView(receipt: ErasureReceipt): ErasureView {
+  return {
+    id: receipt.id,
+    status: receipt.status,
+    field: receipt.field,
+    projectId: receipt.projectId,
+    createdAt: iso(receipt.createdAt)!,
+    finishedAt: iso(receipt.finishedAt),
+    total: receipt.total,
+    events: receipt.events,
+    deliveries: receipt.deliveries,
+    attempts: receipt.attempts,
+    persistence: {
+      status: receipt.persistence.status,
+      finishedAt: iso(receipt.persistence.finishedAt),
+      message: receipt.persistence.message,
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import { Worker, type Job } from "bullmq";
 import { SubscriptionCache } from "@hookbus/core/store";
-import { QUEUE_NAMES, type DeliverJobData, type ReplayJobData, type RouteJobData } from "@hookbus/core/queue";
+import { QUEUE_NAMES, type DeliverJobData, type ErasureJobData, type ReplayJobData, type RouteJobData } from "@hookbus/core/queue";
 import {
   checkEncryptionKeys,
   createContext,
@@ -107,6 +107,11 @@ export async function startWorker(config: RunConfig, options: WorkerOptions = {}
       QUEUE_NAMES.replay,
       running.track((job: Job<ReplayJobData>) => runBulkReplay(context, job.data.replayId)),
       { ...common, concurrency: 2 },
+    ),
+    new Worker<ErasureJobData>(
+      QUEUE_NAMES.erasure,
+      running.track(async (job: Job<ErasureJobData>) => void (await context.erasures.run(job.data.erasureId))),
+      { ...common, concurrency: 1 },
     ),
   ];
   for (const worker of workers) {

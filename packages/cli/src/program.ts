@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { HookbusApiError, HookbusClient } from "@hookbus/client";
 import { registerAudit } from "./commands/audit.js";
 import { registerDeliveries } from "./commands/deliveries.js";
+import { registerErasures } from "./commands/erasures.js";
 import { registerKeys, registerProjects } from "./commands/projects.js";
 import { registerPublish } from "./commands/publish.js";
 import { registerReplay } from "./commands/replay.js";
@@ -66,6 +67,7 @@ ${exitCodesHelp}`,
   registerProjects(program, context);
   registerKeys(program, context);
   registerAudit(program, context);
+  registerErasures(program, context);
   return program;
 }
 

@@ -7,6 +7,7 @@ import type {
   BatchPublishResult,
   BulkReplayBody,
   CreateProjectBody,
+  CreateErasureBody,
   CreateProjectKeyBody,
   CreateSubscriptionBody,
   DeliveryFilter,
@@ -14,6 +15,7 @@ import type {
   DeliveryPage,
   DeliveryView,
   DeliveryWithAttempts,
+  ErasureView,
   EventView,
   KeyUsageView,
   OverviewQuery,
@@ -66,14 +68,17 @@ interface StartReplay {
   (body?: BulkReplayBody): Promise<ReplayStarted | ReplayDryRun>;
 }
 
-export interface ReplayRunOptions {
+/** How a long-running operation (a bulk replay, an erasure) is followed until it is done. */
+export interface FollowOptions<Progress> {
   /** Called with each progress read, the last one done. */
-  onProgress?: (replay: ReplayView) => void;
+  onProgress?: (progress: Progress) => void;
   /** How often progress is read, ms (default 500). */
   pollMs?: number;
-  /** Stops following (the replay itself goes on). */
+  /** Stops following (the operation itself goes on). */
   signal?: AbortSignal;
 }
+
+export type ReplayRunOptions = FollowOptions<ReplayView>;
 
 /** A whole reseal: the pages' counts added up, and the keys in use at its end. */
 export interface ResealSummary {
@@ -233,6 +238,26 @@ export class HookbusClient {
         options.onProgress?.(replay);
         if (replay.status === "done") return replay;
         await pause(options.pollMs ?? 500, options.signal);
+      }
+    },
+  };
+
+  readonly erasures = {
+    /**
+     * Erases one participant's data (exactly one of participantId, participantIdentifier,
+     * transId). A small erasure answers done; a large one answers running: follow it with `get`,
+     * or use `run`.
+     */
+    create: (body: CreateErasureBody): Promise<ErasureView> => this.http.request("POST", "/v1/erasures", { body }),
+    get: (id: string): Promise<ErasureView> => this.http.request("GET", path`/v1/erasures/${id}`),
+    /** Erases and follows the erasure until it is done. */
+    run: async (body: CreateErasureBody, options: FollowOptions<ErasureView> = {}): Promise<ErasureView> => {
+      let erasure = await this.erasures.create(body);
+      for (;;) {
+        options.onProgress?.(erasure);
+        if (erasure.status === "done") return erasure;
+        await pause(options.pollMs ?? 500, options.signal);
+        erasure = await this.erasures.get(erasure.id);
       }
     },
   };

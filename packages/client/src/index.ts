@@ -3,6 +3,7 @@ export {
   type ListQuery,
   type PublishAnswer,
   type PublishOptions,
+  type FollowOptions,
   type ReplayRunOptions,
   type ResealSummary,
 } from "./client.js";

@@ -26,6 +26,8 @@ export interface EmbeddedRedisOptions {
   dataDir?: string;
   /** The port to listen on (to come back where clients expect it after a restart); unset: a free one. */
   port?: number;
+  /** More redis-server settings, as command-line arguments (`["--rename-command", "BGREWRITEAOF", ""]`, say). */
+  settings?: string[];
 }
 
 export function redisServerAvailable(): boolean {
@@ -39,7 +41,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   const persistence = options.dataDir
     ? (mkdirSync(options.dataDir, { recursive: true }), ["--dir", options.dataDir, "--appendonly", "yes", "--save", ""])
     : ["--appendonly", "no", "--save", ""];
-  return spawnRedisServer(port, persistence);
+  return spawnRedisServer(port, [...persistence, ...(options.settings ?? [])]);
 }
 
 /** Runs redis-server on `port` of the loopback interface with `args`, and waits until it answers. */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { auditEntry, auditFilter, auditListQuery, auditPage, auditVerifyResult } from "./audit.js";
 import { deliveryListQuery, deliveryPage, deliveryView, deliveryWithAttempts, eventView } from "./deliveries.js";
+import { createErasureBody, erasureView } from "./erasures.js";
 import { errorBody } from "./errors.js";
 import { batchPublishResult, publishBatchBody, publishBody, publishResult, syncPublishResult } from "./events.js";
 import { overviewQuery, overviewView } from "./overview.js";
@@ -47,6 +48,7 @@ export const NAMED_REQUESTS = {
   ProjectCreate: createProjectBody,
   ProjectPatch: updateProjectBody,
   ProjectKeyCreate: createProjectKeyBody,
+  ErasureCreate: createErasureBody,
 };
 export const NAMED_RESPONSES = {
   PublishResult: publishResult,
@@ -74,6 +76,7 @@ export const NAMED_RESPONSES = {
   AuditEntry: auditEntry,
   AuditPage: auditPage,
   AuditVerifyResult: auditVerifyResult,
+  Erasure: erasureView,
   ErrorBody: errorBody,
 };
 
@@ -98,7 +101,7 @@ export interface ApiRoute {
   /** Express-style: `/v1/subscriptions/:id`. */
   path: string;
   summary: string;
-  tag: "Events" | "Subscriptions" | "Deliveries" | "Replays" | "Projects" | "Audit" | "Operations";
+  tag: "Events" | "Subscriptions" | "Deliveries" | "Replays" | "Erasures" | "Projects" | "Audit" | "Operations";
   auth: ApiAuth;
   /** One schema per `:name` in the path. */
   params?: Record<string, z.ZodType>;
@@ -135,6 +138,7 @@ const idParam = {
   replay: idOf("rpl"),
   project: projectId,
   key: idOf("key"),
+  erasure: idOf("era"),
 };
 
 export const apiRoutes: ApiRoute[] = [
@@ -316,6 +320,30 @@ export const apiRoutes: ApiRoute[] = [
     summary: "A bulk replay's progress.",
     auth: "admin",
     responses: { 200: { description: "its progress", schema: replayView }, ...byId, ...errors(403) },
+  },
+  {
+    method: "post",
+    path: "/v1/erasures",
+    tag: "Erasures",
+    summary:
+      "Erase one participant's data: every event carrying the value, its deliveries' payloads and attempts, its idempotency record; then Redis's append-only file is rewritten.",
+    auth: "admin",
+    body: createErasureBody,
+    responses: {
+      201: { description: "erased: the receipt", schema: erasureView },
+      202: { description: "a large erasure, started: its receipt as it runs", schema: erasureView },
+      ...withBody,
+      ...errors(403, 404),
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/erasures/:id",
+    params: { id: idParam.erasure },
+    tag: "Erasures",
+    summary: "An erasure's receipt: what it erased (never the value) and when Redis's files were rewritten.",
+    auth: "admin",
+    responses: { 200: { description: "its receipt", schema: erasureView }, ...byId, ...errors(403) },
   },
   {
     method: "get",

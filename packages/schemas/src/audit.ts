@@ -34,6 +34,7 @@ export const auditActions = [
   "key.create",
   "key.revoke",
   "erasure.create",
+  "erasure.finish",
 ] as const;
 export const auditAction = z.enum(auditActions);
 export type AuditAction = z.infer<typeof auditAction>;

@@ -6,6 +6,14 @@ import { projectId } from "./projects.js";
 export const deliveryStatuses = ["pending", "retrying", "delivered", "failed"] as const;
 export const deliveryStatus = z.enum(deliveryStatuses);
 export type DeliveryStatus = z.infer<typeof deliveryStatus>;
+/**
+ * What a delivery may show: a status, or `erased` once its participant's data was erased (it
+ * keeps its ids and times, never its payload or attempts, and is never attempted again). Not
+ * a status to filter or replay by.
+ */
+export const deliveryStates = [...deliveryStatuses, "erased"] as const;
+export const deliveryState = z.enum(deliveryStates);
+export type DeliveryState = z.infer<typeof deliveryState>;
 
 export const attemptErrorKinds = ["timeout", "connection", "dns", "http", "ssrf_blocked"] as const;
 export type AttemptErrorKind = (typeof attemptErrorKinds)[number];
@@ -36,7 +44,7 @@ export const deliveryView = z.object({
   eventId: idOf("evt"),
   subscriptionId: idOf("sub"),
   eventType,
-  status: deliveryStatus,
+  status: deliveryState,
   createdAt: isoTime,
   attemptCount: z.number().int(),
   nextAttemptAt: isoTime.optional(),
@@ -81,6 +89,6 @@ export const eventView = z.object({
   orderingKey: z.string().optional(),
   occurredAt: isoTime,
   createdAt: isoTime,
-  deliveries: z.array(z.object({ id: z.string(), subscriptionId: z.string(), status: deliveryStatus, attemptCount: z.number().int() })),
+  deliveries: z.array(z.object({ id: z.string(), subscriptionId: z.string(), status: deliveryState, attemptCount: z.number().int() })),
 });
 export type EventView = z.infer<typeof eventView>;

@@ -10,3 +10,4 @@ export * from "./openapi.js";
 export * from "./secrets.js";
 export * from "./projects.js";
 export * from "./audit.js";
+export * from "./erasures.js";

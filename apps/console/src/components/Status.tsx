@@ -1,8 +1,8 @@
-import type { DeliveryStatus } from "@hookbus/schemas";
+import type { DeliveryState } from "@hookbus/schemas";
 import { STATUS_WORDS } from "../format.js";
 
 /** A delivery's status in words, coloured by it. */
-export function StatusBadge({ status }: { status: DeliveryStatus }) {
+export function StatusBadge({ status }: { status: DeliveryState }) {
   return <span class={`badge status-${status}`}>{STATUS_WORDS[status]}</span>;
 }
 

@@ -1,9 +1,9 @@
 import { useState } from "preact/hooks";
 import type { AttemptView } from "@hookbus/schemas";
 import { describeError } from "../api.js";
+import { RecordHead } from "../components/RecordHead.js";
 import { LoadingLine, Problem, StatusBadge } from "../components/Status.js";
 import { EVENT_TYPE_NAMES, milliseconds, when } from "../format.js";
-import { href } from "../router.js";
 import { useSession } from "../session.js";
 import { useLoad } from "../use-load.js";
 
@@ -45,22 +45,11 @@ export function DeliveryPage({ id }: { id: string }) {
 
   return (
     <section aria-labelledby="delivery-title">
-      <p class="crumbs">
-        <a href={href("deliveries")}>Deliveries</a> /
-      </p>
-      <div class="page-head">
-        <h1 id="delivery-title" class="id-title">
-          {id}
-        </h1>
-        <div class="actions">
-          <button type="button" class="button" onClick={reload}>
-            Refresh
-          </button>
-          <button type="button" class="button primary" onClick={replay} disabled={replaying || loaded.state !== "ready"}>
-            {replaying ? "Replaying…" : "Replay"}
-          </button>
-        </div>
-      </div>
+      <RecordHead titleId="delivery-title" list={{ segment: "deliveries", label: "Deliveries" }} id={id} onRefresh={reload}>
+        <button type="button" class="button primary" onClick={replay} disabled={replaying || loaded.state !== "ready"}>
+          {replaying ? "Replaying…" : "Replay"}
+        </button>
+      </RecordHead>
       <div aria-live="polite">
         {message && (message.ok ? <p class="notice success">{message.text}</p> : <Problem>{message.text}</Problem>)}
       </div>

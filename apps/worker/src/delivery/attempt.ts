@@ -1,6 +1,7 @@
 import {
   decideAttemptOutcome,
   effectiveSchedule,
+  isSettled,
   type Attempt,
   type AttemptDecision,
   type Delivery,
@@ -166,7 +167,7 @@ export class DeliveryAttempt {
   /** Its subscription or event is gone: it can never be sent, so it is dead-lettered (and counts as failed in its replay). */
   async deadLetterUndeliverable(delivery: Delivery, replayId: string | undefined): Promise<void> {
     this.logger.warn({ deliveryId: delivery.id, eventId: delivery.eventId }, "subscription or event gone: delivery dead-lettered");
-    if (delivery.status === "delivered" || delivery.status === "failed") return;
+    if (isSettled(delivery.status)) return;
     const [deadLettered] = await Promise.all([
       this.context.deliveries.deadLetter(delivery, "its subscription or event was deleted"),
       this.countReplayOutcome(replayId, "failed"),

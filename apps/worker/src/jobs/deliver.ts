@@ -1,5 +1,5 @@
 import { DelayedError, type Job } from "bullmq";
-import { deliveriesWait } from "@hookbus/core/policy";
+import { deliveriesWait, isSettled } from "@hookbus/core/policy";
 import { loadAttemptInputs } from "@hookbus/core/store";
 import { deliverJobId, type DeliverJobData } from "@hookbus/core/queue";
 import type { HookbusContext } from "@hookbus/core/runtime";
@@ -28,10 +28,11 @@ export class DeliverJob {
   async process(job: Job<DeliverJobData>, token?: string): Promise<void> {
     for (let look = 0; look < LOOKS; look++) {
       const { delivery, subscription, event } = await loadAttemptInputs(this.context, job.data);
-      if (!delivery) return; // expired past retention
+      // Expired past retention, or erased (its event went with it: it is not undeliverable, it is gone).
+      if (!delivery || delivery.status === "erased") return;
       if (!subscription || !event) return this.attempts.deadLetterUndeliverable(delivery, job.data.replayId);
       // Another job already finished it, or a replay started a run with a job of its own: this one is a stale duplicate.
-      if (delivery.status === "delivered" || delivery.status === "failed" || job.id !== deliverJobId(delivery)) return;
+      if (isSettled(delivery.status) || job.id !== deliverJobId(delivery)) return;
       // Kept as it is while its subscription is disabled (enabling resumes it) or unreadable (the reconciler resumes it).
       if (deliveriesWait(subscription)) return;
       // Woken early (a job put back by the reconciler, or one that waited on another process's

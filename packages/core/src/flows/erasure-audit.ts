@@ -1,30 +1,29 @@
 import type { AuditRecord } from "../store/audit-trail.js";
-import type { SecretBox } from "../policy/secret-box.js";
-
-/** What the audit trail keeps of an erasure: never the value erased. */
-export interface ErasureAuditInput {
-  erasureId: string;
-  projectId?: string;
-  /** Which participant field named the data erased. */
-  field: "participantId" | "participantIdentifier" | "transId";
-  /** The value erased: only its keyed hash is recorded. */
-  value: string;
-  /** What was erased, e.g. `{events, deliveries, attempts}`. */
-  counts: Record<string, number>;
-}
+import type { ErasureReceipt } from "./erasure.js";
 
 /**
- * The audit entry of an erasure, less who asked (see recordAudit in the ingest, or pass
- * `actor: systemActor(...)` to AuditTrail.append for an erasure finished in the background).
- * The value appears only as a keyed hash, so the trail says which participant was erased to
+ * An erasure's audit entry, less who did it: `erasure.create` when an admin asks for it (the
+ * route records them as its actor), `erasure.finish` when it is done (Hookbus is the actor,
+ * as a large one ends in a worker), with the counts and the keyed hash of the value erased
+ * (see ParticipantHasher). The value itself is in neither: the hash names the participant to
  * whoever holds HOOKBUS_ENCRYPTION_KEY and to no one else.
  */
-export function erasureAuditRecord(erasure: ErasureAuditInput, encryption: SecretBox): Omit<AuditRecord, "actor"> {
+export function erasureAuditRecord(
+  action: "erasure.create" | "erasure.finish",
+  receipt: ErasureReceipt,
+  valueHash?: string,
+): Omit<AuditRecord, "actor"> {
   return {
-    action: "erasure.create",
+    action,
     resourceType: "erasure",
-    resourceId: erasure.erasureId,
-    projectId: erasure.projectId,
-    after: { field: erasure.field, valueHash: encryption.keyedHash(erasure.value, "erasure value"), counts: erasure.counts },
+    resourceId: receipt.id,
+    projectId: receipt.projectId,
+    after: {
+      field: receipt.field,
+      status: receipt.status,
+      counts: { total: receipt.total, events: receipt.events, deliveries: receipt.deliveries, attempts: receipt.attempts },
+      ...(valueHash ? { valueHash } : {}),
+      ...(receipt.status === "done" ? { persistence: receipt.persistence.status } : {}),
+    },
   };
 }

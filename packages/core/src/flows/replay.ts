@@ -84,6 +84,8 @@ export class Replayer {
    */
   async replayOne(deliveryId: string): Promise<Delivery> {
     const delivery = await this.deliveries.get(deliveryId);
+    if (delivery.status === "erased")
+      throw new UnprocessableError(`delivery ${deliveryId} was erased: it has nothing left to send`, ["id"]);
     const [subscription] = await this.subscriptions.getMany([delivery.subscriptionId]);
     if (!subscription) throw new UnprocessableError(`subscription ${delivery.subscriptionId} was deleted`, ["subscriptionId"]);
     if (!subscription.enabled)

@@ -32,6 +32,8 @@ export interface EventRecord {
   data: Record<string, unknown>;
   /** The publisher's idempotency key, when it gave one. */
   idempotencyKey?: string;
+  /** Whose key it is (the API key's non-secret id), where its record is found; absent in events stored before erasure. */
+  idempotencyScope?: string;
   /** When it happened (the publisher's occurredAt, else createdAt), ms. */
   occurredAt: number;
   createdAt: number;
@@ -46,7 +48,13 @@ export interface EventRecord {
   orderingSeq?: number;
 }
 
-export { deliveryStatuses, type AttemptErrorKind, type DeliveryStatus } from "@hookbus/schemas";
+export { deliveryStatuses, type AttemptErrorKind, type DeliveryState, type DeliveryStatus } from "@hookbus/schemas";
+import type { DeliveryState } from "@hookbus/schemas";
+
+/** Whether a delivery will not be attempted again by itself: delivered, dead-lettered or erased. */
+export function isSettled(status: DeliveryState): boolean {
+  return status === "delivered" || status === "failed" || status === "erased";
+}
 
 export interface Attempt {
   at: number;
@@ -65,7 +73,7 @@ export interface Delivery {
   eventId: string;
   subscriptionId: string;
   eventType: EventType;
-  status: DeliveryStatus;
+  status: DeliveryState;
   createdAt: number;
   attemptCount: number;
   nextAttemptAt?: number;

@@ -12,3 +12,5 @@ export * from "./api-keys.js";
 export * from "./project-scope.js";
 export * from "./audit-masking.js";
 export * from "./changed-fields.js";
+export * from "./participant-hash.js";
+export * from "./participant-values.js";

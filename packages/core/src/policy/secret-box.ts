@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto";
 
 const ALGORITHM = "aes-256-gcm";
 const IV_BYTES = 12;
@@ -80,22 +80,23 @@ export class SecretBox {
     return [...this.byId.keys()];
   }
 
+  /**
+   * A key for another purpose derived from each key held (HKDF-SHA-256 with `purpose` as its
+   * info), under the same ids, the sealing key's first: what keyed hashes are made with, so
+   * that no second secret has to be configured and kept.
+   */
+  derivedKeys(purpose: string): EncryptionKey[] {
+    const derive = ({ id, key }: EncryptionKey): EncryptionKey => ({
+      id,
+      key: Buffer.from(hkdfSync("sha256", key, Buffer.alloc(0), purpose, KEY_BYTES)),
+    });
+    return [this.sealing, ...this.keys.filter((k) => k.id !== this.sealing.id)].map(derive);
+  }
+
   /** The id of the key that sealed `sealed`, read without opening it; undefined for text `seal` did not make. */
   static keyIdOf(sealed: string): string | undefined {
     const [format, id] = sealed.split(".");
     return format === FORMAT ? id : undefined;
-  }
-
-  /**
-   * A keyed hash (HMAC-SHA256, hex) of `value` under a key derived from the sealing key for
-   * `purpose` alone: whoever holds the key can check whether a value is the one hashed, and no
-   * one else can, however guessable the value (a participant's identifier, say). The key's id
-   * goes with it, as the hash changes when another key seals.
-   */
-  keyedHash(value: string, purpose: string): { keyId: string; hmacSha256: string } {
-    const { id, key } = this.sealing;
-    const derived = Buffer.from(hkdfSync("sha256", key, Buffer.alloc(0), `hookbus ${purpose}`, 32));
-    return { keyId: id, hmacSha256: createHmac("sha256", derived).update(value).digest("hex") };
   }
 
   /** Encrypts `plaintext`, bound to `context` (e.g. the record's id): opening needs the same context. */

@@ -12,6 +12,8 @@ export const QUEUE_NAMES = {
   deliverSync: "deliver-sync",
   /** bulk replays: each job walks the deliveries of one replay request */
   replay: "replay",
+  /** erasures too large to answer at once: each job erases one participant's data */
+  erasure: "erasure",
 } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
@@ -38,6 +40,11 @@ export function routeJobEventIds(data: RouteJobData | { eventId: string }): stri
 
 export interface ReplayJobData {
   replayId: string;
+}
+
+/** Only the erasure's id: the value to erase is sealed in its record, never in a job. */
+export interface ErasureJobData {
+  erasureId: string;
 }
 
 export interface DeliverJobData {
@@ -85,6 +92,7 @@ export interface HookbusQueues {
   deliver: Queue<DeliverJobData>;
   deliverSync: Queue<DeliverJobData>;
   replay: Queue<ReplayJobData>;
+  erasure: Queue<ErasureJobData>;
   close(): Promise<void>;
 }
 
@@ -93,13 +101,15 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
   const deliver = new Queue<DeliverJobData>(QUEUE_NAMES.deliver, { connection, prefix });
   const deliverSync = new Queue<DeliverJobData>(QUEUE_NAMES.deliverSync, { connection, prefix });
   const replay = new Queue<ReplayJobData>(QUEUE_NAMES.replay, { connection, prefix });
-  const all = [route, deliver, deliverSync, replay];
+  const erasure = new Queue<ErasureJobData>(QUEUE_NAMES.erasure, { connection, prefix });
+  const all = [route, deliver, deliverSync, replay, erasure];
   for (const queue of all) queue.on("error", onError);
   return {
     route,
     deliver,
     deliverSync,
     replay,
+    erasure,
     close: async () => {
       // A queue still connecting when closed reports the closed connection as an error.
       await Promise.all(all.map((queue) => queue.waitUntilReady().catch(() => undefined)));
@@ -110,18 +120,21 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
 
 /** Enqueues the walk of a bulk replay over its deliveries; the job id is the replay's, so it is walked once. */
 export async function enqueueReplayWalk(queues: HookbusQueues, replayId: string): Promise<void> {
-  await queues.replay.add(
-    "replay",
-    { replayId },
-    {
-      jobId: replayId,
-      attempts: 5,
-      backoff: { type: "exponential", delay: 1000 },
-      removeOnComplete: true,
-      removeOnFail: { age: 7 * 24 * 3600 },
-    },
-  );
+  await queues.replay.add("replay", { replayId }, { ...WALK_JOB_OPTIONS, jobId: replayId });
 }
+
+/** Enqueues an erasure's run; the job id is the erasure's, so it runs once. */
+export async function enqueueErasure(queues: HookbusQueues, erasureId: string): Promise<void> {
+  await queues.erasure.add("erasure", { erasureId }, { ...WALK_JOB_OPTIONS, jobId: erasureId });
+}
+
+/** A job that walks many records (a bulk replay, an erasure): it resumes where it got to when run again. */
+const WALK_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: "exponential", delay: 1000 },
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
 
 /** Enqueues the runs of deliveries a replay claimed, each under the job id of its replay's number. */
 export async function enqueueReplayRuns(

@@ -2,17 +2,21 @@ import type { RedisOptions } from "ioredis";
 import type { RedisConnection } from "../store/redis.js";
 import type { Config, RunConfig } from "./config.js";
 import type { Logger } from "./logger.js";
-import { AuditTrail } from "../store/audit-trail.js";
+import { AuditTrail, systemActor } from "../store/audit-trail.js";
 import { DeliveryLog } from "../store/delivery-log.js";
 import { EndpointGate } from "../store/endpoint-gate.js";
 import { EventStore } from "../store/event-store.js";
 import { Keys } from "../store/keys.js";
 import { Lanes } from "../store/lanes.js";
 import { ProjectStore } from "../store/project-store.js";
+import { ParticipantIndex } from "../store/participant-index.js";
+import { ParticipantHasher } from "../policy/participant-hash.js";
 import { OutageLog } from "./outage-log.js";
 import { createQueues, type HookbusQueues } from "../queue/queues.js";
 import { createRedis } from "../store/redis.js";
 import { Replayer } from "../flows/replay.js";
+import { Eraser } from "../flows/erasure.js";
+import { erasureAuditRecord } from "../flows/erasure-audit.js";
 import { SubscriptionStore } from "../store/subscription-store.js";
 
 /** The stores and queues both apps work with, on one Redis connection. */
@@ -30,6 +34,8 @@ export interface HookbusContext {
   replays: Replayer;
   /** Who did what: every change an admin or Hookbus itself made. */
   audit: AuditTrail;
+  participants: ParticipantIndex;
+  erasures: Eraser;
   /** Where every connection of the app reports Redis errors, logged once an outage. */
   outages: OutageLog;
   close(): Promise<void>;
@@ -47,13 +53,16 @@ export function createContext(config: RunConfig, logger: Logger, redisOptions: R
   );
   const deliveries = new DeliveryLog(redis, keys, config.retentionMs, config.reconcileAfterMs);
   const audit = new AuditTrail(redis, keys, config.auditRetentionMs);
+  const hasher = new ParticipantHasher(config.encryption);
+  const participants = new ParticipantIndex(redis, keys, hasher, config.retentionMs);
+  const projects = new ProjectStore(redis, keys);
   return {
     config,
     redis,
     keys,
     subscriptions,
-    projects: new ProjectStore(redis, keys),
-    events: new EventStore(redis, keys, config.retentionMs, config.reconcileAfterMs, undefined, config.replicaWait),
+    projects,
+    events: new EventStore(redis, keys, config.retentionMs, config.reconcileAfterMs, participants, undefined, config.replicaWait),
     deliveries,
     endpoints: new EndpointGate(redis, keys, config.circuit, config.reconcileAfterMs),
     // Twice the reconcile period: well inside the margin in which the reconciler dead-letters a delivery about to expire.
@@ -61,6 +70,10 @@ export function createContext(config: RunConfig, logger: Logger, redisOptions: R
     queues,
     replays: new Replayer(redis, keys, deliveries, subscriptions, queues, audit),
     audit,
+    participants,
+    erasures: new Eraser(redis, keys, config.encryption, hasher, participants, projects, queues, async (receipt, valueHash) => {
+      await audit.append({ ...erasureAuditRecord("erasure.finish", receipt, valueHash), actor: systemActor("erasure finished") });
+    }),
     outages,
     close: async () => {
       await queues.close();

@@ -232,6 +232,8 @@ export class DeliveryLog extends DeliveryQueries {
    * enqueued.
    */
   async claimForReplay(delivery: Delivery, replay?: ReplayRef, now = Date.now()): Promise<number> {
+    // An erased delivery has nothing left to send.
+    if (delivery.status === "erased") return 0;
     const replayId = replay?.id;
     return this.claim.run(
       [

@@ -7,6 +7,7 @@ import { stringify } from "safe-stable-stringify";
 import { ConflictError, NotFoundError, UnavailableError } from "../policy/errors.js";
 import { newId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
+import type { ParticipantIndex } from "./participant-index.js";
 import { defineScript, readLua } from "./redis.js";
 import { RedisClock } from "./redis-clock.js";
 
@@ -71,6 +72,7 @@ export class EventStore {
 
   /**
    * @param routeGraceMs how long an event may wait for its route job before the reconciler looks
+   * @param participants the index each event is added to as it is stored
    * @param clock Redis's clock as this process sees it, which publish deadlines are moved onto
    */
   constructor(
@@ -78,10 +80,11 @@ export class EventStore {
     private readonly keys: Keys,
     private readonly retentionMs: number,
     private readonly routeGraceMs: number,
+    private readonly participants: ParticipantIndex,
     private readonly clock = new RedisClock(),
     private readonly replicaWait?: ReplicaWait,
   ) {
-    this.storeEvent = defineScript<[number, string, number, number]>(redis, "hookbusStoreEvent", 5, STORE_EVENT);
+    this.storeEvent = defineScript<[number, string, number, number]>(redis, "hookbusStoreEvent", "variable", STORE_EVENT);
   }
 
   /**
@@ -120,6 +123,7 @@ export class EventStore {
         type: input.type,
         data: input.data,
         idempotencyKey: input.idempotencyKey,
+        idempotencyScope: input.idempotencyKey ? input.idempotencyScope : undefined,
         occurredAt: input.occurredAt ?? now,
         createdAt: now,
         sample: input.sample,
@@ -129,7 +133,7 @@ export class EventStore {
       };
       const orderingKey = input.orderingKey ?? "";
       const projectId = input.projectId ?? DEFAULT_PROJECT_ID;
-      const scopedKey = input.idempotencyKey ? `${input.idempotencyScope ?? "-"}:${input.idempotencyKey}` : "-";
+      const scopedKey = input.idempotencyKey ? scopedIdempotencyKey(input.idempotencyScope, input.idempotencyKey) : "-";
       this.storeEvent.queue(
         pipeline,
         [
@@ -138,6 +142,7 @@ export class EventStore {
           this.keys.eventsToRoute(),
           this.keys.orderingKey(projectId, orderingKey, "seq"),
           this.keys.orderingKey(projectId, orderingKey, "unrouted"),
+          ...this.participants.keysOf(event),
         ],
         [
           event.id,
@@ -149,6 +154,7 @@ export class EventStore {
           input.idempotencyKey ? requestDigest(input) : "",
           deadlines[i] === undefined ? "" : this.clock.onRedisClock(deadlines[i]!),
           orderingKey,
+          this.participants.lifetimeMs,
         ],
       );
       return event;
@@ -218,6 +224,11 @@ export class EventStore {
     const raws = await this.redis.mget(ids.map((id) => this.keys.event(id)));
     return new Map(raws.flatMap((raw, i) => (raw ? [[ids[i]!, JSON.parse(raw) as EventRecord] as const] : [])));
   }
+}
+
+/** An idempotency key as stored: scoped to the API key that published (its non-secret id). */
+export function scopedIdempotencyKey(scope: string | undefined, key: string): string {
+  return `${scope ?? "-"}:${key}`;
 }
 
 /** What makes two publishes the same request: type, data (keys in any order) and occurredAt. */

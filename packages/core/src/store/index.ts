@@ -24,3 +24,5 @@ export * from "./sync-outcomes.js";
 export * from "./project-store.js";
 export * from "./audit-trail.js";
 export * from "./lanes.js";
+export * from "./aof-rewrite.js";
+export * from "./participant-index.js";

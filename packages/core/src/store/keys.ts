@@ -113,6 +113,27 @@ export class Keys {
     return `${this.prefix}:rpl:unqueued`;
   }
 
+  /**
+   * The events of one participant value in one project: a set of event ids, named by the
+   * field and the value's keyed hash (never the value), what an erasure reads instead of
+   * scanning every event.
+   */
+  participantIndex(projectId: string, field: string, digest: string) {
+    return `${this.prefix}:pidx:${projectId}:${field}:${digest}`;
+  }
+  /** When the participant index began (ms): events stored before it are not in it. */
+  participantIndexSince() {
+    return `${this.prefix}:pidx:since`;
+  }
+  /** Set once a scan found no event stored before the index: erasures need not scan again. */
+  participantIndexComplete() {
+    return `${this.prefix}:pidx:complete`;
+  }
+  /** An erasure's receipt, and its request (the value sealed) while it runs. */
+  erasure(id: string) {
+    return `${this.prefix}:era:${id}`;
+  }
+
   /** Ids of every project, scored by creation time. */
   projects() {
     return `${this.prefix}:prjs`;

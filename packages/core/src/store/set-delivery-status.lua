@@ -7,6 +7,8 @@
 -- clears it).
 -- A delivery in a lane that finishes leaves it: the next of the lane is its turn, returned for
 -- the caller to wake at once, and watched from now in case that wake is lost.
+-- An erased delivery is left as it is: an attempt that was in flight when its participant's data
+-- was erased records nothing (its response may echo what was erased).
 -- Returns {attempt count, the lane's next member ('' for none)}, or {-1, ''} if the delivery
 -- has expired.
 -- KEYS: delivery, attempts, index pending, retrying, delivered, failed, subscription's last-outcome
@@ -16,6 +18,7 @@
 --       not in a lane)
 local old = redis.call('HGET', KEYS[1], 'status')
 if not old then return {-1, ''} end
+if old == 'erased' then return {tonumber(redis.call('HGET', KEYS[1], 'attemptCount')), ''} end
 local statuses = {pending = 3, retrying = 4, delivered = 5, failed = 6}
 local count = tonumber(redis.call('HGET', KEYS[1], 'attemptCount'))
 -- Its project's retention when the delivery carries one (see create-delivery.lua), else the configured one.

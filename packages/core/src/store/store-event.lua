@@ -3,12 +3,17 @@
 -- the key was used for another request (the digest of type, data and occurredAt differs).
 -- The event is noted as not yet routed until its route job has run, for the reconciler
 -- (samples, which are never routed but to the one subscription they are sent to, are not).
--- KEYS: event, idempotency key, events to route
+-- An event with an ordering key is numbered in its key's publish order here; its participant
+-- values index it, for erasure.
+-- KEYS: event, idempotency key, events to route, the ordering key's counter and its unrouted
+--       events (unused without a key), then the participant index sets the event belongs to
 -- ARGV: eventId, event JSON, idempotency key ('' for none), retention ms, check route job at
---       ('' for none), request digest ('' with no key), deadline ms on Redis's clock ('' for none)
--- Returns {1, id, now} stored; {0, id, now} the key's earlier event; {2, id, now} the key's
--- earlier event, for another request; {-1, '', now} past the deadline, nothing stored. `now` is
--- Redis's time in ms, by which the caller keeps its view of Redis's clock.
+--       ('' for none), request digest ('' with no key), deadline ms on Redis's clock ('' for none),
+--       ordering key ('' for none), participant index lifetime ms
+-- Returns {1, id, now, seq} stored (seq: its number in its ordering key, 0 without one);
+-- {0, id, now} the key's earlier event; {2, id, now} the key's earlier event, for another
+-- request; {-1, '', now} past the deadline, nothing stored. `now` is Redis's time in ms, by
+-- which the caller keeps its view of Redis's clock.
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 if ARGV[7] ~= '' and now > tonumber(ARGV[7]) then return {-1, '', now} end
@@ -32,4 +37,8 @@ if ARGV[8] ~= '' then
 end
 redis.call('SET', KEYS[1], json, 'PX', ARGV[4])
 if ARGV[5] ~= '' then redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1]) end
+for i = 6, #KEYS do
+  redis.call('SADD', KEYS[i], ARGV[1])
+  redis.call('PEXPIRE', KEYS[i], ARGV[9])
+end
 return {1, ARGV[1], now, seq}

@@ -1,0 +1,172 @@
+import type { RedisConnection } from "../store/redis.js";
+import type { ErasureField } from "@hookbus/schemas";
+import { deliveryStatuses, type EventRecord } from "../policy/domain.js";
+import { projectOf } from "../policy/project-scope.js";
+import { participantValues } from "../policy/participant-values.js";
+import { scopedIdempotencyKey } from "../store/event-store.js";
+import type { Keys } from "../store/keys.js";
+import type { ParticipantIndex } from "../store/participant-index.js";
+import { defineScript, readLua } from "../store/redis.js";
+
+const ERASE_DELIVERY = readLua(import.meta.url, "erase-delivery.lua");
+
+/** Which events an erasure takes: those whose `field` is `value`, in one of `projectIds`. */
+export interface ErasureTarget {
+  field: ErasureField;
+  value: string;
+  projectIds: Set<string>;
+}
+
+/** What one batch erased. */
+export interface ErasedCounts {
+  events: number;
+  deliveries: number;
+  attempts: number;
+  /** Attempts that were in flight when their delivery was erased: delivery id -> endpoint and lease end. */
+  inFlight: { deliveryId: string; subscriptionId: string; leaseEnd: number }[];
+}
+
+/** How many keys one SCAN call looks at. */
+const SCAN_COUNT = 1000;
+
+/**
+ * Erases events and everything kept of them: the event, its deliveries' attempts (response
+ * bodies among them; a delivery itself stays, as `erased`), its idempotency record, its entries
+ * in the participant index. Only events that carry
+ * the target's value are erased, whatever led to them (a keyed hash's collision, a scan).
+ */
+export class EventEraser {
+  private readonly eraseDelivery;
+
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly keys: Keys,
+    private readonly participants: ParticipantIndex,
+  ) {
+    this.eraseDelivery = defineScript<[number, number]>(redis, "hookbusEraseDelivery", 8, ERASE_DELIVERY);
+  }
+
+  async erase(eventIds: string[], target: ErasureTarget, now = Date.now()): Promise<ErasedCounts> {
+    const counts: ErasedCounts = { events: 0, deliveries: 0, attempts: 0, inFlight: [] };
+    if (eventIds.length === 0) return counts;
+    const raws = await this.redis.mget(eventIds.map((id) => this.keys.event(id)));
+    const events = raws.flatMap((raw) => (raw ? [JSON.parse(raw) as EventRecord] : [])).filter((event) => carries(event, target));
+    const deliveriesOf = await Promise.all(events.map((event) => this.redis.hgetall(this.keys.eventDeliveries(event.id))));
+    // Every delivery of the batch at once: ioredis sends concurrent commands together.
+    const erased = await Promise.all(
+      deliveriesOf.flatMap((bySubscription) =>
+        Object.entries(bySubscription).map(([subscriptionId, deliveryId]) => this.eraseOneDelivery(deliveryId, subscriptionId, now)),
+      ),
+    );
+    for (const delivery of erased) {
+      if (!delivery) continue;
+      counts.deliveries++;
+      counts.attempts += delivery.attempts;
+      if (delivery.leaseEnd > 0) counts.inFlight.push(delivery);
+    }
+    await this.eraseRecords(events);
+    counts.events = events.length;
+    return counts;
+  }
+
+  /**
+   * The ids of events stored before the participant index that carry the target's value, found
+   * by scanning every event (an installation upgraded in place), and whether any other event
+   * stored before the index is left (none: once these are erased, later erasures need not scan).
+   */
+  async scanUnindexed(target: ErasureTarget, indexedSince: number): Promise<{ eventIds: string[]; unindexedLeft: boolean }> {
+    const eventIds: string[] = [];
+    let unindexedLeft = false;
+    for await (const found of this.scan(`${this.keys.event("evt_")}*`)) {
+      const eventKeys = found.filter((key) => !key.endsWith(":dlv"));
+      const raws = eventKeys.length > 0 ? await this.redis.mget(eventKeys) : [];
+      for (const raw of raws) {
+        if (!raw) continue;
+        const event = JSON.parse(raw) as EventRecord;
+        if (event.createdAt >= indexedSince) continue;
+        if (carries(event, target)) eventIds.push(event.id);
+        else unindexedLeft = true;
+      }
+    }
+    return { eventIds, unindexedLeft };
+  }
+
+  /**
+   * One delivery; undefined when it was gone or erased before. Its jobs still queued (a retry in
+   * the delayed set) carry ids only: they stay, and find it erased when they run.
+   */
+  private async eraseOneDelivery(
+    deliveryId: string,
+    subscriptionId: string,
+    now: number,
+  ): Promise<{ deliveryId: string; subscriptionId: string; attempts: number; leaseEnd: number } | undefined> {
+    const [attempts, leaseEnd] = await this.eraseDelivery.run(
+      [
+        this.keys.delivery(deliveryId),
+        this.keys.attempts(deliveryId),
+        ...deliveryStatuses.map((s) => this.keys.deliveriesByStatus(s)),
+        this.keys.deliveriesToWatch(),
+        this.keys.endpointInFlight(subscriptionId),
+      ],
+      [deliveryId, now],
+    );
+    if (attempts < 0) return undefined;
+    return { deliveryId, subscriptionId, attempts, leaseEnd };
+  }
+
+  /** The events, their deliveries' maps, their idempotency records and index entries: one transaction for the batch. */
+  private async eraseRecords(events: EventRecord[]): Promise<void> {
+    if (events.length === 0) return;
+    const idempotencyKeys = await Promise.all(events.map((event) => (event.idempotencyKey ? this.idempotencyRecords(event) : [])));
+    const transaction = this.redis.multi();
+    for (const [i, event] of events.entries()) {
+      transaction.del(this.keys.event(event.id), this.keys.eventDeliveries(event.id), ...idempotencyKeys[i]!);
+      for (const { field, value } of participantValues(event.data))
+        for (const key of this.participants.keysFor(field, value, [projectOf(event)])) transaction.srem(key, event.id);
+    }
+    transaction.zrem(this.keys.eventsToRoute(), ...events.map((event) => event.id));
+    for (const [error] of (await transaction.exec()) ?? []) if (error) throw error;
+  }
+
+  /**
+   * The idempotency records naming this event. An event stored before erasure existed does not
+   * say whose key it was: its record is found by scanning for the key under every scope.
+   */
+  private async idempotencyRecords(event: EventRecord): Promise<string[]> {
+    const key = event.idempotencyKey!;
+    const candidates =
+      event.idempotencyScope !== undefined
+        ? [this.keys.idempotency(scopedIdempotencyKey(event.idempotencyScope, key))]
+        : await this.scanKeys(this.keys.idempotency(`*:${escapeGlob(key)}`));
+    if (candidates.length === 0) return [];
+    const values = await this.redis.mget(candidates);
+    // Another event's record under a key of the same name (another publisher's) is not this one's.
+    return candidates.filter((_, i) => values[i]?.split(" ")[0] === event.id);
+  }
+
+  private async scanKeys(pattern: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const found of this.scan(pattern)) keys.push(...found);
+    return keys;
+  }
+
+  /** The keys matching `pattern`, a batch at a time. */
+  private async *scan(pattern: string): AsyncGenerator<string[]> {
+    let cursor = "0";
+    do {
+      const [next, found] = await this.redis.scan(cursor, "MATCH", pattern, "COUNT", SCAN_COUNT);
+      cursor = next;
+      yield found;
+    } while (cursor !== "0");
+  }
+}
+
+/** Whether the event carries the target's value, in one of its projects. */
+function carries(event: EventRecord, target: ErasureTarget): boolean {
+  return event.data[target.field] === target.value && target.projectIds.has(projectOf(event));
+}
+
+/** `text` as a SCAN pattern matching it literally. */
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
