@@ -9,3 +9,4 @@ export * from "./api.js";
 export * from "./openapi.js";
 export * from "./secrets.js";
 export * from "./projects.js";
+export * from "./schedules.js";

@@ -10,3 +10,5 @@ export * from "./subscription-codec.js";
 export * from "./subscription-matcher.js";
 export * from "./api-keys.js";
 export * from "./project-scope.js";
+export * from "./schedule-timetable.js";
+export * from "./fire-plan.js";
