@@ -19,6 +19,7 @@ import { opsRouter } from "./routes/ops.js";
 import { overviewRouter } from "./routes/overview.js";
 import { projectKeysRouter } from "./routes/project-keys.js";
 import { projectsRouter } from "./routes/projects.js";
+import { schedulesRouter } from "./routes/schedules.js";
 import { queueBoardRouter } from "./routes/queue-board.js";
 import { replaysRouter } from "./routes/replays.js";
 import { secretsRouter } from "./routes/secrets.js";
@@ -72,6 +73,7 @@ export function createIngestApp({ context, subscriptionCache, syncOutcomes, regi
   app.use(secretsRouter(context, guards));
   app.use(projectsRouter(context, guards, projectKeys));
   app.use(projectKeysRouter(context, guards, projectKeys));
+  app.use(schedulesRouter(context, guards));
   app.use((_request, _response, next) => next(new HttpError(404, "no such route")));
   app.use(errorHandler(logger));
   return app;

@@ -1,13 +1,15 @@
 import { Worker, type Job } from "bullmq";
 import { SubscriptionCache } from "@hookbus/core/store";
-import { QUEUE_NAMES, type DeliverJobData, type ReplayJobData, type RouteJobData } from "@hookbus/core/queue";
+import { QUEUE_NAMES, type DeliverJobData, type ReplayJobData, type RouteJobData, type ScheduleJobData } from "@hookbus/core/queue";
 import { checkEncryptionKeys, createContext, createLogger, createMetricsRegistry, type Config, type Logger } from "@hookbus/core/runtime";
 import { DeliveryAttempt } from "./delivery/attempt.js";
 import { WebhookHttpClient } from "./delivery/http-client.js";
 import { runBulkReplay } from "./jobs/bulk-replay.js";
+import { runScheduleWakeUp } from "./jobs/fire-schedule.js";
 import { DeliverJob } from "./jobs/deliver.js";
 import { RouteEventJob } from "./jobs/route-event.js";
 import { WorkerMetrics } from "./metrics.js";
+import { ScheduleMetrics } from "./schedule-metrics.js";
 import { startOpsServer } from "./ops-server.js";
 import { startQueueMetrics } from "./queue-metrics.js";
 import { startMaintenance, type MaintenanceOptions } from "./maintenance.js";
@@ -51,12 +53,16 @@ class RunningJobs {
 /** A worker stalls a job when its process dies mid-attempt; it is retried this often before BullMQ gives up on it. */
 const MAX_STALLED_COUNT = 20;
 
+/** Schedule wake-ups one worker runs at once. */
+const SCHEDULE_CONCURRENCY = 50;
+
 export async function startWorker(config: Config & { redisUrl: string }, options: WorkerOptions = {}): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger("hookbus-worker", config.logLevel);
   const context = createContext(config, logger);
   await checkEncryptionKeys(context.subscriptions, config.encryption, logger);
   const registry = createMetricsRegistry("worker");
   const metrics = new WorkerMetrics(registry);
+  const scheduleMetrics = new ScheduleMetrics(registry);
   const queueMetrics = startQueueMetrics(context, registry, logger, options.queueMetricsIntervalMs);
   const maintenance = startMaintenance(context, logger, options.maintenance);
   const http = new WebhookHttpClient(config.allowedNetworks);
@@ -99,6 +105,12 @@ export async function startWorker(config: Config & { redisUrl: string }, options
       QUEUE_NAMES.replay,
       running.track((job: Job<ReplayJobData>) => runBulkReplay(context, job.data.replayId)),
       { ...common, concurrency: 2 },
+    ),
+    // A wake-up is a few Redis round trips and no receiver: many run at once.
+    new Worker<ScheduleJobData>(
+      QUEUE_NAMES.schedule,
+      running.track((job: Job<ScheduleJobData>) => runScheduleWakeUp(context, scheduleMetrics, logger, job)),
+      { ...common, concurrency: SCHEDULE_CONCURRENCY },
     ),
   ];
   for (const worker of workers) {

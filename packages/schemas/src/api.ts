@@ -17,6 +17,16 @@ import {
   updateProjectBody,
 } from "./projects.js";
 import { bulkReplayBody, replayDryRun, replayStarted, replayView } from "./replays.js";
+import {
+  createScheduleBatchBody,
+  createScheduleBody,
+  scheduleBatchResult,
+  scheduleListQuery,
+  schedulePage,
+  scheduleView,
+  scheduleWithFires,
+  updateScheduleBody,
+} from "./schedules.js";
 import { keyUsageView, resealBody, resealResult } from "./secrets.js";
 import {
   createSubscriptionBody,
@@ -46,6 +56,9 @@ export const NAMED_REQUESTS = {
   ProjectCreate: createProjectBody,
   ProjectPatch: updateProjectBody,
   ProjectKeyCreate: createProjectKeyBody,
+  ScheduleCreate: createScheduleBody,
+  ScheduleBatchCreate: createScheduleBatchBody,
+  SchedulePatch: updateScheduleBody,
 };
 export const NAMED_RESPONSES = {
   PublishResult: publishResult,
@@ -70,6 +83,10 @@ export const NAMED_RESPONSES = {
   ProjectKey: projectKeyView,
   ProjectKeyWithSecret: projectKeyWithSecret,
   ProjectKeyList: projectKeyList,
+  Schedule: scheduleView,
+  ScheduleWithFires: scheduleWithFires,
+  SchedulePage: schedulePage,
+  ScheduleBatchResult: scheduleBatchResult,
   ErrorBody: errorBody,
 };
 
@@ -94,7 +111,7 @@ export interface ApiRoute {
   /** Express-style: `/v1/subscriptions/:id`. */
   path: string;
   summary: string;
-  tag: "Events" | "Subscriptions" | "Deliveries" | "Replays" | "Projects" | "Operations";
+  tag: "Events" | "Subscriptions" | "Deliveries" | "Replays" | "Projects" | "Schedules" | "Operations";
   auth: ApiAuth;
   /** One schema per `:name` in the path. */
   params?: Record<string, z.ZodType>;
@@ -131,6 +148,7 @@ const idParam = {
   replay: idOf("rpl"),
   project: projectId,
   key: idOf("key"),
+  schedule: idOf("sch"),
 };
 
 export const apiRoutes: ApiRoute[] = [
@@ -440,5 +458,78 @@ export const apiRoutes: ApiRoute[] = [
     summary: "Revoke a key: every ingest refuses it within a second.",
     auth: "admin",
     responses: { 204: { description: "revoked" }, ...byId, ...errors(403) },
+  },
+  {
+    method: "post",
+    path: "/v1/schedules",
+    tag: "Schedules",
+    summary: "Make a schedule: it fires schedule.triggered with its data by cron (in a time zone), every so often, or once at a time.",
+    auth: "admin",
+    body: createScheduleBody,
+    responses: { 201: { description: "made", schema: scheduleView }, ...withBody, ...errors(403) },
+  },
+  {
+    method: "post",
+    path: "/v1/schedules/batch",
+    tag: "Schedules",
+    summary: "Make up to 1,000 schedules (one per participant, say); each item is made or refused on its own.",
+    auth: "admin",
+    body: createScheduleBatchBody,
+    responses: { 201: { description: "one item per schedule, in order", schema: scheduleBatchResult }, ...withBody },
+  },
+  {
+    method: "get",
+    path: "/v1/schedules",
+    tag: "Schedules",
+    summary: "List schedules in creation order, a page at a time, each with its next and latest fire.",
+    auth: "admin",
+    query: scheduleListQuery,
+    responses: { 200: { description: "a page", schema: schedulePage }, ...authenticated, ...errors(403, 422) },
+  },
+  {
+    method: "get",
+    path: "/v1/schedules/:id",
+    params: { id: idParam.schedule },
+    tag: "Schedules",
+    summary: "One schedule, with its latest fires and the events they published.",
+    auth: "admin",
+    responses: { 200: { description: "the schedule", schema: scheduleWithFires }, ...byId, ...errors(403) },
+  },
+  {
+    method: "patch",
+    path: "/v1/schedules/:id",
+    params: { id: idParam.schedule },
+    tag: "Schedules",
+    summary: "Change any field; null clears startAt, endAt or limit; naming cron, every or at retimes it from now.",
+    auth: "admin",
+    body: updateScheduleBody,
+    responses: { 200: { description: "the schedule", schema: scheduleView }, ...withBody, ...byId, ...errors(403) },
+  },
+  {
+    method: "delete",
+    path: "/v1/schedules/:id",
+    params: { id: idParam.schedule },
+    tag: "Schedules",
+    summary: "Delete a schedule; the events it fired stay.",
+    auth: "admin",
+    responses: { 204: { description: "deleted" }, ...byId, ...errors(403) },
+  },
+  {
+    method: "post",
+    path: "/v1/schedules/:id/pause",
+    params: { id: idParam.schedule },
+    tag: "Schedules",
+    summary: "Stop a schedule's fires until it is resumed.",
+    auth: "admin",
+    responses: { 200: { description: "the schedule", schema: scheduleView }, ...byId, ...errors(403) },
+  },
+  {
+    method: "post",
+    path: "/v1/schedules/:id/resume",
+    params: { id: idParam.schedule },
+    tag: "Schedules",
+    summary: "Fire again; the fires missed while paused follow its catchUp.",
+    auth: "admin",
+    responses: { 200: { description: "the schedule", schema: scheduleView }, ...byId, ...errors(403) },
   },
 ];

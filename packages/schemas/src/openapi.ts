@@ -99,7 +99,7 @@ export function openApiDocument(version: string) {
         "Publish events; Hookbus delivers them to subscribed webhooks, signed (Standard Webhooks), retried, and logged. " +
         "Send `Authorization: Bearer KEY`. Errors answer `{error, issues?}`.",
     },
-    tags: ["Events", "Subscriptions", "Deliveries", "Replays", "Projects", "Operations"].map((name) => ({ name })),
+    tags: ["Events", "Subscriptions", "Deliveries", "Replays", "Projects", "Schedules", "Operations"].map((name) => ({ name })),
     components: {
       schemas: componentSchemas(),
       securitySchemes: {

@@ -21,19 +21,19 @@ export const MIN_SCHEDULE_EVERY_MS = 1000;
 /** How many schedules one batch may create. */
 export const MAX_BATCH_SCHEDULES = 1000;
 
-/** Five fields (minute hour day-of-month month day-of-week), as cron-parser reads them. */
+/** Five fields (minute hour day-of-month month day-of-week), as cron-parser reads them: one issue, the first found. */
 export const cronPattern = z
   .string()
   .trim()
-  .refine((pattern) => pattern.split(/\s+/).length === 5, "five fields: minute hour day-of-month month day-of-week")
-  .refine((pattern) => {
+  .superRefine((pattern, context) => {
+    if (pattern.split(/\s+/).length !== 5)
+      return context.addIssue({ code: "custom", message: "five fields: minute hour day-of-month month day-of-week" });
     try {
       cronParser.parseExpression(pattern);
-      return true;
-    } catch {
-      return false;
+    } catch (error) {
+      context.addIssue({ code: "custom", message: `not a valid cron pattern: ${(error as Error).message}` });
     }
-  }, "not a valid cron pattern");
+  });
 
 /** An IANA time zone name the runtime knows, such as "America/New_York" or "UTC". */
 export const timeZone = z.string().refine((name) => {

@@ -12,3 +12,4 @@ export * from "./api-keys.js";
 export * from "./project-scope.js";
 export * from "./schedule-timetable.js";
 export * from "./fire-plan.js";
+export * from "./schedule-definition.js";

@@ -12,6 +12,8 @@ export const QUEUE_NAMES = {
   deliverSync: "deliver-sync",
   /** bulk replays: each job walks the deliveries of one replay request */
   replay: "replay",
+  /** schedule timers: each job a wake-up of one schedule, which fires what is due (see flows/fire-schedule) */
+  schedule: "schedule",
 } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
@@ -38,6 +40,11 @@ export function routeJobEventIds(data: RouteJobData | { eventId: string }): stri
 
 export interface ReplayJobData {
   replayId: string;
+}
+
+/** A schedule's wake-up: its timer's, or one a resume adds to catch up at once. */
+export interface ScheduleJobData {
+  scheduleId: string;
 }
 
 export interface DeliverJobData {
@@ -85,6 +92,7 @@ export interface HookbusQueues {
   deliver: Queue<DeliverJobData>;
   deliverSync: Queue<DeliverJobData>;
   replay: Queue<ReplayJobData>;
+  schedule: Queue<ScheduleJobData>;
   close(): Promise<void>;
 }
 
@@ -93,13 +101,15 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
   const deliver = new Queue<DeliverJobData>(QUEUE_NAMES.deliver, { connection, prefix });
   const deliverSync = new Queue<DeliverJobData>(QUEUE_NAMES.deliverSync, { connection, prefix });
   const replay = new Queue<ReplayJobData>(QUEUE_NAMES.replay, { connection, prefix });
-  const all = [route, deliver, deliverSync, replay];
+  const schedule = new Queue<ScheduleJobData>(QUEUE_NAMES.schedule, { connection, prefix });
+  const all = [route, deliver, deliverSync, replay, schedule];
   for (const queue of all) queue.on("error", onError);
   return {
     route,
     deliver,
     deliverSync,
     replay,
+    schedule,
     close: async () => {
       // A queue still connecting when closed reports the closed connection as an error.
       await Promise.all(all.map((queue) => queue.waitUntilReady().catch(() => undefined)));

@@ -10,6 +10,7 @@ import { OutageLog } from "./outage-log.js";
 import { createQueues, type HookbusQueues } from "../queue/queues.js";
 import { createRedis } from "../store/redis.js";
 import { Replayer } from "../flows/replay.js";
+import { ScheduleStore } from "../store/schedule-store.js";
 import { SubscriptionStore } from "../store/subscription-store.js";
 
 /** The stores and queues both apps work with, on one Redis connection. */
@@ -19,6 +20,7 @@ export interface HookbusContext {
   keys: Keys;
   subscriptions: SubscriptionStore;
   projects: ProjectStore;
+  schedules: ScheduleStore;
   events: EventStore;
   deliveries: DeliveryLog;
   endpoints: EndpointGate;
@@ -46,6 +48,7 @@ export function createContext(config: Config & { redisUrl: string }, logger: Log
     keys,
     subscriptions,
     projects: new ProjectStore(redis, keys),
+    schedules: new ScheduleStore(redis, keys),
     events: new EventStore(redis, keys, config.retentionMs, config.reconcileAfterMs),
     deliveries,
     endpoints: new EndpointGate(redis, keys, config.circuit, config.reconcileAfterMs),

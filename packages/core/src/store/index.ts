@@ -11,3 +11,4 @@ export * from "./subscription-cache.js";
 export * from "./subscription-store.js";
 export * from "./sync-outcomes.js";
 export * from "./project-store.js";
+export * from "./schedule-store.js";
