@@ -1,4 +1,5 @@
 import { Worker, type Job } from "bullmq";
+import { StoreCoalescer } from "@hookbus/core/flows";
 import { SubscriptionCache } from "@hookbus/core/store";
 import { QUEUE_NAMES, type DeliverJobData, type ReplayJobData, type RouteJobData, type ScheduleJobData } from "@hookbus/core/queue";
 import { checkEncryptionKeys, createContext, createLogger, createMetricsRegistry, type Config, type Logger } from "@hookbus/core/runtime";
@@ -54,7 +55,7 @@ class RunningJobs {
 const MAX_STALLED_COUNT = 20;
 
 /** Schedule wake-ups one worker runs at once. */
-const SCHEDULE_CONCURRENCY = 50;
+const SCHEDULE_CONCURRENCY = 200;
 
 export async function startWorker(config: Config & { redisUrl: string }, options: WorkerOptions = {}): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger("hookbus-worker", config.logLevel);
@@ -70,6 +71,7 @@ export async function startWorker(config: Config & { redisUrl: string }, options
   const deliveries = new DeliverJob(context, attempts);
   // Kept exact by the version each route job reads, so it needs no change announcements.
   const subscriptionCache = new SubscriptionCache(context.subscriptions);
+  const fireContext = { ...context, store: new StoreCoalescer(context, subscriptionCache) };
   let routeWorker: Worker<RouteJobData> | undefined;
   const routes = new RouteEventJob(context, attempts, subscriptionCache, logger, {
     limitTo: (jobs) => {
@@ -109,7 +111,7 @@ export async function startWorker(config: Config & { redisUrl: string }, options
     // A wake-up is a few Redis round trips and no receiver: many run at once.
     new Worker<ScheduleJobData>(
       QUEUE_NAMES.schedule,
-      running.track((job: Job<ScheduleJobData>) => runScheduleWakeUp(context, scheduleMetrics, logger, job)),
+      running.track((job: Job<ScheduleJobData>) => runScheduleWakeUp(fireContext, scheduleMetrics, logger, job)),
       { ...common, concurrency: SCHEDULE_CONCURRENCY },
     ),
   ];

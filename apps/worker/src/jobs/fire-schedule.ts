@@ -1,12 +1,12 @@
 import type { Job } from "bullmq";
-import { fireSchedule } from "@hookbus/core/flows";
+import { fireSchedule, type FireContext } from "@hookbus/core/flows";
 import { wakeUpTime, type ScheduleJobData } from "@hookbus/core/queue";
-import type { HookbusContext, Logger } from "@hookbus/core/runtime";
+import type { Logger } from "@hookbus/core/runtime";
 import type { ScheduleMetrics } from "../schedule-metrics.js";
 
 /** A schedule's wake-up: fires what is due (see fireSchedule), and counts it. */
 export async function runScheduleWakeUp(
-  context: HookbusContext,
+  context: FireContext,
   metrics: ScheduleMetrics,
   logger: Logger,
   job: Job<ScheduleJobData>,

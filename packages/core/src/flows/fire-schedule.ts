@@ -1,16 +1,21 @@
 import { ConflictError, NotFoundError } from "../policy/errors.js";
+import { newId } from "../policy/ids.js";
 import { MAX_CAUGHT_UP_FIRES, planFires, type FirePlan } from "../policy/fire-plan.js";
 import { Timetable } from "../policy/schedule-timetable.js";
 import { enqueueRoutes, type HookbusQueues } from "../queue/queues.js";
 import { clearScheduleTimer } from "../queue/schedule-timers.js";
-import type { EventStore, NewEvent } from "../store/event-store.js";
 import type { Schedule, ScheduleFire, ScheduleStore } from "../store/schedule-store.js";
+import type { Candidate, StoreCoalescer } from "./store-coalescer.js";
 
 export interface FireContext {
   schedules: ScheduleStore;
-  events: EventStore;
   queues: HookbusQueues;
+  /** Where fires are stored and routed: with the other fires of the moment, as publishes are. */
+  store: StoreCoalescer;
 }
+
+/** How long a fire's store may wait on Redis: past it, nothing is stored, and the wake-up is run again. */
+const FIRE_STORE_DEADLINE_MS = 10_000;
 
 /** What one wake-up of a schedule did. */
 export interface ScheduleRun extends FirePlan {
@@ -36,12 +41,14 @@ export async function fireSchedule(
   wokenFor: number,
   now = Date.now(),
 ): Promise<ScheduleRun | undefined> {
-  const schedule = await context.schedules.get(scheduleId).catch((error: unknown) => {
-    if (error instanceof NotFoundError) return undefined;
-    throw error;
-  });
+  const [schedule, state] = await Promise.all([
+    context.schedules.get(scheduleId).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }),
+    context.schedules.state(scheduleId),
+  ]);
   if (!schedule || schedule.paused || schedule.endedAt !== undefined) return undefined;
-  const state = await context.schedules.state(schedule.id);
   const until = Math.max(now, wokenFor);
   const timetable = new Timetable(schedule);
   const due = timetable.between(state.through, until, MAX_CAUGHT_UP_FIRES + 1);
@@ -54,30 +61,32 @@ export async function fireSchedule(
   return { ...plan, fired, ended };
 }
 
-/** Stores the fires' events in one round trip and routes them; returns the fires made now. */
+/**
+ * Stores the fires' events and routes them, in the round trip of the fires of the moment;
+ * returns the fires made now.
+ */
 async function publishFires(context: FireContext, schedule: Schedule, planned: number[], now: number): Promise<ScheduleFire[]> {
   if (planned.length === 0) return [];
-  const stored = await context.events.storeMany(
-    planned.map((time) => fireEvent(schedule, time)),
-    now,
-  );
-  const routed: string[] = [];
+  const stored = await context.store.store(planned.map((time) => fireEvent(schedule, time, now + FIRE_STORE_DEADLINE_MS)));
+  const repeated: string[] = [];
   const fired: ScheduleFire[] = [];
   stored.forEach((result, i) => {
     // The same planned time under another name or data: an earlier run fired it before a change.
     if (result instanceof ConflictError) return;
     if (result instanceof Error) throw result;
-    // A repeated key is routed again too: its first run may have stopped before routing it.
-    routed.push(result.event.id);
     if (result.created) fired.push({ eventId: result.event.id, plannedAt: planned[i]!, firedAt: now });
+    else repeated.push(result.event.id);
   });
-  await enqueueRoutes(context.queues, routed);
+  // An earlier run's event is routed again, as a repeated publish is: that run may have stopped before routing it.
+  await enqueueRoutes(context.queues, repeated);
   return fired;
 }
 
-function fireEvent(schedule: Schedule, planned: number): NewEvent {
+function fireEvent(schedule: Schedule, planned: number, deadline: number): Candidate {
   const triggeredAt = new Date(planned).toISOString();
   return {
+    id: newId("evt"),
+    deadline,
     projectId: schedule.projectId,
     type: "schedule.triggered",
     data: { ...schedule.data, scheduleId: schedule.id, scheduleName: schedule.name, triggeredAt },
