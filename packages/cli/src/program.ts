@@ -4,6 +4,7 @@ import { registerDeliveries } from "./commands/deliveries.js";
 import { registerKeys, registerProjects } from "./commands/projects.js";
 import { registerPublish } from "./commands/publish.js";
 import { registerReplay } from "./commands/replay.js";
+import { registerSchedules } from "./commands/schedules.js";
 import { registerSecrets } from "./commands/secrets.js";
 import { registerSendSample } from "./commands/send-sample.js";
 import { registerSubscriptions } from "./commands/subscriptions.js";
@@ -64,6 +65,7 @@ ${exitCodesHelp}`,
   registerSecrets(program, context);
   registerProjects(program, context);
   registerKeys(program, context);
+  registerSchedules(program, context);
   return program;
 }
 

@@ -475,7 +475,14 @@ export const apiRoutes: ApiRoute[] = [
     summary: "Make up to 1,000 schedules (one per participant, say); each item is made or refused on its own.",
     auth: "admin",
     body: createScheduleBatchBody,
-    responses: { 201: { description: "one item per schedule, in order", schema: scheduleBatchResult }, ...withBody },
+    responses: {
+      201: {
+        description: "one item per schedule, in order (an item naming another project's participants answers its 403 error)",
+        schema: scheduleBatchResult,
+      },
+      ...withBody,
+      ...errors(403),
+    },
   },
   {
     method: "get",
