@@ -4,6 +4,8 @@ import { DeliveriesPage } from "./pages/Deliveries.js";
 import { DeliveryPage } from "./pages/Delivery.js";
 import { KeysPage } from "./pages/Keys.js";
 import { OverviewPage } from "./pages/Overview.js";
+import { SchedulePage } from "./pages/Schedule.js";
+import { SchedulesPage } from "./pages/Schedules.js";
 import { SignInPage } from "./pages/SignIn.js";
 import { WebhookFormPage } from "./pages/WebhookForm.js";
 import { WebhooksPage } from "./pages/Webhooks.js";
@@ -18,6 +20,7 @@ const SECTIONS = [
   { segment: "overview", label: "Overview" },
   { segment: "webhooks", label: "Webhooks" },
   { segment: "deliveries", label: "Deliveries" },
+  { segment: "schedules", label: "Schedules" },
   { segment: "keys", label: "Keys" },
 ] as const;
 
@@ -148,6 +151,8 @@ function Page({ route }: { route: Route }) {
       return <OverviewPage />;
     case "deliveries":
       return id ? <DeliveryPage id={id} /> : <DeliveriesPage query={route.query} />;
+    case "schedules":
+      return id ? <SchedulePage id={id} /> : <SchedulesPage />;
     case "keys":
       return <KeysPage />;
     case "webhooks":
