@@ -116,6 +116,14 @@ test("pause stops the fires; resume with catchUp none makes none up, with all ea
   expect(made[0]!).toBeGreaterThan(resumedAt - 1000);
   for (const fire of noneRead.recentFires) expect(Date.parse(fire.firedAt) - Date.parse(fire.plannedAt)).toBeLessThan(1000);
   for (const s of [none, all]) await hookbus.api("DELETE", `/v1/schedules/${s.id}`);
+
+  // The worker counts the missed fires, made up (all's) and skipped (none's), and late fires as catch-up.
+  const metrics = await (await fetch(`http://127.0.0.1:${hookbus.workerMetricsPort}/metrics`)).text();
+  const counted = (series: string) => Number(new RegExp(`^${series} (\\d+)$`, "m").exec(metrics)?.[1] ?? 0);
+  expect(counted('hookbus_schedule_fires_missed_total{outcome="made_up",app="worker"}')).toBeGreaterThanOrEqual(2);
+  expect(counted('hookbus_schedule_fires_missed_total{outcome="skipped",app="worker"}')).toBeGreaterThanOrEqual(2);
+  expect(counted('hookbus_schedule_fires_total{timing="catch_up",app="worker"}')).toBeGreaterThanOrEqual(2);
+  expect(counted('hookbus_schedule_fires_total{timing="on_time",app="worker"}')).toBeGreaterThanOrEqual(2);
 });
 
 test("a deleted schedule fires no more and answers 404", async () => {
