@@ -239,4 +239,12 @@ test("a project's admin sees and changes only its own project's schedules", asyn
   // The operator names the project to list.
   const byOperator = await hookbus.api("GET", `/v1/schedules?projectId=${STUDY_GUID}`);
   expect(byOperator.body.items.map((s: ScheduleView) => s.id)).toEqual([own.body.id]);
+
+  // A project's schedules go with it, and only when asked: left behind, they would fire into nothing.
+  const refused = await hookbus.api("DELETE", `/v1/projects/${STUDY_GUID}`);
+  expect(refused.status).toBe(409);
+  expect(refused.body.error).toMatch(/1 schedules/);
+  expect((await hookbus.api("DELETE", `/v1/projects/${STUDY_GUID}?cascade=true`)).status).toBe(204);
+  expect((await hookbus.api("GET", `/v1/schedules/${own.body.id}`)).status).toBe(404);
+  expect(await hookbus.context().queues.schedule.getJobScheduler(own.body.id)).toBeUndefined();
 });

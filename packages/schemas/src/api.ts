@@ -421,14 +421,14 @@ export const apiRoutes: ApiRoute[] = [
     path: "/v1/projects/:id",
     params: { id: idParam.project },
     tag: "Projects",
-    summary: "Delete a project and its keys; refused while it has subscriptions unless `cascade=true` deletes them too.",
+    summary: "Delete a project and its keys; refused while it has subscriptions or schedules unless `cascade=true` deletes them too.",
     auth: "operator",
     query: deleteProjectQuery,
     responses: {
       204: { description: "deleted" },
       ...byId,
       ...errors(403, 422),
-      409: { description: "it has subscriptions (pass cascade=true), or it is the default project", schema: errorBody },
+      409: { description: "it has subscriptions or schedules (pass cascade=true), or it is the default project", schema: errorBody },
     },
   },
   {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { errorBody } from "./errors.js";
 import { scheduleTriggeredData } from "./events.js";
 import { duration, idOf, isoTime, pageOf, parseDuration } from "./primitives.js";
-import { projectId } from "./projects.js";
+import { projectId, projectListingQuery } from "./projects.js";
 
 /**
  * What a fire's `schedule.triggered` event carries of the schedule's own: the participant and
@@ -167,11 +167,7 @@ export type ScheduleFireView = z.infer<typeof scheduleFireView>;
 export const scheduleWithFires = scheduleView.extend({ recentFires: z.array(scheduleFireView) });
 export type ScheduleWithFires = z.infer<typeof scheduleWithFires>;
 
-export const scheduleListQuery = z.object({
-  projectId: projectId.optional().describe("an operator key's choice of project; a project's key sees its own"),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().optional(),
-});
+export const scheduleListQuery = projectListingQuery;
 export type ScheduleListQuery = z.input<typeof scheduleListQuery>;
 export const schedulePage = pageOf(scheduleView);
 export type SchedulePage = z.infer<typeof schedulePage>;

@@ -8,6 +8,7 @@ import { useProjectId } from "../project.js";
 import { href } from "../router.js";
 import { CATCH_UP_WORDS, cronInWords, SCHEDULE_STATUS_WORDS, timingInWords } from "../schedule-words.js";
 import { useSession } from "../session.js";
+import { useAction } from "../use-action.js";
 import { useLoad } from "../use-load.js";
 
 /** The current project's schedules, each with its next fire; made and paused or resumed here. */
@@ -189,21 +190,13 @@ function ScheduleTable({ schedules, onChanged }: { schedules: ScheduleView[]; on
 
 function ScheduleRow({ schedule, onChanged }: { schedule: ScheduleView; onChanged: () => void }) {
   const { hookbus } = useSession();
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
+  const { busy, problem, act } = useAction();
   const action = schedule.status === "paused" ? "resume" : "pause";
-  const toggle = async () => {
-    setBusy(true);
-    setProblem(null);
-    try {
+  const toggle = () =>
+    act(async () => {
       await hookbus.schedules[action](schedule.id);
       onChanged();
-    } catch (error) {
-      setProblem(describeError(error));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <tr data-schedule-id={schedule.id}>
       <td>

@@ -1,5 +1,6 @@
 import { Router } from "express";
 import { ConflictError } from "@hookbus/core/policy";
+import { deleteSchedule } from "@hookbus/core/flows";
 import type { HookbusContext } from "@hookbus/core/runtime";
 import {
   createProjectBody,
@@ -51,9 +52,14 @@ export function projectsRouter(context: HookbusContext, guards: Guards, keyLooku
       throw new ConflictError("the default project holds what was made before projects, and cannot be deleted");
     await projects.get(id);
     const subscriptions = await context.subscriptions.ofProject(id);
-    if (subscriptions.length > 0 && cascade !== "true")
-      throw new ConflictError(`project ${id} has ${subscriptions.length} subscriptions: delete them first, or pass ?cascade=true`);
+    const schedules = await context.schedules.ofProject(id);
+    if ((subscriptions.length > 0 || schedules.length > 0) && cascade !== "true")
+      throw new ConflictError(
+        `project ${id} has ${subscriptions.length} subscriptions and ${schedules.length} schedules: delete them first, or pass ?cascade=true`,
+      );
     for (const subscription of subscriptions) await context.subscriptions.delete(subscription.id);
+    // A schedule left behind would go on firing into a project that is gone.
+    for (const schedule of schedules) await deleteSchedule(context, schedule);
     for (const digest of await projects.delete(id)) keyLookup.forget(digest);
     response.status(204).end();
   });

@@ -1,18 +1,13 @@
+import type { ScheduleTiming } from "./schedule-timetable.js";
 import { parseDuration, type CreateScheduleBody, type UpdateScheduleBody } from "@hookbus/schemas";
 
 /** A schedule's definition as the API takes it (ISO times, durations in the API's grammar), less its project. */
 export type ScheduleDefinition = Omit<CreateScheduleBody, "projectId">;
 
 /** The stored fields a definition sets, times in milliseconds. */
-export interface DefinedSchedule {
+export interface DefinedSchedule extends Omit<ScheduleTiming, "createdAt"> {
   name: string;
   data: CreateScheduleBody["data"];
-  cron?: string;
-  timezone?: string;
-  every?: number;
-  at?: number;
-  startAt?: number;
-  endAt?: number;
   limit?: number;
   catchUp: NonNullable<CreateScheduleBody["catchUp"]>;
 }

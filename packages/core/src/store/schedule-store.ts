@@ -90,6 +90,11 @@ export class ScheduleStore {
     return { items: await this.getMany(page), nextCursor: ids.length > limit ? page[page.length - 1] : undefined };
   }
 
+  /** Every schedule of one project. */
+  async ofProject(projectId: string): Promise<Schedule[]> {
+    return (await this.list(Number.MAX_SAFE_INTEGER, undefined, projectId)).items;
+  }
+
   /** Writes a changed definition; NotFoundError when it was deleted meanwhile (XX: a delete is not undone). */
   async save(schedule: Schedule): Promise<void> {
     if ((await this.redis.set(this.keys.schedule(schedule.id), JSON.stringify(schedule), "XX")) !== "OK")
