@@ -12,7 +12,8 @@ let workers: ReturnType<typeof spawnWorker>[] = [];
 beforeAll(async () => {
   hookbus = await TestHookbus.start({ worker: false });
   receiver = await receivers.start();
-  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["schedule.triggered"] });
+  // A short timeout: an attempt a killed worker left is sent again once its lease (the timeout and a margin) lapses.
+  await hookbus.createSubscription({ url: receiver.url, eventTypes: ["schedule.triggered"], timeoutMs: 2000 });
 });
 afterEach(async () => {
   await killWorkers();
@@ -22,9 +23,12 @@ afterAll(async () => {
   await receivers.stopAll();
 });
 
-/** Three worker processes, once each takes schedule wake-ups. */
+/**
+ * Three worker processes, once each takes schedule wake-ups. A job a killed worker held is taken
+ * over once its lock lapses: a short lock makes that seconds, not the default half minute.
+ */
 async function startWorkers(): Promise<void> {
-  workers = [1, 2, 3].map(() => spawnWorker(hookbus.config));
+  workers = [1, 2, 3].map(() => spawnWorker(hookbus.config, { HOOKBUS_JOB_LOCK: "2s" }));
   await waitFor(async () => (await hookbus.context().queues.schedule.getWorkersCount()) >= 3, "three workers taking wake-ups", 30_000, 100);
 }
 
@@ -34,10 +38,18 @@ async function killWorkers(): Promise<void> {
   workers = [];
 }
 
-/** The planned times the receiver was sent for one schedule, each as often as it came. */
+/**
+ * The planned times the receiver was sent for one schedule, once per delivery (webhook-id): a
+ * worker killed after sending, before recording, has its attempt sent again under the same id.
+ */
 function deliveredTimes(scheduleId: string): string[] {
-  return receiver.requests
-    .map((r) => (JSON.parse(r.body) as { data: { scheduleId: string; triggeredAt: string } }).data)
+  const byDelivery = new Map(
+    receiver.requests.map((r) => [
+      r.headers["webhook-id"],
+      (JSON.parse(r.body) as { data: { scheduleId: string; triggeredAt: string } }).data,
+    ]),
+  );
+  return [...byDelivery.values()]
     .filter((data) => data.scheduleId === scheduleId)
     .map((data) => data.triggeredAt)
     .sort();
@@ -78,11 +90,19 @@ function firesOf(fires: ScheduleFireView[]) {
     .sort((a, b) => a.planned - b.planned);
 }
 
-/** The planned seconds between a schedule's first and last fire that it did not fire. */
-function gaps(fires: { planned: number }[]): number {
-  const first = fires[0]!.planned;
-  const last = fires[fires.length - 1]!.planned;
-  return (last - first) / 1000 + 1 - fires.length;
+/**
+ * What a schedule fired for the planned times its workers' outage made it miss: those after the
+ * kill and before its first fire on time again (the newest due when the workers were back). Fires
+ * made late after that, by a worker slowed down by this shared machine, are not the outage's.
+ */
+function outage(fires: { planned: number; lagMs: number; eventId: string }[], killedAt: number) {
+  const backOnTime = fires.find((f) => f.planned > killedAt && f.lagMs < 1000)!.planned;
+  const firstMissed = Math.floor(killedAt / 1000) * 1000 + 1000;
+  return {
+    missed: (backOnTime - firstMissed) / 1000,
+    backOnTime,
+    fired: fires.filter((f) => f.planned > killedAt && f.planned < backOnTime),
+  };
 }
 
 test("every worker killed for 5 s: catchUp last makes one fire up, none none, all each in order", async () => {
@@ -110,26 +130,27 @@ test("every worker killed for 5 s: catchUp last makes one fire up, none none, al
     "fires after the restart",
     20_000,
   );
-  const [last, none, all] = read.map((s) => firesOf(s.recentFires));
 
-  // none: a gap of at least four planned times, and every fire made on time.
-  expect(gaps(none!)).toBeGreaterThanOrEqual(4);
-  expect(none!.filter((f) => f.lagMs >= 1000)).toEqual([]);
-  // last: one fire made up for the gap, late; the gap one shorter than none's would be.
-  const madeUp = last!.filter((f) => f.lagMs >= 1000);
-  expect(madeUp).toHaveLength(1);
-  expect(gaps(last!)).toBeGreaterThanOrEqual(3);
-  expect(last!.some((f) => f.planned === madeUp[0]!.planned - 1000)).toBe(false);
-  // all: no gap; each missed one made up, late, published in planned order.
-  expect(gaps(all!)).toBe(0);
-  expect(all!.filter((f) => f.lagMs >= 1000).length).toBeGreaterThanOrEqual(4);
-  expect(all!.map((f) => f.eventId)).toEqual(all!.map((f) => f.eventId).sort());
+  const [last, none, all] = read.map((s) => outage(firesOf(s.recentFires), killedAt));
+  // Five seconds and a restart: at least four planned times missed by each.
+  for (const missed of [last, none, all]) expect(missed!.missed).toBeGreaterThanOrEqual(4);
+  // none: nothing made up.
+  expect(none!.fired).toEqual([]);
+  // last: one fire, for the newest planned time missed, made late.
+  expect(last!.fired).toHaveLength(1);
+  expect(last!.fired[0]!.lagMs).toBeGreaterThanOrEqual(1000);
+  expect(last!.fired[0]!.planned).toBe(last!.backOnTime - 1000);
+  // all: each missed one made up, late, published in planned order.
+  expect(all!.fired).toHaveLength(all!.missed);
+  for (const fire of all!.fired) expect(fire.lagMs).toBeGreaterThanOrEqual(1000);
+  expect(all!.fired.map((f) => f.eventId)).toEqual(all!.fired.map((f) => f.eventId).sort());
 
-  // Every fire of each delivered exactly once.
+  // Every fire of each delivered exactly once (the schedules fire on meanwhile: later ones are left out).
   for (const [i, id] of ids.entries()) {
     const fired = read[i]!.recentFires.map((f) => f.plannedAt).sort();
-    await waitFor(() => deliveredTimes(id).length >= read[i]!.fires, `the deliveries of ${id}`);
-    expect(deliveredTimes(id).slice(-fired.length)).toEqual(fired);
+    const inRange = () => deliveredTimes(id).filter((t) => t >= fired[0]! && t <= fired[fired.length - 1]!);
+    await waitFor(() => inRange().length >= fired.length, `the deliveries of ${id}`, 30_000);
+    expect(inRange()).toEqual(fired);
     expect(new Set(deliveredTimes(id)).size).toBe(deliveredTimes(id).length);
   }
   for (const id of ids) await hookbus.api("DELETE", `/v1/schedules/${id}`);
