@@ -25,7 +25,8 @@ const { values: options } = parseArgs({
     soak: { type: "string", default: "100000" },
     workers: { type: "string", default: "1" },
     cluster: { type: "boolean", default: false },
-    /** "ordered": only the ordered-against-unordered scenario (a quick look at it, with a small --events). */
+    schedules: { type: "string", default: "10000" },
+    /** One scenario alone: "ordered" (ordered against unordered, a quick look with a small --events) or "schedules". */
     only: { type: "string" },
   },
 });
@@ -44,6 +45,11 @@ const ON_CLUSTER = options.cluster;
 const REPLAY_DEAD_LETTERS = Number(options.replay);
 /** Ordering keys the events of the ordered scenario are spread over. */
 const ORDERING_KEYS = 1000;
+/** Schedules due at the same moment for the schedules scenario; 0 skips it. */
+const SCHEDULES = Number(options.schedules);
+const ONLY = options.only;
+if (ONLY !== undefined && ONLY !== "schedules" && ONLY !== "ordered")
+  throw new Error(`--only takes "ordered" or "schedules", not "${ONLY}"`);
 const root = fileURLToPath(new URL("..", import.meta.url));
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
@@ -461,6 +467,69 @@ async function benchReplay(ingestUrl, adminKey, redisEnv, receiver, workerPids) 
   return { total: replay.replayed, progress, received, seconds, rssBefore, rssPeak };
 }
 
+/** The workers' schedule fires so far, summed over their /metrics. */
+async function scheduleFires(metricsPorts) {
+  const counts = await Promise.all(
+    metricsPorts.map(async (port) => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return sum([...text.matchAll(/^hookbus_schedule_fires_total\{[^}]*\} (\d+)$/gm)].map((m) => Number(m[1])));
+    }),
+  );
+  return sum(counts);
+}
+
+/**
+ * Schedules: SCHEDULES schedules (one per participant) made through the batch API, all due at
+ * the same moment, which the workers fire as fast as they can: fires per second from that
+ * moment to the last fire, and the CPU each fire cost the workers and Redis. No webhook is
+ * subscribed, so this is the firing alone (each fire an event stored and routed).
+ */
+async function benchSchedules(ingestUrl, adminKey, metricsPorts, pids) {
+  const admin = { authorization: `Bearer ${adminKey}`, "content-type": "application/json" };
+  const firesBefore = await scheduleFires(metricsPorts);
+  // Far enough ahead for every batch to be made before the moment, on a quiet machine.
+  const due = Math.ceil((Date.now() + 5000 + SCHEDULES * 1.5) / 1000) * 1000;
+  const madeFrom = now();
+  for (let i = 0; i < SCHEDULES; i += 1000) {
+    const schedules = Array.from({ length: Math.min(1000, SCHEDULES - i) }, (_, j) => ({
+      name: "Daily check-in",
+      data: {
+        projectId: "6f1c2a4e-0b7d-4a51-9d3e-2f8b6c1e9a10",
+        participantId: `b2e4d6f8-1a3c-4e5f-8a9b-${String(i + j).padStart(12, "0")}`,
+        participantIdentifier: `PT-${i + j}`,
+      },
+      every: "1d",
+      startAt: new Date(due).toISOString(),
+    }));
+    const response = await fetch(`${ingestUrl}/v1/schedules/batch`, {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ schedules }),
+    });
+    if (response.status !== 201) throw new Error(`schedules: ${response.status} ${await response.text()}`);
+  }
+  const madeSeconds = (now() - madeFrom) / 1000;
+  const madeLate = Date.now() > due;
+  while (Date.now() < due) await new Promise((resolve) => setTimeout(resolve, Math.min(100, due - Date.now())));
+  const cpuBefore = { worker: cpuSeconds(pids.worker), redis: cpuSeconds(pids.redis) };
+  await waitUntil(async () => (await scheduleFires(metricsPorts)) - firesBefore >= SCHEDULES, "every fire", 300_000);
+  const seconds = (Date.now() - due) / 1000;
+  const cpuMs = (which) => ((cpuSeconds(pids[which]) - cpuBefore[which]) * 1000) / SCHEDULES;
+  return {
+    madeSeconds,
+    madeLate,
+    seconds,
+    perSecond: SCHEDULES / seconds,
+    cpuMsPerFire: { worker: cpuMs("worker"), redis: cpuMs("redis") },
+  };
+}
+
+function reportSchedules(result) {
+  console.log(
+    `\nSchedules: ${SCHEDULES} due at one moment (made in ${result.madeSeconds.toFixed(1)} s${result.madeLate ? ", past the moment: the rate is low" : ""}) fired in ${result.seconds.toFixed(1)} s by ${WORKERS === 1 ? "one worker" : `${WORKERS} workers`}: ${result.perSecond.toFixed(0)} fires/s; CPU per fire ${ms(result.cpuMsPerFire.worker)} ms worker, ${ms(result.cpuMsPerFire.redis)} ms Redis`,
+  );
+}
+
 /** One Redis, or a cluster of three masters: the variables that point the apps at it, its servers' pids, and how to stop it. */
 async function startRedis() {
   if (ON_CLUSTER) {
@@ -502,6 +571,10 @@ async function main() {
     await waitUntil(async () => (await fetch(`${ingestUrl}/readyz`)).ok, "the ingest");
     for (const metricsPort of workerMetricsPorts)
       await waitUntil(async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).ok, "the worker");
+    if (ONLY === "schedules") {
+      const pids = { worker: workers.map((w) => w.pid), redis: redis.pids };
+      return reportSchedules(await benchSchedules(ingestUrl, adminKey, workerMetricsPorts, pids));
+    }
     const admin = { authorization: `Bearer ${adminKey}`, "content-type": "application/json" };
     const subscribe = async (body) => {
       const response = await fetch(`${ingestUrl}/v1/subscriptions`, { method: "POST", headers: admin, body: JSON.stringify(body) });
@@ -510,8 +583,7 @@ async function main() {
     };
     const unsubscribe = (id) => fetch(`${ingestUrl}/v1/subscriptions/${id}`, { method: "DELETE", headers: admin });
     const pids = { ingest: [ingest.pid], worker: workers.map((w) => w.pid), redis: redis.pids };
-    if (options.only === "ordered")
-      return printOrdering(await benchOrdering(ingestUrl, publisherKey, receiver, pids, subscribe, unsubscribe));
+    if (ONLY === "ordered") return printOrdering(await benchOrdering(ingestUrl, publisherKey, receiver, pids, subscribe, unsubscribe));
     // Each measure has an event type of its own, so they never mix. The sync and latency
     // measures take the receiver uncapped (`maxInFlight: 1000`); the async throughput is
     // measured both at the default cap of 10 attempts in flight and uncapped.
@@ -612,6 +684,7 @@ async function main() {
         `\nRedis CPU by master over the whole run: ${perMaster.map((s) => `${s.toFixed(1)} s (${((s / total) * 100).toFixed(0)}%)`).join(", ")}`,
       );
     }
+    if (SCHEDULES > 0) reportSchedules(await benchSchedules(ingestUrl, adminKey, workerMetricsPorts, pids));
   } finally {
     for (const app of apps) app.kill("SIGTERM");
     await Promise.all(apps.map((app) => new Promise((r) => (app.exitCode !== null ? r() : app.once("exit", r)))));

@@ -386,3 +386,48 @@ test("erasures create erases a participant's events and prints the receipt; eras
   expect(both.code).toBe(2);
   expect(both.stderr).toContain("exactly one of");
 });
+
+test("schedules create, list, get, pause, resume and delete a participant's schedule", async () => {
+  const { projectId, participantId } = surveySubmitted().data;
+  const created = await hookbusCli([
+    "schedules",
+    "create",
+    "--name",
+    "Daily check-in",
+    "--mdh-project",
+    projectId,
+    "--participant-id",
+    participantId,
+    "--participant-identifier",
+    "PT-0042",
+    "--cron",
+    "0 9 * * *",
+    "--timezone",
+    "America/New_York",
+    "--catch-up",
+    "none",
+    "--json",
+  ]);
+  expect(created).toMatchObject({ code: 0, stderr: "" });
+  const schedule = JSON.parse(created.stdout);
+  expect(schedule).toMatchObject({ cron: "0 9 * * *", timezone: "America/New_York", catchUp: "none", status: "active" });
+
+  const table = await hookbusCli(["schedules", "list"]);
+  expect(table.stdout).toContain(schedule.id);
+  expect(table.stdout).toContain("cron 0 9 * * * (America/New_York)");
+  expect(table.stdout).toContain(schedule.nextFireAt.replace(/\.\d+Z$/, "Z"));
+
+  expect((await hookbusCli(["schedules", "pause", schedule.id])).stdout).toBe(`paused ${schedule.id} (paused; next fire none)\n`);
+  expect((await hookbusCli(["schedules", "resume", schedule.id])).stdout).toMatch(
+    new RegExp(`^resumed ${schedule.id} \\(active; next fire `),
+  );
+  const updated = await hookbusCli(["schedules", "update", schedule.id, "--every", "1h", "--json"]);
+  expect(JSON.parse(updated.stdout)).toMatchObject({ every: 3_600_000 });
+  expect((await hookbusCli(["schedules", "get", schedule.id])).stdout).toContain("every 3600000 ms");
+
+  const refused = await hookbusCli(["schedules", "update", schedule.id, "--timezone", "Nowhere/None"]);
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toMatch(/timezone/);
+  expect((await hookbusCli(["schedules", "delete", schedule.id])).stdout).toBe(`deleted ${schedule.id}\n`);
+  expect(JSON.parse((await hookbusCli(["schedules", "list", "--json"])).stdout).items).toEqual([]);
+});

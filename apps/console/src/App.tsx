@@ -6,6 +6,8 @@ import { DeliveryPage } from "./pages/Delivery.js";
 import { ErasurePage, ErasureReceiptPage } from "./pages/Erasure.js";
 import { KeysPage } from "./pages/Keys.js";
 import { OverviewPage } from "./pages/Overview.js";
+import { SchedulePage } from "./pages/Schedule.js";
+import { SchedulesPage } from "./pages/Schedules.js";
 import { SignInPage } from "./pages/SignIn.js";
 import { WebhookFormPage } from "./pages/WebhookForm.js";
 import { WebhooksPage } from "./pages/Webhooks.js";
@@ -20,6 +22,7 @@ const SECTIONS = [
   { segment: "overview", label: "Overview" },
   { segment: "webhooks", label: "Webhooks" },
   { segment: "deliveries", label: "Deliveries" },
+  { segment: "schedules", label: "Schedules" },
   { segment: "keys", label: "Keys" },
   { segment: "audit", label: "Audit" },
   { segment: "erasures", label: "Erasure" },
@@ -152,6 +155,8 @@ function Page({ route }: { route: Route }) {
       return <OverviewPage />;
     case "deliveries":
       return id ? <DeliveryPage id={id} /> : <DeliveriesPage query={route.query} />;
+    case "schedules":
+      return id ? <SchedulePage id={id} /> : <SchedulesPage />;
     case "keys":
       return <KeysPage />;
     case "audit":

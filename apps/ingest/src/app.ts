@@ -22,6 +22,7 @@ import { opsRouter } from "./routes/ops.js";
 import { overviewRouter } from "./routes/overview.js";
 import { projectKeysRouter } from "./routes/project-keys.js";
 import { projectsRouter } from "./routes/projects.js";
+import { schedulesRouter } from "./routes/schedules.js";
 import { queueBoardRouter } from "./routes/queue-board.js";
 import { replaysRouter } from "./routes/replays.js";
 import { secretsRouter } from "./routes/secrets.js";
@@ -77,6 +78,7 @@ export function createIngestApp({ context, subscriptionCache, syncOutcomes, regi
   app.use(projectsRouter(context, guards, projectKeys));
   app.use(projectKeysRouter(context, guards, projectKeys));
   app.use(auditRouter(context, guards, logger));
+  app.use(schedulesRouter(context, guards));
   app.use((_request, _response, next) => next(new HttpError(404, "no such route")));
   app.use(recordFailedAttempts(context, logger));
   app.use(errorHandler(logger));

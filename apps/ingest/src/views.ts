@@ -1,6 +1,15 @@
 import { projectOf, type Attempt, type Delivery, type EventRecord, type Subscription } from "@hookbus/core/policy";
 import type { ErasureReceipt, ReplayProgress } from "@hookbus/core/flows";
-import { type EndpointHealth, type Project, type ProjectKey, type SubscriptionStats } from "@hookbus/core/store";
+import { Timetable } from "@hookbus/core/policy";
+import {
+  type EndpointHealth,
+  type Project,
+  type ProjectKey,
+  type Schedule,
+  type ScheduleFire,
+  type ScheduleState,
+  type SubscriptionStats,
+} from "@hookbus/core/store";
 import type {
   AttemptView,
   DeliveryView,
@@ -9,6 +18,8 @@ import type {
   ProjectKeyView,
   ProjectView,
   ReplayView,
+  ScheduleFireView,
+  ScheduleView,
   SubscriptionStatsView,
   SubscriptionView,
 } from "@hookbus/schemas";
@@ -152,4 +163,34 @@ export function projectKeyView(key: ProjectKey): ProjectKeyView {
     createdAt: iso(key.createdAt)!,
     lastUsedAt: iso(key.lastUsedAt),
   };
+}
+
+/** A schedule as the API shows it: its definition, whether it fires, and when it fired and fires next. */
+export function scheduleView(schedule: Schedule, state: ScheduleState, now = Date.now()): ScheduleView {
+  const status = schedule.paused ? "paused" : schedule.endedAt !== undefined ? "ended" : "active";
+  const next = status === "active" ? new Timetable(schedule).nextAfter(Math.max(now, state.through)) : undefined;
+  return {
+    id: schedule.id,
+    projectId: projectOf(schedule),
+    name: schedule.name,
+    data: schedule.data,
+    cron: schedule.cron,
+    timezone: schedule.timezone,
+    every: schedule.every,
+    at: iso(schedule.at),
+    startAt: iso(schedule.startAt),
+    endAt: iso(schedule.endAt),
+    limit: schedule.limit,
+    catchUp: schedule.catchUp,
+    status,
+    fires: state.fires,
+    nextFireAt: iso(next) ?? null,
+    lastFiredAt: iso(state.lastFiredAt) ?? null,
+    createdAt: iso(schedule.createdAt)!,
+    updatedAt: iso(schedule.updatedAt)!,
+  };
+}
+
+export function scheduleFireView(fire: ScheduleFire): ScheduleFireView {
+  return { eventId: fire.eventId, plannedAt: iso(fire.plannedAt)!, firedAt: iso(fire.firedAt)! };
 }

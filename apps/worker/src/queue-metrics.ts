@@ -54,7 +54,13 @@ export function startQueueMetrics(
     labelNames: ["state"],
     registers: [registry],
   });
-  const queues: Queue[] = [context.queues.route, context.queues.deliver, context.queues.deliverSync, context.queues.replay];
+  const queues: Queue[] = [
+    context.queues.route,
+    context.queues.deliver,
+    context.queues.deliverSync,
+    context.queues.replay,
+    context.queues.schedule,
+  ];
 
   const refresh = async (): Promise<void> => {
     const [perQueue, { byKind: subscriptionCounts, byCircuit }] = await Promise.all([

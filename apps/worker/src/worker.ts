@@ -1,6 +1,14 @@
 import { Worker, type Job } from "bullmq";
+import { StoreCoalescer } from "@hookbus/core/flows";
 import { SubscriptionCache } from "@hookbus/core/store";
-import { QUEUE_NAMES, type DeliverJobData, type ErasureJobData, type ReplayJobData, type RouteJobData } from "@hookbus/core/queue";
+import {
+  QUEUE_NAMES,
+  type DeliverJobData,
+  type ErasureJobData,
+  type ReplayJobData,
+  type RouteJobData,
+  type ScheduleJobData,
+} from "@hookbus/core/queue";
 import {
   checkEncryptionKeys,
   createContext,
@@ -13,9 +21,11 @@ import {
 import { DeliveryAttempt } from "./delivery/attempt.js";
 import { WebhookHttpClient } from "./delivery/http-client.js";
 import { runBulkReplay } from "./jobs/bulk-replay.js";
+import { runScheduleWakeUp } from "./jobs/fire-schedule.js";
 import { DeliverJob } from "./jobs/deliver.js";
 import { RouteEventJob } from "./jobs/route-event.js";
 import { WorkerMetrics } from "./metrics.js";
+import { ScheduleMetrics } from "./schedule-metrics.js";
 import { startOpsServer } from "./ops-server.js";
 import { startQueueMetrics } from "./queue-metrics.js";
 import { startMaintenance, type MaintenanceOptions } from "./maintenance.js";
@@ -59,12 +69,16 @@ class RunningJobs {
 /** A worker stalls a job when its process dies mid-attempt; it is retried this often before BullMQ gives up on it. */
 const MAX_STALLED_COUNT = 20;
 
+/** Schedule wake-ups one worker runs at once. */
+const SCHEDULE_CONCURRENCY = 200;
+
 export async function startWorker(config: RunConfig, options: WorkerOptions = {}): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger("hookbus-worker", config.logLevel);
   const context = createContext(config, logger);
   await checkEncryptionKeys(context.subscriptions, config.encryption, logger);
   const registry = createMetricsRegistry("worker");
   const metrics = new WorkerMetrics(registry);
+  const scheduleMetrics = new ScheduleMetrics(registry);
   const queueMetrics = startQueueMetrics(context, registry, logger, options.queueMetricsIntervalMs);
   const maintenance = startMaintenance(context, logger, options.maintenance);
   const http = new WebhookHttpClient(config.allowedNetworks);
@@ -72,6 +86,7 @@ export async function startWorker(config: RunConfig, options: WorkerOptions = {}
   const deliveries = new DeliverJob(context, attempts);
   // Kept exact by the version each route job reads, so it needs no change announcements.
   const subscriptionCache = new SubscriptionCache(context.subscriptions);
+  const fireContext = { ...context, store: new StoreCoalescer(context, subscriptionCache) };
   let routeWorker: Worker<RouteJobData> | undefined;
   const routes = new RouteEventJob(context, attempts, subscriptionCache, logger, {
     limitTo: (jobs) => {
@@ -112,6 +127,12 @@ export async function startWorker(config: RunConfig, options: WorkerOptions = {}
       QUEUE_NAMES.erasure,
       running.track(async (job: Job<ErasureJobData>) => void (await context.erasures.run(job.data.erasureId))),
       { ...common, concurrency: 1 },
+    ),
+    // A wake-up is a few Redis round trips and no receiver: many run at once.
+    new Worker<ScheduleJobData>(
+      QUEUE_NAMES.schedule,
+      running.track((job: Job<ScheduleJobData>) => runScheduleWakeUp(fireContext, scheduleMetrics, logger, job)),
+      { ...common, concurrency: SCHEDULE_CONCURRENCY },
     ),
   ];
   for (const worker of workers) {

@@ -6,6 +6,8 @@ import type {
   DeliveryWithAttempts,
   ProjectKeyView as ProjectKey,
   ProjectView as Project,
+  ScheduleView as Schedule,
+  ScheduleWithFires,
   SubscriptionView as Subscription,
 } from "@hookbus/schemas";
 
@@ -131,4 +133,51 @@ function changes({ before = {}, after = {} }: AuditEntry): string | undefined {
       : `${field}: ${value(before[field] ?? after[field])}`,
   );
   return excerpt(shown.join("; "), 120);
+}
+
+/** How a schedule is timed, in a few words: its cron and zone, its period, or its one time. */
+export function scheduleTiming(schedule: Schedule): string {
+  if (schedule.cron) return `cron ${schedule.cron} (${schedule.timezone ?? "UTC"})`;
+  if (schedule.every !== undefined) return `every ${wholeMs(schedule.every)} ms`;
+  return `at ${shortTime(schedule.at)}`;
+}
+
+export function schedulesTable(schedules: Schedule[]): string {
+  return table(
+    ["id", "name", "participant", "timing", "status", "next fire", "last fired", "fires"],
+    schedules.map((s) => [
+      s.id,
+      s.name,
+      s.data.participantIdentifier,
+      scheduleTiming(s),
+      s.status,
+      shortTime(s.nextFireAt ?? undefined),
+      shortTime(s.lastFiredAt ?? undefined),
+      s.fires,
+    ]),
+  );
+}
+
+/** A schedule, then its latest fires with the events they published. */
+export function scheduleDetails(schedule: ScheduleWithFires): string {
+  const head = table(
+    [],
+    [
+      ["id", schedule.id],
+      ["name", schedule.name],
+      ["project", schedule.projectId],
+      ["participant", `${schedule.data.participantIdentifier} (${schedule.data.participantId})`],
+      ["timing", scheduleTiming(schedule)],
+      ["catch up", schedule.catchUp],
+      ["status", schedule.status],
+      ["next fire", shortTime(schedule.nextFireAt ?? undefined)],
+      ["fires", schedule.fires],
+    ],
+  );
+  if (schedule.recentFires.length === 0) return head;
+  const fires = table(
+    ["planned", "fired", "event"],
+    schedule.recentFires.map((f) => [shortTime(f.plannedAt), shortTime(f.firedAt), f.eventId]),
+  );
+  return `${head}\n${fires}`;
 }

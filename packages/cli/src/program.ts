@@ -6,6 +6,7 @@ import { registerErasures } from "./commands/erasures.js";
 import { registerKeys, registerProjects } from "./commands/projects.js";
 import { registerPublish } from "./commands/publish.js";
 import { registerReplay } from "./commands/replay.js";
+import { registerSchedules } from "./commands/schedules.js";
 import { registerSecrets } from "./commands/secrets.js";
 import { registerSendSample } from "./commands/send-sample.js";
 import { registerSubscriptions } from "./commands/subscriptions.js";
@@ -68,6 +69,7 @@ ${exitCodesHelp}`,
   registerKeys(program, context);
   registerAudit(program, context);
   registerErasures(program, context);
+  registerSchedules(program, context);
   return program;
 }
 

@@ -9,6 +9,7 @@ import type {
   CreateProjectBody,
   CreateErasureBody,
   CreateProjectKeyBody,
+  CreateScheduleBody,
   CreateSubscriptionBody,
   DeliveryFilter,
   DeliveryListQuery,
@@ -31,6 +32,11 @@ import type {
   ReplayView,
   ResealBody,
   ResealResult,
+  ScheduleBatchResult,
+  ScheduleListQuery,
+  SchedulePage,
+  ScheduleView,
+  ScheduleWithFires,
   SendSampleBody,
   SendSampleResult,
   SubscriptionListQuery,
@@ -40,6 +46,7 @@ import type {
   SubscriptionWithSecret,
   SyncPublishResult,
   UpdateProjectBody,
+  UpdateScheduleBody,
   UpdateSubscriptionBody,
 } from "@hookbus/schemas";
 import { Transport, type HookbusClientOptions } from "./transport.js";
@@ -172,6 +179,26 @@ export class HookbusClient {
     /** Refused (409) while it has subscriptions, unless `cascade` deletes them with it. */
     delete: (id: string, options: { cascade?: boolean } = {}): Promise<void> =>
       this.http.request("DELETE", path`/v1/projects/${id}`, { query: { cascade: options.cascade ? "true" : undefined } }),
+  };
+
+  /** Schedules: each fires schedule.triggered events in its project. */
+  readonly schedules = {
+    list: (query: ListQuery<ScheduleListQuery> = {}): Promise<SchedulePage> => this.http.request("GET", "/v1/schedules", { query }),
+    /** Every schedule (of one project, when named), a page at a time. */
+    iterate: (query: Pick<ScheduleListQuery, "projectId"> = {}): AsyncIterable<ScheduleView> =>
+      pages((cursor) => this.schedules.list({ ...query, limit: 500, cursor })),
+    /** With its latest fires, each naming the event it published. */
+    get: (id: string): Promise<ScheduleWithFires> => this.http.request("GET", path`/v1/schedules/${id}`),
+    create: (body: CreateScheduleBody): Promise<ScheduleView> => this.http.request("POST", "/v1/schedules", { body }),
+    /** Up to 1,000 at once; each item of the answer is made or says why not. */
+    createBatch: (schedules: CreateScheduleBody[]): Promise<ScheduleBatchResult> =>
+      this.http.request("POST", "/v1/schedules/batch", { body: { schedules } }),
+    update: (id: string, patch: UpdateScheduleBody): Promise<ScheduleView> =>
+      this.http.request("PATCH", path`/v1/schedules/${id}`, { body: patch }),
+    delete: (id: string): Promise<void> => this.http.request("DELETE", path`/v1/schedules/${id}`),
+    pause: (id: string): Promise<ScheduleView> => this.http.request("POST", path`/v1/schedules/${id}/pause`),
+    /** The fires missed while paused follow the schedule's catchUp. */
+    resume: (id: string): Promise<ScheduleView> => this.http.request("POST", path`/v1/schedules/${id}/resume`),
   };
 
   /** A project's API keys. */

@@ -19,6 +19,16 @@ import {
   updateProjectBody,
 } from "./projects.js";
 import { bulkReplayBody, replayDryRun, replayStarted, replayView } from "./replays.js";
+import {
+  createScheduleBatchBody,
+  createScheduleBody,
+  scheduleBatchResult,
+  scheduleListQuery,
+  schedulePage,
+  scheduleView,
+  scheduleWithFires,
+  updateScheduleBody,
+} from "./schedules.js";
 import { keyUsageView, resealBody, resealResult } from "./secrets.js";
 import {
   createSubscriptionBody,
@@ -49,6 +59,9 @@ export const NAMED_REQUESTS = {
   ProjectPatch: updateProjectBody,
   ProjectKeyCreate: createProjectKeyBody,
   ErasureCreate: createErasureBody,
+  ScheduleCreate: createScheduleBody,
+  ScheduleBatchCreate: createScheduleBatchBody,
+  SchedulePatch: updateScheduleBody,
 };
 export const NAMED_RESPONSES = {
   PublishResult: publishResult,
@@ -77,6 +90,10 @@ export const NAMED_RESPONSES = {
   AuditPage: auditPage,
   AuditVerifyResult: auditVerifyResult,
   Erasure: erasureView,
+  Schedule: scheduleView,
+  ScheduleWithFires: scheduleWithFires,
+  SchedulePage: schedulePage,
+  ScheduleBatchResult: scheduleBatchResult,
   ErrorBody: errorBody,
 };
 
@@ -101,7 +118,7 @@ export interface ApiRoute {
   /** Express-style: `/v1/subscriptions/:id`. */
   path: string;
   summary: string;
-  tag: "Events" | "Subscriptions" | "Deliveries" | "Replays" | "Erasures" | "Projects" | "Audit" | "Operations";
+  tag: "Events" | "Subscriptions" | "Deliveries" | "Replays" | "Erasures" | "Projects" | "Schedules" | "Audit" | "Operations";
   auth: ApiAuth;
   /** One schema per `:name` in the path. */
   params?: Record<string, z.ZodType>;
@@ -139,6 +156,7 @@ const idParam = {
   project: projectId,
   key: idOf("key"),
   erasure: idOf("era"),
+  schedule: idOf("sch"),
 };
 
 export const apiRoutes: ApiRoute[] = [
@@ -435,14 +453,14 @@ export const apiRoutes: ApiRoute[] = [
     path: "/v1/projects/:id",
     params: { id: idParam.project },
     tag: "Projects",
-    summary: "Delete a project and its keys; refused while it has subscriptions unless `cascade=true` deletes them too.",
+    summary: "Delete a project and its keys; refused while it has subscriptions or schedules unless `cascade=true` deletes them too.",
     auth: "operator",
     query: deleteProjectQuery,
     responses: {
       204: { description: "deleted" },
       ...byId,
       ...errors(403, 422),
-      409: { description: "it has subscriptions (pass cascade=true), or it is the default project", schema: errorBody },
+      409: { description: "it has subscriptions or schedules (pass cascade=true), or it is the default project", schema: errorBody },
     },
   },
   {
@@ -502,5 +520,85 @@ export const apiRoutes: ApiRoute[] = [
       ...authenticated,
       ...errors(403, 404, 422),
     },
+  },
+  {
+    method: "post",
+    path: "/v1/schedules",
+    tag: "Schedules",
+    summary: "Make a schedule: it fires schedule.triggered with its data by cron (in a time zone), every so often, or once at a time.",
+    auth: "admin",
+    body: createScheduleBody,
+    responses: { 201: { description: "made", schema: scheduleView }, ...withBody, ...errors(403) },
+  },
+  {
+    method: "post",
+    path: "/v1/schedules/batch",
+    tag: "Schedules",
+    summary: "Make up to 1,000 schedules (one per participant, say); each item is made or refused on its own.",
+    auth: "admin",
+    body: createScheduleBatchBody,
+    responses: {
+      201: {
+        description: "one item per schedule, in order (an item naming another project's participants answers its 403 error)",
+        schema: scheduleBatchResult,
+      },
+      ...withBody,
+      ...errors(403),
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/schedules",
+    tag: "Schedules",
+    summary: "List schedules in creation order, a page at a time, each with its next and latest fire.",
+    auth: "admin",
+    query: scheduleListQuery,
+    responses: { 200: { description: "a page", schema: schedulePage }, ...authenticated, ...errors(403, 422) },
+  },
+  {
+    method: "get",
+    path: "/v1/schedules/:id",
+    params: { id: idParam.schedule },
+    tag: "Schedules",
+    summary: "One schedule, with its latest fires and the events they published.",
+    auth: "admin",
+    responses: { 200: { description: "the schedule", schema: scheduleWithFires }, ...byId, ...errors(403) },
+  },
+  {
+    method: "patch",
+    path: "/v1/schedules/:id",
+    params: { id: idParam.schedule },
+    tag: "Schedules",
+    summary: "Change any field; null clears startAt, endAt or limit; naming cron, every or at retimes it from now.",
+    auth: "admin",
+    body: updateScheduleBody,
+    responses: { 200: { description: "the schedule", schema: scheduleView }, ...withBody, ...byId, ...errors(403) },
+  },
+  {
+    method: "delete",
+    path: "/v1/schedules/:id",
+    params: { id: idParam.schedule },
+    tag: "Schedules",
+    summary: "Delete a schedule; the events it fired stay.",
+    auth: "admin",
+    responses: { 204: { description: "deleted" }, ...byId, ...errors(403) },
+  },
+  {
+    method: "post",
+    path: "/v1/schedules/:id/pause",
+    params: { id: idParam.schedule },
+    tag: "Schedules",
+    summary: "Stop a schedule's fires until it is resumed.",
+    auth: "admin",
+    responses: { 200: { description: "the schedule", schema: scheduleView }, ...byId, ...errors(403) },
+  },
+  {
+    method: "post",
+    path: "/v1/schedules/:id/resume",
+    params: { id: idParam.schedule },
+    tag: "Schedules",
+    summary: "Fire again; the fires missed while paused follow its catchUp.",
+    auth: "admin",
+    responses: { 200: { description: "the schedule", schema: scheduleView }, ...byId, ...errors(403) },
   },
 ];

@@ -11,3 +11,4 @@ export * from "./secrets.js";
 export * from "./projects.js";
 export * from "./audit.js";
 export * from "./erasures.js";
+export * from "./schedules.js";

@@ -99,7 +99,9 @@ export function openApiDocument(version: string) {
         "Publish events; Hookbus delivers them to subscribed webhooks, signed (Standard Webhooks), retried, and logged. " +
         "Send `Authorization: Bearer KEY`. Errors answer `{error, issues?}`.",
     },
-    tags: ["Events", "Subscriptions", "Deliveries", "Replays", "Erasures", "Projects", "Audit", "Operations"].map((name) => ({ name })),
+    tags: ["Events", "Subscriptions", "Deliveries", "Replays", "Erasures", "Projects", "Schedules", "Audit", "Operations"].map((name) => ({
+      name,
+    })),
     components: {
       schemas: componentSchemas(),
       securitySchemes: {

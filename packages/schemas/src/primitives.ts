@@ -59,7 +59,7 @@ export function parseDuration(value: number | string): number {
 }
 
 /** Ids: a prefix and a time-sortable ULID. */
-export const idOf = (prefix: "evt" | "sub" | "dlv" | "rpl" | "prj" | "key" | "aud" | "era") =>
+export const idOf = (prefix: "evt" | "sub" | "dlv" | "rpl" | "prj" | "key" | "aud" | "era" | "sch") =>
   z.string().regex(new RegExp(`^${prefix}_[0-9A-Z]{26}$`), `a ${prefix}_ id`);
 
 /** A page of a listing: `nextCursor` goes in the next request's `cursor`, null on the last page. */

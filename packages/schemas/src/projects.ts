@@ -54,7 +54,9 @@ export const deleteProjectQuery = z.strictObject({
   cascade: z
     .enum(["true", "false"])
     .optional()
-    .describe("true deletes the project's subscriptions and keys with it; else a project with subscriptions is refused (409)"),
+    .describe(
+      "true deletes the project's subscriptions, schedules and keys with it; else a project with subscriptions or schedules is refused (409)",
+    ),
 });
 
 /** A project key's role: an admin key manages its project, a publisher key publishes its events. */
@@ -86,3 +88,10 @@ export type ProjectKeyWithSecret = z.infer<typeof projectKeyWithSecret>;
 
 export const projectKeyList = z.object({ items: z.array(projectKeyView) });
 export type ProjectKeyList = z.infer<typeof projectKeyList>;
+
+/** A listing of a project's records, a page at a time: subscriptions, schedules. */
+export const projectListingQuery = z.object({
+  projectId: projectId.optional().describe("an operator key's choice of project; a project's key sees its own"),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().optional(),
+});

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { disabledReasons, eventType, syncResult } from "./events.js";
 import { idOf, isoTime, pageOf, ratePerSecond, retryDelay } from "./primitives.js";
-import { projectId } from "./projects.js";
+import { projectId, projectListingQuery } from "./projects.js";
 
 /** Headers Hookbus sets itself; a subscription may not override them. */
 export const reservedHeaders = [
@@ -290,11 +290,7 @@ export type SubscriptionView = z.infer<typeof subscriptionView>;
 export const subscriptionWithSecret = subscriptionView.extend({ secret: z.string() });
 export type SubscriptionWithSecret = z.infer<typeof subscriptionWithSecret>;
 
-export const subscriptionListQuery = z.object({
-  projectId: projectId.optional().describe("an operator key's choice of project; a project's key sees its own"),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().optional(),
-});
+export const subscriptionListQuery = projectListingQuery;
 export type SubscriptionListQuery = z.input<typeof subscriptionListQuery>;
 export const subscriptionPage = pageOf(subscriptionView);
 export type SubscriptionPage = z.infer<typeof subscriptionPage>;

@@ -7,6 +7,7 @@ import { LoadingLine, Problem } from "../components/Status.js";
 import { when } from "../format.js";
 import { useProject } from "../project.js";
 import { useSession } from "../session.js";
+import { useAction } from "../use-action.js";
 import { useLoad } from "../use-load.js";
 
 const ROLE_WORDS: Record<ProjectKeyRole, string> = {
@@ -153,19 +154,13 @@ function KeyTable({ keys, onRevoked }: { keys: ProjectKeyView[]; onRevoked: () =
 
 function KeyRow({ projectKey, onRevoked }: { projectKey: ProjectKeyView; onRevoked: () => void }) {
   const { hookbus } = useSession();
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
+  const { busy, problem, act } = useAction();
   const revoke = async () => {
     if (!confirm(`Revoke the key "${projectKey.name}"? Whoever uses it is refused at once; this cannot be undone.`)) return;
-    setBusy(true);
-    setProblem(null);
-    try {
+    await act(async () => {
       await hookbus.keys.revoke(projectKey.projectId, projectKey.id);
       onRevoked();
-    } catch (error) {
-      setProblem(describeError(error));
-      setBusy(false);
-    }
+    });
   };
   return (
     <tr data-key-id={projectKey.id}>

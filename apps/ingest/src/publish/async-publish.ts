@@ -1,9 +1,9 @@
+import { StoreCoalescer } from "@hookbus/core/flows";
 import { enqueueRoutes } from "@hookbus/core/queue";
 import type { StoredEvent, SubscriptionCache } from "@hookbus/core/store";
 import type { HookbusContext } from "@hookbus/core/runtime";
 import { ASYNC_PUBLISH_DEADLINE_MS, beforeDeadline, UNAVAILABLE } from "./deadline.js";
 import type { IdentifiedEvent } from "./new-event.js";
-import { StoreCoalescer } from "./store-coalescer.js";
 
 /**
  * Async and batch publishing: the events are stored and handed to the route queue, with the

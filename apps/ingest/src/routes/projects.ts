@@ -1,5 +1,6 @@
 import { Router } from "express";
 import type { Project } from "@hookbus/core/store";
+import { deleteSchedule } from "@hookbus/core/flows";
 import type { HookbusContext } from "@hookbus/core/runtime";
 import {
   createProjectBody,
@@ -76,8 +77,11 @@ export function projectsRouter(context: HookbusContext, guards: Guards, keyLooku
     if (id === DEFAULT_PROJECT_ID)
       throw new ConflictError("the default project holds what was made before projects, and cannot be deleted");
     const subscriptions = await context.subscriptions.ofProject(id);
-    if (subscriptions.length > 0 && cascade !== "true")
-      throw new ConflictError(`project ${id} has ${subscriptions.length} subscriptions: delete them first, or pass ?cascade=true`);
+    const schedules = await context.schedules.ofProject(id);
+    if ((subscriptions.length > 0 || schedules.length > 0) && cascade !== "true")
+      throw new ConflictError(
+        `project ${id} has ${subscriptions.length} subscriptions and ${schedules.length} schedules: delete them first, or pass ?cascade=true`,
+      );
     for (const subscription of subscriptions) {
       await context.subscriptions.delete(subscription.id);
       await recordAudit(context, request, {
@@ -88,12 +92,14 @@ export function projectsRouter(context: HookbusContext, guards: Guards, keyLooku
         before: subscriptionSettings(subscription),
       });
     }
+    // A schedule left behind would go on firing into a project that is gone.
+    for (const schedule of schedules) await deleteSchedule(context, schedule);
     const digests = await projects.delete(id);
     for (const digest of digests) keyLookup.forget(digest);
     await recordAudit(context, request, {
       action: "project.delete",
       ...projectResource(id),
-      before: { ...projectView(project), keys: digests.length, subscriptions: subscriptions.length },
+      before: { ...projectView(project), keys: digests.length, subscriptions: subscriptions.length, schedules: schedules.length },
     });
     response.status(204).end();
   });

@@ -4,3 +4,6 @@ export * from "./subscription-lifecycle.js";
 export * from "./erasure-audit.js";
 export * from "./ordering.js";
 export * from "./erasure.js";
+export * from "./schedule-lifecycle.js";
+export * from "./fire-schedule.js";
+export * from "./store-coalescer.js";

@@ -1,7 +1,7 @@
 import { randomFillSync } from "node:crypto";
 import { monotonicFactory, decodeTime } from "ulid";
 
-export type IdPrefix = "evt" | "sub" | "dlv" | "rpl" | "lsn" | "prj" | "key" | "aud" | "era";
+export type IdPrefix = "evt" | "sub" | "dlv" | "rpl" | "lsn" | "prj" | "key" | "aud" | "era" | "sch";
 
 /**
  * Random numbers in [0, 1) for ulid, drawn from a pool of crypto-random bytes. ulid's own

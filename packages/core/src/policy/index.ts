@@ -14,3 +14,6 @@ export * from "./audit-masking.js";
 export * from "./changed-fields.js";
 export * from "./participant-hash.js";
 export * from "./participant-values.js";
+export * from "./schedule-timetable.js";
+export * from "./fire-plan.js";
+export * from "./schedule-definition.js";

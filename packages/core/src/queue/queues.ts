@@ -14,6 +14,8 @@ export const QUEUE_NAMES = {
   replay: "replay",
   /** erasures too large to answer at once: each job erases one participant's data */
   erasure: "erasure",
+  /** schedule timers: each job a wake-up of one schedule, which fires what is due (see flows/fire-schedule) */
+  schedule: "schedule",
 } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
@@ -45,6 +47,11 @@ export interface ReplayJobData {
 /** Only the erasure's id: the value to erase is sealed in its record, never in a job. */
 export interface ErasureJobData {
   erasureId: string;
+}
+
+/** A schedule's wake-up: its timer's, or one a resume adds to catch up at once. */
+export interface ScheduleJobData {
+  scheduleId: string;
 }
 
 export interface DeliverJobData {
@@ -93,6 +100,7 @@ export interface HookbusQueues {
   deliverSync: Queue<DeliverJobData>;
   replay: Queue<ReplayJobData>;
   erasure: Queue<ErasureJobData>;
+  schedule: Queue<ScheduleJobData>;
   close(): Promise<void>;
 }
 
@@ -102,7 +110,8 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
   const deliverSync = new Queue<DeliverJobData>(QUEUE_NAMES.deliverSync, { connection, prefix });
   const replay = new Queue<ReplayJobData>(QUEUE_NAMES.replay, { connection, prefix });
   const erasure = new Queue<ErasureJobData>(QUEUE_NAMES.erasure, { connection, prefix });
-  const all = [route, deliver, deliverSync, replay, erasure];
+  const schedule = new Queue<ScheduleJobData>(QUEUE_NAMES.schedule, { connection, prefix });
+  const all = [route, deliver, deliverSync, replay, erasure, schedule];
   for (const queue of all) queue.on("error", onError);
   return {
     route,
@@ -110,6 +119,7 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
     deliverSync,
     replay,
     erasure,
+    schedule,
     close: async () => {
       // A queue still connecting when closed reports the closed connection as an error.
       await Promise.all(all.map((queue) => queue.waitUntilReady().catch(() => undefined)));

@@ -17,6 +17,7 @@ import { createRedis } from "../store/redis.js";
 import { Replayer } from "../flows/replay.js";
 import { Eraser } from "../flows/erasure.js";
 import { erasureAuditRecord } from "../flows/erasure-audit.js";
+import { ScheduleStore } from "../store/schedule-store.js";
 import { SubscriptionStore } from "../store/subscription-store.js";
 
 /** The stores and queues both apps work with, on one Redis connection. */
@@ -26,6 +27,7 @@ export interface HookbusContext {
   keys: Keys;
   subscriptions: SubscriptionStore;
   projects: ProjectStore;
+  schedules: ScheduleStore;
   events: EventStore;
   deliveries: DeliveryLog;
   endpoints: EndpointGate;
@@ -62,6 +64,7 @@ export function createContext(config: RunConfig, logger: Logger, redisOptions: R
     keys,
     subscriptions,
     projects,
+    schedules: new ScheduleStore(redis, keys),
     events: new EventStore(redis, keys, config.retentionMs, config.reconcileAfterMs, participants, undefined, config.replicaWait),
     deliveries,
     endpoints: new EndpointGate(redis, keys, config.circuit, config.reconcileAfterMs),

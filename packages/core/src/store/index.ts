@@ -26,3 +26,4 @@ export * from "./audit-trail.js";
 export * from "./lanes.js";
 export * from "./aof-rewrite.js";
 export * from "./participant-index.js";
+export * from "./schedule-store.js";

@@ -179,6 +179,23 @@ export class Keys {
     return `${this.prefix}:sub:${subscriptionId}:lane:${key}`;
   }
 
+  /** A schedule's definition. */
+  schedule(id: string) {
+    return `${this.prefix}:sch:${id}`;
+  }
+  /** How far a schedule has fired: planned times handled through, fires made, the latest fire's planned time. */
+  scheduleState(id: string) {
+    return `${this.prefix}:sch:${id}:state`;
+  }
+  /** A schedule's latest fires, newest first. */
+  scheduleFires(id: string) {
+    return `${this.prefix}:sch:${id}:fires`;
+  }
+  /** Ids of every schedule, or of one project's, in creation order (ids sort by time): what listing pages through. */
+  schedules(projectId?: string) {
+    return projectId === undefined ? `${this.prefix}:schs` : `${this.prefix}:schs:prj:${projectId}`;
+  }
+
   /** Pub/sub channel announcing that a subscription was created, changed or deleted. */
   subscriptionChanges() {
     return `${this.prefix}:subs:changed`;

@@ -1,8 +1,7 @@
-import type { EventType } from "@hookbus/schemas";
-import { UnavailableError } from "@hookbus/core/policy";
-import { pipelineForJobs, queueRouteJobs, ROUTE_JOB_DELIVERIES } from "@hookbus/core/queue";
-import type { NewEvent, StoredEvent, SubscriptionCache } from "@hookbus/core/store";
-import type { HookbusContext } from "@hookbus/core/runtime";
+import { UnavailableError } from "../policy/errors.js";
+import { pipelineForJobs, queueRouteJobs, ROUTE_JOB_DELIVERIES, type HookbusQueues } from "../queue/queues.js";
+import type { EventStore, NewEvent, StoredEvent } from "../store/event-store.js";
+import type { SubscriptionCache } from "../store/subscription-cache.js";
 
 /** An event to store, with its id chosen already (the route job is named after it) and its publish's deadline. */
 export type Candidate = NewEvent & { id: string; deadline: number };
@@ -18,13 +17,14 @@ interface Waiting {
  * round trip for all their stores and route jobs, and route jobs that carry several events
  * each, so the worker takes one job for many events. Under load, concurrent publishes arrive
  * in the same turn; a publish alone waits for nothing, since the turn ends at once. Each
- * event keeps its own idempotency key and deadline, and its own outcome.
+ * event keeps its own idempotency key and deadline, and its own outcome. The ingest's
+ * publishes and the worker's schedule fires are stored through it alike.
  */
 export class StoreCoalescer {
   private waiting: Waiting[] = [];
 
   constructor(
-    private readonly context: HookbusContext,
+    private readonly context: { events: EventStore; queues: HookbusQueues },
     private readonly subscriptions: SubscriptionCache,
   ) {}
 

@@ -1,0 +1,99 @@
+import { definedSchedule, newId, timingChanged, type ScheduleDefinition } from "../policy/index.js";
+import { clearScheduleTimer, setScheduleTimer, wakeSchedule } from "../queue/schedule-timers.js";
+import type { HookbusQueues } from "../queue/queues.js";
+import type { Schedule, ScheduleStore } from "../store/schedule-store.js";
+
+/** The store and queue a schedule's life touches: the apps pass their HookbusContext. */
+export interface ScheduleContext {
+  schedules: ScheduleStore;
+  queues: HookbusQueues;
+}
+
+/**
+ * Every change of a schedule happens in one of these functions, each one action (create,
+ * update, pause, resume, delete): the place to record who did what.
+ */
+
+/**
+ * Makes schedules, each handled from its start or from now (nothing before fires), stored in
+ * one round trip, then their timers set.
+ * @param projectId per schedule, its project; undefined: the default one
+ */
+export async function createSchedules(
+  context: ScheduleContext,
+  items: { definition: ScheduleDefinition; projectId?: string }[],
+  now = Date.now(),
+): Promise<Schedule[]> {
+  const made = items.map(({ definition, projectId }) => {
+    const schedule: Schedule = {
+      id: newId("sch", now),
+      projectId,
+      ...definedSchedule(definition),
+      paused: false,
+      createdAt: now,
+      updatedAt: now,
+    };
+    return { schedule, through: schedule.startAt === undefined ? now : Math.min(now, schedule.startAt - 1) };
+  });
+  await context.schedules.create(made);
+  await Promise.all(made.map(({ schedule }) => setScheduleTimer(context.queues, schedule, now)));
+  return made.map(({ schedule }) => schedule);
+}
+
+/**
+ * Changes a schedule's definition. A new timing starts from now: times it would have had
+ * before the change are not made up. A schedule that had ended fires again if the new
+ * definition leaves it times.
+ */
+export async function updateSchedule(
+  context: ScheduleContext,
+  schedule: Schedule,
+  definition: ScheduleDefinition,
+  now = Date.now(),
+): Promise<Schedule> {
+  const updated: Schedule = { ...schedule, ...clearedDefinition, ...definedSchedule(definition), updatedAt: now };
+  const retimed = timingChanged(schedule, updated) || updated.limit !== schedule.limit;
+  if (retimed) delete updated.endedAt;
+  await context.schedules.save(updated);
+  if (retimed) {
+    if (timingChanged(schedule, updated)) await context.schedules.recordRun(schedule.id, now, []);
+    if (!updated.paused) await setScheduleTimer(context.queues, updated, now);
+  }
+  return updated;
+}
+
+/** What a definition may leave out: cleared unless the new one sets it. */
+const clearedDefinition = {
+  cron: undefined,
+  timezone: undefined,
+  every: undefined,
+  at: undefined,
+  startAt: undefined,
+  endAt: undefined,
+  limit: undefined,
+};
+
+/** Stops a schedule's fires until it is resumed; its timer goes. */
+export async function pauseSchedule(context: ScheduleContext, schedule: Schedule, now = Date.now()): Promise<Schedule> {
+  if (schedule.paused) return schedule;
+  const paused = { ...schedule, paused: true, updatedAt: now };
+  await context.schedules.save(paused);
+  await clearScheduleTimer(context.queues, schedule.id);
+  return paused;
+}
+
+/** Fires again: its timer back, and a wake-up now that fires what came due while paused, by its catchUp. */
+export async function resumeSchedule(context: ScheduleContext, schedule: Schedule, now = Date.now()): Promise<Schedule> {
+  if (!schedule.paused) return schedule;
+  const resumed = { ...schedule, paused: false, updatedAt: now };
+  await context.schedules.save(resumed);
+  await setScheduleTimer(context.queues, resumed, now);
+  await wakeSchedule(context.queues, schedule.id, now);
+  return resumed;
+}
+
+/** Deletes a schedule and its timer; the events it fired stay, as published events do. */
+export async function deleteSchedule(context: ScheduleContext, schedule: Schedule): Promise<void> {
+  await clearScheduleTimer(context.queues, schedule.id);
+  await context.schedules.delete(schedule);
+}
