@@ -165,6 +165,41 @@ test("replays are recorded: one delivery, a bulk replay's filter, dry run and co
   });
 });
 
+test("schedules are recorded when made, changed, paused, resumed and deleted, by name and timing, never with the participant they name", async () => {
+  const data = { ...surveySubmitted().data, participantIdentifier: "PT-AUDIT-77" };
+  const made = await call("POST", "/v1/schedules", {
+    name: "Daily check-in",
+    data: { projectId: data.projectId, participantId: data.participantId, participantIdentifier: data.participantIdentifier },
+    every: "1d",
+  });
+  expect(made.status).toBe(201);
+  const id = made.body.id as string;
+  expect((await call("PATCH", `/v1/schedules/${id}`, { name: "Evening check-in" })).status).toBe(200);
+  expect((await call("POST", `/v1/schedules/${id}/pause`)).status).toBe(200);
+  expect((await call("POST", `/v1/schedules/${id}/resume`)).status).toBe(200);
+  expect((await call("DELETE", `/v1/schedules/${id}`)).status).toBe(204);
+
+  expect((await entry(id, "schedule.create")).after).toMatchObject({ name: "Daily check-in", every: 86_400_000, catchUp: "last" });
+  expect(await entry(id, "schedule.update")).toMatchObject({
+    actor: OPERATOR,
+    before: { name: "Daily check-in" },
+    after: { name: "Evening check-in" },
+  });
+  expect((await entry(id, "schedule.pause")).after).toEqual({ paused: true });
+  expect((await entry(id, "schedule.resume")).after).toEqual({ paused: false });
+  expect((await entry(id, "schedule.delete")).before).toMatchObject({ name: "Evening check-in" });
+  const entries = await entriesOf(id);
+  expect(entries.map((e) => e.action)).toEqual([
+    "schedule.delete",
+    "schedule.resume",
+    "schedule.pause",
+    "schedule.update",
+    "schedule.create",
+  ]);
+  expect(JSON.stringify(entries)).not.toContain("PT-AUDIT-77");
+  expect(JSON.stringify(entries)).not.toContain(data.participantId);
+});
+
 test("projects and keys are recorded, and a project key acts under its own id and name", async () => {
   const made = await call("POST", "/v1/projects", { name: "Sleep study" });
   const projectId = made.body.id as string;

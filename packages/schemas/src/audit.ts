@@ -35,6 +35,11 @@ export const auditActions = [
   "key.revoke",
   "erasure.create",
   "erasure.finish",
+  "schedule.create",
+  "schedule.update",
+  "schedule.delete",
+  "schedule.pause",
+  "schedule.resume",
 ] as const;
 export const auditAction = z.enum(auditActions);
 export type AuditAction = z.infer<typeof auditAction>;

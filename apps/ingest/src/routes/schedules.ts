@@ -1,5 +1,5 @@
-import { Router, type Request } from "express";
-import { patchedDefinition, publishProject, type ScheduleDefinition } from "@hookbus/core/policy";
+import { Router, type Request, type Response } from "express";
+import { changedFields, patchedDefinition, projectOf, publishProject, type ScheduleDefinition } from "@hookbus/core/policy";
 import { createSchedules, deleteSchedule, pauseSchedule, resumeSchedule, updateSchedule } from "@hookbus/core/flows";
 import type { Schedule } from "@hookbus/core/store";
 import type { HookbusContext } from "@hookbus/core/runtime";
@@ -15,12 +15,26 @@ import {
   type ScheduleView,
   type ScheduleWithFires,
 } from "@hookbus/schemas";
+import { auditAttempt, recordAudit } from "../audit-record.js";
 import { errorBody, RequestValidationError } from "../http-errors.js";
 import { KnownProjects } from "../publish/known-projects.js";
 import { parseOr422 } from "../validate.js";
 import { scheduleFireView, scheduleView } from "../views.js";
 import type { Guards } from "./guards.js";
 import { requestedProject, visibleOr404 } from "./project-scope.js";
+
+/**
+ * A schedule as its audit entries show it: its name and timing, never its `data`. The data names
+ * a participant, and the trail is kept for years and is not erased with the participant.
+ */
+function auditedSettings(schedule: Schedule): Record<string, unknown> {
+  const { name, cron, timezone, every, at, startAt, endAt, limit, catchUp, paused } = schedule;
+  return { name, cron, timezone, every, at, startAt, endAt, limit, catchUp, paused };
+}
+
+function scheduleResource(schedule: Schedule) {
+  return { resourceType: "schedule", resourceId: schedule.id, projectId: projectOf(schedule) };
+}
 
 /** A batch answers a thousand items at most: a few issues each say enough to fix them. */
 const MAX_ISSUES_PER_BATCH_ITEM = 3;
@@ -55,6 +69,7 @@ export function schedulesRouter(context: HookbusContext, guards: Guards): Router
   router.post("/v1/schedules", ...guards.admin, async (request, response) => {
     const body = parseOr422(createScheduleBody, request.body, "schedule");
     const [schedule] = await createSchedules(context, [await placed(body, request.apiProject)]);
+    await recordAudit(context, request, { action: "schedule.create", ...scheduleResource(schedule!), after: auditedSettings(schedule!) });
     response.status(201).json(await view(schedule!));
   });
 
@@ -71,6 +86,9 @@ export function schedulesRouter(context: HookbusContext, guards: Guards): Router
       context,
       checked.flatMap((c) => (c instanceof Error ? [] : [c])),
     );
+    for (const schedule of made) {
+      await recordAudit(context, request, { action: "schedule.create", ...scheduleResource(schedule), after: auditedSettings(schedule) });
+    }
     let next = 0;
     const fresh = { through: 0, fires: 0 };
     const answer = checked.map((c) => (c instanceof Error ? errorBody(c)[1] : scheduleView(made[next++]!, fresh)));
@@ -98,21 +116,41 @@ export function schedulesRouter(context: HookbusContext, guards: Guards): Router
     const schedule = await own(request);
     const definition = parseOr422(scheduleDefinition, patchedDefinition(schedule, patch), "schedule");
     if (patch.data) publishProject({ type: "schedule.triggered", data: { ...patch.data, scheduleId: "-" } }, request.apiProject);
-    response.json(await view(await updateSchedule(context, schedule, definition)));
+    auditAttempt(response, { action: "schedule.update", ...scheduleResource(schedule) });
+    const updated = await updateSchedule(context, schedule, definition);
+    const [before, after] = [auditedSettings(schedule), auditedSettings(updated)];
+    await recordAudit(context, request, {
+      action: "schedule.update",
+      ...scheduleResource(updated),
+      ...changedFields({ before, after }, { before, after }),
+    });
+    response.json(await view(updated));
   });
 
   router.delete("/v1/schedules/:id", ...guards.admin, async (request, response) => {
-    await deleteSchedule(context, await own(request));
+    const schedule = await own(request);
+    auditAttempt(response, { action: "schedule.delete", ...scheduleResource(schedule), before: auditedSettings(schedule) });
+    await deleteSchedule(context, schedule);
+    await recordAudit(context, request, { action: "schedule.delete", ...scheduleResource(schedule), before: auditedSettings(schedule) });
     response.status(204).end();
   });
 
-  router.post("/v1/schedules/:id/pause", ...guards.admin, async (request, response) => {
-    response.json(await view(await pauseSchedule(context, await own(request))));
-  });
-
-  router.post("/v1/schedules/:id/resume", ...guards.admin, async (request, response) => {
-    response.json(await view(await resumeSchedule(context, await own(request))));
-  });
+  /** Pause and resume: the schedule after the change, audited as `action`. */
+  const switched =
+    (action: "schedule.pause" | "schedule.resume", change: typeof pauseSchedule) => async (request: Request, response: Response) => {
+      const schedule = await own(request);
+      auditAttempt(response, { action, ...scheduleResource(schedule) });
+      const changed = await change(context, schedule);
+      await recordAudit(context, request, {
+        action,
+        ...scheduleResource(changed),
+        before: { paused: schedule.paused },
+        after: { paused: changed.paused },
+      });
+      response.json(await view(changed));
+    };
+  router.post("/v1/schedules/:id/pause", ...guards.admin, switched("schedule.pause", pauseSchedule));
+  router.post("/v1/schedules/:id/resume", ...guards.admin, switched("schedule.resume", resumeSchedule));
 
   return router;
 }
