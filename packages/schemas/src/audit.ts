@@ -65,7 +65,7 @@ export const auditEntry = z.object({
   prevHash: z.string().describe("the hash of the entry before it (64 zeros for the first)"),
   hash: z
     .string()
-    .describe("SHA-256 (hex) of `seq\\ntime(ms)\\nprevHash\\nbody`, body being the entry's other fields as JSON with sorted keys"),
+    .describe("SHA-256 (hex) of `seq\\ntime(ms)\\nprevHash\\nSHA-256(body)`, body being the entry's other fields as JSON with sorted keys"),
 });
 export type AuditEntry = z.infer<typeof auditEntry>;
 

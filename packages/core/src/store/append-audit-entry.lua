@@ -3,14 +3,17 @@
 -- each chain to the entry really before theirs: Redis runs one script at a time.
 --
 -- An entry's hash is the SHA-256 (hex) of its canonical form:
---   seq .. "\n" .. time .. "\n" .. previous entry's hash .. "\n" .. body
+--   seq .. "\n" .. time .. "\n" .. previous entry's hash .. "\n" .. SHA-256 (hex) of body
 -- where body is the entry's JSON with its keys sorted, as the caller made it, and time is
 -- Redis's clock in ms (never before the previous entry's). The first entry chains to 64 zeros.
+-- The caller hashes the body (a change to a subscription's long filter lists can be a megabyte,
+-- which SHA-256 in Lua would hold Redis for a second over): what this script hashes is ~150
+-- bytes whatever the entry. verify hashes the stored body again, so a wrong body hash is found.
 -- Entries older than the retention are dropped, a few per append, and the last one dropped is
 -- kept in the head as the anchor the remaining chain starts from.
 --
 -- KEYS: the entries (a stream), the head (a hash: seq, hash, time, anchorSeq, anchorHash)
--- ARGV: body, retention in ms (0: kept for ever)
+-- ARGV: body, the body's SHA-256 (hex), retention in ms (0: kept for ever)
 -- Returns: { stream id, seq, time, hash, previous hash }
 
 local band, bor, bxor, bnot, rshift, lshift, ror, tobit, tohex =
@@ -73,13 +76,13 @@ local seq = (tonumber(head[1]) or 0) + 1
 local previous = head[2] or GENESIS
 local clock = redis.call('TIME')
 local time = math.max(tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000), tonumber(head[3]) or 0)
-local hash = sha256(seq .. '\n' .. time .. '\n' .. previous .. '\n' .. ARGV[1])
+local hash = sha256(seq .. '\n' .. time .. '\n' .. previous .. '\n' .. ARGV[2])
 
 -- The stream id carries the time, so that a time range is a range of ids.
 local id = redis.call('XADD', KEYS[1], time .. '-*', 'seq', seq, 'time', time, 'prev', previous, 'hash', hash, 'body', ARGV[1])
 redis.call('HSET', KEYS[2], 'seq', seq, 'hash', hash, 'time', time)
 
-local retention = tonumber(ARGV[2])
+local retention = tonumber(ARGV[3])
 if retention > 0 and time - retention > 0 then
   local expired = redis.call('XRANGE', KEYS[1], '-', (time - retention - 1) .. '-18446744073709551615', 'COUNT', 100)
   for _, entry in ipairs(expired) do

@@ -87,7 +87,7 @@ export class AuditTrail {
     })!;
     const [streamId, seq, time, hash, prev] = await this.appendScript.run(
       [this.keys.auditEntries(), this.keys.auditHead()],
-      [body, this.retentionMs ?? 0],
+      [body, sha256(body), this.retentionMs ?? 0],
     );
     return view({ streamId, seq, time: Number(time), prev, hash, body });
   }
@@ -173,7 +173,11 @@ export class AuditTrail {
 
 /** SHA-256 of an entry's canonical form, as the append script computes it. */
 function canonicalHash({ seq, time, prev, body }: Stored): string {
-  return createHash("sha256").update(`${seq}\n${time}\n${prev}\n${body}`).digest("hex");
+  return sha256(`${seq}\n${time}\n${prev}\n${sha256(body)}`);
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
 }
 
 function parse([streamId, fields]: RawEntry): Stored {
