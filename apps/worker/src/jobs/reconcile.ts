@@ -96,10 +96,7 @@ async function reconcileInLane(context: HookbusContext, delivery: Delivery & { o
   if (turn !== "go") return false;
   await context.deliveries.watchAgain([delivery.id], now + context.config.reconcileAfterMs);
   // Due (not a retry waiting out its delay): its job, delayed while it waited in the lane, runs now.
-  if ((delivery.nextAttemptAt ?? now) <= now) {
-    await wakeDeliverJob(context.queues, delivery);
-    return true;
-  }
+  if ((delivery.nextAttemptAt ?? now) <= now) return wakeDeliverJob(context.queues, delivery);
   return ensureDeliverJob(context.queues, delivery, now);
 }
 

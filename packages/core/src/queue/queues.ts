@@ -185,15 +185,21 @@ export async function promoteDeliverJob(queues: HookbusQueues, queueName: string
 /**
  * Runs a delivery's first-run job now, whatever became of it: a delayed one is promoted, a
  * missing one added; one waiting or running is left (it looks at its delivery when it runs).
+ * True when it promoted or added one.
  */
-export async function wakeDeliverJob(queues: HookbusQueues, delivery: Pick<Delivery, "id" | "eventId" | "subscriptionId">): Promise<void> {
+export async function wakeDeliverJob(
+  queues: HookbusQueues,
+  delivery: Pick<Delivery, "id" | "eventId" | "subscriptionId">,
+): Promise<boolean> {
   for (const queue of [queues.deliver, queues.deliverSync]) {
     const job = await queue.getJob(delivery.id);
     if (!job) continue;
-    if (await job.isDelayed()) await job.promote().catch(() => undefined);
-    return;
+    if (!(await job.isDelayed())) return false;
+    await job.promote().catch(() => undefined);
+    return true;
   }
   await queues.deliver.add("deliver", deliverJobData(delivery), { ...DELIVER_JOB_OPTIONS, jobId: delivery.id });
+  return true;
 }
 
 /** Enqueues routing of an event; the job id is the event id, so a second add is a no-op while it exists. */
