@@ -98,8 +98,8 @@ test("pause stops the fires; resume with catchUp none makes none up, with all ea
   // Paused, neither fired: what a run in flight at the pause made is counted already.
   expect(await Promise.all([none, all].map(async (s) => (await hookbus.client.schedules.get(s.id)).fires))).toEqual(firesAtPause);
 
-  for (const s of [none, all]) expect((await hookbus.api("POST", `/v1/schedules/${s.id}/resume`)).body.status).toBe("active");
   const resumedAt = Date.now();
+  for (const s of [none, all]) expect((await hookbus.api("POST", `/v1/schedules/${s.id}/resume`)).body.status).toBe("active");
   const allFires = await waitFor(async () => {
     const read = await hookbus.client.schedules.get(all.id);
     return read.fires >= firesAtPause[1]! + 3 && read;
@@ -107,7 +107,7 @@ test("pause stops the fires; resume with catchUp none makes none up, with all ea
   // All: the three or more seconds paused are made up, one event each, in planned order.
   const plannedTimes = allFires.recentFires.map((f) => Date.parse(f.plannedAt)).reverse();
   for (let i = 1; i < plannedTimes.length; i++) expect(plannedTimes[i]! - plannedTimes[i - 1]!).toBe(1000);
-  // None: nothing made up; its next fire is the first planned after the resume.
+  // None: nothing made up; its first fire since is the newest due at the resume's wake-up, or a later one.
   await clockPast(resumedAt + 1500);
   const noneRead = await hookbus.client.schedules.get(none.id);
   const noneFires = noneRead.recentFires.map((f) => Date.parse(f.plannedAt)).reverse();
@@ -247,4 +247,16 @@ test("a project's admin sees and changes only its own project's schedules", asyn
   expect((await hookbus.api("DELETE", `/v1/projects/${STUDY_GUID}?cascade=true`)).status).toBe(204);
   expect((await hookbus.api("GET", `/v1/schedules/${own.body.id}`)).status).toBe(404);
   expect(await hookbus.context().queues.schedule.getJobScheduler(own.body.id)).toBeUndefined();
+});
+
+test("a start in the past sets an every's rhythm, and nothing planned before the schedule was made fires", async () => {
+  const startAt = Date.now() - 10_250;
+  const schedule = await create(checkInSchedule({ every: "1s", startAt: new Date(startAt).toISOString(), catchUp: "all" }, 13));
+  const made = Date.parse(schedule.createdAt);
+  expect((Date.parse(schedule.nextFireAt!) - startAt) % 1000).toBe(0);
+  const [first] = await waitFor(() => deliveredFor(schedule.id).length >= 1 && deliveredFor(schedule.id), "a first fire");
+  expect(Date.parse(first!.triggeredAt!)).toBeGreaterThan(made);
+  expect((Date.parse(first!.triggeredAt!) - startAt) % 1000).toBe(0);
+  expect((await hookbus.client.schedules.get(schedule.id)).recentFires.every((f) => Date.parse(f.plannedAt) > made)).toBe(true);
+  await hookbus.api("DELETE", `/v1/schedules/${schedule.id}`);
 });

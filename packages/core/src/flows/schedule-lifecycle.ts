@@ -1,5 +1,5 @@
 import { definedSchedule, newId, timingChanged, type ScheduleDefinition } from "../policy/index.js";
-import { clearScheduleTimer, setScheduleTimer, wakeSchedule } from "../queue/schedule-timers.js";
+import { clearScheduleTimer, setScheduleTimer, startScheduleTimer, wakeSchedule } from "../queue/schedule-timers.js";
 import type { HookbusQueues } from "../queue/queues.js";
 import type { Schedule, ScheduleStore } from "../store/schedule-store.js";
 
@@ -15,7 +15,7 @@ export interface ScheduleContext {
  */
 
 /**
- * Makes schedules, each handled from its start or from now (nothing before fires), stored in
+ * Makes schedules, each handled from its start or from now, whichever is later, stored in
  * one round trip, then their timers set.
  * @param projectId per schedule, its project; undefined: the default one
  */
@@ -33,10 +33,11 @@ export async function createSchedules(
       createdAt: now,
       updatedAt: now,
     };
-    return { schedule, through: schedule.startAt === undefined ? now : Math.min(now, schedule.startAt - 1) };
+    // Nothing planned before it was made fires: a start in the past only sets an every's rhythm.
+    return { schedule, through: schedule.startAt === undefined ? now : Math.max(now, schedule.startAt - 1) };
   });
   await context.schedules.create(made);
-  await Promise.all(made.map(({ schedule }) => setScheduleTimer(context.queues, schedule, now)));
+  await Promise.all(made.map(({ schedule }) => startScheduleTimer(context.queues, schedule, now)));
   return made.map(({ schedule }) => schedule);
 }
 

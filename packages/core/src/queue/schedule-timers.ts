@@ -28,6 +28,11 @@ const atJobId = (scheduleId: string) => `at-${scheduleId}`;
  */
 export async function setScheduleTimer(queues: HookbusQueues, schedule: Schedule, now = Date.now()): Promise<void> {
   await clearScheduleTimer(queues, schedule.id);
+  await startScheduleTimer(queues, schedule, now);
+}
+
+/** Starts the timer of a schedule that has none (a new one): setScheduleTimer without the clearing. */
+export async function startScheduleTimer(queues: HookbusQueues, schedule: Schedule, now = Date.now()): Promise<void> {
   const next = new Timetable(schedule).nextAfter(now);
   if (next === undefined) return;
   const template = { name: "fire", data: { scheduleId: schedule.id }, opts: SCHEDULE_JOB_OPTIONS };
