@@ -56,6 +56,11 @@ export class WatchedPage {
     return new WatchedPage(context, await context.newPage(), origin);
   }
 
+  /** Signs the page in with an API key, as the sign-in page would, before any of the console's scripts run. */
+  async signIn(key: string): Promise<void> {
+    await this.page.addInitScript((k) => sessionStorage.setItem("hookbus.console.apiKey", k), key);
+  }
+
   expectApiErrors(...statuses: number[]): void {
     for (const status of statuses) this.expectedStatuses.add(status);
   }

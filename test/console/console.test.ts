@@ -41,7 +41,7 @@ afterEach(async () => {
 
 /** Opens the console signed in, as a tab that signed in before would be (the first test signs in by hand). */
 async function openSignedIn(hash = ""): Promise<void> {
-  await page.addInitScript((key) => sessionStorage.setItem("hookbus.console.apiKey", key), hookbus.config.adminKey);
+  await watched.signIn(hookbus.config.adminKey);
   await page.goto(`/console/${hash}`);
   await page.getByRole("navigation", { name: "Main" }).waitFor();
 }

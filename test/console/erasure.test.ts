@@ -22,7 +22,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   watched = await WatchedPage.open(browser, hookbus.url);
-  await watched.page.addInitScript((k) => sessionStorage.setItem("hookbus.console.apiKey", k), hookbus.config.adminKey);
+  await watched.signIn(hookbus.config.adminKey);
 });
 
 afterEach(async () => {

@@ -55,7 +55,7 @@ afterEach(async () => {
 });
 
 async function openSignedIn(key: string, hash: string): Promise<void> {
-  await page.addInitScript((k) => sessionStorage.setItem("hookbus.console.apiKey", k), key);
+  await watched.signIn(key);
   await page.goto(`/console/${hash}`);
   await page.getByRole("navigation", { name: "Main" }).waitFor();
 }

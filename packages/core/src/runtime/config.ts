@@ -24,13 +24,18 @@ const API_KEY_FORMS = "role:key or name=role:key, with role admin or publisher, 
  */
 const API_KEY_ENTRY = /^(?:([\w .@-]{1,64})=)?(admin|publisher):(.{16,})$/s;
 
+/** The entries of a comma-separated setting, trimmed, the empty ones left out. */
+function commaSeparated(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 /** A Redis Cluster's seed nodes, `host:port,host:port,...`: the client finds the rest from them. */
 const clusterNodes = z.string().transform((value, ctx): RedisNode[] => {
   const nodes: RedisNode[] = [];
-  for (const entry of value
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)) {
+  for (const entry of commaSeparated(value)) {
     const match = /^(.+):(\d{1,5})$/.exec(entry);
     const nodePort = match ? Number(match[2]) : NaN;
     if (!match || nodePort < 1 || nodePort > 65535) {
@@ -48,10 +53,7 @@ const clusterNodes = z.string().transform((value, ctx): RedisNode[] => {
 
 const apiKeys = z.string().transform((value, ctx): ApiKey[] => {
   const keys: ApiKey[] = [];
-  for (const entry of value
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)) {
+  for (const entry of commaSeparated(value)) {
     const [, name, role, key] = API_KEY_ENTRY.exec(entry) ?? [];
     if (!role || !key) {
       // Only what comes before the key's first character: the message must not print a key.
