@@ -1,5 +1,6 @@
 import { enqueueRoute } from "@hookbus/core/queue";
 import { surveySubmitted } from "./fixtures/events.js";
+import { distinctiveParticipant, surveyOf } from "./fixtures/participants.js";
 import { TestHookbus, waitFor } from "./support/harness.js";
 import { spawnWorker } from "./support/processes.js";
 import { ReceiverPool, type ReceivedRequest, type Reply } from "./support/receiver.js";
@@ -234,4 +235,23 @@ test("an ordering key is 1 to 256 characters, and ordering is none or key: anyth
   });
   expect(refused.status).toBe(422);
   expect(refused.body.issues[0].path).toEqual(["ordering"]);
+});
+
+test("erasing the participant of a lane's stuck first delivery lets the next of its key go on at once", async () => {
+  hookbus = await TestHookbus.start();
+  const alice = distinctiveParticipant("ALICE");
+  const bob = distinctiveParticipant("BOB");
+  // Alice's event is refused and waits an hour for its retry; Bob's, behind it in the lane, is accepted.
+  const endpoint = await receivers.start((request) => ({ status: request.body.includes(alice.participantId) ? 500 : 200 }));
+  await hookbus.createSubscription({ url: endpoint.url, eventTypes: ["survey.submitted"], ordering: "key", retrySchedule: ["1h"] });
+  const first = await hookbus.publish({ ...surveyOf(alice), orderingKey: "site-7" });
+  const [aliceDelivery] = await hookbus.deliveriesOf(first.body.id);
+  await hookbus.deliveryWithStatus(aliceDelivery.id, "retrying");
+  const second = await hookbus.publish({ ...surveyOf(bob), orderingKey: "site-7" });
+  const [bobDelivery] = await hookbus.deliveriesOf(second.body.id);
+  expect(endpoint.requests).toHaveLength(1);
+
+  await hookbus.client.erasures.create({ participantId: alice.participantId });
+  await hookbus.deliveryWithStatus(bobDelivery.id, "delivered", 5_000);
+  expect(endpoint.requests.map((r) => r.body.includes(bob.participantId))).toEqual([false, true]);
 });

@@ -6,6 +6,7 @@ import { participantValues } from "../policy/participant-values.js";
 import { scopedIdempotencyKey } from "../store/event-store.js";
 import type { Keys } from "../store/keys.js";
 import type { ParticipantIndex } from "../store/participant-index.js";
+import { laneMember, parseLaneMember, type LaneMember } from "../store/lanes.js";
 import { defineScript, readLua } from "../store/redis.js";
 
 const ERASE_DELIVERY = readLua(import.meta.url, "erase-delivery.lua");
@@ -24,6 +25,8 @@ export interface ErasedCounts {
   attempts: number;
   /** Attempts that were in flight when their delivery was erased: delivery id -> endpoint and lease end. */
   inFlight: { deliveryId: string; subscriptionId: string; leaseEnd: number }[];
+  /** Deliveries whose turn in their lane came when the one before them was erased: to wake. */
+  nextInLanes: LaneMember[];
 }
 
 /** How many keys one SCAN call looks at. */
@@ -43,19 +46,21 @@ export class EventEraser {
     private readonly keys: Keys,
     private readonly participants: ParticipantIndex,
   ) {
-    this.eraseDelivery = defineScript<[number, number]>(redis, "hookbusEraseDelivery", 8, ERASE_DELIVERY);
+    this.eraseDelivery = defineScript<[number, number, string]>(redis, "hookbusEraseDelivery", 9, ERASE_DELIVERY);
   }
 
   async erase(eventIds: string[], target: ErasureTarget, now = Date.now()): Promise<ErasedCounts> {
-    const counts: ErasedCounts = { events: 0, deliveries: 0, attempts: 0, inFlight: [] };
+    const counts: ErasedCounts = { events: 0, deliveries: 0, attempts: 0, inFlight: [], nextInLanes: [] };
     if (eventIds.length === 0) return counts;
     const raws = await this.redis.mget(eventIds.map((id) => this.keys.event(id)));
     const events = raws.flatMap((raw) => (raw ? [JSON.parse(raw) as EventRecord] : [])).filter((event) => carries(event, target));
     const deliveriesOf = await Promise.all(events.map((event) => this.redis.hgetall(this.keys.eventDeliveries(event.id))));
     // Every delivery of the batch at once: ioredis sends concurrent commands together.
     const erased = await Promise.all(
-      deliveriesOf.flatMap((bySubscription) =>
-        Object.entries(bySubscription).map(([subscriptionId, deliveryId]) => this.eraseOneDelivery(deliveryId, subscriptionId, now)),
+      deliveriesOf.flatMap((bySubscription, i) =>
+        Object.entries(bySubscription).map(([subscriptionId, deliveryId]) =>
+          this.eraseOneDelivery({ id: deliveryId, subscriptionId, eventId: events[i]!.id, orderingKey: events[i]!.orderingKey }, now),
+        ),
       ),
     );
     for (const delivery of erased) {
@@ -63,6 +68,7 @@ export class EventEraser {
       counts.deliveries++;
       counts.attempts += delivery.attempts;
       if (delivery.leaseEnd > 0) counts.inFlight.push(delivery);
+      if (delivery.nextInLane) counts.nextInLanes.push(delivery.nextInLane);
     }
     await this.eraseRecords(events);
     counts.events = events.length;
@@ -96,22 +102,23 @@ export class EventEraser {
    * the delayed set) carry ids only: they stay, and find it erased when they run.
    */
   private async eraseOneDelivery(
-    deliveryId: string,
-    subscriptionId: string,
+    delivery: { id: string; subscriptionId: string; eventId: string; orderingKey?: string },
     now: number,
-  ): Promise<{ deliveryId: string; subscriptionId: string; attempts: number; leaseEnd: number } | undefined> {
-    const [attempts, leaseEnd] = await this.eraseDelivery.run(
+  ): Promise<{ deliveryId: string; subscriptionId: string; attempts: number; leaseEnd: number; nextInLane?: LaneMember } | undefined> {
+    const { id: deliveryId, subscriptionId, orderingKey } = delivery;
+    const [attempts, leaseEnd, next] = await this.eraseDelivery.run(
       [
         this.keys.delivery(deliveryId),
         this.keys.attempts(deliveryId),
         ...deliveryStatuses.map((s) => this.keys.deliveriesByStatus(s)),
         this.keys.deliveriesToWatch(),
         this.keys.endpointInFlight(subscriptionId),
+        this.keys.lane(subscriptionId, orderingKey ?? ""),
       ],
-      [deliveryId, now],
+      [deliveryId, now, orderingKey === undefined ? "" : laneMember(delivery)],
     );
     if (attempts < 0) return undefined;
-    return { deliveryId, subscriptionId, attempts, leaseEnd };
+    return { deliveryId, subscriptionId, attempts, leaseEnd, nextInLane: parseLaneMember(next, subscriptionId) };
   }
 
   /** The events, their deliveries' maps, their idempotency records and index entries: one transaction for the batch. */

@@ -10,6 +10,7 @@ import type { Keys } from "../store/keys.js";
 import type { ParticipantIndex } from "../store/participant-index.js";
 import type { ProjectStore } from "../store/project-store.js";
 import { EventEraser, type ErasedCounts, type ErasureTarget } from "./erase-events.js";
+import { wakeInLane } from "./ordering.js";
 
 /** Erase the events whose `field` is `value`, in one project or (projectId unset) in every one. */
 export interface ErasureRequest {
@@ -162,6 +163,8 @@ export class Eraser {
         .hincrby(key, "attempts", counts.attempts)
         .exec();
       inFlight.push(...counts.inFlight);
+      // An erased delivery no longer holds its lane: the next of the key goes on.
+      await wakeInLane({ queues: this.queues }, counts.nextInLanes);
     }
     // Only once they are erased: an erasure run again after a crash must still find them.
     if (unindexed && !unindexed.unindexedLeft) await this.participants.markComplete();
