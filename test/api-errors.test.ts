@@ -149,5 +149,5 @@ test("the queue dashboard is for admin keys only, and a browser is asked for one
   expect(await page.text()).toMatch(/<html/i);
   const queues = await fetch(`${hookbus.url}/admin/queues/api/queues`, { headers: { authorization: `Bearer ${hookbus.config.adminKey}` } });
   const names = ((await queues.json()) as { queues: { name: string }[] }).queues.map((q) => q.name).sort();
-  expect(names).toEqual(["deliver", "deliver-sync", "replay", "route"]);
+  expect(names).toEqual(["deliver", "deliver-sync", "erasure", "replay", "route", "schedule"]);
 });

@@ -127,7 +127,7 @@ maybe("Prometheus scrapes both apps and reads back the events accepted and the d
   await reads('sum(hookbus_delivery_attempts_total{job="hookbus-worker",outcome!="delivered"}) or vector(0)', 0);
   await reads('sum(hookbus_delivery_latency_seconds_count{job="hookbus-worker",event_type="survey.submitted"})', 3);
   await reads('sum(up{job=~"hookbus-ingest|hookbus-worker"})', 2);
-  await reads('count(hookbus_queue_jobs{job="hookbus-worker"})', 16); // 4 queues x 4 states
+  await reads('count(hookbus_queue_jobs{job="hookbus-worker"})', 24); // 6 queues x 4 states
 });
 
 maybe("the alert rules evaluate without error on the live series and none fires on a healthy system", async () => {

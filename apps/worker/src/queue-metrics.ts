@@ -59,6 +59,7 @@ export function startQueueMetrics(
     context.queues.deliver,
     context.queues.deliverSync,
     context.queues.replay,
+    context.queues.erasure,
     context.queues.schedule,
   ];
 

@@ -18,10 +18,10 @@ export function queueBoardRouter(
 ): [string, ...(RequestHandler | ErrorRequestHandler | Router)[]] {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(QUEUE_BOARD_PATH);
-  const { route, deliver, deliverSync, replay } = context.queues;
+  const { route, deliver, deliverSync, replay, erasure, schedule } = context.queues;
   const writable = context.config.queueBoardWritable;
   createBullBoard({
-    queues: [route, deliver, deliverSync, replay].map((queue) => new BullMQAdapter(queue, { readOnlyMode: !writable })),
+    queues: [route, deliver, deliverSync, replay, erasure, schedule].map((queue) => new BullMQAdapter(queue, { readOnlyMode: !writable })),
     serverAdapter,
     options: { uiConfig: { boardTitle: "Hookbus queues" } },
   });
