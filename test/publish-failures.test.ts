@@ -17,7 +17,7 @@ afterEach(async () => {
 async function poisonIdempotencyKey(key: string): Promise<void> {
   // Idempotency keys are scoped to the API key: learn the publisher's scope from a probe's key.
   expect((await hookbus.publish({ ...recordUpdated(), id: "probe" })).status).toBe(202);
-  const [probeKey] = (await hookbus.redisCommand("keys", `${hookbus.config.queuePrefix}:idem:*:probe`)) as string[];
+  const probeKey = (await hookbus.prefixKeys()).find((key) => /:idem:.*:probe$/.test(key));
   await hookbus.redisCommand("hset", probeKey!.replace(/:probe$/, `:${key}`), "planted", "1");
 }
 

@@ -26,9 +26,6 @@ function testRedisVariables(env: Record<string, string>): Record<string, string>
   throw new Error("neither REDIS_URL nor REDIS_CLUSTER_NODES is set: the jest global setup starts a redis-server");
 }
 
-/** True when the tests run on a Redis Cluster. */
-export const onCluster = Boolean(process.env.REDIS_CLUSTER_NODES);
-
 /**
  * A config for one test file: its own key prefix on the test Redis, loopback receivers
  * allow-listed; `adminKeyName` names the admin key (`name=admin:key`).

@@ -112,13 +112,26 @@ export interface ApiResponse {
   contentType?: string;
 }
 
+/** The groups routes are listed under, in the OpenAPI document's order. */
+export const API_TAGS = [
+  "Events",
+  "Subscriptions",
+  "Deliveries",
+  "Replays",
+  "Erasures",
+  "Projects",
+  "Schedules",
+  "Audit",
+  "Operations",
+] as const;
+
 /** One route of the HTTP API: what the ingest serves and the OpenAPI document describes. */
 export interface ApiRoute {
   method: "get" | "post" | "patch" | "delete";
   /** Express-style: `/v1/subscriptions/:id`. */
   path: string;
   summary: string;
-  tag: "Events" | "Subscriptions" | "Deliveries" | "Replays" | "Erasures" | "Projects" | "Schedules" | "Audit" | "Operations";
+  tag: (typeof API_TAGS)[number];
   auth: ApiAuth;
   /** One schema per `:name` in the path. */
   params?: Record<string, z.ZodType>;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { apiRoutes, NAMED_REQUESTS, NAMED_RESPONSES, type ApiAuth, type ApiRoute } from "./api.js";
+import { API_TAGS, apiRoutes, NAMED_REQUESTS, NAMED_RESPONSES, type ApiAuth, type ApiRoute } from "./api.js";
 
 type Io = "input" | "output";
 const componentRef = (name: string) => `#/components/schemas/${name}`;
@@ -99,9 +99,7 @@ export function openApiDocument(version: string) {
         "Publish events; Hookbus delivers them to subscribed webhooks, signed (Standard Webhooks), retried, and logged. " +
         "Send `Authorization: Bearer KEY`. Errors answer `{error, issues?}`.",
     },
-    tags: ["Events", "Subscriptions", "Deliveries", "Replays", "Erasures", "Projects", "Schedules", "Audit", "Operations"].map((name) => ({
-      name,
-    })),
+    tags: API_TAGS.map((name) => ({ name })),
     components: {
       schemas: componentSchemas(),
       securitySchemes: {
