@@ -26,7 +26,7 @@ const { values: options } = parseArgs({
     workers: { type: "string", default: "1" },
     cluster: { type: "boolean", default: false },
     schedules: { type: "string", default: "10000" },
-    /** One scenario alone: "ordered" (ordered against unordered, a quick look with a small --events) or "schedules". */
+    /** One scenario alone: "ordered" (ordered against unordered, a quick look with a small --events), "throughput" (default cap against uncapped) or "schedules". */
     only: { type: "string" },
   },
 });
@@ -48,8 +48,8 @@ const ORDERING_KEYS = 1000;
 /** Schedules due at the same moment for the schedules scenario; 0 skips it. */
 const SCHEDULES = Number(options.schedules);
 const ONLY = options.only;
-if (ONLY !== undefined && ONLY !== "schedules" && ONLY !== "ordered")
-  throw new Error(`--only takes "ordered" or "schedules", not "${ONLY}"`);
+if (ONLY !== undefined && !["ordered", "throughput", "schedules"].includes(ONLY))
+  throw new Error(`--only takes "ordered", "throughput" or "schedules", not "${ONLY}"`);
 const root = fileURLToPath(new URL("..", import.meta.url));
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
@@ -530,6 +530,43 @@ function reportSchedules(result) {
   );
 }
 
+/** The async throughput tables: each scenario at the default cap and uncapped, then the one against the other. */
+function printThroughput(atDefaults, atUncapped) {
+  console.log(
+    `\nAsync: ${ASYNC_EVENTS} deliveries each, from ${CONCURRENCY} publishers in parallel (single-event publishes unless batched)`,
+  );
+  console.log(
+    `| | direct POST /s | its CPU ms, both ends | Hookbus deliveries/s | ratio | CPU ms per delivery: ingest | ${WORKERS === 1 ? "worker" : `${WORKERS} workers`} | Redis | all three | publishers and receiver | cores busy | slot held beyond the answer, p50 / p99 ms |\n|---|---|---|---|---|---|---|---|---|---|---|---|`,
+  );
+  for (const [cap, results] of [
+    ["default cap (10 in flight)", atDefaults],
+    ["uncapped (1000 in flight)", atUncapped],
+  ]) {
+    for (const [name, r] of [
+      ["fan-out 1", results.fanOut1],
+      ["batches of 100, fan-out 1", results.batched],
+      ["fan-out 10", results.fanOut10],
+    ]) {
+      const cpu = r.cpuMsPerDelivery;
+      console.log(
+        `| ${name}, ${cap} | ${r.directPerSecond.toFixed(0)} | ${ms(r.directCpuMsPerRequest)} | ${r.hookbusPerSecond.toFixed(0)} | ${(r.hookbusPerSecond / r.directPerSecond).toFixed(2)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} | ${ms(cpu.ingest + cpu.worker + cpu.redis)} | ${ms(r.benchCpuMsPerDelivery)} | ${cores(r)} | ${ms(r.overhold.p50)} / ${ms(r.overhold.p99)} |`,
+      );
+    }
+  }
+  console.log("\nAt the default cap against uncapped, in this run:");
+  for (const [name, key] of [
+    ["fan-out 1", "fanOut1"],
+    ["batches of 100", "batched"],
+    ["fan-out 10", "fanOut10"],
+  ]) {
+    const [d, u] = [atDefaults[key], atUncapped[key]];
+    const cpu = (r) => r.cpuMsPerDelivery.ingest + r.cpuMsPerDelivery.worker + r.cpuMsPerDelivery.redis;
+    console.log(
+      `- ${name}: ${((d.hookbusPerSecond / u.hookbusPerSecond) * 100).toFixed(0)}% of the uncapped rate, ${((cpu(d) / cpu(u) - 1) * 100).toFixed(0)}% more CPU per delivery`,
+    );
+  }
+}
+
 /** One Redis, or a cluster of three masters: the variables that point the apps at it, its servers' pids, and how to stop it. */
 async function startRedis() {
   if (ON_CLUSTER) {
@@ -588,8 +625,6 @@ async function main() {
     // measures take the receiver uncapped (`maxInFlight: 1000`); the async throughput is
     // measured both at the default cap of 10 attempts in flight and uncapped.
     const uncapped = { url: receiver.url, maxInFlight: 1000 };
-    await subscribe({ ...uncapped, eventTypes: ["record.updated"], mode: "sync" });
-    const sync = await benchSync(ingestUrl, publisherKey, receiver);
 
     const overhold = () => slotOverhold(workerMetricsPorts);
     /** The three throughput scenarios with subscriptions made from `endpoint`, each with the slots' overhold it saw. */
@@ -610,6 +645,9 @@ async function main() {
     };
     const atDefaults = await throughput({ url: receiver.url });
     const atUncapped = await throughput(uncapped);
+    if (ONLY === "throughput") return printThroughput(atDefaults, atUncapped);
+    await subscribe({ ...uncapped, eventTypes: ["record.updated"], mode: "sync" });
+    const sync = await benchSync(ingestUrl, publisherKey, receiver);
     const ordering = await benchOrdering(ingestUrl, publisherKey, receiver, pids, subscribe, unsubscribe);
     await subscribe({ ...uncapped, eventTypes: ["record.created"] });
     const fixedRate = await benchFixedRate(ingestUrl, publisherKey, receiver, "record.created", FIXED_RATE * 10);
@@ -623,39 +661,7 @@ async function main() {
     console.log(`| Hookbus sync publish | ${ms(sync.hookbus.p50)} | ${ms(sync.hookbus.p99)} |`);
     console.log(`| overhead | ${ms(sync.hookbus.p50 - sync.direct.p50)} | ${ms(sync.hookbus.p99 - sync.direct.p99)} |`);
     console.log(`| of which, publish to the attempt reaching the receiver | ${ms(sync.toReceiver.p50)} | ${ms(sync.toReceiver.p99)} |`);
-    console.log(
-      `\nAsync: ${ASYNC_EVENTS} deliveries each, from ${CONCURRENCY} publishers in parallel (single-event publishes unless batched)`,
-    );
-    console.log(
-      `| | direct POST /s | its CPU ms, both ends | Hookbus deliveries/s | ratio | CPU ms per delivery: ingest | ${WORKERS === 1 ? "worker" : `${WORKERS} workers`} | Redis | all three | publishers and receiver | cores busy | slot held beyond the answer, p50 / p99 ms |\n|---|---|---|---|---|---|---|---|---|---|---|---|`,
-    );
-    for (const [cap, results] of [
-      ["default cap (10 in flight)", atDefaults],
-      ["uncapped (1000 in flight)", atUncapped],
-    ]) {
-      for (const [name, r] of [
-        ["fan-out 1", results.fanOut1],
-        ["batches of 100, fan-out 1", results.batched],
-        ["fan-out 10", results.fanOut10],
-      ]) {
-        const cpu = r.cpuMsPerDelivery;
-        console.log(
-          `| ${name}, ${cap} | ${r.directPerSecond.toFixed(0)} | ${ms(r.directCpuMsPerRequest)} | ${r.hookbusPerSecond.toFixed(0)} | ${(r.hookbusPerSecond / r.directPerSecond).toFixed(2)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} | ${ms(cpu.ingest + cpu.worker + cpu.redis)} | ${ms(r.benchCpuMsPerDelivery)} | ${cores(r)} | ${ms(r.overhold.p50)} / ${ms(r.overhold.p99)} |`,
-        );
-      }
-    }
-    console.log("\nAt the default cap against uncapped, in this run:");
-    for (const [name, key] of [
-      ["fan-out 1", "fanOut1"],
-      ["batches of 100", "batched"],
-      ["fan-out 10", "fanOut10"],
-    ]) {
-      const [d, u] = [atDefaults[key], atUncapped[key]];
-      const cpu = (r) => r.cpuMsPerDelivery.ingest + r.cpuMsPerDelivery.worker + r.cpuMsPerDelivery.redis;
-      console.log(
-        `- ${name}: ${((d.hookbusPerSecond / u.hookbusPerSecond) * 100).toFixed(0)}% of the uncapped rate, ${((cpu(d) / cpu(u) - 1) * 100).toFixed(0)}% more CPU per delivery`,
-      );
-    }
+    printThroughput(atDefaults, atUncapped);
     printOrdering(ordering);
     console.log(
       `\npublish -> receiver latency at a fixed ${FIXED_RATE} events/s (${FIXED_RATE * 10} events): p50 ${ms(fixedRate.p50)} ms, p95 ${ms(fixedRate.p95)} ms, p99 ${ms(fixedRate.p99)} ms`,
