@@ -1,5 +1,6 @@
 import {
   decideAttemptOutcome,
+  deliveriesWait,
   effectiveSchedule,
   isSettled,
   type Attempt,
@@ -9,8 +10,8 @@ import {
   type Subscription,
 } from "@hookbus/core/policy";
 import { disableSubscription, wakeInLane } from "@hookbus/core/flows";
-import { publishSyncOutcome, sendTogether, syncOutcomeOf, type ParkedJob } from "@hookbus/core/store";
-import { promoteDeliverJob, type DeliverJobData } from "@hookbus/core/queue";
+import { loadAttemptInputs, publishSyncOutcome, sendTogether, syncOutcomeOf, type LaneMember, type ParkedJob } from "@hookbus/core/store";
+import { delayDeliverJob, deliverJobId, promoteDeliverJob, QUEUE_NAMES, removeDeliverJob, type DeliverJobData } from "@hookbus/core/queue";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import type { DisabledReason } from "@hookbus/schemas";
 import type { WorkerMetrics } from "../metrics.js";
@@ -53,7 +54,8 @@ export interface RunOptions {
  * delivery was not what its caller loaded (finished, attempted or gone since): nothing was sent.
  */
 export type AttemptEnd =
-  | { kind: "finished" }
+  /** Delivered or dead-lettered; it finished its lane's turn, the next of the lane, if any. */
+  | { kind: "finished"; nextInLane?: LaneMember }
   | { kind: "again"; at: number; waitedForEndpoint: boolean; waitedInLane?: boolean }
   | { kind: "stale" };
 
@@ -74,7 +76,46 @@ export class DeliveryAttempt {
     private readonly handOffs = new LocalHandOffs(),
   ) {}
 
-  async run({ delivery, subscription, event, job, data }: AttemptInputs, options: RunOptions = {}): Promise<AttemptEnd> {
+  async run(inputs: AttemptInputs, options: RunOptions = {}): Promise<AttemptEnd> {
+    const end = await this.runOne(inputs, options);
+    if (end.kind === "finished") await this.continueLane(end.nextInLane, inputs.subscription, options);
+    return end;
+  }
+
+  /**
+   * Attempts the next deliveries of a lane here, each as the one before it finishes, rather
+   * than waking its job: promoting the job, a worker taking it and loading it again cost more
+   * than the attempt itself, and a key's deliveries come one after another (its subscription,
+   * the lane's, is the one the attempt before it just loaded). The next one's
+   * delayed job stays its safety net meanwhile (should this process die, it runs when due; one
+   * that runs sooner finds the attempt claimed) and is removed once the delivery finished, or
+   * moved to when it must run again. One that is not a plain first run of an async delivery
+   * (sync, replayed, disabled, gone) is left to its job, woken.
+   */
+  private async continueLane(first: LaneMember | undefined, lanesSubscription: Subscription, options: RunOptions): Promise<void> {
+    for (let member = first; member !== undefined; ) {
+      const { delivery, subscription, event } = await loadAttemptInputs(this.context, member, lanesSubscription);
+      const plain =
+        delivery?.status === "pending" &&
+        delivery.orderingKey !== undefined &&
+        deliverJobId(delivery) === delivery.id &&
+        subscription?.mode === "async" &&
+        !deliveriesWait(subscription) &&
+        event !== undefined;
+      if (!plain) return wakeInLane(this.context, [member]);
+      const job: ParkedJob = { queue: QUEUE_NAMES.deliver, jobId: delivery.id, deliveryId: delivery.id };
+      const end = await this.runOne({ delivery, subscription, event, job, data: {} }, options);
+      if (end.kind === "stale") return;
+      if (end.kind === "again") {
+        await delayDeliverJob(this.context.queues, delivery, end.at);
+        return this.wakeIfReadyMeanwhile(end, delivery, job);
+      }
+      await removeDeliverJob(this.context.queues, delivery.id);
+      member = end.nextInLane;
+    }
+  }
+
+  private async runOne({ delivery, subscription, event, job, data }: AttemptInputs, options: RunOptions): Promise<AttemptEnd> {
     const attemptInRun = delivery.attemptCount - delivery.runStartedAtAttempt + 1;
     const reportTo = attemptInRun === 1 ? data.reportTo : undefined;
     const replay = data.replayId && data.replayRatePerSecond ? { id: data.replayId, ratePerSecond: data.replayRatePerSecond } : undefined;
@@ -150,18 +191,16 @@ export class DeliveryAttempt {
       ]),
     );
     this.metrics.recordSlotHold(performance.now() - slotTakenAt, result.durationMs);
-    await Promise.all([
-      this.wake(released.handedOff),
-      this.startClaimed(subscription, released.claimedForCaller),
-      wakeInLane(this.context, [recorded.nextInLane]),
-    ]);
+    await Promise.all([this.wake(released.handedOff), this.startClaimed(subscription, released.claimedForCaller)]);
     const failingFor = released.failingSince === undefined ? 0 : now - released.failingSince;
     const disableFor = decision.disable ?? (failingFor >= this.context.config.disableAfterMs ? "failing" : undefined);
     if (disableFor) await this.disable(subscription, disableFor);
 
     this.metrics.recordAttempt(event, result, decision.status);
     this.log(delivery, subscription, result, decision);
-    return decision.status === "retrying" ? { kind: "again", at: decision.nextAttemptAt!, waitedForEndpoint: false } : { kind: "finished" };
+    return decision.status === "retrying"
+      ? { kind: "again", at: decision.nextAttemptAt!, waitedForEndpoint: false }
+      : { kind: "finished", nextInLane: recorded.nextInLane };
   }
 
   /** Its subscription or event is gone: it can never be sent, so it is dead-lettered (and counts as failed in its replay). */

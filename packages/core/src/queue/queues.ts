@@ -183,6 +183,25 @@ export async function promoteDeliverJob(queues: HookbusQueues, queueName: string
 }
 
 /**
+ * Moves a delivery's delayed first-run job to run at `at`; one missing is added. One waiting or
+ * running is left: it looks at its delivery when it runs, and sleeps until the delivery is due.
+ */
+export async function delayDeliverJob(
+  queues: HookbusQueues,
+  delivery: Pick<Delivery, "id" | "eventId" | "subscriptionId">,
+  at: number,
+): Promise<void> {
+  const job = await queues.deliver.getJob(delivery.id);
+  if (!job) return enqueueNextAttempt(queues, delivery, at);
+  if (await job.isDelayed()) await job.changeDelay(Math.max(0, at - Date.now())).catch(() => undefined);
+}
+
+/** Removes a finished delivery's job, unless a worker is running it (it then finds the delivery finished). */
+export async function removeDeliverJob(queues: HookbusQueues, jobId: string): Promise<void> {
+  await queues.deliver.remove(jobId);
+}
+
+/**
  * Runs a delivery's first-run job now, whatever became of it: a delayed one is promoted, a
  * missing one added; one waiting or running is left (it looks at its delivery when it runs).
  * True when it promoted or added one.

@@ -13,19 +13,21 @@ export interface AttemptInputs {
 
 /**
  * The delivery, its subscription (as it is now, so a fixed URL applies to the next retry)
- * and its event, in one round trip: this runs before every attempt, on the hot path.
+ * and its event, in one round trip: this runs before every attempt, on the hot path. A caller
+ * that has just loaded the subscription passes it (`known`), sparing its read and decryption.
  */
 export async function loadAttemptInputs(
   { redis, keys, subscriptions }: { redis: RedisConnection; keys: Keys; subscriptions: SubscriptionStore },
   ids: { deliveryId: string; subscriptionId: string; eventId: string },
+  known?: Subscription,
 ): Promise<AttemptInputs> {
-  const [hash, subscription, event] = await execPipeline<unknown>(
-    redis.pipeline().hgetall(keys.delivery(ids.deliveryId)).get(keys.subscription(ids.subscriptionId)).get(keys.event(ids.eventId)),
-  );
+  const pipeline = redis.pipeline().hgetall(keys.delivery(ids.deliveryId)).get(keys.event(ids.eventId));
+  if (!known) pipeline.get(keys.subscription(ids.subscriptionId));
+  const [hash, event, subscription] = await execPipeline<unknown>(pipeline);
   const deliveryHash = hash as Record<string, string>;
   return {
     delivery: deliveryHash.id ? toDelivery(deliveryHash) : undefined,
-    subscription: subscription ? subscriptions.codec.decode(subscription as string) : undefined,
+    subscription: known ?? (subscription ? subscriptions.codec.decode(subscription as string) : undefined),
     event: event ? (JSON.parse(event as string) as EventRecord) : undefined,
   };
 }
