@@ -266,11 +266,19 @@ function trackDeliveries(receiver, expected) {
  * Async: deliveries/s from publish to the receiver at CONCURRENCY publishers, against direct
  * POSTs at the same concurrency in the same run, and the CPU each process spent per delivery.
  */
-async function benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids, batchSize = 1, orderingKeys = 0) {
+async function benchAsync(
+  ingestUrl,
+  publisherKey,
+  receiver,
+  type,
+  fanOut,
+  pids,
+  { batchSize = 1, orderingKeys = 0, size = ASYNC_EVENTS } = {},
+) {
   // With ordering keys, event i is the i-th event's key's next: keys take turns.
   const published = (i) => (orderingKeys > 0 ? { ...event(i, type), orderingKey: `key-${i % orderingKeys}` } : event(i, type));
   const auth = { authorization: `Bearer ${publisherKey}` };
-  const events = Math.round(ASYNC_EVENTS / fanOut / batchSize) * batchSize;
+  const events = Math.round(size / fanOut / batchSize) * batchSize;
   const receiverCpu = () => cpuSeconds([receiver.pid]) * 1000;
   const directCpuBefore = process.cpuUsage();
   const directReceiverBefore = receiverCpu();
@@ -325,17 +333,16 @@ async function benchOrdering(ingestUrl, publisherKey, receiver, pids, subscribe,
   // In the order none, key, key, none: a machine warming up or slowing down over the run weighs on both alike.
   for (const ordering of ["none", "key", "key", "none"]) {
     const id = await subscribe({ url: receiver.url, eventTypes: ["record.created"], ordering });
-    runs[ordering].push(await benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids, 1, ORDERING_KEYS));
+    runs[ordering].push(await benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids, { orderingKeys: ORDERING_KEYS }));
     await unsubscribe(id);
   }
-  const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
-  const meanOf = ([a, b]) => ({
-    hookbusPerSecond: mean([a.hookbusPerSecond, b.hookbusPerSecond]),
-    cpuMsPerDelivery: Object.fromEntries(
-      Object.keys(a.cpuMsPerDelivery).map((p) => [p, mean([a.cpuMsPerDelivery[p], b.cpuMsPerDelivery[p]])]),
-    ),
-  });
-  return { none: meanOf(runs.none), key: meanOf(runs.key) };
+  return { none: meanOfRuns(runs.none), key: meanOfRuns(runs.key) };
+}
+
+/** The mean of several runs of one measure, field by field (numbers nested in objects too). */
+function meanOfRuns(runs) {
+  if (typeof runs[0] === "number") return sum(runs) / runs.length;
+  return Object.fromEntries(Object.keys(runs[0]).map((key) => [key, meanOfRuns(runs.map((run) => run[key]))]));
 }
 
 function printOrdering({ none, key }) {
@@ -533,7 +540,7 @@ function reportSchedules(result) {
 /** The async throughput tables: each scenario at the default cap and uncapped, then the one against the other. */
 function printThroughput(atDefaults, atUncapped) {
   console.log(
-    `\nAsync: ${ASYNC_EVENTS} deliveries each, from ${CONCURRENCY} publishers in parallel (single-event publishes unless batched)`,
+    `\nAsync: ${ASYNC_EVENTS} deliveries each, the mean of two runs per cap (default, uncapped, uncapped, default), from ${CONCURRENCY} publishers in parallel (single-event publishes unless batched)`,
   );
   console.log(
     `| | direct POST /s | its CPU ms, both ends | Hookbus deliveries/s | ratio | CPU ms per delivery: ingest | ${WORKERS === 1 ? "worker" : `${WORKERS} workers`} | Redis | all three | publishers and receiver | cores busy | slot held beyond the answer, p50 / p99 ms |\n|---|---|---|---|---|---|---|---|---|---|---|---|`,
@@ -636,15 +643,23 @@ async function main() {
       };
       const single = [await subscribe({ ...endpoint, eventTypes: ["record.created"] })];
       const fanOut1 = await measured(() => benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids));
-      const batched = await measured(() => benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids, 100));
+      const batched = await measured(() => benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids, { batchSize: 100 }));
       const ten = [];
       for (let i = 0; i < 10; i++) ten.push(await subscribe({ ...endpoint, eventTypes: ["record.review_changed"] }));
       const fanOut10 = await measured(() => benchAsync(ingestUrl, publisherKey, receiver, "record.review_changed", 10, pids));
       await Promise.all([...single, ...ten].map(unsubscribe));
       return { fanOut1, batched, fanOut10 };
     };
-    const atDefaults = await throughput({ url: receiver.url });
-    const atUncapped = await throughput(uncapped);
+    // A short run first, so that neither cap is measured on code not yet compiled by the JIT.
+    const warmUp = await subscribe({ url: receiver.url, eventTypes: ["record.created"] });
+    await benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids, { size: 2000 });
+    await unsubscribe(warmUp);
+    // Each cap twice, in the order default, uncapped, uncapped, default: a machine warming up or
+    // slowing down over the run weighs on both alike.
+    const capped = { defaults: [], uncapped: [] };
+    for (const cap of ["defaults", "uncapped", "uncapped", "defaults"])
+      capped[cap].push(await throughput(cap === "defaults" ? { url: receiver.url } : uncapped));
+    const [atDefaults, atUncapped] = [meanOfRuns(capped.defaults), meanOfRuns(capped.uncapped)];
     if (ONLY === "throughput") return printThroughput(atDefaults, atUncapped);
     await subscribe({ ...uncapped, eventTypes: ["record.updated"], mode: "sync" });
     const sync = await benchSync(ingestUrl, publisherKey, receiver);
