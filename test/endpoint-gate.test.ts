@@ -32,6 +32,9 @@ async function deliveriesTo(body: Record<string, unknown>, count: number): Promi
 
 const jobOf = (deliveryId: string): ParkedJob => ({ queue: "deliver", jobId: deliveryId, deliveryId });
 const fresh = (id: string) => ({ id, attemptCount: 0 });
+/** A caller's own delivery waiting for a slot, parked at the gate or not, as a release names it. */
+const parkedHere = (id: string) => ({ delivery: fresh(id), parked: true });
+const waitingUnparked = (id: string) => ({ delivery: fresh(id), parked: false });
 
 test("a parked delivery that takes the slot on its own timer leaves the parked set: the slot it frees goes to the next one waiting, not to itself", async () => {
   const { subscription, ids } = await deliveriesTo({ maxInFlight: 1, timeoutMs: 1000 }, 4);
@@ -91,20 +94,39 @@ test("a release claims the caller's own parked delivery whose turn comes, unless
     expect(await context.endpoints.enter(subscription, fresh(id), jobOf(id))).toMatchObject({ why: "at_capacity" });
 
   // The caller names its own two waiting deliveries: the first in line is claimed for it.
-  const first = await context.endpoints.leave(subscription, running, "ok", Date.now(), [fresh(own), fresh(moved)]);
+  const first = await context.endpoints.leave(subscription, running, "ok", Date.now(), [parkedHere(own), parkedHere(moved)]);
   expect(first).toMatchObject({ claimedForCaller: [own], handedOff: [] });
   expect(await context.endpoints.enter(subscription, fresh(own), jobOf(own))).toMatchObject({ why: "attempt_running" });
 
   // The next in line was attempted elsewhere meanwhile: it is handed the slot (its own look at the gate finds it stale), not claimed.
   const movedOn = (await context.deliveries.getMany([moved]))[0]!;
   await context.deliveries.recordAttempt(movedOn, { at: Date.now(), statusCode: 200, durationMs: 1 }, "delivered");
-  const second = await context.endpoints.leave(subscription, own, "ok", Date.now(), [fresh(moved)]);
+  const second = await context.endpoints.leave(subscription, own, "ok", Date.now(), [parkedHere(moved)]);
   expect(second).toMatchObject({ claimedForCaller: [], handedOff: [jobOf(moved)] });
   // Its look at the gate finds it stale and hands the slot on to the next in line, another process's.
   expect(await context.endpoints.enter(subscription, fresh(moved), jobOf(moved))).toMatchObject({
     why: "stale",
     handedOff: [jobOf(other)],
   });
+});
+
+test("a caller's delivery that waits unparked, behind the caller's own attempts, gets a freed slot only once no parked delivery is left", async () => {
+  const { subscription, ids } = await deliveriesTo({ maxInFlight: 1 }, 4);
+  const [running, parked, unparked, gone] = ids as [string, string, string, string];
+  expect(await context.endpoints.enter(subscription, fresh(running), jobOf(running))).toEqual({ go: true });
+  expect(await context.endpoints.enter(subscription, fresh(parked), jobOf(parked))).toMatchObject({ why: "at_capacity" });
+
+  // Another process's delivery parked first: it is handed the slot, although the caller's waits too.
+  const first = await context.endpoints.leave(subscription, running, "ok", Date.now(), [waitingUnparked(unparked)]);
+  expect(first).toMatchObject({ claimedForCaller: [], handedOff: [jobOf(parked)] });
+  expect(await context.endpoints.enter(subscription, fresh(parked), jobOf(parked))).toEqual({ go: true });
+
+  // None is parked now: the caller's first that can still be attempted is claimed, one attempted elsewhere meanwhile is not.
+  const attemptedElsewhere = (await context.deliveries.getMany([gone]))[0]!;
+  await context.deliveries.recordAttempt(attemptedElsewhere, { at: Date.now(), statusCode: 200, durationMs: 1 }, "delivered");
+  const second = await context.endpoints.leave(subscription, parked, "ok", Date.now(), [waitingUnparked(gone), waitingUnparked(unparked)]);
+  expect(second).toMatchObject({ claimedForCaller: [unparked], handedOff: [] });
+  expect(await context.endpoints.enter(subscription, fresh(unparked), jobOf(unparked))).toMatchObject({ why: "attempt_running" });
 });
 
 test("a slot the previous version handed to a parked delivery (kept among the attempts in flight) still delivers it, once, when that lease ends", async () => {

@@ -10,7 +10,16 @@ import {
   type Subscription,
 } from "@hookbus/core/policy";
 import { disableSubscription, wakeInLane } from "@hookbus/core/flows";
-import { loadAttemptInputs, publishSyncOutcome, sendTogether, syncOutcomeOf, type LaneMember, type ParkedJob } from "@hookbus/core/store";
+import {
+  loadAttemptInputs,
+  maxInFlight,
+  publishSyncOutcome,
+  sendTogether,
+  syncOutcomeOf,
+  type GateVerdict,
+  type LaneMember,
+  type ParkedJob,
+} from "@hookbus/core/store";
 import { delayDeliverJob, deliverJobId, promoteDeliverJob, QUEUE_NAMES, removeDeliverJob, type DeliverJobData } from "@hookbus/core/queue";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import type { DisabledReason } from "@hookbus/schemas";
@@ -127,15 +136,30 @@ export class DeliveryAttempt {
         return { kind: "again", at, waitedForEndpoint: false, waitedInLane: true };
       }
     }
-    let verdict = await this.context.endpoints.enter(subscription, delivery, job, replay);
+    const longestLocalWait = options.longestLocalWaitMs ?? LOCAL_WAIT_MS;
+    // Behind this process's own attempts to the endpoint, which hold every slot: the gate would
+    // park it, so it waits here for the slot one of them frees without asking (a round trip
+    // saved per attempt where one endpoint takes many). Deliveries the gate parked, other
+    // processes' among them, still get slots first. Not where a rate limit applies: only the
+    // gate's acquire keeps it.
+    let handOff: HandOff = "none";
+    let verdict: GateVerdict | undefined;
+    if (replay === undefined && !subscription.ratePerSecond && this.handOffs.holdsEverySlot(subscription.id, maxInFlight(subscription))) {
+      handOff = await this.handOffs.waitForSlot(subscription.id, delivery, { claimable: true, parked: false }, longestLocalWait);
+      if (handOff === "claimed") verdict = { go: true };
+    }
+    verdict ??= await this.context.endpoints.enter(subscription, delivery, job, replay);
     // Parked behind this process's own attempts to the endpoint: the slot one of them frees
     // comes here, without the queue, when it comes soon enough; claimed by that release, the
     // attempt goes without asking the gate again.
-    let handOff: HandOff = "none";
     if (!verdict.go && verdict.why === "at_capacity" && this.handOffs.expectsRelease(subscription.id)) {
       await this.wake(verdict.handedOff);
-      const longest = options.longestLocalWaitMs ?? LOCAL_WAIT_MS;
-      handOff = await this.handOffs.waitForSlot(subscription.id, delivery, replay === undefined, longest);
+      handOff = await this.handOffs.waitForSlot(
+        subscription.id,
+        delivery,
+        { claimable: replay === undefined, parked: true },
+        longestLocalWait,
+      );
       verdict = handOff === "claimed" ? { go: true } : await this.context.endpoints.enter(subscription, delivery, job, replay);
     }
     const handedHere = handOff !== "none";

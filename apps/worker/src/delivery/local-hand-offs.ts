@@ -1,4 +1,4 @@
-import type { GateDelivery } from "@hookbus/core/store";
+import type { GateDelivery, WaitingDelivery } from "@hookbus/core/store";
 
 /**
  * How long an attempt parked at its endpoint's cap goes on waiting in this process, for a slot
@@ -10,15 +10,18 @@ import type { GateDelivery } from "@hookbus/core/store";
  */
 export const LOCAL_WAIT_MS = 250;
 
-/** The most waiting deliveries one release names to the gate: more than an endpoint's slots seldom free at once. */
-const NAMED_PER_RELEASE = 16;
+/**
+ * The most waiting deliveries one release names to the gate. A release frees one slot, and
+ * they are named longest waiting first, as the gate hands slots on: the first is nearly always
+ * the one, the others stand in for those that stopped waiting meanwhile.
+ */
+const NAMED_PER_RELEASE = 4;
 
 /** How a local wait ended: claimed for its attempt by the release, handed a slot to claim, or neither. */
 export type HandOff = "claimed" | "handed" | "none";
 
-interface Waiter {
+interface Waiter extends WaitingDelivery {
   subscriptionId: string;
-  delivery: GateDelivery;
   /** Named to the gate by releases: false where a bulk replay's rate must be kept by the gate's acquire. */
   claimable: boolean;
   wake: (handOff: HandOff) => void;
@@ -64,11 +67,22 @@ export class LocalHandOffs {
     return this.inFlight.has(subscriptionId);
   }
 
+  /** True when this process's attempts to the endpoint hold all its `cap` slots: the gate would park another. */
+  holdsEverySlot(subscriptionId: string, cap: number): boolean {
+    return (this.inFlight.get(subscriptionId) ?? 0) >= cap;
+  }
+
   /**
    * Waits for a slot to come to the delivery here, as long as attempts to its endpoint end at
-   * least every LOCAL_WAIT_MS and for `longestMs` at the most.
+   * least every LOCAL_WAIT_MS and for `longestMs` at the most. `parked`: whether the gate parked
+   * it, or it waits behind this process's own attempts without having asked.
    */
-  waitForSlot(subscriptionId: string, delivery: GateDelivery, claimable: boolean, longestMs: number): Promise<HandOff> {
+  waitForSlot(
+    subscriptionId: string,
+    delivery: GateDelivery,
+    { claimable, parked }: { claimable: boolean; parked: boolean },
+    longestMs: number,
+  ): Promise<HandOff> {
     const giveUpAt = performance.now() + longestMs;
     return new Promise((resolve) => {
       const look = () => {
@@ -83,16 +97,16 @@ export class LocalHandOffs {
         this.waiting.delete(delivery.id);
         resolve(handOff);
       };
-      this.waiting.set(delivery.id, { subscriptionId, delivery, claimable, wake });
+      this.waiting.set(delivery.id, { subscriptionId, delivery, parked, claimable, wake });
     });
   }
 
   /** The deliveries waiting here at an endpoint that a release may claim, longest waiting first. */
-  claimable(subscriptionId: string): GateDelivery[] {
-    const named: GateDelivery[] = [];
-    for (const waiter of this.waiting.values()) {
+  claimable(subscriptionId: string): WaitingDelivery[] {
+    const named: WaitingDelivery[] = [];
+    for (const { subscriptionId: waitsFor, claimable, delivery, parked } of this.waiting.values()) {
       if (named.length === NAMED_PER_RELEASE) break;
-      if (waiter.subscriptionId === subscriptionId && waiter.claimable) named.push(waiter.delivery);
+      if (waitsFor === subscriptionId && claimable) named.push({ delivery, parked });
     }
     return named;
   }

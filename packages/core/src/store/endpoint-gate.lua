@@ -17,10 +17,13 @@
 -- 'release' frees a delivery's slot, updates the circuit from the attempt's outcome (a failed
 -- probe reopens it for twice the last cool-down, up to the cap; a success closes it), and
 -- hands the free slots to the deliveries parked longest, which the caller then wakes. The
--- caller may name deliveries of its own process that wait parked (with the attempt count each
--- was loaded at, and their records' keys after the fixed ones): one of them whose turn comes
--- is claimed for its attempt here and then, as 'acquire' would claim it, saving it a round
--- trip; the caller names none where a rate limit applies, which only 'acquire' keeps.
+-- caller may name deliveries of its own process that wait for a slot (with the attempt count
+-- each was loaded at, whether it is parked here, and their records' keys after the fixed
+-- ones): one of them whose turn comes is claimed for its attempt here and then, as 'acquire'
+-- would claim it, saving it a round trip. A named delivery that is not parked here waited
+-- behind its own process's attempts, which held every slot, without asking: it is claimed only
+-- once no parked delivery is left, so the deliveries of other processes parked here go first.
+-- The caller names none where a rate limit applies, which only 'acquire' keeps.
 --
 -- A parked delivery leaves the parked set as soon as it takes a slot or waits for anything
 -- else, so a slot is only ever handed to one still waiting for a slot. A handed slot is held
@@ -36,8 +39,8 @@
 --   Returns {verdict, until, handed members...}: 'go'; 'open' | 'parked' | 'rate' | 'busy' with
 --   the time to look again; 'stale' (finished, moved on or gone: nothing to attempt).
 -- ARGV for 'release': op, deliveryId, now, cap, lease ms, outcome ('ok' | 'fail' | 'none'),
---       failures to open, cool-down ms, longest cool-down ms, then a delivery id and its
---       attempt count for each named delivery
+--       failures to open, cool-down ms, longest cool-down ms, then for each named delivery its
+--       id, its attempt count and '1' if it is parked here, else '0'
 --   Returns {failingSince, openUntil, consecutive failures, number of handed members, handed
 --   members..., ids of named deliveries claimed...}
 local inFlight, parked, health, handed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -49,27 +52,39 @@ local function attemptable(deliveryKey, attemptCount)
   return (state[1] == 'pending' or state[1] == 'retrying') and state[2] == attemptCount
 end
 
--- Hands every free slot to the deliveries parked longest: one of `named` (the caller's own,
--- delivery id -> {attempt count, record key}) is claimed at once and its id added to `claimed`;
--- any other is handed the slot and its member added to `out`.
+-- Hands every free slot to the deliveries parked longest, then to the caller's own that wait
+-- unparked. One of `named` (the caller's own, in its order: {id, attempt count, record key,
+-- parked}) is claimed at once and its id added to `claimed`; any other is handed the slot and
+-- its member added to `out`.
 local function handOn(now, cap, leaseMs, out, named, claimed)
   if tonumber(redis.call('HGET', health, 'openUntil') or '0') > 0 then return end
   redis.call('ZREMRANGEBYSCORE', inFlight, '-inf', now)
   redis.call('ZREMRANGEBYSCORE', handed, '-inf', now)
   local free = cap - redis.call('ZCARD', inFlight) - redis.call('ZCARD', handed)
+  local own = {}
+  for _, delivery in ipairs(named or {}) do own[delivery[1]] = delivery end
+  local function claim(deliveryId)
+    redis.call('ZADD', inFlight, now + leaseMs, deliveryId)
+    claimed[#claimed + 1] = deliveryId
+    free = free - 1
+  end
   while free > 0 do
     local popped = redis.call('ZPOPMIN', parked)
     if #popped == 0 then break end
     local deliveryId = string.match(popped[1], '([^|]+)$')
-    local own = named and named[deliveryId]
-    if own and attemptable(own[2], own[1]) then
-      redis.call('ZADD', inFlight, now + leaseMs, deliveryId)
-      claimed[#claimed + 1] = deliveryId
+    local mine = own[deliveryId]
+    if mine and attemptable(mine[3], mine[2]) then claim(deliveryId)
     else
       redis.call('ZADD', handed, now + leaseMs, deliveryId)
       out[#out + 1] = popped[1]
+      free = free - 1
     end
-    free = free - 1
+  end
+  for _, delivery in ipairs(named or {}) do
+    if free <= 0 then break end
+    if not delivery[4] and not redis.call('ZSCORE', inFlight, delivery[1]) and attemptable(delivery[3], delivery[2]) then
+      claim(delivery[1])
+    end
   end
 end
 
@@ -90,7 +105,7 @@ if op == 'release' then
     end
   end
   local named = {}
-  for i = 10, #ARGV, 2 do named[ARGV[i]] = {ARGV[i + 1], KEYS[10 + (i - 8) / 2]} end
+  for i = 10, #ARGV, 3 do named[#named + 1] = {ARGV[i], ARGV[i + 1], KEYS[11 + #named], ARGV[i + 2] == '1'} end
   local handedMembers, claimed = {}, {}
   handOn(now, cap, leaseMs, handedMembers, named, claimed)
   local state = redis.call('HMGET', health, 'failingSince', 'openUntil', 'failures')

@@ -64,6 +64,12 @@ const VERDICTS = { open: "circuit_open", parked: "at_capacity", rate: "rate_limi
 /** The delivery an attempt is for, at the attempt count its caller loaded it with. */
 export type GateDelivery = Pick<Delivery, "id" | "attemptCount">;
 
+/** A delivery of the caller's process waiting for a slot: parked at the gate, or behind the process's own attempts without asking (see `leave`). */
+export interface WaitingDelivery {
+  delivery: GateDelivery;
+  parked: boolean;
+}
+
 /**
  * Endpoint isolation, kept in Redis so that every worker process shares it: a cap on attempts
  * in flight per subscription, an optional rate limit, and a circuit breaker. A delivery that
@@ -122,16 +128,18 @@ export class EndpointGate {
 
   /**
    * Frees the delivery's slot and feeds the attempt's outcome to the circuit. `waitingHere`
-   * names deliveries of the caller's process parked at this endpoint, as it loaded them: one
-   * whose turn comes is claimed for its attempt in the same step (a round trip saved), unless
-   * the endpoint has a rate limit, which only `enter` keeps.
+   * names deliveries of the caller's process waiting for a slot at this endpoint, as it loaded
+   * them: one whose turn comes is claimed for its attempt in the same step (a round trip
+   * saved), unless the endpoint has a rate limit, which only `enter` keeps. One not parked
+   * (it waited behind its process's own attempts, which held every slot, without asking) gets
+   * a slot only once no parked delivery of any process is left.
    */
   async leave(
     subscription: Subscription,
     deliveryId: string,
     outcome: AttemptOutcomeForCircuit,
     now = Date.now(),
-    waitingHere: GateDelivery[] = [],
+    waitingHere: WaitingDelivery[] = [],
   ): Promise<ReleaseResult> {
     const unused = this.keys.deliveriesToWatch();
     const named = subscription.ratePerSecond ? [] : waitingHere;
@@ -144,7 +152,7 @@ export class EndpointGate {
         unused,
         unused,
         unused,
-        ...named.map((delivery) => this.keys.delivery(delivery.id)),
+        ...named.map(({ delivery }) => this.keys.delivery(delivery.id)),
       ],
       [
         "release",
@@ -156,7 +164,7 @@ export class EndpointGate {
         this.circuit.failuresToOpen,
         this.circuit.cooldownMs,
         this.circuit.longestCooldownMs,
-        ...named.flatMap((delivery) => [delivery.id, delivery.attemptCount]),
+        ...named.flatMap(({ delivery, parked }) => [delivery.id, delivery.attemptCount, parked ? "1" : "0"]),
       ],
     );
     const handed = members as string[];
