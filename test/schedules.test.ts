@@ -159,7 +159,7 @@ test("endAt and limit end a schedule: it fires no more, and says so", async () =
   expect(deliveredFor(limited.id)).toHaveLength(3);
 });
 
-test("an at schedule fires once, at its time", async () => {
+test("an at schedule fires once, at its time; once past it may still be renamed, but not given a past time", async () => {
   const at = wholeSecondAfter(1000);
   const schedule = await create(checkInSchedule({ at: new Date(at).toISOString() }, 6));
   expect(schedule.nextFireAt).toBe(new Date(at).toISOString());
@@ -170,6 +170,13 @@ test("an at schedule fires once, at its time", async () => {
   expect(ended.recentFires).toHaveLength(1);
   expect(ended.recentFires[0]!.plannedAt).toBe(new Date(at).toISOString());
   await waitFor(() => deliveredFor(schedule.id).length === 1, "its one delivery");
+
+  const renamed = await hookbus.api("PATCH", `/v1/schedules/${schedule.id}`, { name: "Week 1 check-in" });
+  expect(renamed.status).toBe(200);
+  expect(renamed.body).toMatchObject({ name: "Week 1 check-in", status: "ended", at: new Date(at).toISOString(), fires: 1 });
+  const backdated = await hookbus.api("PATCH", `/v1/schedules/${schedule.id}`, { at: "2020-01-01T00:00:00Z" });
+  expect(backdated.status).toBe(422);
+  expect(backdated.body.issues).toEqual([expect.objectContaining({ path: ["at"], message: expect.stringMatching(/past/) })]);
 });
 
 test("PATCH changes the name the events carry, retimes from now, and clears a limit", async () => {

@@ -73,7 +73,7 @@ const bounds = {
     .describe('fires missed while nothing ran: "none" skips them, "last" (default) makes one up, "all" makes each up (at most 100)'),
 };
 
-/** The checks that span fields: exactly one way to time it, a zone only for cron, a future `at`, an end after the start. */
+/** The checks that span fields: exactly one way to time it, a zone only for cron, an end after the start. */
 function checkTiming(
   body: { cron?: string; every?: unknown; at?: string; timezone?: string; startAt?: string | null; endAt?: string | null },
   context: z.RefinementCtx,
@@ -87,10 +87,17 @@ function checkTiming(
     });
   if (body.timezone !== undefined && body.cron === undefined)
     context.addIssue({ code: "custom", path: ["timezone"], message: "timezone goes with cron only" });
-  if (body.at !== undefined && Date.parse(body.at) <= Date.now())
-    context.addIssue({ code: "custom", path: ["at"], message: "at is in the past" });
   if (body.startAt && body.endAt && Date.parse(body.endAt) <= Date.parse(body.startAt))
     context.addIssue({ code: "custom", path: ["endAt"], message: "endAt is not after startAt" });
+}
+
+/**
+ * An `at` must lie ahead when a request sets it; a schedule whose `at` has passed (it fired
+ * and ended) may still be renamed or otherwise changed.
+ */
+function checkAtAhead(body: { at?: string }, context: z.RefinementCtx): void {
+  if (body.at !== undefined && Date.parse(body.at) <= Date.now())
+    context.addIssue({ code: "custom", path: ["at"], message: "at is in the past" });
 }
 
 const scheduleFields = z.strictObject({
@@ -103,7 +110,7 @@ const scheduleFields = z.strictObject({
     .describe("the project it fires in, named by an operator key (absent: the default project); a project's key makes its own"),
 });
 
-export const createScheduleBody = scheduleFields.superRefine(checkTiming);
+export const createScheduleBody = scheduleFields.superRefine(checkTiming).superRefine(checkAtAhead);
 export type CreateScheduleBody = z.infer<typeof createScheduleBody>;
 
 /**
@@ -120,7 +127,8 @@ export const updateScheduleBody = z
     limit: z.number().int().min(1).nullable().optional(),
     catchUp: z.enum(catchUpPolicies).optional(),
   })
-  .refine((body) => Object.keys(body).length > 0, "name at least one field to change");
+  .refine((body) => Object.keys(body).length > 0, "name at least one field to change")
+  .superRefine(checkAtAhead);
 export type UpdateScheduleBody = z.infer<typeof updateScheduleBody>;
 
 /** A schedule as checked once a PATCH is applied to it: what a create is checked against, less the project. */
