@@ -20,7 +20,7 @@ import {
   type LaneMember,
   type ParkedJob,
 } from "@hookbus/core/store";
-import { delayDeliverJob, deliverJobId, promoteDeliverJob, QUEUE_NAMES, removeDeliverJob, type DeliverJobData } from "@hookbus/core/queue";
+import { delayDeliverJob, deliverJobId, promoteDeliverJob, QUEUE_NAMES, type DeliverJobData } from "@hookbus/core/queue";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import type { DisabledReason } from "@hookbus/schemas";
 import type { WorkerMetrics } from "../metrics.js";
@@ -92,14 +92,24 @@ export class DeliveryAttempt {
   }
 
   /**
+   * Goes on with the lane of a delivery finished by a run of its job that died after (a job run
+   * again after its worker's death): that run was attempting the next ones of the lane itself,
+   * with no job behind them, so this one takes over from the lane's head.
+   */
+  async resumeLane(delivery: Delivery, subscription: Subscription): Promise<void> {
+    if (delivery.orderingKey === undefined) return;
+    await this.continueLane(await this.context.lanes.head(delivery.subscriptionId, delivery.orderingKey), subscription, {});
+  }
+
+  /**
    * Attempts the next deliveries of a lane here, each as the one before it finishes, rather
-   * than waking its job: promoting the job, a worker taking it and loading it again cost more
-   * than the attempt itself, and a key's deliveries come one after another (its subscription,
-   * the lane's, is the one the attempt before it just loaded). The next one's
-   * delayed job stays its safety net meanwhile (should this process die, it runs when due; one
-   * that runs sooner finds the attempt claimed) and is removed once the delivery finished, or
-   * moved to when it must run again. One that is not a plain first run of an async delivery
-   * (sync, replayed, disabled, gone) is left to its job, woken.
+   * than through a job: adding or promoting it, a worker taking it and loading it again cost
+   * more than the attempt itself, and a key's deliveries come one after another (its
+   * subscription, the lane's, is the one the attempt before it just loaded). A delivery waiting
+   * in its lane has no job (see RouteEventJob); one that must wait now for anything else gets
+   * one, due when it is. Should this process die meanwhile, the job whose run this is, run
+   * again, takes the lane over (resumeLane). One that is not a plain first run of an async delivery (sync,
+   * replayed, disabled, gone) is left to its job, woken or put back.
    */
   private async continueLane(first: LaneMember | undefined, lanesSubscription: Subscription, options: RunOptions): Promise<void> {
     for (let member = first; member !== undefined; ) {
@@ -114,12 +124,11 @@ export class DeliveryAttempt {
       if (!plain) return wakeInLane(this.context, [member]);
       const job: ParkedJob = { queue: QUEUE_NAMES.deliver, jobId: delivery.id, deliveryId: delivery.id };
       const end = await this.runOne({ delivery, subscription, event, job, data: {} }, options);
-      if (end.kind === "stale") return;
+      if (end.kind === "stale" || (end.kind === "again" && end.waitedInLane)) return;
       if (end.kind === "again") {
         await delayDeliverJob(this.context.queues, delivery, end.at);
         return this.wakeIfReadyMeanwhile(end, delivery, job);
       }
-      await removeDeliverJob(this.context.queues, delivery.id);
       member = end.nextInLane;
     }
   }

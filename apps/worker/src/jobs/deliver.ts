@@ -32,6 +32,8 @@ export class DeliverJob {
       if (!delivery || delivery.status === "erased") return;
       if (!subscription || !event) return this.attempts.deadLetterUndeliverable(delivery, job.data.replayId);
       // Another job already finished it, or a replay started a run with a job of its own: this one is a stale duplicate.
+      // Run again after its worker died, it finished the delivery and may have been going on with its lane: it goes on.
+      if (isSettled(delivery.status) && job.stalledCounter > 0) return this.attempts.resumeLane(delivery, subscription);
       if (isSettled(delivery.status) || job.id !== deliverJobId(delivery)) return;
       // Kept as it is while its subscription is disabled (enabling resumes it) or unreadable (the reconciler resumes it).
       if (deliveriesWait(subscription)) return;

@@ -1,7 +1,7 @@
 import { WaitingError, type Job } from "bullmq";
 import { Semaphore } from "async-mutex";
 import pLimit, { type LimitFunction } from "p-limit";
-import type { Delivery, EventRecord, RoutedDelivery } from "@hookbus/core/policy";
+import { isSettled, type Delivery, type EventRecord, type RoutedDelivery } from "@hookbus/core/policy";
 import { releaseRoutedInOrder, routeEvents } from "@hookbus/core/flows";
 import { attemptLeaseMs, laneKeyOf, type SubscriptionCache } from "@hookbus/core/store";
 import {
@@ -87,25 +87,26 @@ export class RouteEventJob {
     }
     this.running++;
     try {
-      await this.eventSlots.runExclusive(() => this.routeAll(eventIds), weight);
+      await this.eventSlots.runExclusive(() => this.routeAll(eventIds, job.stalledCounter > 0), weight);
     } finally {
       this.running--;
       this.intake.open();
     }
   }
 
-  private async routeAll(eventIds: string[]): Promise<void> {
+  /** @param rerun the job runs again after its worker died */
+  private async routeAll(eventIds: string[], rerun: boolean): Promise<void> {
     // The version is read after the events were stored, so the subscriptions routed to include
     // every change made before the publish was answered, whatever the cache had heard of.
     // An event not found expired or was never stored (its publish failed): nothing to route.
     const [events, subscriptionsVersion] = await Promise.all([this.context.events.getMany(eventIds), this.context.subscriptions.version()]);
     // A sample is delivered only to the subscription it was sent to, by the ingest itself.
     const routable = [...events.values()].filter((event) => !event.sample);
-    if (routable.length > 0) await this.route(routable, subscriptionsVersion);
+    if (routable.length > 0) await this.route(routable, subscriptionsVersion, rerun);
     await this.context.events.markRouted(eventIds);
   }
 
-  private async route(events: EventRecord[], subscriptionsVersion: number): Promise<void> {
+  private async route(events: EventRecord[], subscriptionsVersion: number, rerun: boolean): Promise<void> {
     const targets = await Promise.all(
       events.map(async (event) => ({ event, candidates: await this.subscriptions.forEventType(event, subscriptionsVersion) })),
     );
@@ -113,6 +114,7 @@ export class RouteEventJob {
     // Their deliveries are in their lanes now: later events of their keys need not wait on them.
     await releaseRoutedInOrder(this.context, events);
     await this.restoreRetryJobs(byEvent.flat());
+    if (rerun) await this.resumeLanes(byEvent.flat());
     const routed = byEvent.flatMap((deliveries, i) => deliveries.filter((r) => r.needsJob).map((r) => ({ event: events[i]!, routed: r })));
     const attemptHere = routed.filter(({ routed: r }) => r.subscription.mode === "async").slice(0, ROUTE_JOB_DELIVERIES);
     await this.leaveToDeliverJobs(
@@ -143,6 +145,18 @@ export class RouteEventJob {
       !needsJob && (found?.status === "pending" || found?.status === "retrying") ? [found] : [],
     );
     await Promise.all(unfinished.map((delivery) => ensureDeliverJob(this.context.queues, delivery)));
+  }
+
+  /**
+   * A run after a crash finds deliveries the first run finished. That run went on with their
+   * lanes itself, with no job behind the deliveries it attempted there: this run takes over.
+   */
+  private async resumeLanes(routed: RoutedDelivery[]): Promise<void> {
+    await Promise.all(
+      routed.flatMap(({ found, subscription }) =>
+        found && isSettled(found.status) ? [this.attempts.resumeLane(found, subscription)] : [],
+      ),
+    );
   }
 
   /** Enqueues the first attempts of these deliveries as deliver jobs, due now. */
@@ -183,7 +197,10 @@ export class RouteEventJob {
         longestLocalWaitMs: attemptLeaseMs(routed.subscription),
       },
     );
-    if (end.kind !== "again") return;
+    // One behind an earlier delivery of its lane needs no job: the one before it attempts it
+    // when it finishes (or wakes its job, adding one), and should that never come (a worker
+    // died in between), the reconciler finds it by the watch its lane moved, and runs it.
+    if (end.kind !== "again" || end.waitedInLane) return;
     await enqueueNextAttempt(this.context.queues, delivery, end.at);
     await this.attempts.wakeIfReadyMeanwhile(end, delivery, { queue: QUEUE_NAMES.deliver, jobId: delivery.id, deliveryId: delivery.id });
   }

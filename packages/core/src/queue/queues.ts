@@ -183,8 +183,8 @@ export async function promoteDeliverJob(queues: HookbusQueues, queueName: string
 }
 
 /**
- * Moves a delivery's delayed first-run job to run at `at`; one missing is added. One waiting or
- * running is left: it looks at its delivery when it runs, and sleeps until the delivery is due.
+ * Makes a delivery's first-run job due at `at`: one missing is added, a delayed one moved. One
+ * waiting or running is left: it looks at its delivery when it runs, and sleeps until it is due.
  */
 export async function delayDeliverJob(
   queues: HookbusQueues,
@@ -194,11 +194,6 @@ export async function delayDeliverJob(
   const job = await queues.deliver.getJob(delivery.id);
   if (!job) return enqueueNextAttempt(queues, delivery, at);
   if (await job.isDelayed()) await job.changeDelay(Math.max(0, at - Date.now())).catch(() => undefined);
-}
-
-/** Removes a finished delivery's job, unless a worker is running it (it then finds the delivery finished). */
-export async function removeDeliverJob(queues: HookbusQueues, jobId: string): Promise<void> {
-  await queues.deliver.remove(jobId);
 }
 
 /**

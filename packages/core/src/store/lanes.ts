@@ -67,6 +67,12 @@ export class Lanes {
     return TURNS[turn]!;
   }
 
+  /** The first of a lane, the one whose turn it is (or, should it be a record gone, the one that drops it at its next look). */
+  async head(subscriptionId: string, key: string): Promise<LaneMember | undefined> {
+    const [first] = await this.redis.zrange(this.keys.lane(subscriptionId, key), 0, 0);
+    return first === undefined ? undefined : parseLaneMember(first, subscriptionId);
+  }
+
   /**
    * Notes that these events' deliveries are in their lanes (call once routing made them): no
    * later event of their keys waits on them any more. Returns the deliveries that waited, to wake.
