@@ -1,7 +1,7 @@
 import { DelayedError, type Job } from "bullmq";
 import { deliveriesWait, isSettled } from "@hookbus/core/policy";
 import { loadAttemptInputs } from "@hookbus/core/store";
-import { deliverJobId, type DeliverJobData } from "@hookbus/core/queue";
+import { deliverJobId, runsAgain, type DeliverJobData } from "@hookbus/core/queue";
 import type { HookbusContext } from "@hookbus/core/runtime";
 import type { DeliveryAttempt } from "../delivery/attempt.js";
 
@@ -32,8 +32,8 @@ export class DeliverJob {
       if (!delivery || delivery.status === "erased") return;
       if (!subscription || !event) return this.attempts.deadLetterUndeliverable(delivery, job.data.replayId);
       // Another job already finished it, or a replay started a run with a job of its own: this one is a stale duplicate.
-      // Run again after its worker died, it finished the delivery and may have been going on with its lane: it goes on.
-      if (isSettled(delivery.status) && job.stalledCounter > 0) return this.attempts.resumeLane(delivery, subscription);
+      // Run again after a run that died or failed, which finished the delivery and may have been going on with its lane: it goes on.
+      if (isSettled(delivery.status) && runsAgain(job)) return this.attempts.resumeLane(delivery, subscription);
       if (isSettled(delivery.status) || job.id !== deliverJobId(delivery)) return;
       // Kept as it is while its subscription is disabled (enabling resumes it) or unreadable (the reconciler resumes it).
       if (deliveriesWait(subscription)) return;

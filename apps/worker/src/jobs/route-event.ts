@@ -11,6 +11,7 @@ import {
   QUEUE_NAMES,
   ROUTE_JOB_DELIVERIES,
   routeJobEventIds,
+  runsAgain,
   type RouteJobData,
 } from "@hookbus/core/queue";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
@@ -87,14 +88,14 @@ export class RouteEventJob {
     }
     this.running++;
     try {
-      await this.eventSlots.runExclusive(() => this.routeAll(eventIds, job.stalledCounter > 0), weight);
+      await this.eventSlots.runExclusive(() => this.routeAll(eventIds, runsAgain(job)), weight);
     } finally {
       this.running--;
       this.intake.open();
     }
   }
 
-  /** @param rerun the job runs again after its worker died */
+  /** @param rerun the job runs again after a run that died or failed (see runsAgain) */
   private async routeAll(eventIds: string[], rerun: boolean): Promise<void> {
     // The version is read after the events were stored, so the subscriptions routed to include
     // every change made before the publish was answered, whatever the cache had heard of.

@@ -183,6 +183,14 @@ export async function promoteDeliverJob(queues: HookbusQueues, queueName: string
 }
 
 /**
+ * True for a run of a job after an earlier run of it did not finish: its worker died (the job
+ * was found stalled) or the run failed. Work that run began beside the job may be left half done.
+ */
+export function runsAgain(job: Pick<Job, "stalledCounter" | "attemptsMade">): boolean {
+  return job.stalledCounter > 0 || job.attemptsMade > 0;
+}
+
+/**
  * Makes a delivery's first-run job due at `at`: one missing is added, a delayed one moved. One
  * waiting or running is left: it looks at its delivery when it runs, and sleeps until it is due.
  */
