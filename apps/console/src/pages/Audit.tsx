@@ -6,6 +6,7 @@ import { useProjectId } from "../project.js";
 import { href, navigate } from "../router.js";
 import { useSession } from "../session.js";
 import { useLoad } from "../use-load.js";
+import { ColumnHeads, RecordTable } from "../components/RecordTable.js";
 
 const PAGE_SIZE = 25;
 const TEXT_FILTERS = ["actor", "resourceId", "since", "until"] as const;
@@ -109,32 +110,26 @@ function Filters({ filter }: { filter: AuditFilter }) {
 function AuditTable({ page }: { page: AuditPage }) {
   if (page.items.length === 0) return <p class="card empty">No audit entries match these filters.</p>;
   return (
-    <div class="table-wrap">
-      <table class="audit">
-        <caption class="visually-hidden">Audit entries, newest first</caption>
-        <ColumnHeads names={["Time", "Who", "Action", "Resource", "Change", "Outcome"]} />
-        <tbody>
-          {page.items.map((entry) => (
-            <tr key={entry.id} data-entry={entry.id}>
-              <td>
-                <time dateTime={entry.time}>{when(entry.time)}</time>
-              </td>
-              <td>
-                <Actor actor={entry.actor} />
-              </td>
-              <td class="id">{entry.action}</td>
-              <td>
-                {entry.resourceType} <span class="id">{entry.resourceId}</span>
-              </td>
-              <td>
-                <Change entry={entry} />
-              </td>
-              <td>{entry.outcome}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <RecordTable kind="audit" caption="Audit entries, newest first" columns={["Time", "Who", "Action", "Resource", "Change", "Outcome"]}>
+      {page.items.map((entry) => (
+        <tr key={entry.id} data-entry={entry.id}>
+          <td>
+            <time dateTime={entry.time}>{when(entry.time)}</time>
+          </td>
+          <td>
+            <Actor actor={entry.actor} />
+          </td>
+          <td class="id">{entry.action}</td>
+          <td>
+            {entry.resourceType} <span class="id">{entry.resourceId}</span>
+          </td>
+          <td>
+            <Change entry={entry} />
+          </td>
+          <td>{entry.outcome}</td>
+        </tr>
+      ))}
+    </RecordTable>
   );
 }
 
@@ -157,7 +152,7 @@ function Change({ entry }: { entry: AuditEntry }) {
   const shown = (values: Record<string, unknown>, field: string) => (field in values ? JSON.stringify(values[field]) : "—");
   return (
     <table class="changes">
-      <ColumnHeads names={["Field", "Before", "After"]} />
+      <ColumnHeads columns={["Field", "Before", "After"]} />
       <tbody>
         {fields.map((field) => (
           <tr key={field}>
@@ -168,19 +163,5 @@ function Change({ entry }: { entry: AuditEntry }) {
         ))}
       </tbody>
     </table>
-  );
-}
-
-function ColumnHeads({ names }: { names: string[] }) {
-  return (
-    <thead>
-      <tr>
-        {names.map((name) => (
-          <th scope="col" key={name}>
-            {name}
-          </th>
-        ))}
-      </tr>
-    </thead>
   );
 }

@@ -7,6 +7,7 @@ import { useProjectId } from "../project.js";
 import { href, navigate } from "../router.js";
 import { useSession } from "../session.js";
 import { useLoad } from "../use-load.js";
+import { RecordTable } from "../components/RecordTable.js";
 
 const PAGE_SIZE = 25;
 
@@ -136,44 +137,30 @@ function Filters({ filter, webhooks }: { filter: DeliveryFilter; webhooks: Subsc
 function DeliveryTable({ page, urls }: { page: DeliveryPage; urls: Map<string, string> }) {
   if (page.items.length === 0) return <p class="card empty">No deliveries match these filters.</p>;
   return (
-    <div class="table-wrap">
-      <table class="deliveries">
-        <caption class="visually-hidden">Deliveries, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Created</th>
-            <th scope="col">Status</th>
-            <th scope="col">Event type</th>
-            <th scope="col">Webhook</th>
-            <th scope="col" class="number">
-              Attempts
-            </th>
-            <th scope="col">Next attempt</th>
-            <th scope="col">Delivery</th>
-          </tr>
-        </thead>
-        <tbody>
-          {page.items.map((d) => (
-            <tr key={d.id} data-status={d.status}>
-              <td>
-                <time dateTime={d.createdAt}>{when(d.createdAt)}</time>
-              </td>
-              <td>
-                <StatusBadge status={d.status} />
-              </td>
-              <td>{EVENT_TYPE_NAMES[d.eventType]}</td>
-              <td class="url-cell">{urls.get(d.subscriptionId) ?? d.subscriptionId}</td>
-              <td class="number">{d.attemptCount}</td>
-              <td>{d.nextAttemptAt ? when(d.nextAttemptAt) : "—"}</td>
-              <td>
-                <a href={href("deliveries", d.id)} class="id">
-                  {d.id}
-                </a>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <RecordTable
+      kind="deliveries"
+      caption="Deliveries, newest first"
+      columns={["Created", "Status", "Event type", "Webhook", { name: "Attempts", numbers: true }, "Next attempt", "Delivery"]}
+    >
+      {page.items.map((d) => (
+        <tr key={d.id} data-status={d.status}>
+          <td>
+            <time dateTime={d.createdAt}>{when(d.createdAt)}</time>
+          </td>
+          <td>
+            <StatusBadge status={d.status} />
+          </td>
+          <td>{EVENT_TYPE_NAMES[d.eventType]}</td>
+          <td class="url-cell">{urls.get(d.subscriptionId) ?? d.subscriptionId}</td>
+          <td class="number">{d.attemptCount}</td>
+          <td>{d.nextAttemptAt ? when(d.nextAttemptAt) : "—"}</td>
+          <td>
+            <a href={href("deliveries", d.id)} class="id">
+              {d.id}
+            </a>
+          </td>
+        </tr>
+      ))}
+    </RecordTable>
   );
 }

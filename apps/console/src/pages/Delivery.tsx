@@ -6,6 +6,7 @@ import { LoadingLine, Problem, StatusBadge } from "../components/Status.js";
 import { EVENT_TYPE_NAMES, milliseconds, when } from "../format.js";
 import { useSession } from "../session.js";
 import { useLoad } from "../use-load.js";
+import { RecordTable } from "../components/RecordTable.js";
 
 const ERROR_WORDS: Record<NonNullable<AttemptView["error"]>, string> = {
   timeout: "timed out",
@@ -108,35 +109,19 @@ export function DeliveryPage({ id }: { id: string }) {
 function Attempts({ attempts }: { attempts: AttemptView[] }) {
   if (attempts.length === 0) return <p class="card empty">No attempt yet.</p>;
   return (
-    <div class="table-wrap">
-      <table class="attempts">
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">Time</th>
-            <th scope="col">Status code</th>
-            <th scope="col">Error</th>
-            <th scope="col" class="number">
-              Duration
-            </th>
-            <th scope="col">Response body</th>
-          </tr>
-        </thead>
-        <tbody>
-          {attempts.map((a, i) => (
-            <tr key={a.at + i}>
-              <td>{i + 1}</td>
-              <td>
-                <time dateTime={a.at}>{when(a.at)}</time>
-              </td>
-              <td>{a.statusCode ?? "—"}</td>
-              <td>{a.error ? `${ERROR_WORDS[a.error]}${a.message ? `: ${a.message}` : ""}` : "—"}</td>
-              <td class="number">{milliseconds(a.durationMs)}</td>
-              <td>{a.responseBody ? <pre class="code small">{a.responseBody}</pre> : "—"}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <RecordTable kind="attempts" columns={["#", "Time", "Status code", "Error", { name: "Duration", numbers: true }, "Response body"]}>
+      {attempts.map((a, i) => (
+        <tr key={a.at + i}>
+          <td>{i + 1}</td>
+          <td>
+            <time dateTime={a.at}>{when(a.at)}</time>
+          </td>
+          <td>{a.statusCode ?? "—"}</td>
+          <td>{a.error ? `${ERROR_WORDS[a.error]}${a.message ? `: ${a.message}` : ""}` : "—"}</td>
+          <td class="number">{milliseconds(a.durationMs)}</td>
+          <td>{a.responseBody ? <pre class="code small">{a.responseBody}</pre> : "—"}</td>
+        </tr>
+      ))}
+    </RecordTable>
   );
 }

@@ -9,6 +9,7 @@ import { useProject } from "../project.js";
 import { useSession } from "../session.js";
 import { useAction } from "../use-action.js";
 import { useLoad } from "../use-load.js";
+import { ACTIONS, RecordTable } from "../components/RecordTable.js";
 
 const ROLE_WORDS: Record<ProjectKeyRole, string> = {
   admin: "Admin: manages this project's webhooks, deliveries and keys",
@@ -128,27 +129,11 @@ function NewKeyForm({ projectId, onMade }: { projectId: string; onMade: (key: st
 function KeyTable({ keys, onRevoked }: { keys: ProjectKeyView[]; onRevoked: () => void }) {
   if (keys.length === 0) return <p class="card empty">No keys yet: this project is reached with an operator's key only.</p>;
   return (
-    <div class="table-wrap">
-      <table class="keys">
-        <caption class="visually-hidden">API keys of this project</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Role</th>
-            <th scope="col">Created</th>
-            <th scope="col">Last used</th>
-            <th scope="col">
-              <span class="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {keys.map((key) => (
-            <KeyRow key={key.id} projectKey={key} onRevoked={onRevoked} />
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <RecordTable kind="keys" caption="API keys of this project" columns={["Name", "Role", "Created", "Last used", ACTIONS]}>
+      {keys.map((key) => (
+        <KeyRow key={key.id} projectKey={key} onRevoked={onRevoked} />
+      ))}
+    </RecordTable>
   );
 }
 

@@ -7,6 +7,7 @@ import { useProjectId } from "../project.js";
 import { href } from "../router.js";
 import { useSession } from "../session.js";
 import { useLoad } from "../use-load.js";
+import { ColumnHeads } from "../components/RecordTable.js";
 
 /** The last hour at a glance: deliveries, failures, dead letters, slow endpoints. */
 export function OverviewPage() {
@@ -115,20 +116,14 @@ function SlowestEndpoints({ overview }: { overview: OverviewView }) {
         <p class="muted">No attempts in the last hour.</p>
       ) : (
         <table class="slowest">
-          <thead>
-            <tr>
-              <th scope="col">Endpoint</th>
-              <th scope="col" class="number">
-                Average
-              </th>
-              <th scope="col" class="number">
-                Slowest
-              </th>
-              <th scope="col" class="number">
-                Attempts
-              </th>
-            </tr>
-          </thead>
+          <ColumnHeads
+            columns={[
+              "Endpoint",
+              { name: "Average", numbers: true },
+              { name: "Slowest", numbers: true },
+              { name: "Attempts", numbers: true },
+            ]}
+          />
           <tbody>
             {slowest.map((e) => (
               <tr key={e.subscriptionId}>

@@ -5,6 +5,7 @@ import { href } from "../router.js";
 import { CATCH_UP_WORDS, SCHEDULE_STATUS_WORDS, timingInWords } from "../schedule-words.js";
 import { useSession } from "../session.js";
 import { useLoad } from "../use-load.js";
+import { RecordTable } from "../components/RecordTable.js";
 
 /** One schedule: what it is, and its latest fires, each linked to the deliveries of the event it published. */
 export function SchedulePage({ id }: { id: string }) {
@@ -37,22 +38,11 @@ export function SchedulePage({ id }: { id: string }) {
       {schedule.recentFires.length === 0 ? (
         <p class="card empty">It has not fired yet.</p>
       ) : (
-        <div class="table-wrap">
-          <table class="fires">
-            <thead>
-              <tr>
-                <th scope="col">Planned</th>
-                <th scope="col">Fired</th>
-                <th scope="col">Deliveries</th>
-              </tr>
-            </thead>
-            <tbody>
-              {schedule.recentFires.map((fire) => (
-                <FireRow key={fire.eventId} fire={fire} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <RecordTable kind="fires" columns={["Planned", "Fired", "Deliveries"]}>
+          {schedule.recentFires.map((fire) => (
+            <FireRow key={fire.eventId} fire={fire} />
+          ))}
+        </RecordTable>
       )}
     </section>
   );

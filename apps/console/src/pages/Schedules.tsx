@@ -10,6 +10,7 @@ import { CATCH_UP_WORDS, cronInWords, SCHEDULE_STATUS_WORDS, timingInWords } fro
 import { useSession } from "../session.js";
 import { useAction } from "../use-action.js";
 import { useLoad } from "../use-load.js";
+import { ACTIONS, RecordTable } from "../components/RecordTable.js";
 
 /** The current project's schedules, each with its next fire; made and paused or resumed here. */
 export function SchedulesPage() {
@@ -162,29 +163,15 @@ function NewScheduleForm({ projectId, onMade }: { projectId: string; onMade: () 
 function ScheduleTable({ schedules, onChanged }: { schedules: ScheduleView[]; onChanged: () => void }) {
   if (schedules.length === 0) return <p class="card empty">No schedules yet.</p>;
   return (
-    <div class="table-wrap">
-      <table class="schedules">
-        <caption class="visually-hidden">Schedules of this project</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Participant</th>
-            <th scope="col">When</th>
-            <th scope="col">Status</th>
-            <th scope="col">Next fire</th>
-            <th scope="col">Last fired</th>
-            <th scope="col">
-              <span class="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {schedules.map((schedule) => (
-            <ScheduleRow key={schedule.id} schedule={schedule} onChanged={onChanged} />
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <RecordTable
+      kind="schedules"
+      caption="Schedules of this project"
+      columns={["Name", "Participant", "When", "Status", "Next fire", "Last fired", ACTIONS]}
+    >
+      {schedules.map((schedule) => (
+        <ScheduleRow key={schedule.id} schedule={schedule} onChanged={onChanged} />
+      ))}
+    </RecordTable>
   );
 }
 
