@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { TestHookbus } from "../support/harness.js";
 import { TestReceiver } from "../support/receiver.js";
-import { CHROMIUM, launchChromium, WatchedPage } from "./browser.js";
+import { CHROMIUM, launchChromium, pagePerTest, WatchedPage } from "./browser.js";
 
 // The Audit page, in Debian's Chromium against a real ingest and Redis: who changed a webhook,
 // each change as its value before and after, filtered like the API, and no secret on the page.
@@ -36,15 +36,13 @@ afterAll(async () => {
   await Promise.all([hookbus?.stop(), receiver?.stop()]);
 });
 
-beforeEach(async () => {
-  watched = await WatchedPage.open(browser, hookbus.url);
-  page = watched.page;
-  await watched.signIn(hookbus.config.adminKey);
-});
-
-afterEach(async () => {
-  await watched.close();
-});
+pagePerTest(
+  () => ({ browser, url: hookbus.url, key: hookbus.config.adminKey }),
+  (opened) => {
+    watched = opened;
+    page = opened.page;
+  },
+);
 
 /** The rows of the audit table: each row's action and the text of its cells. */
 async function shownRows(): Promise<{ action: string; text: string }[]> {

@@ -23,6 +23,24 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /**
+ * A fresh page for each test of a file, closed after it: registers the beforeEach and afterEach
+ * that do it. `using` says where, read as each test starts (the page is signed in with its key
+ * when it names one); `opened` takes the page.
+ */
+export function pagePerTest(using: () => { browser: Browser; url: string; key?: string }, opened: (watched: WatchedPage) => void): void {
+  let watched: WatchedPage | undefined;
+  beforeEach(async () => {
+    const { browser, url, key } = using();
+    watched = await WatchedPage.open(browser, url);
+    if (key !== undefined) await watched.signIn(key);
+    opened(watched);
+  });
+  afterEach(async () => {
+    await watched?.close();
+  });
+}
+
+/**
  * A fresh page of the console that records what must never happen: an error thrown in the
  * page, an error written to its console, a request to any origin but the ingest's.
  */

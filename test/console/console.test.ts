@@ -3,7 +3,7 @@ import type { Browser, Page } from "playwright-core";
 import { surveySubmitted } from "../fixtures/events.js";
 import { TestHookbus, waitFor } from "../support/harness.js";
 import { TestReceiver } from "../support/receiver.js";
-import { CHROMIUM, launchChromium, WatchedPage } from "./browser.js";
+import { CHROMIUM, launchChromium, pagePerTest, WatchedPage } from "./browser.js";
 
 // The console in Debian's Chromium against a real ingest, worker, Redis and receivers. The
 // tests run in order and build on each other, as an admin would: sign in, add a webhook, ...
@@ -30,14 +30,13 @@ afterAll(async () => {
   await Promise.all([hookbus?.stop(), receiver?.stop(), failing?.stop()]);
 });
 
-beforeEach(async () => {
-  watched = await WatchedPage.open(browser, hookbus.url);
-  page = watched.page;
-});
-
-afterEach(async () => {
-  await watched.close();
-});
+pagePerTest(
+  () => ({ browser, url: hookbus.url }),
+  (opened) => {
+    watched = opened;
+    page = opened.page;
+  },
+);
 
 /** Opens the console signed in, as a tab that signed in before would be (the first test signs in by hand). */
 async function openSignedIn(hash = ""): Promise<void> {

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type { Browser } from "playwright-core";
 import { distinctiveParticipant, surveyOf } from "../fixtures/participants.js";
 import { TestHookbus } from "../support/harness.js";
-import { CHROMIUM, launchChromium, WatchedPage } from "./browser.js";
+import { CHROMIUM, launchChromium, pagePerTest, WatchedPage } from "./browser.js";
 
 // The Erasure page in Debian's Chromium against a real ingest, worker and Redis.
 if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
@@ -20,14 +20,10 @@ afterAll(async () => {
   await hookbus?.stop();
 });
 
-beforeEach(async () => {
-  watched = await WatchedPage.open(browser, hookbus.url);
-  await watched.signIn(hookbus.config.adminKey);
-});
-
-afterEach(async () => {
-  await watched.close();
-});
+pagePerTest(
+  () => ({ browser, url: hookbus.url, key: hookbus.config.adminKey }),
+  (opened) => (watched = opened),
+);
 
 test("the Erasure form erases a participant's events and shows the receipt: the counts, and never the value", async () => {
   const { page } = watched;

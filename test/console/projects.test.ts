@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { TestHookbus, waitFor } from "../support/harness.js";
 import { TestReceiver } from "../support/receiver.js";
-import { CHROMIUM, launchChromium, WatchedPage } from "./browser.js";
+import { CHROMIUM, launchChromium, pagePerTest, WatchedPage } from "./browser.js";
 
 // Projects in the console, in Debian's Chromium against a real ingest and Redis: an operator
 // picks a project, a project's admin lands in its own, and a project's keys are made and revoked.
@@ -45,14 +45,13 @@ afterAll(async () => {
   await Promise.all([hookbus?.stop(), receiver?.stop()]);
 });
 
-beforeEach(async () => {
-  watched = await WatchedPage.open(browser, hookbus.url);
-  page = watched.page;
-});
-
-afterEach(async () => {
-  await watched.close();
-});
+pagePerTest(
+  () => ({ browser, url: hookbus.url }),
+  (opened) => {
+    watched = opened;
+    page = opened.page;
+  },
+);
 
 async function openSignedIn(key: string, hash: string): Promise<void> {
   await watched.signIn(key);

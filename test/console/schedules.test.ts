@@ -4,7 +4,7 @@ import type { ScheduleView } from "@hookbus/schemas";
 import { checkInSchedule, STUDY_GUID } from "../fixtures/schedules.js";
 import { TestHookbus, waitFor } from "../support/harness.js";
 import { TestReceiver } from "../support/receiver.js";
-import { CHROMIUM, launchChromium, WatchedPage } from "./browser.js";
+import { CHROMIUM, launchChromium, pagePerTest, WatchedPage } from "./browser.js";
 
 // The Schedules page in Debian's Chromium against a real ingest, worker and Redis: the list
 // with each schedule's next fire, making one with its cron read out in words, pause and
@@ -36,15 +36,13 @@ afterAll(async () => {
   await Promise.all([hookbus?.stop(), receiver?.stop()]);
 });
 
-beforeEach(async () => {
-  watched = await WatchedPage.open(browser, hookbus.url);
-  page = watched.page;
-  await watched.signIn(hookbus.config.adminKey);
-});
-
-afterEach(async () => {
-  await watched.close();
-});
+pagePerTest(
+  () => ({ browser, url: hookbus.url, key: hookbus.config.adminKey }),
+  (opened) => {
+    watched = opened;
+    page = opened.page;
+  },
+);
 
 const row = (scheduleId: string) => page.locator(`tr[data-schedule-id="${scheduleId}"]`);
 
