@@ -90,3 +90,16 @@ test("the filters narrow the trail and stay in the URL", async () => {
   await page.waitForFunction(() => document.querySelectorAll("table.audit > tbody > tr").length === 2);
   expect(await page.getByLabel("Resource id").inputValue()).toBe(webhookId);
 });
+
+test("Entries of: every project shows what an operator did outside the project shown, beside the project's own", async () => {
+  expect((await hookbus.api("POST", "/v1/projects", { name: "Sleep study" })).status).toBe(201);
+  await page.goto("/console/#/audit");
+  expect((await shownRows()).map((r) => r.action)).toEqual(["subscription.update", "subscription.create"]);
+
+  await page.getByLabel("Entries of").selectOption("all");
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await page.waitForURL(/scope=all/);
+  await page.waitForFunction(() => document.querySelectorAll("table.audit > tbody > tr").length === 3);
+  expect((await shownRows()).map((r) => r.action)).toEqual(["project.create", "subscription.update", "subscription.create"]);
+  expect(await page.getByText("Every change made to every project this key may see").count()).toBe(1);
+});

@@ -10,10 +10,16 @@ import { ColumnHeads, RecordTable } from "../components/RecordTable.js";
 
 const PAGE_SIZE = 25;
 const TEXT_FILTERS = ["actor", "resourceId", "since", "until"] as const;
+const SCOPE_PARAM = "scope";
+const EVERY_PROJECT = "all";
 
-/** The filter is in the URL (`#/audit?action=subscription.update`), so a filtered trail can be linked to. */
-function filterOf(query: URLSearchParams): AuditFilter {
-  const filter: AuditFilter = {};
+/**
+ * The filter is in the URL (`#/audit?action=subscription.update`), so a filtered trail can be
+ * linked to. It names the project shown unless `scope=all` asks for every project the key may
+ * see: an operator's changes to projects and keys, and each project's, in one trail.
+ */
+function filterOf(query: URLSearchParams, projectId: string): AuditFilter {
+  const filter: AuditFilter = query.get(SCOPE_PARAM) === EVERY_PROJECT ? {} : { projectId };
   for (const name of TEXT_FILTERS) {
     const value = query.get(name);
     if (value) filter[name] = value;
@@ -23,10 +29,10 @@ function filterOf(query: URLSearchParams): AuditFilter {
   return filter;
 }
 
-/** The audit trail of the project shown: who changed what and when, each change as its old and new value. */
+/** The audit trail of the project shown, or of every project: who changed what and when, each change as its old and new value. */
 export function AuditPage({ query }: { query: URLSearchParams }) {
   const { hookbus } = useSession();
-  const filter = { ...filterOf(query), projectId: useProjectId() };
+  const filter = filterOf(query, useProjectId());
   const filterKey = JSON.stringify(filter);
   const cursors = useCursors(filterKey);
   const [page, reload] = useLoad(
@@ -41,7 +47,10 @@ export function AuditPage({ query }: { query: URLSearchParams }) {
           Refresh
         </button>
       </div>
-      <p class="muted">Every change made to this project, by whom and when, newest first. Entries cannot be changed or deleted.</p>
+      <p class="muted">
+        Every change made to {filter.projectId === undefined ? "every project this key may see" : "this project"}, by whom and when, newest
+        first. Entries cannot be changed or deleted.
+      </p>
       <Filters filter={filter} />
       {page.state === "loading" && <LoadingLine what="the audit trail" />}
       {page.state === "error" && <Problem>{page.message}</Problem>}
@@ -58,6 +67,7 @@ function Filters({ filter }: { filter: AuditFilter }) {
     const value = (name: string) => (data.get(name) as string | null)?.trim() || undefined;
     navigate(
       href("audit", {
+        [SCOPE_PARAM]: value(SCOPE_PARAM),
         actor: value("actor"),
         action: value("action"),
         resourceId: value("resourceId"),
@@ -68,6 +78,13 @@ function Filters({ filter }: { filter: AuditFilter }) {
   };
   return (
     <form class="card filters" onSubmit={apply} aria-label="Filter the audit trail" key={JSON.stringify(filter)}>
+      <div class="field">
+        <label for="audit-scope">Entries of</label>
+        <select id="audit-scope" name={SCOPE_PARAM} defaultValue={filter.projectId === undefined ? EVERY_PROJECT : ""}>
+          <option value="">This project</option>
+          <option value={EVERY_PROJECT}>Every project</option>
+        </select>
+      </div>
       <div class="field">
         <label for="audit-actor">Who (key name or id)</label>
         <input id="audit-actor" name="actor" defaultValue={filter.actor ?? ""} />
