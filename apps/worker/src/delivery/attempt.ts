@@ -20,7 +20,7 @@ import {
   type LaneMember,
   type ParkedJob,
 } from "@hookbus/core/store";
-import { delayDeliverJob, deliverJobId, promoteDeliverJob, QUEUE_NAMES, type DeliverJobData } from "@hookbus/core/queue";
+import { deliverJobId, enqueueNextAttempt, promoteDeliverJob, QUEUE_NAMES, type DeliverJobData } from "@hookbus/core/queue";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import type { DisabledReason } from "@hookbus/schemas";
 import type { WorkerMetrics } from "../metrics.js";
@@ -122,13 +122,9 @@ export class DeliveryAttempt {
         !deliveriesWait(subscription) &&
         event !== undefined;
       if (!plain) return wakeInLane(this.context, [member]);
-      const job: ParkedJob = { queue: QUEUE_NAMES.deliver, jobId: delivery.id, deliveryId: delivery.id };
-      const end = await this.runOne({ delivery, subscription, event, job, data: {} }, options);
+      const end = await this.runOne({ delivery, subscription, event, job: firstRunJob(delivery), data: {} }, options);
       if (end.kind === "stale" || (end.kind === "again" && end.waitedInLane)) return;
-      if (end.kind === "again") {
-        await delayDeliverJob(this.context.queues, delivery, end.at);
-        return this.wakeIfReadyMeanwhile(end, delivery, job);
-      }
+      if (end.kind === "again") return this.runAgainAsJob(end, delivery);
       member = end.nextInLane;
     }
   }
@@ -263,6 +259,15 @@ export class DeliveryAttempt {
   }
 
   /**
+   * A first attempt made outside its job (by the route job, or as a lane's next) that must run
+   * again: its job is added, due when it is, and woken should its turn have come meanwhile.
+   */
+  async runAgainAsJob(end: Extract<AttemptEnd, { kind: "again" }>, delivery: Delivery): Promise<void> {
+    await enqueueNextAttempt(this.context.queues, delivery, end.at);
+    await this.wakeIfReadyMeanwhile(end, delivery, firstRunJob(delivery));
+  }
+
+  /**
    * Wakes the parked deliveries a freed slot was handed to: one waiting in this process at
    * once, another's job through its queue. One whose job is not yet delayed wakes itself
    * (wakeIfHandedASlot).
@@ -335,4 +340,9 @@ function attemptRecord(result: AttemptResult, now: number): Attempt {
     durationMs: result.durationMs,
     responseBody: result.body === undefined ? undefined : truncate(result.body, LOGGED_BODY_BYTES),
   };
+}
+
+/** The job of a delivery's first run, under the delivery's id: where its first attempt parks, and what wakes it. */
+export function firstRunJob(delivery: Pick<Delivery, "id">): ParkedJob {
+  return { queue: QUEUE_NAMES.deliver, jobId: delivery.id, deliveryId: delivery.id };
 }

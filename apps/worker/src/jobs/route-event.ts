@@ -6,16 +6,14 @@ import { releaseRoutedInOrder, routeEvents } from "@hookbus/core/flows";
 import { attemptLeaseMs, laneKeyOf, type SubscriptionCache } from "@hookbus/core/store";
 import {
   enqueueFirstAttempts,
-  enqueueNextAttempt,
   ensureDeliverJob,
-  QUEUE_NAMES,
   ROUTE_JOB_DELIVERIES,
   routeJobEventIds,
   runsAgain,
   type RouteJobData,
 } from "@hookbus/core/queue";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
-import type { DeliveryAttempt } from "../delivery/attempt.js";
+import { firstRunJob, type DeliveryAttempt } from "../delivery/attempt.js";
 
 /**
  * The route job: for each event it carries (the events published together), finds the
@@ -188,7 +186,7 @@ export class RouteEventJob {
         delivery,
         subscription: routed.subscription,
         event,
-        job: { queue: QUEUE_NAMES.deliver, jobId: delivery.id, deliveryId: delivery.id },
+        job: firstRunJob(delivery),
         data: {},
       },
       // A first attempt parked behind this process's own attempts to its endpoint waits here for
@@ -201,9 +199,7 @@ export class RouteEventJob {
     // One behind an earlier delivery of its lane needs no job: the one before it attempts it
     // when it finishes (or wakes its job, adding one), and should that never come (a worker
     // died in between), the reconciler finds it by the watch its lane moved, and runs it.
-    if (end.kind !== "again" || end.waitedInLane) return;
-    await enqueueNextAttempt(this.context.queues, delivery, end.at);
-    await this.attempts.wakeIfReadyMeanwhile(end, delivery, { queue: QUEUE_NAMES.deliver, jobId: delivery.id, deliveryId: delivery.id });
+    if (end.kind === "again" && !end.waitedInLane) await this.attempts.runAgainAsJob(end, delivery);
   }
 }
 

@@ -191,20 +191,6 @@ export function runsAgain(job: Pick<Job, "stalledCounter" | "attemptsMade">): bo
 }
 
 /**
- * Makes a delivery's first-run job due at `at`: one missing is added, a delayed one moved. One
- * waiting or running is left: it looks at its delivery when it runs, and sleeps until it is due.
- */
-export async function delayDeliverJob(
-  queues: HookbusQueues,
-  delivery: Pick<Delivery, "id" | "eventId" | "subscriptionId">,
-  at: number,
-): Promise<void> {
-  const job = await queues.deliver.getJob(delivery.id);
-  if (!job) return enqueueNextAttempt(queues, delivery, at);
-  if (await job.isDelayed()) await job.changeDelay(Math.max(0, at - Date.now())).catch(() => undefined);
-}
-
-/**
  * Runs a delivery's first-run job now, whatever became of it: a delayed one is promoted, a
  * missing one added; one waiting or running is left (it looks at its delivery when it runs).
  * True when it promoted or added one.
