@@ -211,14 +211,15 @@ export class DeliveryAttempt {
       attemptInRun,
       now,
     });
+    const named = this.handOffs.claimable(subscription.id);
     const [recorded, released] = await sendTogether(this.context.redis, () =>
       Promise.all([
         this.context.deliveries.recordAttempt(delivery, attemptRecord(result, now), decision.status, decision.nextAttemptAt),
-        this.context.endpoints.leave(subscription, delivery.id, result.ok ? "ok" : "fail", now, this.handOffs.claimable(subscription.id)),
+        this.context.endpoints.leave(subscription, delivery.id, result.ok ? "ok" : "fail", now, named),
         reportTo ? this.reportOutcome(reportTo, delivery, result) : undefined,
         this.countReplayOutcome(data.replayId, decision.status),
       ]),
-    );
+    ).finally(() => this.handOffs.answered(named));
     this.metrics.recordSlotHold(performance.now() - slotTakenAt, result.durationMs);
     await Promise.all([this.wake(released.handedOff), this.startClaimed(subscription, released.claimedForCaller)]);
     const failingFor = released.failingSince === undefined ? 0 : now - released.failingSince;

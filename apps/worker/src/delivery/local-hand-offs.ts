@@ -10,6 +10,9 @@ import type { GateDelivery, WaitingDelivery } from "@hookbus/core/store";
  */
 export const LOCAL_WAIT_MS = 250;
 
+/** How often a waiter named in a release on its way looks whether the release has answered. */
+const ANSWER_WAIT_MS = 5;
+
 /**
  * The most waiting deliveries one release names to the gate. A release frees one slot, and
  * they are named longest waiting first, as the gate hands slots on: the first is nearly always
@@ -24,6 +27,8 @@ interface Waiter extends WaitingDelivery {
   subscriptionId: string;
   /** Named to the gate by releases: false where a bulk replay's rate must be kept by the gate's acquire. */
   claimable: boolean;
+  /** Releases naming it whose answer has not come: it may be claimed by one, so it does not give up meanwhile. */
+  namedBy: number;
   wake: (handOff: HandOff) => void;
 }
 
@@ -85,11 +90,15 @@ export class LocalHandOffs {
   ): Promise<HandOff> {
     const giveUpAt = performance.now() + longestMs;
     return new Promise((resolve) => {
+      // A waiter that gave up while a release naming it was on its way could be claimed by that
+      // release as it asks the gate itself: the gate would then find its attempt already running
+      // and send it to wait out the claim's whole lease. So it waits for that answer first.
       const look = () => {
         const now = performance.now();
         const released = this.lastRelease.get(subscriptionId) ?? -Infinity;
-        if (now - released >= LOCAL_WAIT_MS || now >= giveUpAt) return wake("none");
-        timer = setTimeout(look, Math.min(released + LOCAL_WAIT_MS, giveUpAt) - now);
+        if (waiter.namedBy > 0) timer = setTimeout(look, ANSWER_WAIT_MS);
+        else if (now - released >= LOCAL_WAIT_MS || now >= giveUpAt) wake("none");
+        else timer = setTimeout(look, Math.min(released + LOCAL_WAIT_MS, giveUpAt) - now);
       };
       let timer = setTimeout(look, LOCAL_WAIT_MS);
       const wake = (handOff: HandOff) => {
@@ -97,18 +106,29 @@ export class LocalHandOffs {
         this.waiting.delete(delivery.id);
         resolve(handOff);
       };
-      this.waiting.set(delivery.id, { subscriptionId, delivery, parked, claimable, wake });
+      const waiter: Waiter = { subscriptionId, delivery, parked, claimable, namedBy: 0, wake };
+      this.waiting.set(delivery.id, waiter);
     });
   }
 
   /** The deliveries waiting here at an endpoint that a release may claim, longest waiting first. */
   claimable(subscriptionId: string): WaitingDelivery[] {
     const named: WaitingDelivery[] = [];
-    for (const { subscriptionId: waitsFor, claimable, delivery, parked } of this.waiting.values()) {
+    for (const waiter of this.waiting.values()) {
       if (named.length === NAMED_PER_RELEASE) break;
-      if (waitsFor === subscriptionId && claimable) named.push({ delivery, parked });
+      if (waiter.subscriptionId !== subscriptionId || !waiter.claimable) continue;
+      waiter.namedBy++;
+      named.push({ delivery: waiter.delivery, parked: waiter.parked });
     }
     return named;
+  }
+
+  /** Call once the release that named these (from `claimable`) has answered, or failed. */
+  answered(named: WaitingDelivery[]): void {
+    for (const { delivery } of named) {
+      const waiter = this.waiting.get(delivery.id);
+      if (waiter) waiter.namedBy--;
+    }
   }
 
   /** Wakes the delivery if it waits here, counting its slot in flight; false when it does not (its job must be woken, or its claim freed). */
