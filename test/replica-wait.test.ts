@@ -14,7 +14,16 @@ const receivers = new ReceiverPool();
 
 beforeEach(async () => {
   master = await startEmbeddedRedis();
-  replica = await spawnRedisServer(await getPort({ host: "127.0.0.1" }), ["--replicaof", "127.0.0.1", String(master.port), "--save", ""]);
+  // Loaded from the socket, not from a dump.rdb the replica would otherwise write in the working directory.
+  replica = await spawnRedisServer(await getPort({ host: "127.0.0.1" }), [
+    "--replicaof",
+    "127.0.0.1",
+    String(master.port),
+    "--save",
+    "",
+    "--repl-diskless-load",
+    "on-empty-db",
+  ]);
   const admin = new Redis(master.url);
   try {
     await waitFor(async () => /slave0:.*state=online/.test(await admin.info("replication")), "the replica to be in sync");
