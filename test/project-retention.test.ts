@@ -40,7 +40,15 @@ async function deliveredInProject(projectId: string) {
     delivery: await timeToLive(keys.delivery(id)),
     attempts: await timeToLive(keys.attempts(id)),
     idempotency: await timeToLive(idempotencyKey!),
+    participantIndex: await participantIndexTimeToLive(projectId),
   };
+}
+
+/** How long Redis keeps the erasure index of the fixtures' participant (transId) in a project, in ms. */
+async function participantIndexTimeToLive(projectId: string): Promise<number> {
+  const indexKeys = (await hookbus.redisCommand("KEYS", hookbus.context().keys.participantIndex(projectId, "transId", "*"))) as string[];
+  expect(indexKeys).toHaveLength(1);
+  return timeToLive(indexKeys[0]!);
 }
 
 test("a project with its own retention keeps its events, deliveries and attempts that long; another project keeps the configured retention", async () => {
@@ -55,9 +63,24 @@ test("a project with its own retention keeps its events, deliveries and attempts
     expect(ttl).toBeGreaterThan(2 * DAY - 60_000);
     expect(ttl).toBeLessThanOrEqual(2 * DAY);
   }
+  // The participant's erasure index outlives their events by one window, theirs.
+  expect(kept.participantIndex).toBeGreaterThan(4 * DAY - 60_000);
+  expect(kept.participantIndex).toBeLessThanOrEqual(4 * DAY);
   const configured = await deliveredInProject(plain.body.id);
   for (const ttl of [configured.event, configured.delivery, configured.attempts, configured.idempotency])
     expect(ttl).toBeGreaterThan(29 * DAY);
+  expect(configured.participantIndex).toBeGreaterThan(59 * DAY);
+});
+
+test("a retention shortened later never cuts a participant's erasure index short of the events it holds", async () => {
+  const project = await hookbus.api("POST", "/v1/projects", { name: "Study shortened", retention: "2d" });
+  // An event stored while the project kept events 20 days (a publish reads its project's retention a minute late at most).
+  await hookbus.context().events.store({ ...recordUpdated(), projectId: project.body.id, retentionMs: 20 * DAY });
+  const published = await hookbus.publish({ ...recordUpdated(), projectId: project.body.id });
+  expect(published.status).toBe(202);
+  expect(await timeToLive(hookbus.context().keys.event(published.body.id))).toBeLessThanOrEqual(2 * DAY);
+  // The first event is kept 20 days: an index cut to 4 would lose it to an erasure on day 5.
+  expect(await participantIndexTimeToLive(project.body.id)).toBeGreaterThan(40 * DAY - 60_000);
 });
 
 test("a retention is 1d to 3650d and holds the project's retry schedule; null gives the configured one back", async () => {

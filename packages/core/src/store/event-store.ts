@@ -154,7 +154,7 @@ export class EventStore {
           input.idempotencyKey ? requestDigest(input) : "",
           deadlines[i] === undefined ? "" : this.clock.onRedisClock(deadlines[i]!),
           orderingKey,
-          this.participants.lifetimeMs,
+          this.participants.lifetimeMs(input.retentionMs),
         ],
       );
       return event;

@@ -9,9 +9,10 @@ import type { Keys } from "./keys.js";
 /**
  * Participant value -> event ids, per project, so that erasing a participant reads their
  * events instead of scanning every event. EventStore adds to it in the script that stores the
- * event; the erasure reads and removes. An entry lives twice the retention window from the
- * participant's latest event: an event outlives its window only while its deliveries are
- * retried or replayed, and the second window covers that.
+ * event; the erasure reads and removes. An entry lives twice the event's retention window
+ * (its project's, or the configured one) from the participant's latest event: an event
+ * outlives its window only while its deliveries are retried or replayed, and the second
+ * window covers that.
  */
 export class ParticipantIndex {
   constructor(
@@ -21,9 +22,9 @@ export class ParticipantIndex {
     private readonly retentionMs: number,
   ) {}
 
-  /** How long an index entry lives after its latest event is stored (ms). */
-  get lifetimeMs(): number {
-    return 2 * this.retentionMs;
+  /** How long an index entry lives after its latest event is stored (ms), for an event kept `retentionMs` (unset: the configured retention). */
+  lifetimeMs(retentionMs = this.retentionMs): number {
+    return 2 * retentionMs;
   }
 
   /** The index keys a new event is added to: one per participant value it carries, under the sealing key. */

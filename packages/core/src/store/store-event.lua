@@ -9,7 +9,7 @@
 --       events (unused without a key), then the participant index sets the event belongs to
 -- ARGV: eventId, event JSON, idempotency key ('' for none), retention ms, check route job at
 --       ('' for none), request digest ('' with no key), deadline ms on Redis's clock ('' for none),
---       ordering key ('' for none), participant index lifetime ms
+--       ordering key ('' for none), participant index lifetime ms (twice the retention)
 -- Returns {1, id, now, seq} stored (seq: its number in its ordering key, 0 without one);
 -- {0, id, now} the key's earlier event; {2, id, now} the key's earlier event, for another
 -- request; {-1, '', now} past the deadline, nothing stored. `now` is Redis's time in ms, by
@@ -26,12 +26,18 @@ if ARGV[3] ~= '' then
   end
   redis.call('SET', KEYS[2], ARGV[1] .. ' ' .. ARGV[6], 'PX', ARGV[4])
 end
+-- A key shared by events only ever lives longer: cut to a shorter lifetime (their project's
+-- retention shortened since), it would vanish before the events it serves (an ordering key's
+-- count would start again below events still waiting; an erasure would miss events).
+local function keepAtLeast(key, ms)
+  if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
+end
 local json, seq = ARGV[2], 0
 if ARGV[8] ~= '' then
   seq = redis.call('INCR', KEYS[4])
-  redis.call('PEXPIRE', KEYS[4], ARGV[4])
+  keepAtLeast(KEYS[4], tonumber(ARGV[4]))
   redis.call('ZADD', KEYS[5], seq, ARGV[1])
-  redis.call('PEXPIRE', KEYS[5], ARGV[4])
+  keepAtLeast(KEYS[5], tonumber(ARGV[4]))
   -- The JSON is an object: its closing brace makes room for one more field.
   json = string.sub(json, 1, -2) .. ',"orderingSeq":' .. seq .. '}'
 end
@@ -39,6 +45,6 @@ redis.call('SET', KEYS[1], json, 'PX', ARGV[4])
 if ARGV[5] ~= '' then redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1]) end
 for i = 6, #KEYS do
   redis.call('SADD', KEYS[i], ARGV[1])
-  redis.call('PEXPIRE', KEYS[i], ARGV[9])
+  keepAtLeast(KEYS[i], tonumber(ARGV[9]))
 end
 return {1, ARGV[1], now, seq}
