@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmbeddedRedis } from "@hookbus/dev-redis";
+import { Redis } from "ioredis";
 import { recordUpdated, surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus, waitFor } from "./support/harness.js";
 import { spawnWorker } from "./support/processes.js";
@@ -88,5 +89,37 @@ test("Redis restarting under load: what was accepted before is delivered after, 
     await stopHookbus();
     await redis.stop();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test("Redis refusing writes just as a receiver answers: the attempt is recorded once Redis takes writes again, and never sent twice", async () => {
+  // A Redis of its own: its memory limit is cut to nothing while the receiver answers, so every
+  // write (the attempt's record, its slot's release) is refused with OOM until it is lifted.
+  const redis = await startEmbeddedRedis();
+  const admin = new Redis(redis.url);
+  try {
+    const hookbus = (running = await TestHookbus.start({ env: { REDIS_URL: redis.url } }));
+    let refusedAt = 0;
+    const receiver = await receivers.start(() => {
+      void admin.config("SET", "maxmemory", "1").then(() => (refusedAt = Date.now()));
+      return { status: 200, delayMs: 300 };
+    });
+    await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.updated"] });
+    const published = await hookbus.publish(recordUpdated());
+    expect(published.status).toBe(202);
+    await waitFor(() => refusedAt > 0, "Redis to refuse writes");
+    const [{ id }] = await hookbus.deliveriesOf(published.body.id);
+    // Answered, but not recorded while Redis refuses it (reads still work).
+    await waitFor(() => receiver.requests.length === 1 && Date.now() > refusedAt + 1_000, "the answer, and a second of refusals");
+    expect((await hookbus.api("GET", `/v1/deliveries/${id}`)).body.status).toBe("pending");
+    await admin.config("SET", "maxmemory", "0");
+
+    const delivered = await hookbus.deliveryWithStatus(id, "delivered");
+    expect(delivered.attempts.map((a: any) => a.statusCode)).toEqual([200]);
+    expect(receiver.requests).toHaveLength(1);
+  } finally {
+    await stopHookbus();
+    await admin.quit();
+    await redis.stop();
   }
 });

@@ -26,6 +26,7 @@ import type { DisabledReason } from "@hookbus/schemas";
 import type { WorkerMetrics } from "../metrics.js";
 import { truncate, type AttemptResult, type WebhookHttpClient } from "./http-client.js";
 import { LOCAL_WAIT_MS, LocalHandOffs, type HandOff } from "./local-hand-offs.js";
+import { keptWrite } from "./kept-write.js";
 import { signedRequest } from "./signed-request.js";
 
 /** Response bodies kept in the delivery log. */
@@ -212,12 +213,16 @@ export class DeliveryAttempt {
       now,
     });
     const named = this.handOffs.claimable(subscription.id);
+    const kept = <T>(write: () => Promise<T>, what: string) => keptWrite(write, what, this.logger);
     const [recorded, released] = await sendTogether(this.context.redis, () =>
       Promise.all([
-        this.context.deliveries.recordAttempt(delivery, attemptRecord(result, now), decision.status, decision.nextAttemptAt),
-        this.context.endpoints.leave(subscription, delivery.id, result.ok ? "ok" : "fail", now, named),
-        reportTo ? this.reportOutcome(reportTo, delivery, result) : undefined,
-        this.countReplayOutcome(data.replayId, decision.status),
+        kept(
+          () => this.context.deliveries.recordAttempt(delivery, attemptRecord(result, now), decision.status, decision.nextAttemptAt),
+          "the attempt's record",
+        ),
+        kept(() => this.context.endpoints.leave(subscription, delivery.id, result.ok ? "ok" : "fail", now, named), "the slot's release"),
+        reportTo ? kept(() => this.reportOutcome(reportTo, delivery, result), "the sync report") : undefined,
+        kept(() => this.countReplayOutcome(data.replayId, decision.status), "the replay's count"),
       ]),
     ).finally(() => this.handOffs.answered(named));
     this.metrics.recordSlotHold(performance.now() - slotTakenAt, result.durationMs);
