@@ -1,6 +1,6 @@
 import express, { type RequestHandler } from "express";
 import { rateLimit } from "express-rate-limit";
-import type { RedisConnection } from "@hookbus/core/store";
+import { dataNodes, type RedisConnection } from "@hookbus/core/store";
 import { RedisStore, type RedisReply } from "rate-limit-redis";
 import type { Logger } from "@hookbus/core/runtime";
 import { HttpError } from "./http-errors.js";
@@ -31,11 +31,16 @@ export function jsonBody(): RequestHandler[] {
  */
 const RATE_COUNT_TIMEOUT_MS = 50;
 
-/** Sends a command, and rejects when a count (EVALSHA) takes longer than RATE_COUNT_TIMEOUT_MS. */
+/**
+ * Sends a command, and rejects when a count (EVALSHA) takes longer than RATE_COUNT_TIMEOUT_MS.
+ * A script is loaded on every master: SCRIPT LOAD names no key, so a cluster would send it to
+ * any one node, and counts on the others would be refused (NOSCRIPT) and go uncounted.
+ */
 function sendRateLimitCommand(redis: RedisConnection) {
-  return async (command: string, ...args: string[]): Promise<RedisReply> => {
-    const reply = redis.call(command, ...args) as Promise<RedisReply>;
+  return async ({ command: [command, ...args] }: { command: string[] }): Promise<RedisReply> => {
     // Loading the scripts at start waits as long as it takes: a failed load would stop counting for good.
+    if (command === "SCRIPT") return (await Promise.all(dataNodes(redis).map((node) => node.call(command, ...args))))[0] as RedisReply;
+    const reply = redis.call(command!, ...args) as Promise<RedisReply>;
     if (command !== "EVALSHA") return reply;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
@@ -62,7 +67,7 @@ export function rateLimiter(redis: RedisConnection, keyPrefix: string, perSecond
       limit: perSecond,
       standardHeaders: "draft-8",
       legacyHeaders: false,
-      store: new RedisStore({ prefix: `${keyPrefix}:ratelimit:`, sendCommand: sendRateLimitCommand(redis) }),
+      store: new RedisStore({ prefix: `${keyPrefix}:ratelimit:`, sendCommandCluster: sendRateLimitCommand(redis) }),
       passOnStoreError: true,
       logger: {
         error: (error, message) => logger.warn({ err: error }, message ?? "rate limit store error"),

@@ -27,11 +27,17 @@ export interface RedisTarget {
 export function createRedis(target: RedisTarget, options: RedisOptions = {}): RedisConnection {
   const { enableOfflineQueue, ...nodeOptions } = { maxRetriesPerRequest: null, enableReadyCheck: true, ...options };
   if (target.redisClusterNodes) {
-    return new Cluster(target.redisClusterNodes, {
-      enableReadyCheck: true,
-      enableOfflineQueue: enableOfflineQueue ?? true,
-      redisOptions: { ...nodeOptions, ...(target.redisPassword ? { password: target.redisPassword } : {}) },
-    });
+    return keepScriptsLoaded(
+      new Cluster(target.redisClusterNodes, {
+        enableReadyCheck: true,
+        enableOfflineQueue: enableOfflineQueue ?? true,
+        // While a slot's keys move between masters, a command whose keys are split between them
+        // is answered TRYAGAIN, tried again every 100 ms: 50 tries ride out a move of 5 s (about a
+        // deadline's worth) where ioredis's 16 failed after 1.6 s.
+        maxRedirections: MAX_CLUSTER_REDIRECTIONS,
+        redisOptions: { ...nodeOptions, ...(target.redisPassword ? { password: target.redisPassword } : {}) },
+      }),
+    );
   }
   if (!target.redisUrl) throw new Error("no Redis to connect to: set REDIS_URL or REDIS_CLUSTER_NODES");
   return new Redis(target.redisUrl, {
@@ -39,6 +45,38 @@ export function createRedis(target: RedisTarget, options: RedisOptions = {}): Re
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
     ...(target.redisPassword && !new URL(target.redisUrl).password ? { password: target.redisPassword } : {}),
   });
+}
+
+/**
+ * Keeps every script defined on a cluster connection (Hookbus's and BullMQ's) loaded on each
+ * master. ioredis sends a script in full (EVAL) the first time a socket runs it, but a
+ * pipeline it sends again after a slot moved goes as plain EVALSHA, which a master that never
+ * ran the script refuses (NOSCRIPT: a publish answered 503). So every master gets each script
+ * as it is defined, and all of them when it joins or the slot map is refreshed (on MOVED).
+ */
+function keepScriptsLoaded(cluster: Cluster): Cluster {
+  const loadedOn = new WeakMap<Redis, Set<string>>();
+  const load = (node: Redis) => {
+    const loaded = loadedOn.get(node) ?? new Set<string>();
+    loadedOn.set(node, loaded);
+    // ioredis's registry of the scripts defined on the connection (defineCommand).
+    const scripts = (cluster as unknown as { scriptsSet: Record<string, { lua: string; sha: string }> }).scriptsSet;
+    for (const { lua, sha } of Object.values(scripts)) {
+      if (loaded.has(sha)) continue;
+      loaded.add(sha);
+      // Should it fail, the node is asked again at the next refresh.
+      node.script("LOAD", lua).catch(() => loaded.delete(sha));
+    }
+  };
+  const loadOnEveryMaster = () => cluster.nodes("master").forEach(load);
+  const define = cluster.defineCommand.bind(cluster);
+  cluster.defineCommand = (name, definition) => {
+    define(name, definition);
+    loadOnEveryMaster();
+  };
+  cluster.on("+node", load);
+  cluster.on("refresh", loadOnEveryMaster);
+  return cluster;
 }
 
 /** The servers that hold the data: the connection's own, or each master of a cluster (for INFO, SCAN and such). */
@@ -61,16 +99,33 @@ export async function untilReady(redis: RedisConnection): Promise<void> {
   if (redis.status !== "ready") await once(redis, "ready");
 }
 
+/** Redirections (MOVED, ASK, TRYAGAIN) a cluster command follows before it fails. */
+const MAX_CLUSTER_REDIRECTIONS = 50;
+
 /** What ioredis rejects a command with when the connection is down (it has no error types for these). */
-const REDIS_CONNECTION_ERRORS = new Set(["Connection is closed.", "Stream isn't writeable and enableOfflineQueue options is false"]);
+const REDIS_CONNECTION_ERRORS = new Set([
+  "Connection is closed.",
+  "Stream isn't writeable and enableOfflineQueue options is false",
+  "Cluster isn't ready and enableOfflineQueue options is false",
+  "Cluster is disconnected.",
+  "Node is disconnected",
+  "None of startup nodes is available",
+]);
 
 /**
- * A command Redis refused (WRONGTYPE, OOM, ...) or that ioredis could not send: a failure of
- * the store, for the client to retry (503), not a fault of this code (500).
+ * A command Redis refused (WRONGTYPE, OOM, ...) or that ioredis could not send (the connection
+ * down, a cluster's slot still moving after every redirection): a failure of the store, for
+ * the client to retry (503), not a fault of this code (500).
  */
 export function isRedisFailure(error: unknown): error is Error {
   if (error instanceof ReplyError) return true;
-  return error instanceof Error && (error.name === "MaxRetriesPerRequestError" || REDIS_CONNECTION_ERRORS.has(error.message));
+  if (!(error instanceof Error)) return false;
+  return (
+    error.name === "MaxRetriesPerRequestError" ||
+    error.name === "ClusterAllFailedError" ||
+    REDIS_CONNECTION_ERRORS.has(error.message) ||
+    error.message.startsWith("Too many Cluster redirections")
+  );
 }
 
 /** True when Redis answers PING within `timeoutMs`: what /readyz reports. */
