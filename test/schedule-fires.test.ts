@@ -1,3 +1,5 @@
+import { restoreLostTimers } from "@hookbus/core/flows";
+import { clearScheduleTimer } from "@hookbus/core/queue";
 import type { ScheduleFireView, ScheduleView } from "@hookbus/schemas";
 import { checkInSchedule, clockPast, wholeSecondAfter } from "./fixtures/schedules.js";
 import { TestHookbus, waitFor } from "./support/harness.js";
@@ -154,4 +156,34 @@ test("every worker killed for 5 s: catchUp last makes one fire up, none none, al
     expect(new Set(deliveredTimes(id)).size).toBe(deliveredTimes(id).length);
   }
   for (const id of ids) await hookbus.api("DELETE", `/v1/schedules/${id}`);
+});
+
+test("a schedule whose timer was lost gets it back from the upkeep, and makes up what it missed by its catchUp", async () => {
+  await startWorkers();
+  const schedule = await create(checkInSchedule({ every: "1s", catchUp: "last" }, 4));
+  await waitFor(() => deliveredTimes(schedule.id).length >= 1, "a first fire");
+  // The timer lost as BullMQ loses it when Redis refuses its next job: no wake-up comes any more.
+  await clearScheduleTimer(hookbus.context().queues, schedule.id);
+  const lostAt = Date.now();
+  await clockPast(lostAt + 2000);
+  const firesWhileLost = (await hookbus.client.schedules.get(schedule.id)).fires;
+
+  // The upkeep, taking a timer as lost once a planned time is a second past with no wake-up (two minutes by default).
+  expect(await restoreLostTimers(hookbus.context(), 1000)).toBe(1);
+  // Woken, it makes up the newest missed time, and its timer fires on time again.
+  const read = await waitFor(
+    async () => {
+      const now = await hookbus.client.schedules.get(schedule.id);
+      return now.fires >= firesWhileLost + 3 && now;
+    },
+    "fires after the timer came back",
+    20_000,
+  );
+  const afterLoss = read.recentFires.filter((f) => Date.parse(f.plannedAt) > lostAt);
+  expect(afterLoss.length).toBeGreaterThanOrEqual(2);
+  // catchUp last: the newest planned time missed while the timer was gone is made up, late.
+  expect(afterLoss.some((f) => Date.parse(f.firedAt) - Date.parse(f.plannedAt) >= 1000)).toBe(true);
+  // Nothing else to restore: its wake-ups come again (a planned time ten seconds past would be a loss).
+  expect(await restoreLostTimers(hookbus.context(), 10_000)).toBe(0);
+  await hookbus.api("DELETE", `/v1/schedules/${schedule.id}`);
 });

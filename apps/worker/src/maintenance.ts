@@ -1,3 +1,4 @@
+import { restoreLostTimers } from "@hookbus/core/flows";
 import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import { recoverUnenqueuedClaims } from "./jobs/bulk-replay.js";
 import { reconcile } from "./jobs/reconcile.js";
@@ -18,7 +19,8 @@ const DEFAULT_ORPHANED_CLAIM_AFTER_MS = 60_000;
  * - retention: events, deliveries and attempts expire in Redis by themselves; this drops the
  *   index entries that pointed at them, so a listing never returns an id whose record is gone;
  * - replay recovery: a delivery claimed by a replayer that died before enqueueing its job is
- *   enqueued, so a crash in the middle of a replay loses nothing.
+ *   enqueued, so a crash in the middle of a replay loses nothing;
+ * - schedules: one whose timer was lost gets it back (flows/schedule-lifecycle.ts).
  */
 export function startMaintenance(context: HookbusContext, logger: Logger, options: MaintenanceOptions = {}) {
   const orphanedAfter = options.orphanedClaimAfterMs ?? DEFAULT_ORPHANED_CLAIM_AFTER_MS;
@@ -30,6 +32,9 @@ export function startMaintenance(context: HookbusContext, logger: Logger, option
     if (removed > 0) logger.info({ removed }, "expired deliveries dropped from the indexes");
     const recovered = await recoverUnenqueuedClaims(context, orphanedAfter);
     if (recovered > 0) logger.warn({ recovered }, "replayed deliveries whose replayer stopped before enqueueing them");
+    const timersRestored = await restoreLostTimers(context);
+    if (timersRestored > 0)
+      logger.warn({ schedules: timersRestored }, "schedules whose timer was lost: set again, and woken to make up what they missed");
   };
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {

@@ -1,4 +1,4 @@
-import { definedSchedule, newId, timingChanged, type ScheduleDefinition } from "../policy/index.js";
+import { definedSchedule, newId, SCHEDULE_GRACE_MS, Timetable, timingChanged, type ScheduleDefinition } from "../policy/index.js";
 import { clearScheduleTimer, setScheduleTimer, startScheduleTimer, wakeSchedule } from "../queue/schedule-timers.js";
 import type { HookbusQueues } from "../queue/queues.js";
 import type { Schedule, ScheduleStore } from "../store/schedule-store.js";
@@ -97,4 +97,36 @@ export async function resumeSchedule(context: ScheduleContext, schedule: Schedul
 export async function deleteSchedule(context: ScheduleContext, schedule: Schedule): Promise<void> {
   await clearScheduleTimer(context.queues, schedule.id);
   await context.schedules.delete(schedule);
+}
+
+/** How long past its planned time a fire may wait for its wake-up before the schedule's timer is taken as lost. */
+const TIMER_LOST_AFTER_MS = 2 * SCHEDULE_GRACE_MS;
+
+/** Schedules read at a time when looking for lost timers. */
+const TIMER_CHECK_PAGE = 500;
+
+/**
+ * Gives its timer back to every active schedule whose next planned time is long past with no
+ * wake-up having handled it. BullMQ adds a job scheduler's next job as the current one starts,
+ * and drops it when Redis refuses that add for another reason than a lost connection (memory
+ * full, a slot moving): the schedule would never fire again. Its timer is set again, and it is
+ * woken to make up what it missed by its catchUp. Returns how many it gave back.
+ * @param lostAfterMs how long past its planned time a fire may wait for its wake-up before the timer counts as lost
+ */
+export async function restoreLostTimers(context: ScheduleContext, lostAfterMs = TIMER_LOST_AFTER_MS, now = Date.now()): Promise<number> {
+  let restored = 0;
+  for (let cursor: string | undefined; ; ) {
+    const page = await context.schedules.list(TIMER_CHECK_PAGE, cursor);
+    const active = page.items.filter((schedule) => !schedule.paused && schedule.endedAt === undefined);
+    const states = await context.schedules.states(active.map((schedule) => schedule.id));
+    for (const [i, schedule] of active.entries()) {
+      const next = new Timetable(schedule).nextAfter(states[i]!.through);
+      if (next === undefined || now - next < lostAfterMs) continue;
+      await setScheduleTimer(context.queues, schedule, now);
+      await wakeSchedule(context.queues, schedule.id, now);
+      restored++;
+    }
+    if (page.nextCursor === undefined) return restored;
+    cursor = page.nextCursor;
+  }
 }
