@@ -13,7 +13,7 @@ export function secretsRouter(context: HookbusContext, guards: Guards): Router {
     const { encryption } = context.config;
     return {
       sealingKeyId: encryption.sealingKeyId,
-      keys: [...byKey].map(([id, subscriptions]) => ({ id, subscriptions, held: encryption.keyIds.includes(id) })),
+      keys: [...byKey].map(([id, subscriptions]) => ({ id, subscriptions, held: encryption.holds(id) })),
       unsealed,
     };
   };

@@ -62,3 +62,15 @@ test("a key without an id gets a stable one derived from it; bad keys and ids ar
   expect(() => SecretBox.parse(`bad id:${key}`)).toThrow(/key id/);
   expect(() => SecretBox.parse(" , ")).toThrow(/at least one/);
 });
+
+test("a key set without an id and then named in a rotation (k1:OLD,k2:NEW) still opens what it sealed under its fingerprint", () => {
+  const [oldKey, newKey] = [newEncryptionKey(), newEncryptionKey()];
+  const alone = SecretBox.parse(oldKey);
+  const sealed = alone.seal("s", "x");
+  const rotating = SecretBox.parse(`k1:${oldKey},k2:${newKey}`);
+  expect(rotating.holds(alone.sealingKeyId)).toBe(true);
+  expect(rotating.open(sealed, "x")).toBe("s");
+  // Another key's fingerprint opens nothing.
+  expect(SecretBox.parse(`k2:${newKey}`).holds(alone.sealingKeyId)).toBe(false);
+  expect(() => SecretBox.parse(`k2:${newKey}`).open(sealed, "x")).toThrow(/does not hold/);
+});

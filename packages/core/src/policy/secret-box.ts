@@ -27,6 +27,12 @@ export class UnopenableError extends Error {
  */
 export class SecretBox {
   private readonly byId = new Map<string, Buffer>();
+  /**
+   * Each key also by the id a key given without one gets (its fingerprint): what a default
+   * install sealed opens once its key is given a name, as rotation's first step does
+   * (`k1:OLD,k2:NEW` where OLD was set alone).
+   */
+  private readonly byFingerprint = new Map<string, Buffer>();
   private readonly sealing: EncryptionKey;
 
   /** @param sealingKeyId the key that seals; the first one when left out */
@@ -40,6 +46,7 @@ export class SecretBox {
       // that would be unreadable although it answered 201.
       if (this.byId.has(id)) throw new Error(`key id "${id}" is given twice: give each key an id of its own`);
       this.byId.set(id, key);
+      this.byFingerprint.set(fingerprint(key), key);
     }
     const sealing = keys.find((k) => k.id === (sealingKeyId ?? keys[0]!.id));
     if (!sealing) throw new Error(`the sealing key "${sealingKeyId}" is not among the keys (${this.keyIds.join(", ")})`);
@@ -60,7 +67,7 @@ export class SecretBox {
         const key = Buffer.from(encoded ?? "", "base64");
         if (key.length !== KEY_BYTES) throw new Error(`each key must be the base64 of ${KEY_BYTES} bytes (openssl rand -base64 32)`);
         if (id !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new Error(`key id "${id}" must be 1-32 letters, digits, _ or -`);
-        return { id: id ?? createHash("sha256").update(key).digest("hex").slice(0, 8), key };
+        return { id: id ?? fingerprint(key), key };
       });
     return new SecretBox(keys, sealingKeyId);
   }
@@ -78,6 +85,15 @@ export class SecretBox {
   /** The ids of every key held, the sealing one among them. */
   get keyIds(): string[] {
     return [...this.byId.keys()];
+  }
+
+  /** Whether what was sealed under this key id opens here: a key held under that id, or one whose fingerprint it is. */
+  holds(id: string): boolean {
+    return this.keyFor(id) !== undefined;
+  }
+
+  private keyFor(id: string): Buffer | undefined {
+    return this.byId.get(id) ?? this.byFingerprint.get(id);
   }
 
   /**
@@ -111,7 +127,7 @@ export class SecretBox {
   /** Decrypts what `seal` made; throws UnopenableError when the key is not held or the text or context was altered. */
   open(sealed: string, context: string): string {
     const [format, id, iv, tag, ciphertext] = sealed.split(".");
-    const key = this.byId.get(id ?? "");
+    const key = this.keyFor(id ?? "");
     if (format !== FORMAT || iv === undefined || tag === undefined || ciphertext === undefined)
       throw new UnopenableError("not a sealed value");
     if (!key) throw new UnopenableError(`sealed with key "${id}", which HOOKBUS_ENCRYPTION_KEY does not hold`);
@@ -126,6 +142,11 @@ export class SecretBox {
       );
     }
   }
+}
+
+/** The id of a key given without one: the first 8 hex digits of its SHA-256. */
+function fingerprint(key: Buffer): string {
+  return createHash("sha256").update(key).digest("hex").slice(0, 8);
 }
 
 /** A new key in the form HOOKBUS_ENCRYPTION_KEY takes. */

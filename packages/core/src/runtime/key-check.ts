@@ -10,9 +10,8 @@ import type { Logger } from "./logger.js";
  */
 export async function checkEncryptionKeys(subscriptions: SubscriptionStore, encryption: SecretBox, logger: Logger): Promise<void> {
   const usage = await subscriptions.keyUsage();
-  const held = new Set(encryption.keyIds);
   for (const [keyId, count] of usage.byKey) {
-    if (!held.has(keyId))
+    if (!encryption.holds(keyId))
       logger.error(
         { keyId, subscriptions: count },
         "HOOKBUS_ENCRYPTION_KEY lacks a key that seals subscriptions: their deliveries wait until it is given back",
