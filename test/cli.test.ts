@@ -99,6 +99,11 @@ test("subscriptions create prints the new id and its secret, and subscriptions l
   const table = await hookbusCli(["subscriptions", "list"]);
   expect(table.stdout).toContain(id);
 
+  // update changes only what it is given: one filter list joins the others.
+  expect((await hookbusCli(["subscriptions", "update", id!, "--filter-form-ids", "319"])).code).toBe(0);
+  const updated = await hookbusCli(["subscriptions", "update", id!, "--filter-survey-names", "Daily Check-in", "--json"]);
+  expect(JSON.parse(updated.stdout).filter).toEqual({ formIds: ["319"], surveyNames: ["Daily Check-in"] });
+
   const deleted = await hookbusCli(["subscriptions", "delete", id!]);
   expect(deleted).toMatchObject({ code: 0, stdout: `deleted ${id}\n` });
   expect(JSON.parse((await hookbusCli(["subscriptions", "list", "--json"])).stdout).items).toEqual([]);

@@ -48,6 +48,9 @@ function keyUsageText(usage: KeyUsageView): string {
   }
   if (usage.unsealed > 0) lines.push(`  not sealed (written before encryption at rest): ${usage.unsealed} subscriptions`);
   if (usage.keys.every((key) => key.id === usage.sealingKeyId) && usage.unsealed === 0)
-    lines.push("every subscription is sealed with the sealing key: the other keys may be dropped");
+    lines.push(
+      "every subscription is sealed with the sealing key: the other keys may be dropped once the erasure index " +
+        "keyed with them has expired (twice the retention after the sealing key changed), or erasures miss older events",
+    );
   return lines.join("\n");
 }

@@ -140,7 +140,10 @@ export function registerSubscriptions(program: Command, context: CommandContext)
     .action(async (id: string, options: Partial<CreateSubscriptionOptions> & { json?: boolean }, command: Command) => {
       const patch = subscriptionBodyFrom(options as CreateSubscriptionOptions) as UpdateSubscriptionBody;
       if (Object.keys(patch).length === 0) command.error("error: name at least one setting to change", { exitCode: ExitCode.usage });
-      const updated = await context.client().subscriptions.update(id, patch);
+      const client = context.client();
+      // The API replaces the filter as a whole: one list given here joins the lists it has.
+      if (patch.filter) patch.filter = { ...(await client.subscriptions.get(id)).filter, ...patch.filter };
+      const updated = await client.subscriptions.update(id, patch);
       if (options.json) return printJson(context.io, updated);
       printLine(context.io, `updated ${updated.id}`);
     });
