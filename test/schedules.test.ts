@@ -196,6 +196,27 @@ test("PATCH changes the name the events carry, retimes from now, and clears a li
   await hookbus.api("DELETE", `/v1/schedules/${schedule.id}`);
 });
 
+test("PATCH of a cron keeps its time zone unless it names another; PATCH of an every counts its periods from the change", async () => {
+  const schedule = await create(checkInSchedule({ cron: "0 9 * * *", timezone: "America/New_York" }, 8));
+  const recron = await hookbus.api("PATCH", `/v1/schedules/${schedule.id}`, { cron: "30 8 * * *" });
+  expect(recron.status).toBe(200);
+  expect(recron.body).toMatchObject({ cron: "30 8 * * *", timezone: "America/New_York" });
+  // 08:30 in New York is 13:30 or 12:30 UTC, never 08:30.
+  expect(new Date(recron.body.nextFireAt).getUTCHours()).toBeGreaterThanOrEqual(12);
+  const rezoned = await hookbus.api("PATCH", `/v1/schedules/${schedule.id}`, { timezone: "Europe/London" });
+  expect(rezoned.body).toMatchObject({ cron: "30 8 * * *", timezone: "Europe/London" });
+
+  // An hourly rhythm counted from creation, an hour and a half ago, changed to every two hours now.
+  const now = Date.now();
+  const hourly = await create(checkInSchedule({ every: "1h", startAt: new Date(now - 90 * 60_000).toISOString() }, 9));
+  const twoHourly = await hookbus.api("PATCH", `/v1/schedules/${hourly.id}`, { every: "2h" });
+  expect(twoHourly.status).toBe(200);
+  const nextFireAt = Date.parse(twoHourly.body.nextFireAt);
+  expect(nextFireAt).toBeGreaterThanOrEqual(now + 2 * 3_600_000);
+  expect(nextFireAt).toBeLessThan(Date.now() + 2 * 3_600_000 + 1000);
+  for (const id of [schedule.id, hourly.id]) await hookbus.api("DELETE", `/v1/schedules/${id}`);
+});
+
 test("a batch makes each good schedule and refuses each bad one on its own", async () => {
   const answer = await hookbus.api("POST", "/v1/schedules/batch", {
     schedules: [checkInSchedule({ cron: "0 9 * * *" }, 8), checkInSchedule({ cron: "nope" }, 9), checkInSchedule({ every: "1d" }, 10)],

@@ -43,8 +43,9 @@ export async function createSchedules(
 
 /**
  * Changes a schedule's definition. A new timing starts from now: times it would have had
- * before the change are not made up. A schedule that had ended fires again if the new
- * definition leaves it times.
+ * before the change are not made up, and a new `every` counts its periods from now (from its
+ * start, if the change names one). A schedule that had ended fires again if the new definition
+ * leaves it times.
  */
 export async function updateSchedule(
   context: ScheduleContext,
@@ -53,6 +54,7 @@ export async function updateSchedule(
   now = Date.now(),
 ): Promise<Schedule> {
   const updated: Schedule = { ...schedule, ...clearedDefinition, ...definedSchedule(definition), updatedAt: now };
+  updated.rhythmFrom = rhythmAfterChange(schedule, updated, now);
   const retimed = timingChanged(schedule, updated) || updated.limit !== schedule.limit;
   if (retimed) delete updated.endedAt;
   await context.schedules.save(updated);
@@ -61,6 +63,12 @@ export async function updateSchedule(
     if (!updated.paused) await setScheduleTimer(context.queues, updated, now);
   }
   return updated;
+}
+
+/** What an `every` counts its periods from after a change: now for a new period, its start for a new start, else as before. */
+function rhythmAfterChange(before: Schedule, after: Schedule, now: number): number | undefined {
+  if (after.every === undefined || after.startAt !== before.startAt) return undefined;
+  return after.every !== before.every ? now : before.rhythmFrom;
 }
 
 /** What a definition may leave out: cleared unless the new one sets it. */

@@ -34,12 +34,18 @@ export function definedSchedule(definition: ScheduleDefinition): DefinedSchedule
 
 /**
  * The definition a PATCH leads to, to be checked as a whole: `null` clears a bound, and naming
- * one of cron, every or at replaces how the schedule is timed (a zone goes with its cron).
+ * one of cron, every or at replaces how the schedule is timed (a zone goes with its cron: a
+ * new cron keeps the zone of the one it replaces unless the PATCH names another).
  */
 export function patchedDefinition(current: DefinedSchedule, patch: UpdateScheduleBody): Record<string, unknown> {
   const retimed = patch.cron !== undefined || patch.every !== undefined || patch.at !== undefined;
   const timing = retimed
-    ? { cron: patch.cron, timezone: patch.timezone, every: patch.every, at: patch.at }
+    ? {
+        cron: patch.cron,
+        timezone: patch.timezone ?? (patch.cron !== undefined ? current.timezone : undefined),
+        every: patch.every,
+        at: patch.at,
+      }
     : {
         cron: current.cron,
         timezone: patch.timezone ?? current.timezone,

@@ -11,6 +11,8 @@ export interface ScheduleTiming {
   endAt?: number;
   /** When it was made: what an `every` without a start counts its periods from. */
   createdAt: number;
+  /** When a change named a new `every` without a start: what it counts its periods from since. */
+  rhythmFrom?: number;
 }
 
 /** Planned fire times in a window, oldest first. */
@@ -89,7 +91,7 @@ export class Timetable {
 
   /** What an `every` counts its periods from. */
   private get anchor(): number {
-    return this.timing.startAt ?? this.timing.createdAt;
+    return this.timing.rhythmFrom ?? this.timing.startAt ?? this.timing.createdAt;
   }
 
   /** The number of whole periods from the anchor to the first time after `lower`. */
