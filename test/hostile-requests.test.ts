@@ -70,6 +70,13 @@ test("every answer says nosniff and none says X-Powered-By; /docs may not be fra
   }
   const docs = await fetch(`${hookbus.url}/docs`);
   expect(docs.headers.get("content-security-policy")).toMatch(/frame-ancestors 'none'/);
+  // The worker's own server too.
+  await hookbus.startWorker();
+  for (const path of ["/metrics", "/readyz", "/healthz", "/no/such/route"]) {
+    const response = await fetch(`http://127.0.0.1:${hookbus.workerMetricsPort}${path}`);
+    await response.arrayBuffer();
+    expect([`worker ${path}`, response.headers.get("x-content-type-options")]).toEqual([`worker ${path}`, "nosniff"]);
+  }
 });
 
 describe("the queue board", () => {

@@ -15,7 +15,8 @@ export async function startOpsServer(
 ): Promise<http.Server & { port: number }> {
   const server = http.createServer((request, response) => {
     const reply = (status: number, contentType: string, body: string) => {
-      response.writeHead(status, { "content-type": contentType });
+      // As the ingest: no answer is to be read as another type than it says.
+      response.writeHead(status, { "content-type": contentType, "x-content-type-options": "nosniff" });
       response.end(body);
     };
     const path = (request.url ?? "/").split("?")[0];
