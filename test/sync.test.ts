@@ -86,6 +86,20 @@ test("a receiver answering 500 gives outcome failed, and the delivery succeeds l
   expect(delivery.attempts.map((a: any) => a.statusCode)).toEqual([500, 200]);
 });
 
+test("a sync publish to an endpoint whose circuit is open is told at once, and why: nothing was sent", async () => {
+  hookbus = await TestHookbus.start({ env: { HOOKBUS_CIRCUIT_FAILURES: "1" } });
+  const endpoint = await receiver(() => ({ status: 500 }));
+  await hookbus.createSubscription({ url: endpoint.url, eventTypes: ["record.updated"], mode: "sync", retrySchedule: ["1h"] });
+  const opening = await timedPublish(recordUpdated());
+  expect(opening.response.body.sync[0]).toMatchObject({ outcome: "failed", statusCode: 500 });
+  expect(opening.response.body.sync[0]).not.toHaveProperty("message");
+
+  const { response } = await timedPublish(recordUpdated("320"));
+  expect(response.body.sync[0]).toMatchObject({ outcome: "failed", durationMs: 0, message: "the endpoint's circuit is open" });
+  expect(response.body.sync[0]).not.toHaveProperty("statusCode");
+  expect(endpoint.requests).toHaveLength(1);
+});
+
 test("a receiver that hangs gives outcome timeout within its timeout + 250 ms", async () => {
   hookbus = await TestHookbus.start();
   const endpoint = await receiver(() => "hang");

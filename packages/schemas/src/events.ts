@@ -158,6 +158,10 @@ export const syncResult = z.object({
   statusCode: z.number().int().optional(),
   body: z.string().optional(),
   durationMs: z.number(),
+  message: z
+    .string()
+    .optional()
+    .describe("why an attempt failed without an answer (refused, timed out, the endpoint's circuit open and nothing sent)"),
 });
 export type SyncResult = z.infer<typeof syncResult>;
 

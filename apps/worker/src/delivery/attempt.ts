@@ -316,6 +316,7 @@ export class DeliveryAttempt {
       statusCode: result.statusCode,
       body: result.body,
       durationMs: result.durationMs,
+      message: result.ok ? undefined : result.message,
     });
   }
 

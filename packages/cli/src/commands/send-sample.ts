@@ -4,9 +4,10 @@ import type { CommandContext } from "../context.js";
 import { excerpt, wholeMs } from "../format.js";
 import { jsonFlag, printJson, printLine } from "../io.js";
 
-/** One line a person can read: outcome, status code, time, and the start of the body. */
+/** One line a person can read: outcome, status code (or why there was none), time, and the start of the body. */
 export function describeOutcome(sample: SendSampleResult): string {
-  const status = sample.statusCode === undefined ? "" : ` (HTTP ${sample.statusCode})`;
+  const status =
+    sample.statusCode !== undefined ? ` (HTTP ${sample.statusCode})` : sample.message ? ` (${excerpt(sample.message, 200)})` : "";
   const body = sample.body ? `: ${excerpt(sample.body, 200)}` : "";
   return `${sample.type} sample ${sample.outcome}${status} in ${wholeMs(sample.durationMs)} ms${body}`;
 }

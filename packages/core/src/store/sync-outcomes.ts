@@ -60,6 +60,7 @@ export async function loggedSyncOutcomes(
               statusCode: first.statusCode,
               body: first.responseBody,
               durationMs: first.durationMs,
+              message: first.message,
             },
           ]
         : [],
