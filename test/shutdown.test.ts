@@ -89,6 +89,28 @@ test("Redis coming back is logged once, after the one line of its outage", async
   }
 });
 
+test("a Redis that stalls (stopped, not gone) is logged once when pings go unanswered, and once when it answers again", async () => {
+  redis = await startEmbeddedRedis();
+  const worker = spawnApp("worker", redis.url);
+  try {
+    await waitFor(worker.started, "the worker to start", 20_000);
+    process.kill(redis.pid, "SIGSTOP");
+    try {
+      await waitFor(() => worker.lines("redis not answering") === 1, "the stall to be logged", 10_000);
+    } finally {
+      process.kill(redis.pid, "SIGCONT");
+    }
+    await waitFor(() => worker.lines("redis reachable again") === 1, "its return to be logged", 10_000);
+    expect(worker.lines("redis not answering")).toBe(1);
+    expect(worker.lines("redis unreachable")).toBe(0);
+
+    worker.child.kill("SIGTERM");
+    expect((await worker.exited).code).toBe(0);
+  } finally {
+    worker.child.kill("SIGKILL");
+  }
+});
+
 test("a retry schedule spanning the retention window or more is refused: 422 for a subscription, a config error for the default", async () => {
   const hookbus = await TestHookbus.start({ worker: false, env: { HOOKBUS_RETENTION: "2d" } });
   try {

@@ -79,6 +79,7 @@ export function createContext(config: RunConfig, logger: Logger, redisOptions: R
     }),
     outages,
     close: async () => {
+      outages.stop();
       await queues.close();
       await redis.quit().catch(() => redis.disconnect());
     },
