@@ -114,12 +114,13 @@ maybe("Prometheus scrapes both apps and reads back the events accepted and the d
   await hookbus.createSubscription({ url: receiver.url, eventTypes: ["survey.submitted"] });
   for (let i = 0; i < 3; i++) expect((await hookbus.publish(survey())).status).toBe(202);
   expect((await hookbus.publish({ type: "survey.submitted", data: {} })).status).toBe(422);
+  expect((await hookbus.api("POST", "/v1/events/batch", { events: [] })).status).toBe(422);
   await receiver.waitForRequests(3);
 
   const reads = (promql: string, expected: number) =>
     waitFor(async () => ((await prometheus.scalar(promql)) === expected ? true : undefined), `${promql} to be ${expected}`, 20_000, 250);
   await reads('sum(hookbus_events_accepted_total{job="hookbus-ingest",app="ingest",event_type="survey.submitted"})', 3);
-  await reads('sum(hookbus_events_rejected_total{job="hookbus-ingest",reason="validation"})', 1);
+  await reads('sum(hookbus_events_rejected_total{job="hookbus-ingest",reason="validation"})', 2);
   await reads(
     'sum(hookbus_delivery_attempts_total{job="hookbus-worker",app="worker",event_type="survey.submitted",outcome="delivered"})',
     3,

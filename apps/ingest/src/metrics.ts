@@ -2,6 +2,9 @@ import type { RequestHandler } from "express";
 import { Counter, Histogram, type Registry } from "prom-client";
 import { DURATION_BUCKETS } from "@hookbus/core/runtime";
 
+/** Where events are published. */
+const PUBLISH_PATHS = new Set(["/v1/events", "/v1/events/batch"]);
+
 /** The ingest's metrics. Labels are bounded: route patterns, status classes, event types, reasons. */
 export class IngestMetrics {
   readonly eventsAccepted: Counter<"event_type">;
@@ -19,7 +22,7 @@ export class IngestMetrics {
     });
     this.eventsRejected = new Counter({
       name: "hookbus_events_rejected_total",
-      help: "Publish requests refused, by reason (validation, auth, too_large, malformed, rate_limited).",
+      help: "Publish requests (single, or a batch as a whole) refused, by reason (validation, auth, too_large, not_json, malformed, rate_limited, server_error, other).",
       labelNames: ["reason"],
       registers: [registry],
     });
@@ -53,7 +56,8 @@ export class IngestMetrics {
         const route = request.route?.path ? `${request.baseUrl}${String(request.route.path)}` : "unmatched";
         const statusClass = `${Math.floor(response.statusCode / 100)}xx`;
         this.requestDuration.observe({ method: request.method, route, status_class: statusClass }, (performance.now() - started) / 1000);
-        if (request.method === "POST" && request.path === "/v1/events" && response.statusCode >= 400) {
+        // A batch refused as a whole counts once; its items refused one by one are in its 202 answer.
+        if (request.method === "POST" && PUBLISH_PATHS.has(request.path) && response.statusCode >= 400) {
           this.eventsRejected.inc({ reason: rejectionReason(response.statusCode) });
         }
       });
