@@ -18,11 +18,10 @@ const KEPT_WRITE_RETRIES = { retries: 20, factor: 2, minTimeout: 100, maxTimeout
  * is never applied twice. The first try runs at once (within a `sendTogether`).
  */
 export function keptWrite<T>(write: () => Promise<T>, what: string, logger: Logger): Promise<T> {
-  return pRetry(write, {
-    ...KEPT_WRITE_RETRIES,
-    shouldRetry: (error) => isRedisFailure(error),
-    onFailedAttempt: (error) => {
-      if (error.attemptNumber === 1) logger.warn({ err: error, what }, "redis refused a write after a send: trying it again");
-    },
+  // Tried once as it is: the retries' bookkeeping is only made for a write that failed (one per attempt's write, several an attempt).
+  return write().catch((error: unknown) => {
+    if (!isRedisFailure(error)) throw error;
+    logger.warn({ err: error, what }, "redis refused a write after a send: trying it again");
+    return pRetry(write, { ...KEPT_WRITE_RETRIES, shouldRetry: (failure) => isRedisFailure(failure) });
   });
 }
