@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { verifyWebhook } from "@hookbus/client";
 import { newEncryptionKey, SecretBox } from "@hookbus/core/policy";
 import { Keys, SubscriptionStore } from "@hookbus/core/store";
-import type { SubscriptionWithSecret } from "@hookbus/schemas";
-import { openRedis, TestHookbus } from "./support/harness.js";
+import type { ErasureView, SubscriptionWithSecret } from "@hookbus/schemas";
+import { openRedis, TestHookbus, waitFor } from "./support/harness.js";
 import { ReceiverPool, type TestReceiver } from "./support/receiver.js";
 import { recordUpdated } from "./fixtures/events.js";
 
@@ -12,6 +12,14 @@ import { recordUpdated } from "./fixtures/events.js";
 
 const receivers = new ReceiverPool();
 afterAll(() => receivers.stopAll());
+
+/** The Hookbus of the phase a test is in: stopped after it, should an assertion end it early. */
+let running: TestHookbus | undefined;
+async function stopRunning(): Promise<void> {
+  await running?.stop();
+  running = undefined;
+}
+afterEach(stopRunning);
 
 const prefix = () => `{test-${randomBytes(6).toString("hex")}}`;
 const [K1, K2] = [newEncryptionKey(), newEncryptionKey()];
@@ -49,6 +57,17 @@ async function readsWith(env: { HOOKBUS_ENCRYPTION_KEY: string }, hookbus: TestH
   }
 }
 
+/** Erases a TrialKit record's events and waits for the receipt to say done. */
+async function erased(hookbus: TestHookbus, transId: string): Promise<ErasureView> {
+  const made = await hookbus.client.erasures.create({ transId });
+  return made.status === "done"
+    ? made
+    : waitFor(async () => {
+        const read = await hookbus.client.erasures.get(made.id);
+        return read.status === "done" && read;
+      }, "the erasure to be done");
+}
+
 async function subscribe(hookbus: TestHookbus): Promise<Subscribed> {
   const receiver = await receivers.start();
   return { receiver, subscription: await hookbus.createSubscription({ url: receiver.url, eventTypes: ["record.updated"] }) };
@@ -56,19 +75,21 @@ async function subscribe(hookbus: TestHookbus): Promise<Subscribed> {
 
 test("two-phase rotation from k1 to k2, then reseal and k2 alone: every subscription keeps delivering, and a process one phase behind reads everything", async () => {
   const HOOKBUS_QUEUE_PREFIX = prefix();
-  const start = (env: Record<string, string>) => TestHookbus.start({ env: { HOOKBUS_QUEUE_PREFIX, ...env } });
+  const start = async (env: Record<string, string>) => (running = await TestHookbus.start({ env: { HOOKBUS_QUEUE_PREFIX, ...env } }));
 
   let hookbus = await start(PHASE_0);
   const subscribed = [await subscribe(hookbus)];
   await publishReachesAll(hookbus, subscribed);
-  await hookbus.stop();
+  // A first erasure scans every event once; the ones after it read the participant index alone.
+  expect((await erased(hookbus, "no-such-record")).events).toBe(0);
+  await stopRunning();
 
   // Phase 1: every process learns k2; k1 still seals, so a process not yet restarted reads what is written.
   hookbus = await start(PHASE_1);
   subscribed.push(await subscribe(hookbus));
   await publishReachesAll(hookbus, subscribed);
   expect(await readsWith(PHASE_0, hookbus, [subscribed[1]!.subscription.id])).toEqual([undefined]);
-  await hookbus.stop();
+  await stopRunning();
 
   // Phase 2: k2 seals; a process still on phase 1 reads what k2 sealed.
   hookbus = await start(PHASE_2);
@@ -87,9 +108,10 @@ test("two-phase rotation from k1 to k2, then reseal and k2 alone: every subscrip
   const progress: number[] = [];
   const resealed = await hookbus.client.secrets.reseal({ pageSize: 2, onProgress: (soFar) => progress.push(soFar.checked) });
   expect(progress).toEqual([2, 3]);
-  expect(resealed).toMatchObject({ checked: 3, resealed: 2, unreadable: [] });
+  // The record's events of phases 0 and 1 were indexed under k1: that index set is renamed under k2.
+  expect(resealed).toMatchObject({ checked: 3, resealed: 2, unreadable: [], reindexed: 1 });
   expect(resealed.keys).toEqual({ sealingKeyId: "k2", keys: [{ id: "k2", subscriptions: 3, held: true }], unsealed: 0 });
-  await hookbus.stop();
+  await stopRunning();
 
   // k1 dropped: everything was sealed again under k2.
   hookbus = await start(AFTER_RESEAL);
@@ -97,8 +119,10 @@ test("two-phase rotation from k1 to k2, then reseal and k2 alone: every subscrip
     await publishReachesAll(hookbus, subscribed);
     const { items } = await hookbus.client.subscriptions.list();
     expect(items.map((s) => s.health.unreadable)).toEqual([undefined, undefined, undefined]);
+    // An erasure finds the record's events of every phase, those indexed while k1 sealed among them.
+    expect((await erased(hookbus, "435")).events).toBe(4);
   } finally {
-    await hookbus.stop();
+    await stopRunning();
   }
 });
 

@@ -93,6 +93,8 @@ export interface ResealSummary {
   resealed: number;
   /** Subscriptions whose secrets the ingest cannot read, so could not reseal. */
   unreadable: string[];
+  /** Participant index sets renamed under the sealing key. */
+  reindexed: number;
   keys: KeyUsageView;
 }
 
@@ -227,6 +229,7 @@ export class HookbusClient {
           checked: (soFar?.checked ?? 0) + page.checked,
           resealed: (soFar?.resealed ?? 0) + page.resealed,
           unreadable: [...(soFar?.unreadable ?? []), ...page.unreadable],
+          reindexed: (soFar?.reindexed ?? 0) + page.reindexed,
           keys: page.keys,
         };
         options.onProgress?.(soFar);

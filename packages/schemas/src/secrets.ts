@@ -35,6 +35,11 @@ export const resealResult = z.object({
   unreadable: z.array(idOf("sub")),
   /** Where the next page starts; null once every subscription was checked. */
   nextCursor: idOf("sub").nullable(),
+  /**
+   * Participant index sets (what an erasure reads) renamed under the sealing key, by the last
+   * page; 0 on the others. After it, an older key can be dropped without erasures missing events.
+   */
+  reindexed: z.number().int(),
   /** The keys in use after this page. */
   keys: keyUsageView,
 });

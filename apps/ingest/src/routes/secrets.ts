@@ -25,13 +25,15 @@ export function secretsRouter(context: HookbusContext, guards: Guards): Router {
   router.post("/v1/secrets/reseal", ...guards.operator, async (request, response) => {
     const { cursor, limit } = parseOr422(resealBody, request.body ?? {}, "reseal request");
     const page = await context.subscriptions.resealPage(limit, cursor);
+    // With the last page, the erasure index too: its sets are named by hashes keyed like the secrets.
+    const reindexed = page.nextCursor === undefined ? await context.participants.rekeyAll() : 0;
     await recordAudit(context, request, {
       action: "secrets.reseal",
       resourceType: "secrets",
       resourceId: context.config.encryption.sealingKeyId,
-      after: { checked: page.checked, resealed: page.resealed, unreadable: page.unreadable.length, cursor: cursor ?? null },
+      after: { checked: page.checked, resealed: page.resealed, unreadable: page.unreadable.length, reindexed, cursor: cursor ?? null },
     });
-    response.json({ ...page, nextCursor: page.nextCursor ?? null, keys: await keyUsage() } satisfies ResealResult);
+    response.json({ ...page, nextCursor: page.nextCursor ?? null, reindexed, keys: await keyUsage() } satisfies ResealResult);
   });
   return router;
 }

@@ -34,6 +34,7 @@ export function registerSecrets(program: Command, context: CommandContext): void
       });
       if (options.json) return printJson(context.io, summary);
       printLine(context.io, `resealed ${summary.resealed} of ${summary.checked} subscriptions`);
+      printLine(context.io, `renamed ${summary.reindexed} erasure index sets under the sealing key`);
       if (summary.unreadable.length > 0) printLine(context.io, `could not read (so not resealed): ${summary.unreadable.join(", ")}`);
       printLine(context.io, keyUsageText(summary.keys));
     });
@@ -49,8 +50,7 @@ function keyUsageText(usage: KeyUsageView): string {
   if (usage.unsealed > 0) lines.push(`  not sealed (written before encryption at rest): ${usage.unsealed} subscriptions`);
   if (usage.keys.every((key) => key.id === usage.sealingKeyId) && usage.unsealed === 0)
     lines.push(
-      "every subscription is sealed with the sealing key: the other keys may be dropped once the erasure index " +
-        "keyed with them has expired (twice the retention after the sealing key changed), or erasures miss older events",
+      "every subscription is sealed with the sealing key: once a reseal has run (it also renames the erasure index), the other keys may be dropped",
     );
   return lines.join("\n");
 }

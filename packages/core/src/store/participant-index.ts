@@ -1,5 +1,5 @@
-import type { RedisConnection } from "./redis.js";
-import type { ErasureField } from "@hookbus/schemas";
+import { dataNodes, defineScript, readLua, type RedisConnection } from "./redis.js";
+import { erasureFields, type ErasureField } from "@hookbus/schemas";
 import type { EventRecord } from "../policy/domain.js";
 import type { ParticipantHasher } from "../policy/participant-hash.js";
 import { participantValues } from "../policy/participant-values.js";
@@ -14,13 +14,25 @@ import type { Keys } from "./keys.js";
  * outlives its window only while its deliveries are retried or replayed, and the second
  * window covers that.
  */
+const MOVE_INDEX_SET = readLua(import.meta.url, "move-index-set.lua");
+
+/** Index sets looked at a time when they are re-keyed. */
+const REKEY_BATCH = 500;
+
+/** Events read of a set to find the value it indexes: any one that is still kept carries it. */
+const EVENTS_SAMPLED = 5;
+
 export class ParticipantIndex {
+  private readonly moveSet;
+
   constructor(
     private readonly redis: RedisConnection,
     private readonly keys: Keys,
     private readonly hasher: ParticipantHasher,
     private readonly retentionMs: number,
-  ) {}
+  ) {
+    this.moveSet = defineScript<number>(redis, "hookbusMoveIndexSet", 2, MOVE_INDEX_SET);
+  }
 
   /** How long an index entry lives after its latest event is stored (ms), for an event kept `retentionMs` (unset: the configured retention). */
   lifetimeMs(retentionMs = this.retentionMs): number {
@@ -64,5 +76,60 @@ export class ParticipantIndex {
   /** Notes that no event stored before the index is left: later erasures read the index alone. */
   async markComplete(): Promise<void> {
     await this.redis.set(this.keys.participantIndexComplete(), Date.now());
+  }
+
+  /**
+   * Renames every index set made under another key than the sealing one to its name under the
+   * sealing key, so that an older key can be dropped without erasures missing the events it
+   * indexed. A set's name holds only the value's keyed hash, so the value is read from one of
+   * its events; a set none of whose events is kept any more is left to expire. Run once every
+   * process seals with the new key (a reseal's last page does): one still indexing under the
+   * old key would make sets that are not moved. Returns how many sets it moved.
+   */
+  async rekeyAll(): Promise<number> {
+    let moved = 0;
+    const pattern = this.keys.participantIndex("*", "*", "*");
+    for (const node of dataNodes(this.redis)) {
+      let cursor = "0";
+      do {
+        const [next, found] = await node.scan(cursor, "MATCH", pattern, "COUNT", REKEY_BATCH);
+        cursor = next;
+        moved += await this.rekey(found);
+      } while (cursor !== "0");
+    }
+    return moved;
+  }
+
+  private async rekey(indexKeys: string[]): Promise<number> {
+    // An index key is `<prefix>:pidx:` then project, field and digest, colon-separated.
+    const namePrefix = this.keys.participantIndex("", "", "").slice(0, -2);
+    const sets = indexKeys.flatMap((key) => {
+      const [projectId, field] = key.slice(namePrefix.length).split(":");
+      return projectId && erasureFields.includes(field as ErasureField) ? [{ key, projectId, field: field as ErasureField }] : [];
+    });
+    let moved = 0;
+    for (const set of sets) {
+      const value = await this.valueIndexed(set.key, set.field);
+      if (value === undefined) continue;
+      const current = this.keys.participantIndex(set.projectId, set.field, this.hasher.hash(value).digest);
+      if (current === set.key) continue;
+      await this.moveSet.run([set.key, current], []);
+      moved++;
+    }
+    return moved;
+  }
+
+  /** The value a set indexes, read from its events: a few first, then, should none of those be kept, all. */
+  private async valueIndexed(indexKey: string, field: ErasureField): Promise<string | undefined> {
+    const sampled = await this.redis.srandmember(indexKey, EVENTS_SAMPLED);
+    const fromEvents = async (ids: string[]) => {
+      if (ids.length === 0) return undefined;
+      for (const raw of await this.redis.mget(ids.map((id) => this.keys.event(id)))) {
+        const value = raw === null ? undefined : (JSON.parse(raw) as Pick<EventRecord, "data">).data[field];
+        if (typeof value === "string" && value !== "") return value;
+      }
+      return undefined;
+    };
+    return (await fromEvents(sampled)) ?? (sampled.length < EVENTS_SAMPLED ? undefined : fromEvents(await this.redis.smembers(indexKey)));
   }
 }
