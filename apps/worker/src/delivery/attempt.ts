@@ -213,7 +213,7 @@ export class DeliveryAttempt {
       now,
     });
     const named = this.handOffs.claimable(subscription.id);
-    const kept = <T>(write: () => Promise<T>, what: string) => keptWrite(write, what, this.logger);
+    const kept = <T>(write: () => Promise<T>, what: string) => keptWrite(this.context.redis, write, what, this.logger);
     const [recorded, released] = await sendTogether(this.context.redis, () =>
       Promise.all([
         kept(

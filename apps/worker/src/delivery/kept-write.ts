@@ -1,5 +1,5 @@
 import pRetry from "p-retry";
-import { isRedisFailure } from "@hookbus/core/store";
+import { isRedisFailure, type RedisConnection } from "@hookbus/core/store";
 import type { Logger } from "@hookbus/core/runtime";
 
 /**
@@ -17,11 +17,13 @@ const KEPT_WRITE_RETRIES = { retries: 20, factor: 2, minTimeout: 100, maxTimeout
  * lapsed, and then be sent again. Each write is retried on its own, so one that went through
  * is never applied twice. The first try runs at once (within a `sendTogether`).
  */
-export function keptWrite<T>(write: () => Promise<T>, what: string, logger: Logger): Promise<T> {
+export function keptWrite<T>(redis: RedisConnection, write: () => Promise<T>, what: string, logger: Logger): Promise<T> {
+  // A connection closed for good (the process stopping) takes no write however long it is asked.
+  const worthRetrying = (error: unknown) => isRedisFailure(error) && redis.status !== "end";
   // Tried once as it is: the retries' bookkeeping is only made for a write that failed (one per attempt's write, several an attempt).
   return write().catch((error: unknown) => {
-    if (!isRedisFailure(error)) throw error;
+    if (!worthRetrying(error)) throw error;
     logger.warn({ err: error, what }, "redis refused a write after a send: trying it again");
-    return pRetry(write, { ...KEPT_WRITE_RETRIES, shouldRetry: (failure) => isRedisFailure(failure) });
+    return pRetry(write, { ...KEPT_WRITE_RETRIES, shouldRetry: worthRetrying });
   });
 }
