@@ -1,6 +1,6 @@
 import express, { type RequestHandler } from "express";
 import { rateLimit } from "express-rate-limit";
-import { dataNodes, type RedisConnection } from "@hookbus/core/store";
+import { everyNode, type RedisConnection } from "@hookbus/core/store";
 import { RedisStore, type RedisReply } from "rate-limit-redis";
 import type { Logger } from "@hookbus/core/runtime";
 import { HttpError } from "./http-errors.js";
@@ -33,13 +33,17 @@ const RATE_COUNT_TIMEOUT_MS = 50;
 
 /**
  * Sends a command, and rejects when a count (EVALSHA) takes longer than RATE_COUNT_TIMEOUT_MS.
- * A script is loaded on every master: SCRIPT LOAD names no key, so a cluster would send it to
- * any one node, and counts on the others would be refused (NOSCRIPT) and go uncounted.
+ * A script is loaded on every node of a cluster, replicas too: SCRIPT LOAD names no key, so it
+ * would go to any one node, and counts on the others (or on a replica once it took over) would
+ * be refused (NOSCRIPT) and go uncounted. The first node to take it answers: one that is down
+ * would hold the load, and every request waiting on it, until it came back.
  */
 function sendRateLimitCommand(redis: RedisConnection) {
   return async ({ command: [command, ...args] }: { command: string[] }): Promise<RedisReply> => {
-    // Loading the scripts at start waits as long as it takes: a failed load would stop counting for good.
-    if (command === "SCRIPT") return (await Promise.all(dataNodes(redis).map((node) => node.call(command, ...args))))[0] as RedisReply;
+    // Loading the scripts waits as long as it takes: a failed load would stop counting for good.
+    if (command === "SCRIPT") {
+      return (await Promise.any(everyNode(redis).map((node) => node.call(command, ...args)))) as RedisReply;
+    }
     const reply = redis.call(command!, ...args) as Promise<RedisReply>;
     if (command !== "EVALSHA") return reply;
     let timer: NodeJS.Timeout | undefined;

@@ -9,6 +9,7 @@ export * from "./redis-clock.js";
 export {
   createRedis,
   dataNodes,
+  everyNode,
   FAIL_FAST,
   isRedisFailure,
   redisReachable,

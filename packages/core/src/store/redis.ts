@@ -31,10 +31,6 @@ export function createRedis(target: RedisTarget, options: RedisOptions = {}): Re
       new Cluster(target.redisClusterNodes, {
         enableReadyCheck: true,
         enableOfflineQueue: enableOfflineQueue ?? true,
-        // While a slot's keys move between masters, a command whose keys are split between them
-        // is answered TRYAGAIN, tried again every 100 ms: 50 tries ride out a move of 5 s (about a
-        // deadline's worth) where ioredis's 16 failed after 1.6 s.
-        maxRedirections: MAX_CLUSTER_REDIRECTIONS,
         redisOptions: { ...nodeOptions, ...(target.redisPassword ? { password: target.redisPassword } : {}) },
       }),
     );
@@ -49,10 +45,11 @@ export function createRedis(target: RedisTarget, options: RedisOptions = {}): Re
 
 /**
  * Keeps every script defined on a cluster connection (Hookbus's and BullMQ's) loaded on each
- * master. ioredis sends a script in full (EVAL) the first time a socket runs it, but a
+ * node, replicas too. ioredis sends a script in full (EVAL) the first time a socket runs it, but a
  * pipeline it sends again after a slot moved goes as plain EVALSHA, which a master that never
- * ran the script refuses (NOSCRIPT: a publish answered 503). So every master gets each script
- * as it is defined, and all of them when it joins or the slot map is refreshed (on MOVED).
+ * ran the script refuses (NOSCRIPT: a publish answered 503), and a replica that takes over has
+ * none of the scripts its master ran. So every node gets each script as it is defined, and all
+ * of them when it joins or the slot map is refreshed (on MOVED).
  */
 function keepScriptsLoaded(cluster: Cluster): Cluster {
   const loadedOn = new WeakMap<Redis, Set<string>>();
@@ -68,15 +65,21 @@ function keepScriptsLoaded(cluster: Cluster): Cluster {
       node.script("LOAD", lua).catch(() => loaded.delete(sha));
     }
   };
-  const loadOnEveryMaster = () => cluster.nodes("master").forEach(load);
+  // Replicas too: the one that takes over from a failed master must have them.
+  const loadOnEveryNode = () => cluster.nodes("all").forEach(load);
   const define = cluster.defineCommand.bind(cluster);
   cluster.defineCommand = (name, definition) => {
     define(name, definition);
-    loadOnEveryMaster();
+    loadOnEveryNode();
   };
   cluster.on("+node", load);
-  cluster.on("refresh", loadOnEveryMaster);
+  cluster.on("refresh", loadOnEveryNode);
   return cluster;
+}
+
+/** Every server: each node of a cluster, replicas too (one takes over from a failed master), or the connection's own. */
+export function everyNode(redis: RedisConnection): Redis[] {
+  return redis instanceof Cluster ? redis.nodes("all") : [redis];
 }
 
 /** The servers that hold the data: the connection's own, or each master of a cluster (for INFO, SCAN and such). */
@@ -98,9 +101,6 @@ export const FAIL_FAST: RedisOptions = { enableOfflineQueue: false };
 export async function untilReady(redis: RedisConnection): Promise<void> {
   if (redis.status !== "ready") await once(redis, "ready");
 }
-
-/** Redirections (MOVED, ASK, TRYAGAIN) a cluster command follows before it fails. */
-const MAX_CLUSTER_REDIRECTIONS = 50;
 
 /** What ioredis rejects a command with when the connection is down (it has no error types for these). */
 const REDIS_CONNECTION_ERRORS = new Set([
