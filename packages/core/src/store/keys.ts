@@ -121,6 +121,12 @@ export class Keys {
   participantIndex(projectId: string, field: string, digest: string) {
     return `${this.prefix}:pidx:${projectId}:${field}:${digest}`;
   }
+  /** The project and field of a key `participantIndex` made (neither holds a colon); undefined for any other key. */
+  participantIndexOf(key: string): { projectId: string; field: string } | undefined {
+    const head = `${this.prefix}:pidx:`;
+    const [projectId, field, digest, ...rest] = key.startsWith(head) ? key.slice(head.length).split(":") : [];
+    return projectId && field && digest && rest.length === 0 ? { projectId, field } : undefined;
+  }
   /** When the participant index began (ms): events stored before it are not in it. */
   participantIndexSince() {
     return `${this.prefix}:pidx:since`;

@@ -6,14 +6,6 @@ import { participantValues } from "../policy/participant-values.js";
 import { projectOf } from "../policy/project-scope.js";
 import type { Keys } from "./keys.js";
 
-/**
- * Participant value -> event ids, per project, so that erasing a participant reads their
- * events instead of scanning every event. EventStore adds to it in the script that stores the
- * event; the erasure reads and removes. An entry lives twice the event's retention window
- * (its project's, or the configured one) from the participant's latest event: an event
- * outlives its window only while its deliveries are retried or replayed, and the second
- * window covers that.
- */
 const MOVE_INDEX_SET = readLua(import.meta.url, "move-index-set.lua");
 
 /** Index sets looked at a time when they are re-keyed. */
@@ -22,6 +14,14 @@ const REKEY_BATCH = 500;
 /** Events read of a set to find the value it indexes: any one that is still kept carries it. */
 const EVENTS_SAMPLED = 5;
 
+/**
+ * Participant value -> event ids, per project, so that erasing a participant reads their
+ * events instead of scanning every event. EventStore adds to it in the script that stores the
+ * event; the erasure reads and removes. An entry lives twice the event's retention window
+ * (its project's, or the configured one) from the participant's latest event: an event
+ * outlives its window only while its deliveries are retried or replayed, and the second
+ * window covers that.
+ */
 export class ParticipantIndex {
   private readonly moveSet;
 
@@ -101,11 +101,11 @@ export class ParticipantIndex {
   }
 
   private async rekey(indexKeys: string[]): Promise<number> {
-    // An index key is `<prefix>:pidx:` then project, field and digest, colon-separated.
-    const namePrefix = this.keys.participantIndex("", "", "").slice(0, -2);
     const sets = indexKeys.flatMap((key) => {
-      const [projectId, field] = key.slice(namePrefix.length).split(":");
-      return projectId && erasureFields.includes(field as ErasureField) ? [{ key, projectId, field: field as ErasureField }] : [];
+      const named = this.keys.participantIndexOf(key);
+      return named && erasureFields.includes(named.field as ErasureField)
+        ? [{ key, projectId: named.projectId, field: named.field as ErasureField }]
+        : [];
     });
     let moved = 0;
     for (const set of sets) {
