@@ -96,9 +96,14 @@ export async function resumeSchedule(context: ScheduleContext, schedule: Schedul
   if (!schedule.paused) return schedule;
   const resumed = { ...schedule, paused: false, updatedAt: now };
   await context.schedules.save(resumed);
-  await setScheduleTimer(context.queues, resumed, now);
-  await wakeSchedule(context.queues, schedule.id, now);
+  await restartTimer(context, resumed, now);
   return resumed;
+}
+
+/** Sets a schedule's timer again and wakes it now, to fire by its catchUp what came due while it had none. */
+async function restartTimer(context: ScheduleContext, schedule: Schedule, now: number): Promise<void> {
+  await setScheduleTimer(context.queues, schedule, now);
+  await wakeSchedule(context.queues, schedule.id, now);
 }
 
 /** Deletes a schedule and its timer; the events it fired stay, as published events do. */
@@ -130,8 +135,7 @@ export async function restoreLostTimers(context: ScheduleContext, lostAfterMs = 
     for (const [i, schedule] of active.entries()) {
       const next = new Timetable(schedule).nextAfter(states[i]!.through);
       if (next === undefined || now - next < lostAfterMs) continue;
-      await setScheduleTimer(context.queues, schedule, now);
-      await wakeSchedule(context.queues, schedule.id, now);
+      await restartTimer(context, schedule, now);
       restored++;
     }
     if (page.nextCursor === undefined) return restored;
