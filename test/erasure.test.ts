@@ -210,10 +210,7 @@ test("an event stored before the participant index (an upgrade in place) is foun
 
   const scanned = await hookbus.api("POST", "/v1/erasures", { transId: alice.transId });
   expect(scanned.status).toBe(202);
-  const receipt = await waitFor(async () => {
-    const body = (await hookbus.client.erasures.get(scanned.body.id)) as ErasureView;
-    return body.status === "done" ? body : undefined;
-  }, "the erasure to finish");
+  const receipt = await hookbus.erasureDone(scanned.body.id);
   expect(receipt).toMatchObject({ events: 1, total: 1 });
   expect((await hookbus.api("GET", `/v1/events/${id}`)).status).toBe(404);
   expect(await context.redis.keys(`${hookbus.config.queuePrefix}:idem:*legacy-key`)).toEqual([]);

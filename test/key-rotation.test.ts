@@ -3,7 +3,7 @@ import { verifyWebhook } from "@hookbus/client";
 import { newEncryptionKey, SecretBox } from "@hookbus/core/policy";
 import { Keys, SubscriptionStore } from "@hookbus/core/store";
 import type { ErasureView, SubscriptionWithSecret } from "@hookbus/schemas";
-import { openRedis, TestHookbus, waitFor } from "./support/harness.js";
+import { openRedis, TestHookbus } from "./support/harness.js";
 import { ReceiverPool, type TestReceiver } from "./support/receiver.js";
 import { recordUpdated } from "./fixtures/events.js";
 
@@ -60,12 +60,7 @@ async function readsWith(env: { HOOKBUS_ENCRYPTION_KEY: string }, hookbus: TestH
 /** Erases a TrialKit record's events and waits for the receipt to say done. */
 async function erased(hookbus: TestHookbus, transId: string): Promise<ErasureView> {
   const made = await hookbus.client.erasures.create({ transId });
-  return made.status === "done"
-    ? made
-    : waitFor(async () => {
-        const read = await hookbus.client.erasures.get(made.id);
-        return read.status === "done" && read;
-      }, "the erasure to be done");
+  return made.status === "done" ? made : hookbus.erasureDone(made.id);
 }
 
 async function subscribe(hookbus: TestHookbus): Promise<Subscribed> {

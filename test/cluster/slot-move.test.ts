@@ -1,6 +1,5 @@
 import { startEmbeddedCluster, type EmbeddedCluster } from "@hookbus/dev-redis";
-import { Redis } from "ioredis";
-import { masterServing, moveSlot, slotOf } from "../support/cluster.js";
+import { masterServing, moveSlot, slotOf, withNode } from "../support/cluster.js";
 import { TestHookbus, waitFor } from "../support/harness.js";
 import { ReceiverPool } from "../support/receiver.js";
 import { deliveredNames, SteadyPublisher } from "../support/steady-publisher.js";
@@ -29,14 +28,9 @@ test("every script is on every master, so a slot moving to any of them finds the
     expect(answers.filter((answer) => answer.status === 429)).toHaveLength(15);
     const cachedScripts = () =>
       Promise.all(
-        cluster.masters.map(async (master) => {
-          const redis = new Redis(master.url);
-          try {
-            return Number(/number_of_cached_scripts:(\d+)/.exec(await redis.info("memory"))![1]);
-          } finally {
-            await redis.quit();
-          }
-        }),
+        cluster.masters.map((master) =>
+          withNode(master, async (redis) => Number(/number_of_cached_scripts:(\d+)/.exec(await redis.info("memory"))![1])),
+        ),
       );
     const counts = await waitFor(async () => {
       const each = await cachedScripts();
@@ -71,8 +65,7 @@ test("moving Hookbus's slot to another master while publishing loses nothing and
   })();
   let acknowledgedDuringMove = 0;
   const before = publisher.acknowledged.length;
-  const source = new Redis(from.url);
-  try {
+  await withNode(from, async (source) => {
     const keysInSlot = async () => Number(await source.call("CLUSTER", "COUNTKEYSINSLOT", slot));
     const total = await keysInSlot();
     let paused = false;
@@ -87,9 +80,7 @@ test("moving Hookbus's slot to another master while publishing loses nothing and
       }
     });
     expect(paused).toBe(true);
-  } finally {
-    await source.quit();
-  }
+  });
   moving = false;
   await operator;
   await waitFor(() => publisher.acknowledged.length >= before + acknowledgedDuringMove + 20, "publishes after the move");

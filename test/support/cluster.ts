@@ -60,7 +60,8 @@ async function servesSlot(redis: Redis, slot: number): Promise<boolean> {
   return ranges.some(([start, end, [, , id]]) => slot >= start && slot <= end && id === myId);
 }
 
-async function withNode<T>(node: ClusterNode, use: (redis: Redis) => Promise<T>): Promise<T> {
+/** Runs `use` on a connection of its own to one node, closed after. */
+export async function withNode<T>(node: ClusterNode, use: (redis: Redis) => Promise<T>): Promise<T> {
   const redis = new Redis(node.url);
   try {
     return await use(redis);

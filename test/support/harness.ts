@@ -1,5 +1,12 @@
 import { HookbusApiError, HookbusClient } from "@hookbus/client";
-import type { CreateSubscriptionBody, DeliveryStatus, DeliveryWithAttempts, EventView, SubscriptionWithSecret } from "@hookbus/schemas";
+import type {
+  CreateSubscriptionBody,
+  DeliveryStatus,
+  DeliveryWithAttempts,
+  ErasureView,
+  EventView,
+  SubscriptionWithSecret,
+} from "@hookbus/schemas";
 import { randomBytes } from "node:crypto";
 import { Queue } from "bullmq";
 import { newEncryptionKey } from "@hookbus/core/policy";
@@ -168,6 +175,14 @@ export class TestHookbus {
       `delivery ${id} to be ${status}`,
       timeoutMs,
     );
+  }
+
+  /** Waits until the erasure is done (one of over 1,000 events, or the first after an upgrade, runs in a worker), and returns its receipt. */
+  async erasureDone(id: string): Promise<ErasureView> {
+    return waitFor(async () => {
+      const receipt = await this.client.erasures.get(id);
+      return receipt.status === "done" ? receipt : undefined;
+    }, `erasure ${id} to be done`);
   }
 
   /** Jobs in one of Hookbus's queues, by state. */
