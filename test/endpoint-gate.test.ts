@@ -33,43 +33,44 @@ async function deliveriesTo(body: Record<string, unknown>, count: number): Promi
 const jobOf = (deliveryId: string): ParkedJob => ({ queue: "deliver", jobId: deliveryId, deliveryId });
 const fresh = (id: string) => ({ id, attemptCount: 0 });
 /** A caller's own delivery waiting for a slot, parked at the gate or not, as a release names it. */
-const parkedHere = (id: string) => ({ delivery: fresh(id), parked: true });
-const waitingUnparked = (id: string) => ({ delivery: fresh(id), parked: false });
+const parkedHere = (deliveryId: string) => ({ deliveryId, parked: true });
+const waitingUnparked = (deliveryId: string) => ({ deliveryId, parked: false });
+const leaseOf = (subscription: Subscription) => subscription.timeoutMs + LEASE_MARGIN_MS;
 
 test("a parked delivery that takes the slot on its own timer leaves the parked set: the slot it frees goes to the next one waiting, not to itself", async () => {
   const { subscription, ids } = await deliveriesTo({ maxInFlight: 1, timeoutMs: 1000 }, 4);
   const [crashed, a, b, c] = ids as [string, string, string, string];
-  const leaseMs = subscription.timeoutMs + LEASE_MARGIN_MS;
+  const leaseMs = leaseOf(subscription);
   const t0 = Date.now();
   // A worker takes the only slot and dies holding it; three deliveries park behind it.
-  expect(await context.endpoints.enter(subscription, fresh(crashed), jobOf(crashed), undefined, t0)).toEqual({ go: true });
+  expect(await context.endpoints.enter(subscription, jobOf(crashed), undefined, t0)).toEqual({ go: true });
   for (const [i, id] of [a, b, c].entries()) {
-    expect(await context.endpoints.enter(subscription, fresh(id), jobOf(id), undefined, t0 + 1 + i)).toMatchObject({ why: "at_capacity" });
+    expect(await context.endpoints.enter(subscription, jobOf(id), undefined, t0 + 1 + i)).toMatchObject({ why: "at_capacity" });
   }
   // Its lease lapses; `a` wakes on its own timer and takes the slot.
   const later = t0 + leaseMs + 10;
-  expect(await context.endpoints.enter(subscription, fresh(a), jobOf(a), undefined, later)).toEqual({ go: true });
+  expect(await context.endpoints.enter(subscription, jobOf(a), undefined, later)).toEqual({ go: true });
   const released = await context.endpoints.leave(subscription, a, "ok", later + 5);
   expect(released.handedOff.map((job) => job.deliveryId)).toEqual([b]);
   // `b` comes for the slot it was handed; `c` still waits for one.
-  expect(await context.endpoints.enter(subscription, fresh(b), jobOf(b), undefined, later + 6)).toEqual({ go: true });
-  expect(await context.endpoints.enter(subscription, fresh(c), jobOf(c), undefined, later + 7)).toMatchObject({ why: "at_capacity" });
+  expect(await context.endpoints.enter(subscription, jobOf(b), undefined, later + 6)).toEqual({ go: true });
+  expect(await context.endpoints.enter(subscription, jobOf(c), undefined, later + 7)).toMatchObject({ why: "at_capacity" });
   expect((await context.endpoints.leave(subscription, b, "ok", later + 8)).handedOff.map((job) => job.deliveryId)).toEqual([c]);
 });
 
 test("a parked delivery that becomes the half-open probe leaves the parked set: its release hands the slot on", async () => {
   const { subscription, ids } = await deliveriesTo({ maxInFlight: 5, timeoutMs: 1000 }, 3);
   const [probe, a, b] = ids as [string, string, string];
-  const leaseMs = subscription.timeoutMs + LEASE_MARGIN_MS;
+  const leaseMs = leaseOf(subscription);
   const t0 = Date.now();
   await context.redis.hset(context.keys.endpointHealth(subscription.id), "openUntil", t0 - 1, "failures", 5, "cooldown", 30_000);
   // Half-open: one probe at a time, the others park behind it.
-  expect(await context.endpoints.enter(subscription, fresh(probe), jobOf(probe), undefined, t0)).toEqual({ go: true });
-  expect(await context.endpoints.enter(subscription, fresh(a), jobOf(a), undefined, t0 + 1)).toMatchObject({ why: "at_capacity" });
-  expect(await context.endpoints.enter(subscription, fresh(b), jobOf(b), undefined, t0 + 2)).toMatchObject({ why: "at_capacity" });
+  expect(await context.endpoints.enter(subscription, jobOf(probe), undefined, t0)).toEqual({ go: true });
+  expect(await context.endpoints.enter(subscription, jobOf(a), undefined, t0 + 1)).toMatchObject({ why: "at_capacity" });
+  expect(await context.endpoints.enter(subscription, jobOf(b), undefined, t0 + 2)).toMatchObject({ why: "at_capacity" });
   // The probe's worker dies; `a` wakes on its own timer and is the probe now.
   const later = t0 + leaseMs + 10;
-  expect(await context.endpoints.enter(subscription, fresh(a), jobOf(a), undefined, later)).toEqual({ go: true });
+  expect(await context.endpoints.enter(subscription, jobOf(a), undefined, later)).toEqual({ go: true });
   const released = await context.endpoints.leave(subscription, a, "ok", later + 5);
   expect(released.handedOff.map((job) => job.deliveryId)).toEqual([b]);
 });
@@ -77,56 +78,81 @@ test("a parked delivery that becomes the half-open probe leaves the parked set: 
 test("a delivery is claimed by one attempt at a time, and not at all once it moved on from the attempt count its caller loaded", async () => {
   const { subscription, ids } = await deliveriesTo({ maxInFlight: 10 }, 1);
   const [id] = ids as [string];
-  expect(await context.endpoints.enter(subscription, fresh(id), jobOf(id))).toEqual({ go: true });
-  expect(await context.endpoints.enter(subscription, fresh(id), jobOf(id))).toMatchObject({ go: false, why: "attempt_running" });
+  const first = await context.claims.take(fresh(id), leaseOf(subscription));
+  expect(first).toMatchObject({ go: true });
+  const second = await context.claims.take(fresh(id), leaseOf(subscription));
+  expect(second).toMatchObject({ go: false, why: "attempt_running" });
+  expect((second as { until: number }).until).toBeGreaterThan(Date.now() + leaseOf(subscription) - 5_000);
+  // Only its owner gives it back.
+  await context.claims.drop(id, "someone else");
+  expect(await context.claims.take(fresh(id), leaseOf(subscription))).toMatchObject({ why: "attempt_running" });
+  // The attempt's record gives it back; the delivery has moved on from the count it was loaded at.
   const delivery = (await context.deliveries.getMany([id]))[0]!;
-  await context.deliveries.recordAttempt(delivery, { at: Date.now(), statusCode: 500, durationMs: 1 }, "retrying", Date.now() + 10_000);
-  await context.endpoints.leave(subscription, id, "fail");
-  expect(await context.endpoints.enter(subscription, fresh(id), jobOf(id))).toMatchObject({ go: false, why: "stale" });
-  expect(await context.endpoints.enter(subscription, { id, attemptCount: 1 }, jobOf(id))).toEqual({ go: true });
+  const owner = (first as { owner: string }).owner;
+  await context.deliveries.recordAttempt(
+    delivery,
+    { at: Date.now(), statusCode: 500, durationMs: 1 },
+    "retrying",
+    Date.now() + 10_000,
+    owner,
+  );
+  expect(await context.claims.heldUntil(id)).toBeUndefined();
+  expect(await context.claims.take(fresh(id), leaseOf(subscription))).toEqual({ go: false, why: "stale" });
+  const third = await context.claims.take({ id, attemptCount: 1 }, leaseOf(subscription));
+  expect(third).toMatchObject({ go: true });
+  await context.claims.drop(id, (third as { owner: string }).owner);
+  expect(await context.claims.take({ id, attemptCount: 1 }, leaseOf(subscription))).toMatchObject({ go: true });
 });
 
-test("a release claims the caller's own parked delivery whose turn comes, unless it moved on; another's is handed the slot", async () => {
+test("an attempt holding a slot keeps another attempt of its delivery out of the gate until its lease ends", async () => {
+  const { subscription, ids } = await deliveriesTo({ maxInFlight: 10 }, 1);
+  const [id] = ids as [string];
+  const t0 = Date.now();
+  expect(await context.endpoints.enter(subscription, jobOf(id), undefined, t0)).toEqual({ go: true });
+  expect(await context.endpoints.enter(subscription, jobOf(id), undefined, t0 + 1)).toMatchObject({
+    why: "attempt_running",
+    until: t0 + leaseOf(subscription),
+  });
+  expect(await context.endpoints.enter(subscription, jobOf(id), undefined, t0 + leaseOf(subscription) + 1)).toEqual({ go: true });
+});
+
+test("a release gives its slot to the caller's own parked delivery whose turn comes; another's is handed the slot", async () => {
   const { subscription, ids } = await deliveriesTo({ maxInFlight: 1 }, 4);
   const [running, own, moved, other] = ids as [string, string, string, string];
-  expect(await context.endpoints.enter(subscription, fresh(running), jobOf(running))).toEqual({ go: true });
+  expect(await context.endpoints.enter(subscription, jobOf(running))).toEqual({ go: true });
   for (const id of [own, moved, other])
-    expect(await context.endpoints.enter(subscription, fresh(id), jobOf(id))).toMatchObject({ why: "at_capacity" });
+    expect(await context.endpoints.enter(subscription, jobOf(id))).toMatchObject({ why: "at_capacity" });
 
-  // The caller names its own two waiting deliveries: the first in line is claimed for it.
+  // The caller names its own two waiting deliveries: the first in line is given the slot.
   const first = await context.endpoints.leave(subscription, running, "ok", Date.now(), [parkedHere(own), parkedHere(moved)]);
-  expect(first).toMatchObject({ claimedForCaller: [own], handedOff: [] });
-  expect(await context.endpoints.enter(subscription, fresh(own), jobOf(own))).toMatchObject({ why: "attempt_running" });
+  expect(first).toMatchObject({ givenToCaller: [own], handedOff: [] });
+  expect(await context.endpoints.enter(subscription, jobOf(own))).toMatchObject({ why: "attempt_running" });
 
-  // The next in line was attempted elsewhere meanwhile: it is handed the slot (its own look at the gate finds it stale), not claimed.
+  // The next in line was attempted elsewhere meanwhile: given the slot, its claim finds it stale,
+  // and the slot it gives back goes to the next in line, another process's.
   const movedOn = (await context.deliveries.getMany([moved]))[0]!;
   await context.deliveries.recordAttempt(movedOn, { at: Date.now(), statusCode: 200, durationMs: 1 }, "delivered");
   const second = await context.endpoints.leave(subscription, own, "ok", Date.now(), [parkedHere(moved)]);
-  expect(second).toMatchObject({ claimedForCaller: [], handedOff: [jobOf(moved)] });
-  // Its look at the gate finds it stale and hands the slot on to the next in line, another process's.
-  expect(await context.endpoints.enter(subscription, fresh(moved), jobOf(moved))).toMatchObject({
-    why: "stale",
-    handedOff: [jobOf(other)],
-  });
+  expect(second).toMatchObject({ givenToCaller: [moved], handedOff: [] });
+  expect(await context.claims.take(fresh(moved), leaseOf(subscription))).toEqual({ go: false, why: "stale" });
+  expect(await context.endpoints.leave(subscription, moved, "none")).toMatchObject({ givenToCaller: [], handedOff: [jobOf(other)] });
 });
 
 test("a caller's delivery that waits unparked, behind the caller's own attempts, gets a freed slot only once no parked delivery is left", async () => {
-  const { subscription, ids } = await deliveriesTo({ maxInFlight: 1 }, 4);
-  const [running, parked, unparked, gone] = ids as [string, string, string, string];
-  expect(await context.endpoints.enter(subscription, fresh(running), jobOf(running))).toEqual({ go: true });
-  expect(await context.endpoints.enter(subscription, fresh(parked), jobOf(parked))).toMatchObject({ why: "at_capacity" });
+  const { subscription, ids } = await deliveriesTo({ maxInFlight: 1 }, 3);
+  const [running, parked, unparked] = ids as [string, string, string];
+  expect(await context.endpoints.enter(subscription, jobOf(running))).toEqual({ go: true });
+  expect(await context.endpoints.enter(subscription, jobOf(parked))).toMatchObject({ why: "at_capacity" });
 
   // Another process's delivery parked first: it is handed the slot, although the caller's waits too.
   const first = await context.endpoints.leave(subscription, running, "ok", Date.now(), [waitingUnparked(unparked)]);
-  expect(first).toMatchObject({ claimedForCaller: [], handedOff: [jobOf(parked)] });
-  expect(await context.endpoints.enter(subscription, fresh(parked), jobOf(parked))).toEqual({ go: true });
+  expect(first).toMatchObject({ givenToCaller: [], handedOff: [jobOf(parked)] });
+  expect(await context.endpoints.enter(subscription, jobOf(parked))).toEqual({ go: true });
 
-  // None is parked now: the caller's first that can still be attempted is claimed, one attempted elsewhere meanwhile is not.
-  const attemptedElsewhere = (await context.deliveries.getMany([gone]))[0]!;
-  await context.deliveries.recordAttempt(attemptedElsewhere, { at: Date.now(), statusCode: 200, durationMs: 1 }, "delivered");
-  const second = await context.endpoints.leave(subscription, parked, "ok", Date.now(), [waitingUnparked(gone), waitingUnparked(unparked)]);
-  expect(second).toMatchObject({ claimedForCaller: [unparked], handedOff: [] });
-  expect(await context.endpoints.enter(subscription, fresh(unparked), jobOf(unparked))).toMatchObject({ why: "attempt_running" });
+  // None is parked now: the caller's is given the slot.
+  const second = await context.endpoints.leave(subscription, parked, "ok", Date.now(), [waitingUnparked(unparked)]);
+  expect(second).toMatchObject({ givenToCaller: [unparked], handedOff: [] });
+  expect(await context.endpoints.enter(subscription, jobOf(unparked))).toMatchObject({ why: "attempt_running" });
 });
 
 test("a slot the previous version handed to a parked delivery (kept among the attempts in flight) still delivers it, once, when that lease ends", async () => {

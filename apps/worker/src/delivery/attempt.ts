@@ -11,11 +11,13 @@ import {
 } from "@hookbus/core/policy";
 import { disableSubscription, wakeInLane } from "@hookbus/core/flows";
 import {
+  attemptLeaseMs,
   loadAttemptInputs,
   maxInFlight,
   publishSyncOutcome,
   sendTogether,
   syncOutcomeOf,
+  type ClaimVerdict,
   type GateVerdict,
   type LaneMember,
   type ParkedJob,
@@ -143,39 +145,58 @@ export class DeliveryAttempt {
       }
     }
     const longestLocalWait = options.longestLocalWaitMs ?? LOCAL_WAIT_MS;
+    // The delivery is claimed as it asks for a slot (or waits here for one), so that no other
+    // process attempts it meanwhile and it is still what its caller loaded; the claim lasts
+    // through both waits here and the attempt, and goes back with the attempt's record, or when
+    // the delivery waits elsewhere.
+    const takeClaim = () => this.context.claims.take(delivery, attemptLeaseMs(subscription) + 2 * longestLocalWait);
     // Behind this process's own attempts to the endpoint, which hold every slot: the gate would
     // park it, so it waits here for the slot one of them frees without asking (a round trip
     // saved per attempt where one endpoint takes many). Deliveries the gate parked, other
     // processes' among them, still get slots first. Not where a rate limit applies: only the
     // gate's acquire keeps it.
     let handOff: HandOff = "none";
-    let verdict: GateVerdict | undefined;
+    let held: ClaimVerdict | undefined;
     if (replay === undefined && !subscription.ratePerSecond && this.handOffs.holdsEverySlot(subscription.id, maxInFlight(subscription))) {
-      handOff = await this.handOffs.waitForSlot(subscription.id, delivery, { claimable: true, parked: false }, longestLocalWait);
-      if (handOff === "claimed") verdict = { go: true };
+      held = await takeClaim();
+      if (!held.go) return this.claimRefused(held);
+      handOff = await this.handOffs.waitForSlot(subscription.id, delivery.id, { claimable: true, parked: false }, longestLocalWait);
     }
-    verdict ??= await this.context.endpoints.enter(subscription, delivery, job, replay);
+    let [verdict, claim]: [GateVerdict, ClaimVerdict] =
+      handOff === "given" && held
+        ? [{ go: true }, held]
+        : await sendTogether(this.context.redis, () =>
+            Promise.all([this.context.endpoints.enter(subscription, job, replay), held ?? takeClaim()]),
+          );
+    if (!claim.go) {
+      const handedOff = verdict.go ? (await this.context.endpoints.leave(subscription, delivery.id, "none")).handedOff : verdict.handedOff;
+      await this.wake(handedOff);
+      return this.claimRefused(claim);
+    }
+    const { owner } = claim;
     // Parked behind this process's own attempts to the endpoint: the slot one of them frees
-    // comes here, without the queue, when it comes soon enough; claimed by that release, the
+    // comes here, without the queue, when it comes soon enough; given it by that release, the
     // attempt goes without asking the gate again.
     if (!verdict.go && verdict.why === "at_capacity" && this.handOffs.expectsRelease(subscription.id)) {
       await this.wake(verdict.handedOff);
       handOff = await this.handOffs.waitForSlot(
         subscription.id,
-        delivery,
+        delivery.id,
         { claimable: replay === undefined, parked: true },
         longestLocalWait,
       );
-      verdict = handOff === "claimed" ? { go: true } : await this.context.endpoints.enter(subscription, delivery, job, replay);
+      verdict = handOff === "given" ? { go: true } : await this.context.endpoints.enter(subscription, job, replay);
     }
     const handedHere = handOff !== "none";
     if (!verdict.go) {
       if (handedHere) this.handOffs.settled(subscription.id);
-      await this.wake(verdict.handedOff);
-      if (verdict.why === "stale") return { kind: "stale" };
-      this.metrics.recordWait(verdict.why);
+      const { why, until } = verdict;
+      // One that waits for its endpoint is looked at by the reconciler once its wait is over.
+      const watchUntil = why === "attempt_running" ? undefined : until;
+      await Promise.all([this.wake(verdict.handedOff), this.context.claims.drop(delivery.id, owner, watchUntil)]);
+      this.metrics.recordWait(why);
       // A sync publisher waiting on an endpoint whose circuit is open is told at once, rather than left to its timeout.
-      if (verdict.why === "circuit_open" && reportTo) {
+      if (why === "circuit_open" && reportTo) {
         await this.reportOutcome(reportTo, delivery, {
           ok: false,
           error: "connection",
@@ -183,25 +204,37 @@ export class DeliveryAttempt {
           durationMs: 0,
         });
       }
-      return { kind: "again", at: verdict.until, waitedForEndpoint: verdict.why === "at_capacity" };
+      return { kind: "again", at: until, waitedForEndpoint: why === "at_capacity" };
     }
     if (!handedHere) this.handOffs.began(subscription.id);
     try {
       const sendSlot = options.sendSlot ?? ((attempt) => attempt());
-      const end = await sendSlot(() => this.attempt({ delivery, subscription, event, data }, attemptInRun, reportTo));
+      const end = await sendSlot(() => this.attempt({ delivery, subscription, event, data }, attemptInRun, reportTo, owner));
       if (end) return end;
-      await this.wake((await this.context.endpoints.leave(subscription, delivery.id, "none")).handedOff);
+      const [released] = await Promise.all([
+        this.context.endpoints.leave(subscription, delivery.id, "none"),
+        this.context.claims.drop(delivery.id, owner),
+      ]);
+      await this.wake(released.handedOff);
       return { kind: "again", at: Date.now(), waitedForEndpoint: false };
     } finally {
       this.handOffs.settled(subscription.id);
     }
   }
 
-  /** The attempt itself, once the gate let it through: send, record, release, decide. */
+  /** Its claim refused: nothing to attempt (stale), or another process's attempt of it runs until its lease ends. */
+  private claimRefused(claim: Exclude<ClaimVerdict, { go: true }>): AttemptEnd {
+    if (claim.why === "stale") return { kind: "stale" };
+    this.metrics.recordWait(claim.why);
+    return { kind: "again", at: claim.until, waitedForEndpoint: false };
+  }
+
+  /** The attempt itself, once the gate let it through and its claim is held by `claimOwner`: send, record, release, decide. */
   private async attempt(
     { delivery, subscription, event, data }: Omit<AttemptInputs, "job">,
     attemptInRun: number,
     reportTo: string | undefined,
+    claimOwner: string,
   ): Promise<AttemptEnd> {
     const slotTakenAt = performance.now();
     const result = await this.http.send(signedRequest(delivery, subscription, event));
@@ -214,19 +247,23 @@ export class DeliveryAttempt {
     });
     const named = this.handOffs.claimable(subscription.id);
     const kept = <T>(write: () => Promise<T>, what: string) => keptWrite(this.context.redis, write, what, this.logger);
+    const record = attemptRecord(result, now);
     const [recorded, released] = await sendTogether(this.context.redis, () =>
       Promise.all([
         kept(
-          () => this.context.deliveries.recordAttempt(delivery, attemptRecord(result, now), decision.status, decision.nextAttemptAt),
+          () => this.context.deliveries.recordAttempt(delivery, record, decision.status, decision.nextAttemptAt, claimOwner),
           "the attempt's record",
         ),
-        kept(() => this.context.endpoints.leave(subscription, delivery.id, result.ok ? "ok" : "fail", now, named), "the slot's release"),
+        kept(
+          () => this.context.endpoints.leave(subscription, delivery.id, result.ok ? "ok" : "fail", now, named, record.at),
+          "the slot's release",
+        ),
         reportTo ? kept(() => this.reportOutcome(reportTo, delivery, result), "the sync report") : undefined,
         kept(() => this.countReplayOutcome(data.replayId, decision.status), "the replay's count"),
       ]),
     ).finally(() => this.handOffs.answered(named));
     this.metrics.recordSlotHold(performance.now() - slotTakenAt, result.durationMs);
-    await Promise.all([this.wake(released.handedOff), this.startClaimed(subscription, released.claimedForCaller)]);
+    await Promise.all([this.wake(released.handedOff), this.startGiven(subscription, released.givenToCaller)]);
     const failingFor = released.failingSince === undefined ? 0 : now - released.failingSince;
     const disableFor = decision.disable ?? (failingFor >= this.context.config.disableAfterMs ? "failing" : undefined);
     if (disableFor) await this.disable(subscription, disableFor);
@@ -287,12 +324,12 @@ export class DeliveryAttempt {
   }
 
   /**
-   * Starts the waiting attempts a release claimed for this process. One that stopped waiting
-   * meanwhile (its wait timed out) will ask the gate itself: its claim is freed for it.
+   * Starts the waiting attempts a release gave a slot to in this process. One that stopped
+   * waiting meanwhile (its wait timed out) will ask the gate itself: its slot is freed for it.
    */
-  private async startClaimed(subscription: Subscription, deliveryIds: string[]): Promise<void> {
+  private async startGiven(subscription: Subscription, deliveryIds: string[]): Promise<void> {
     for (const deliveryId of deliveryIds) {
-      if (this.handOffs.handTo(deliveryId, "claimed")) continue;
+      if (this.handOffs.handTo(deliveryId, "given")) continue;
       await this.wake((await this.context.endpoints.leave(subscription, deliveryId, "none")).handedOff);
     }
   }

@@ -1,4 +1,4 @@
-import type { GateDelivery, WaitingDelivery } from "@hookbus/core/store";
+import type { WaitingDelivery } from "@hookbus/core/store";
 
 /**
  * How long an attempt parked at its endpoint's cap goes on waiting in this process, for a slot
@@ -20,14 +20,14 @@ const ANSWER_WAIT_MS = 5;
  */
 const NAMED_PER_RELEASE = 4;
 
-/** How a local wait ended: claimed for its attempt by the release, handed a slot to claim, or neither. */
-export type HandOff = "claimed" | "handed" | "none";
+/** How a local wait ended: given its slot by the release, handed a slot to take at the gate, or neither. */
+export type HandOff = "given" | "handed" | "none";
 
 interface Waiter extends WaitingDelivery {
   subscriptionId: string;
   /** Named to the gate by releases: false where a bulk replay's rate must be kept by the gate's acquire. */
   claimable: boolean;
-  /** Releases naming it whose answer has not come: it may be claimed by one, so it does not give up meanwhile. */
+  /** Releases naming it whose answer has not come: it may be given a slot by one, so it does not give up meanwhile. */
   namedBy: number;
   wake: (handOff: HandOff) => void;
 }
@@ -35,12 +35,12 @@ interface Waiter extends WaitingDelivery {
 /**
  * Attempts of this process parked at their endpoint's cap, waiting for the slot an attempt of
  * the same process frees. The gate still decides who gets a slot, first come first served
- * across all workers: this only lets a release claim the next attempt of this process in the
+ * across all workers: this only lets a release give its slot to the next attempt of this process in the
  * same step (or wake the waiter it handed a slot to) in memory, instead of a delayed job added,
  * promoted and taken again. A wait ends when the slot comes, when this process has no attempt
  * to that endpoint in flight any more (no release of its own is coming), or at its time limit;
  * the waiter then asks the gate again, and parks as a delayed job if it must. A slot handed or
- * claimed here counts as in flight from that moment, so the other waiters do not give up in
+ * given here counts as in flight from that moment, so the other waiters do not give up in
  * the instant before it is taken.
  */
 export class LocalHandOffs {
@@ -84,15 +84,15 @@ export class LocalHandOffs {
    */
   waitForSlot(
     subscriptionId: string,
-    delivery: GateDelivery,
+    deliveryId: string,
     { claimable, parked }: { claimable: boolean; parked: boolean },
     longestMs: number,
   ): Promise<HandOff> {
     const giveUpAt = performance.now() + longestMs;
     return new Promise((resolve) => {
-      // A waiter that gave up while a release naming it was on its way could be claimed by that
-      // release as it asks the gate itself: the gate would then find its attempt already running
-      // and send it to wait out the claim's whole lease. So it waits for that answer first.
+      // A waiter that gave up while a release naming it was on its way could be given a slot by
+      // that release as it asks the gate itself: the gate would then find its attempt already
+      // running and send it to wait out the slot's whole lease. So it waits for that answer first.
       const look = () => {
         const now = performance.now();
         const released = this.lastRelease.get(subscriptionId) ?? -Infinity;
@@ -103,35 +103,35 @@ export class LocalHandOffs {
       let timer = setTimeout(look, LOCAL_WAIT_MS);
       const wake = (handOff: HandOff) => {
         clearTimeout(timer);
-        this.waiting.delete(delivery.id);
+        this.waiting.delete(deliveryId);
         resolve(handOff);
       };
-      const waiter: Waiter = { subscriptionId, delivery, parked, claimable, namedBy: 0, wake };
-      this.waiting.set(delivery.id, waiter);
+      const waiter: Waiter = { subscriptionId, deliveryId, parked, claimable, namedBy: 0, wake };
+      this.waiting.set(deliveryId, waiter);
     });
   }
 
-  /** The deliveries waiting here at an endpoint that a release may claim, longest waiting first. */
+  /** The deliveries waiting here at an endpoint that a release may give its slot to, longest waiting first. */
   claimable(subscriptionId: string): WaitingDelivery[] {
     const named: WaitingDelivery[] = [];
     for (const waiter of this.waiting.values()) {
       if (named.length === NAMED_PER_RELEASE) break;
       if (waiter.subscriptionId !== subscriptionId || !waiter.claimable) continue;
       waiter.namedBy++;
-      named.push({ delivery: waiter.delivery, parked: waiter.parked });
+      named.push({ deliveryId: waiter.deliveryId, parked: waiter.parked });
     }
     return named;
   }
 
   /** Call once the release that named these (from `claimable`) has answered, or failed. */
   answered(named: WaitingDelivery[]): void {
-    for (const { delivery } of named) {
-      const waiter = this.waiting.get(delivery.id);
+    for (const { deliveryId } of named) {
+      const waiter = this.waiting.get(deliveryId);
       if (waiter) waiter.namedBy--;
     }
   }
 
-  /** Wakes the delivery if it waits here, counting its slot in flight; false when it does not (its job must be woken, or its claim freed). */
+  /** Wakes the delivery if it waits here, counting its slot in flight; false when it does not (its job must be woken, or its slot freed). */
   handTo(deliveryId: string, handOff: Exclude<HandOff, "none">): boolean {
     const waiter = this.waiting.get(deliveryId);
     if (!waiter) return false;

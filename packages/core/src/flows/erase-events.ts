@@ -23,8 +23,8 @@ export interface ErasedCounts {
   events: number;
   deliveries: number;
   attempts: number;
-  /** Attempts that were in flight when their delivery was erased: delivery id -> endpoint and lease end. */
-  inFlight: { deliveryId: string; subscriptionId: string; leaseEnd: number }[];
+  /** Attempts that were in flight when their delivery was erased: the delivery, and when the attempt's claim lapses at the latest. */
+  inFlight: { deliveryId: string; leaseEnd: number }[];
   /** Deliveries whose turn in their lane came when the one before them was erased: to wake. */
   nextInLanes: LaneMember[];
 }
@@ -112,7 +112,7 @@ export class EventEraser {
         this.keys.attempts(deliveryId),
         ...deliveryStatuses.map((s) => this.keys.deliveriesByStatus(s)),
         this.keys.deliveriesToWatch(),
-        this.keys.endpointInFlight(subscriptionId),
+        this.keys.attemptClaim(deliveryId),
         this.keys.lane(subscriptionId, orderingKey ?? ""),
       ],
       [deliveryId, now, orderingKey === undefined ? "" : laneMember(delivery)],

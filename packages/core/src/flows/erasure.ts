@@ -173,15 +173,15 @@ export class Eraser {
 
   /**
    * Waits until the attempts that were in flight when their deliveries were erased have ended
-   * (left their endpoint's in-flight set) or their lease has run out: nothing of the erased data
-   * is on its way to a receiver once the erasure answers.
+   * (given back their claim) or their lease has run out: nothing of the erased data is on its
+   * way to a receiver once the erasure answers.
    */
   private async attemptsEnded(inFlight: ErasedCounts["inFlight"]): Promise<void> {
     let waiting = inFlight;
     while (waiting.length > 0) {
-      const leases = await Promise.all(waiting.map((a) => this.redis.zscore(this.keys.endpointInFlight(a.subscriptionId), a.deliveryId)));
+      const claimed = await Promise.all(waiting.map((a) => this.redis.exists(this.keys.attemptClaim(a.deliveryId))));
       const now = Date.now();
-      waiting = waiting.filter((a, i) => leases[i] !== null && a.leaseEnd > now);
+      waiting = waiting.filter((a, i) => claimed[i] === 1 && a.leaseEnd > now);
       if (waiting.length > 0) await new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_POLL_MS));
     }
   }

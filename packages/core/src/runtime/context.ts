@@ -2,6 +2,7 @@ import type { RedisOptions } from "ioredis";
 import type { RedisConnection } from "../store/redis.js";
 import type { Config, RunConfig } from "./config.js";
 import type { Logger } from "./logger.js";
+import { AttemptClaims } from "../store/attempt-claims.js";
 import { AuditTrail, systemActor } from "../store/audit-trail.js";
 import { DeliveryLog } from "../store/delivery-log.js";
 import { EndpointGate } from "../store/endpoint-gate.js";
@@ -31,6 +32,8 @@ export interface HookbusContext {
   events: EventStore;
   deliveries: DeliveryLog;
   endpoints: EndpointGate;
+  /** One attempt of a delivery at a time: what an attempt the gate let through claims before it is sent. */
+  claims: AttemptClaims;
   lanes: Lanes;
   queues: HookbusQueues;
   replays: Replayer;
@@ -67,7 +70,8 @@ export function createContext(config: RunConfig, logger: Logger, redisOptions: R
     schedules: new ScheduleStore(redis, keys),
     events: new EventStore(redis, keys, config.retentionMs, config.reconcileAfterMs, participants, undefined, config.replicaWait),
     deliveries,
-    endpoints: new EndpointGate(redis, keys, config.circuit, config.reconcileAfterMs),
+    endpoints: new EndpointGate(redis, keys, config.circuit),
+    claims: new AttemptClaims(redis, keys, config.reconcileAfterMs),
     // Twice the reconcile period: well inside the margin in which the reconciler dead-letters a delivery about to expire.
     lanes: new Lanes(redis, keys, config.retentionMs, 2 * config.reconcileAfterMs),
     queues,

@@ -212,9 +212,15 @@ export class DeliveryLog extends DeliveryQueries {
     });
   }
 
-  /** Records one attempt and the status it leads to. */
-  async recordAttempt(delivery: DeliveryRef, attempt: Attempt, status: DeliveryStatus, nextAttemptAt?: number): Promise<StatusChange> {
-    return this.changeStatus(delivery, status, nextAttemptAt, attempt);
+  /** Records one attempt and the status it leads to, and gives back the attempt's claim, held by `claimOwner` (see AttemptClaims). */
+  async recordAttempt(
+    delivery: DeliveryRef,
+    attempt: Attempt,
+    status: DeliveryStatus,
+    nextAttemptAt?: number,
+    claimOwner?: string,
+  ): Promise<StatusChange> {
+    return this.changeStatus(delivery, status, nextAttemptAt, attempt, undefined, claimOwner);
   }
 
   /**
@@ -332,6 +338,7 @@ export class DeliveryLog extends DeliveryQueries {
     nextAttemptAt?: number,
     attempt?: Attempt,
     reason?: string,
+    claimOwner?: string,
     now = Date.now(),
   ): Promise<StatusChange> {
     const deliveryId = delivery.id;
@@ -340,7 +347,7 @@ export class DeliveryLog extends DeliveryQueries {
         this.keys.delivery(deliveryId),
         this.keys.attempts(deliveryId),
         ...deliveryStatuses.map((s) => this.keys.deliveriesByStatus(s)),
-        this.keys.subscriptionOutcomes(delivery.subscriptionId),
+        this.keys.attemptClaim(deliveryId),
         this.keys.deliveriesToWatch(),
         this.keys.event(delivery.eventId),
         this.keys.eventDeliveries(delivery.eventId),
@@ -357,6 +364,7 @@ export class DeliveryLog extends DeliveryQueries {
         (nextAttemptAt ?? now) + this.watchGraceMs,
         reason ?? "",
         delivery.orderingKey === undefined ? "" : laneMember(delivery),
+        claimOwner ?? "",
       ],
     );
     if (count < 0) throw new NotFoundError("delivery", deliveryId);

@@ -1,79 +1,70 @@
 -- The endpoint gate, one script for both ways through it, so that its bookkeeping lives in one
--- place. ARGV[1] is the operation.
+-- place. ARGV[1] is the operation. Its keys are the endpoint's alone: the deliveries it lets
+-- through belong to every event, whose records live in other slots of a Redis Cluster, so
+-- whether a delivery is still to be attempted is its attempt claim's to say
+-- (attempt-claim.lua), taken once the gate has let it through.
 --
--- 'acquire' asks for a slot at an endpoint for one attempt of one delivery, and claims the
--- delivery for it: a delivery is attempted by one process at a time, whatever woke it. In
--- order: the claim (the delivery must still be unfinished and at the attempt count its caller
--- loaded, else 'stale'; one already running elsewhere is 'busy' until its lease ends), the
--- circuit (open: wait until it closes; half-open: one probe at a time), the cap on attempts in
--- flight (full: the delivery is parked, first come first served, and handed a slot when one
--- frees), then the rate limits: the endpoint's own, and the bulk replay's the delivery belongs
--- to, if capped. Each is GCRA with no burst, so sends are spaced evenly; a delivery that must
--- wait reserves its send time on each limiter (so waiting deliveries keep their order instead
--- of racing for the next free moment) and, back at that time, sends without being charged again.
--- A delivery that waits on purpose moves its watch score to when it is due, so the reconciler
--- does not re-read it meanwhile.
+-- 'acquire' asks for a slot at an endpoint for one attempt of one delivery. In order: an
+-- attempt of it already in flight ('busy' until its lease ends), the circuit (open: wait until
+-- it closes; half-open: one probe at a time), the cap on attempts in flight (full: the delivery
+-- is parked, first come first served, and handed a slot when one frees), then the rate limits:
+-- the endpoint's own, and the bulk replay's the delivery belongs to, if capped. Each is GCRA
+-- with no burst, so sends are spaced evenly; a delivery that must wait reserves its send time
+-- on each limiter (so waiting deliveries keep their order instead of racing for the next free
+-- moment) and, back at that time, sends without being charged again.
 --
--- 'release' frees a delivery's slot, updates the circuit from the attempt's outcome (a failed
--- probe reopens it for twice the last cool-down, up to the cap; a success closes it), and
--- hands the free slots to the deliveries parked longest, which the caller then wakes. The
--- caller may name deliveries of its own process that wait for a slot (with the attempt count
--- each was loaded at, whether it is parked here, and their records' keys after the fixed
--- ones): one of them whose turn comes is claimed for its attempt here and then, as 'acquire'
--- would claim it, saving it a round trip. A named delivery that is not parked here waited
--- behind its own process's attempts, which held every slot, without asking: it is claimed only
--- once no parked delivery is left, so the deliveries of other processes parked here go first.
--- The caller names none where a rate limit applies, which only 'acquire' keeps.
+-- 'release' frees a delivery's slot, notes when the endpoint last succeeded or failed, updates
+-- the circuit from the attempt's outcome (a failed probe reopens it for twice the last
+-- cool-down, up to the cap; a success closes it), and hands the free slots to the deliveries
+-- parked longest, which the caller then wakes. The caller may name deliveries of its own
+-- process that wait for a slot (and whether each is parked here): one of them whose turn comes
+-- gets its slot here at once, saving it a round trip. A named delivery that is not parked here
+-- waited behind its own process's attempts, which held every slot, without asking: it gets one
+-- only once no parked delivery is left, so the deliveries of other processes parked here go
+-- first. The caller names none where a rate limit applies, which only 'acquire' keeps.
 --
 -- A parked delivery leaves the parked set as soon as it takes a slot or waits for anything
 -- else, so a slot is only ever handed to one still waiting for a slot. A handed slot is held
 -- in its own set, apart from running attempts, until its delivery comes for it (or its lease
 -- lapses): running twice is told apart from being handed a slot.
 --
--- KEYS: in flight (running attempts: delivery id -> lease end), parked, health, handed (slots
---       handed to parked deliveries: delivery id -> lease end), endpoint rate, its reservations,
---       replay rate, its reservations, delivery, watch; for 'release', the named deliveries'
---       records after these ten
+-- KEYS for 'acquire': in flight (running attempts: delivery id -> lease end), parked, health,
+--       handed (slots handed to parked deliveries: delivery id -> lease end), endpoint rate, its
+--       reservations, replay rate, its reservations
+-- KEYS for 'release': in flight, parked, health, handed, last outcomes
 -- ARGV for 'acquire': op, deliveryId, parked member, now, lease ms, cap, endpoint interval ms,
---       replay interval ms (0: none), expected attempt count, watch grace ms
+--       replay interval ms (0: none)
 --   Returns {verdict, until, handed members...}: 'go'; 'open' | 'parked' | 'rate' | 'busy' with
---   the time to look again; 'stale' (finished, moved on or gone: nothing to attempt).
+--   the time to look again.
 -- ARGV for 'release': op, deliveryId, now, cap, lease ms, outcome ('ok' | 'fail' | 'none'),
---       failures to open, cool-down ms, longest cool-down ms, then for each named delivery its
---       id, its attempt count and '1' if it is parked here, else '0'
+--       failures to open, cool-down ms, longest cool-down ms, the attempt's time, then for each
+--       named delivery its id and '1' if it is parked here, else '0'
 --   Returns {failingSince, openUntil, consecutive failures, number of handed members, handed
---   members..., ids of named deliveries claimed...}
+--   members..., ids of named deliveries given a slot...}
 local inFlight, parked, health, handed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local op, id = ARGV[1], ARGV[2]
 
--- Is this delivery still to be attempted at the count its caller loaded it at?
-local function attemptable(deliveryKey, attemptCount)
-  local state = redis.call('HMGET', deliveryKey, 'status', 'attemptCount')
-  return (state[1] == 'pending' or state[1] == 'retrying') and state[2] == attemptCount
-end
-
 -- Hands every free slot to the deliveries parked longest, then to the caller's own that wait
--- unparked. One of `named` (the caller's own, in its order: {id, attempt count, record key,
--- parked}) is claimed at once and its id added to `claimed`; any other is handed the slot and
--- its member added to `out`.
-local function handOn(now, cap, leaseMs, out, named, claimed)
+-- unparked. One of `named` (the caller's own, in its order: {id, parked}) takes its slot at
+-- once and its id is added to `given`; any other is handed the slot and its member added to
+-- `out`.
+local function handOn(now, cap, leaseMs, out, named, given)
   if tonumber(redis.call('HGET', health, 'openUntil') or '0') > 0 then return end
   redis.call('ZREMRANGEBYSCORE', inFlight, '-inf', now)
   redis.call('ZREMRANGEBYSCORE', handed, '-inf', now)
   local free = cap - redis.call('ZCARD', inFlight) - redis.call('ZCARD', handed)
   local own = {}
   for _, delivery in ipairs(named or {}) do own[delivery[1]] = delivery end
-  local function claim(deliveryId)
+  local function give(deliveryId)
     redis.call('ZADD', inFlight, now + leaseMs, deliveryId)
-    claimed[#claimed + 1] = deliveryId
+    given[#given + 1] = deliveryId
     free = free - 1
   end
   while free > 0 do
     local popped = redis.call('ZPOPMIN', parked)
     if #popped == 0 then break end
     local deliveryId = string.match(popped[1], '([^|]+)$')
-    local mine = own[deliveryId]
-    if mine and attemptable(mine[3], mine[2]) then claim(deliveryId)
+    if own[deliveryId] then give(deliveryId)
     else
       redis.call('ZADD', handed, now + leaseMs, deliveryId)
       out[#out + 1] = popped[1]
@@ -82,8 +73,8 @@ local function handOn(now, cap, leaseMs, out, named, claimed)
   end
   for _, delivery in ipairs(named or {}) do
     if free <= 0 then break end
-    if not delivery[4] and not redis.call('ZSCORE', inFlight, delivery[1]) and attemptable(delivery[3], delivery[2]) then
-      claim(delivery[1])
+    if not delivery[2] and not redis.call('ZSCORE', inFlight, delivery[1]) then
+      give(delivery[1])
     end
   end
 end
@@ -93,6 +84,7 @@ if op == 'release' then
   redis.call('ZREM', inFlight, id)
   local wasProbe = redis.call('HGET', health, 'probe') == id
   if wasProbe then redis.call('HDEL', health, 'probe', 'probeUntil') end
+  if ARGV[6] ~= 'none' then redis.call('HSET', KEYS[5], ARGV[6] == 'ok' and 'lastSuccessAt' or 'lastFailureAt', ARGV[10]) end
   if ARGV[6] == 'ok' then
     redis.call('HDEL', health, 'failures', 'failingSince', 'openUntil', 'cooldown')
   elseif ARGV[6] == 'fail' then
@@ -105,35 +97,27 @@ if op == 'release' then
     end
   end
   local named = {}
-  for i = 10, #ARGV, 3 do named[#named + 1] = {ARGV[i], ARGV[i + 1], KEYS[11 + #named], ARGV[i + 2] == '1'} end
-  local handedMembers, claimed = {}, {}
-  handOn(now, cap, leaseMs, handedMembers, named, claimed)
+  for i = 11, #ARGV, 2 do named[#named + 1] = {ARGV[i], ARGV[i + 1] == '1'} end
+  local handedMembers, given = {}, {}
+  handOn(now, cap, leaseMs, handedMembers, named, given)
   local state = redis.call('HMGET', health, 'failingSince', 'openUntil', 'failures')
   local out = {tonumber(state[1] or '0'), tonumber(state[2] or '0'), tonumber(state[3] or '0'), #handedMembers}
   for _, member in ipairs(handedMembers) do out[#out + 1] = member end
-  for _, deliveryId in ipairs(claimed) do out[#out + 1] = deliveryId end
+  for _, deliveryId in ipairs(given) do out[#out + 1] = deliveryId end
   return out
 end
 
 local member = ARGV[3]
 local now, leaseMs, cap = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local watchGrace = tonumber(ARGV[10])
--- Leaves the parked set (and any slot it was handed), and is looked at again when due.
+-- Leaves the parked set (and any slot it was handed) to look again when due.
 local function wait(verdict, untilMs, keepHanded)
   redis.call('ZREM', parked, member)
   local out = {verdict, untilMs}
   if keepHanded then redis.call('ZADD', handed, untilMs + leaseMs, id)
   elseif redis.call('ZREM', handed, id) == 1 then handOn(now, cap, leaseMs, out) end
-  redis.call('ZADD', KEYS[10], 'XX', untilMs + watchGrace, id)
   return out
 end
 
-if not attemptable(KEYS[9], ARGV[9]) then
-  redis.call('ZREM', parked, member)
-  local out = {'stale', 0}
-  if redis.call('ZREM', handed, id) == 1 then handOn(now, cap, leaseMs, out) end
-  return out
-end
 redis.call('ZREMRANGEBYSCORE', inFlight, '-inf', now)
 redis.call('ZREMRANGEBYSCORE', handed, '-inf', now)
 local running = tonumber(redis.call('ZSCORE', inFlight, id) or '0')
@@ -145,7 +129,6 @@ local halfOpen = openUntil > 0
 local holdsHanded = redis.call('ZSCORE', handed, id) ~= false
 local function park()
   redis.call('ZADD', parked, 'NX', now, member)
-  redis.call('ZADD', KEYS[10], 'XX', now + leaseMs + watchGrace, id)
   return {'parked', now + leaseMs}
 end
 if halfOpen then
@@ -175,8 +158,8 @@ end
 local sendAt = math.max(sendTime(KEYS[5], KEYS[6], tonumber(ARGV[7])), sendTime(KEYS[7], KEYS[8], tonumber(ARGV[8])))
 if sendAt > now then return wait('rate', math.ceil(sendAt), holdsHanded) end
 
--- Sending now: the reservations are spent, the limiters note the send, and the delivery's
--- claim is its place among the attempts in flight.
+-- Sending now: the reservations are spent, the limiters note the send, and the delivery takes
+-- its place among the attempts in flight.
 for _, limiter in ipairs({{KEYS[5], KEYS[6], ARGV[7]}, {KEYS[7], KEYS[8], ARGV[8]}}) do
   if tonumber(limiter[3]) > 0 then
     redis.call('ZREM', limiter[2], id)

@@ -1,6 +1,6 @@
 import type { RedisConnection } from "./redis.js";
 import { DEFAULT_MAX_IN_FLIGHT, type circuitStates } from "@hookbus/schemas";
-import type { Delivery, Subscription } from "../policy/domain.js";
+import type { Subscription } from "../policy/domain.js";
 import type { Keys } from "./keys.js";
 import { defineScript, readLua } from "./redis.js";
 
@@ -24,10 +24,8 @@ export type GateVerdict =
   | { go: true }
   /** Wait until `until` (ms) without spending an attempt: why is for logs and metrics. */
   | { go: false; why: "circuit_open" | "at_capacity" | "rate_limited"; until: number; handedOff: ParkedJob[] }
-  /** Another process is attempting this delivery now; its lease ends at `until`. */
-  | { go: false; why: "attempt_running"; until: number; handedOff: ParkedJob[] }
-  /** The delivery finished, moved on to another attempt, or expired since it was loaded: nothing to attempt. */
-  | { go: false; why: "stale"; handedOff: ParkedJob[] };
+  /** An attempt of this delivery holds a slot here now; its lease ends at `until`. */
+  | { go: false; why: "attempt_running"; until: number; handedOff: ParkedJob[] };
 
 export type AttemptOutcomeForCircuit = "ok" | "fail" | "none";
 
@@ -37,8 +35,8 @@ export interface ReleaseResult {
   consecutiveFailures: number;
   /** Jobs given the slots this release freed: the caller wakes them. */
   handedOff: ParkedJob[];
-  /** The caller's own waiting deliveries (see `leave`) whose turn came: claimed for their attempt already. */
-  claimedForCaller: string[];
+  /** The caller's own waiting deliveries (see `leave`) whose turn came: given their slot already. */
+  givenToCaller: string[];
 }
 
 export type CircuitState = (typeof circuitStates)[number];
@@ -61,12 +59,9 @@ export interface CircuitSettings {
 
 const VERDICTS = { open: "circuit_open", parked: "at_capacity", rate: "rate_limited", busy: "attempt_running" } as const;
 
-/** The delivery an attempt is for, at the attempt count its caller loaded it with. */
-export type GateDelivery = Pick<Delivery, "id" | "attemptCount">;
-
 /** A delivery of the caller's process waiting for a slot: parked at the gate, or behind the process's own attempts without asking (see `leave`). */
 export interface WaitingDelivery {
-  delivery: GateDelivery;
+  deliveryId: string;
   parked: boolean;
 }
 
@@ -75,30 +70,27 @@ export interface WaitingDelivery {
  * in flight per subscription, an optional rate limit, and a circuit breaker. A delivery that
  * may not go now is told when to look again; it waits as a delayed job, holding no worker and
  * spending no attempt, so a slow or failing endpoint only ever slows its own deliveries.
- * Entering is also the delivery's attempt claim: a delivery is attempted by one process at a
- * time, and only at the attempt count its caller loaded it at, whatever woke it.
+ * Whether the delivery is still to be attempted is for its AttemptClaims to say, once the
+ * gate has let it through: the gate's keys are the endpoint's alone.
  */
 export class EndpointGate {
   private readonly gate;
 
-  /** @param watchGraceMs how far past a wait's end the reconciler looks at a waiting delivery again */
   constructor(
     private readonly redis: RedisConnection,
     private readonly keys: Keys,
     private readonly circuit: CircuitSettings,
-    private readonly watchGraceMs: number,
   ) {
     this.gate = defineScript<(string | number)[]>(redis, "hookbusEndpointGate", "variable", GATE);
   }
 
   /**
-   * Asks for a slot for one attempt of `job` at its subscription's endpoint, and claims the
-   * delivery for it; `replay` is the capped bulk replay the delivery belongs to, whose rate
-   * holds at the receiver too.
+   * Asks for a slot for one attempt of `job`'s delivery at its subscription's endpoint;
+   * `replay` is the capped bulk replay the delivery belongs to, whose rate holds at the
+   * receiver too.
    */
   async enter(
     subscription: Subscription,
-    delivery: GateDelivery,
     job: ParkedJob,
     replay?: { id: string; ratePerSecond: number },
     now = Date.now(),
@@ -106,33 +98,31 @@ export class EndpointGate {
     const endpointRate = [this.keys.endpointRate(subscription.id), this.keys.endpointRateReserved(subscription.id)];
     const replayRate = replay ? [this.keys.replayRate(replay.id), this.keys.replayRateReserved(replay.id)] : endpointRate;
     const [verdict, until, ...handed] = await this.gate.run(
-      [...this.slotKeys(subscription.id), ...endpointRate, ...replayRate, this.keys.delivery(delivery.id), this.keys.deliveriesToWatch()],
+      [...this.slotKeys(subscription.id), ...endpointRate, ...replayRate],
       [
         "acquire",
-        delivery.id,
+        job.deliveryId,
         parkedMember(job),
         now,
         attemptLeaseMs(subscription),
         maxInFlight(subscription),
         intervalMs(subscription.ratePerSecond),
         intervalMs(replay?.ratePerSecond),
-        delivery.attemptCount,
-        this.watchGraceMs,
       ],
     );
     if (verdict === "go") return { go: true };
     const handedOff = (handed as string[]).map(parseParkedMember);
-    if (verdict === "stale") return { go: false, why: "stale", handedOff };
     return { go: false, why: VERDICTS[verdict as keyof typeof VERDICTS], until: Number(until), handedOff };
   }
 
   /**
-   * Frees the delivery's slot and feeds the attempt's outcome to the circuit. `waitingHere`
-   * names deliveries of the caller's process waiting for a slot at this endpoint, as it loaded
-   * them: one whose turn comes is claimed for its attempt in the same step (a round trip
-   * saved), unless the endpoint has a rate limit, which only `enter` keeps. One not parked
-   * (it waited behind its process's own attempts, which held every slot, without asking) gets
-   * a slot only once no parked delivery of any process is left.
+   * Frees the delivery's slot and feeds the outcome of the attempt made at `attemptAt` to the
+   * circuit and to the endpoint's last success or failure. `waitingHere` names deliveries of
+   * the caller's process waiting for a slot at this endpoint: one whose turn comes gets its
+   * slot in the same step (a round trip saved), unless the endpoint has a rate limit, which
+   * only `enter` keeps. One not parked (it waited behind its process's own attempts, which
+   * held every slot, without asking) gets a slot only once no parked delivery of any process
+   * is left.
    */
   async leave(
     subscription: Subscription,
@@ -140,20 +130,11 @@ export class EndpointGate {
     outcome: AttemptOutcomeForCircuit,
     now = Date.now(),
     waitingHere: WaitingDelivery[] = [],
+    attemptAt = now,
   ): Promise<ReleaseResult> {
-    const unused = this.keys.deliveriesToWatch();
     const named = subscription.ratePerSecond ? [] : waitingHere;
     const [failingSince, , failures, handedCount, ...members] = await this.gate.run(
-      [
-        ...this.slotKeys(subscription.id),
-        unused,
-        unused,
-        unused,
-        unused,
-        unused,
-        unused,
-        ...named.map(({ delivery }) => this.keys.delivery(delivery.id)),
-      ],
+      [...this.slotKeys(subscription.id), this.keys.subscriptionOutcomes(subscription.id)],
       [
         "release",
         deliveryId,
@@ -164,7 +145,8 @@ export class EndpointGate {
         this.circuit.failuresToOpen,
         this.circuit.cooldownMs,
         this.circuit.longestCooldownMs,
-        ...named.flatMap(({ delivery, parked }) => [delivery.id, delivery.attemptCount, parked ? "1" : "0"]),
+        attemptAt,
+        ...named.flatMap(({ deliveryId, parked }) => [deliveryId, parked ? "1" : "0"]),
       ],
     );
     const handed = members as string[];
@@ -172,7 +154,7 @@ export class EndpointGate {
       failingSince: Number(failingSince) || undefined,
       consecutiveFailures: Number(failures),
       handedOff: handed.slice(0, Number(handedCount)).map(parseParkedMember),
-      claimedForCaller: handed.slice(Number(handedCount)),
+      givenToCaller: handed.slice(Number(handedCount)),
     };
   }
 

@@ -1,3 +1,4 @@
+export * from "./attempt-claims.js";
 export * from "./attempt-inputs.js";
 export * from "./delivery-log.js";
 export * from "./delivery-queries.js";

@@ -45,6 +45,10 @@ export class Keys {
   attempts(deliveryId: string) {
     return `${this.prefix}:dlv:${deliveryId}:att`;
   }
+  /** The claim of the attempt being made of a delivery: its owner, for as long as the attempt's lease. Beside the delivery, in its slot. */
+  attemptClaim(deliveryId: string) {
+    return `${this.prefix}:dlv:${deliveryId}:claim`;
+  }
   deliveriesAll() {
     return `${this.prefix}:dlvidx:all`;
   }
@@ -70,7 +74,7 @@ export class Keys {
     return `${this.prefix}:evtidx:unrouted`;
   }
 
-  /** An endpoint's attempts in flight, each its delivery's attempt claim: delivery id scored by when its lease expires. */
+  /** An endpoint's attempts in flight, the slots they hold: delivery id scored by when its lease expires. */
   endpointInFlight(subscriptionId: string) {
     return `${this.prefix}:sub:${subscriptionId}:inflight`;
   }

@@ -9,16 +9,23 @@
 -- the caller to wake at once, and watched from now in case that wake is lost.
 -- An erased delivery is left as it is: an attempt that was in flight when its participant's data
 -- was erased records nothing (its response may echo what was erased).
+-- The attempt's claim (attempt-claim.lua), when its owner is given, is given back, whatever
+-- became of the delivery meanwhile.
 -- Returns {attempt count, the lane's next member ('' for none)}, or {-1, ''} if the delivery
 -- has expired.
--- KEYS: delivery, attempts, index pending, retrying, delivered, failed, subscription's last-outcome
---       hash, watch, event, event's deliveries, lane
+-- KEYS: delivery, attempts, index pending, retrying, delivered, failed, the attempt's claim,
+--       watch, event, event's deliveries, lane
 -- ARGV: deliveryId, status, nextAttemptAt ('' for none), attempt JSON ('' for none), attempt time,
 --       max attempts kept, retention ms, check job at, reason ('' for none), lane member ('' when
---       not in a lane)
+--       not in a lane), the claim's owner ('' for none)
+-- Given back last, once the record's own writes are taken (a Redis out of memory refuses the
+-- script at its first write, so nothing is half recorded).
+local function giveBackClaim()
+  if ARGV[11] ~= '' and redis.call('GET', KEYS[7]) == ARGV[11] then redis.call('DEL', KEYS[7]) end
+end
 local old = redis.call('HGET', KEYS[1], 'status')
-if not old then return {-1, ''} end
-if old == 'erased' then return {tonumber(redis.call('HGET', KEYS[1], 'attemptCount')), ''} end
+if not old then giveBackClaim() return {-1, ''} end
+if old == 'erased' then giveBackClaim() return {tonumber(redis.call('HGET', KEYS[1], 'attemptCount')), ''} end
 local statuses = {pending = 3, retrying = 4, delivered = 5, failed = 6}
 local count = tonumber(redis.call('HGET', KEYS[1], 'attemptCount'))
 -- Its project's retention when the delivery carries one (see create-delivery.lua), else the configured one.
@@ -28,7 +35,6 @@ if ARGV[4] ~= '' then
   redis.call('LTRIM', KEYS[2], -tonumber(ARGV[6]), -1)
   count = redis.call('HINCRBY', KEYS[1], 'attemptCount', 1)
   redis.call('HSET', KEYS[1], 'lastAttemptAt', ARGV[5])
-  redis.call('HSET', KEYS[7], ARGV[2] == 'delivered' and 'lastSuccessAt' or 'lastFailureAt', ARGV[5])
 end
 local kept = {KEYS[1], KEYS[2], KEYS[9], KEYS[10]}
 if ARGV[10] ~= '' then table.insert(kept, KEYS[11]) end
@@ -40,6 +46,7 @@ if ARGV[10] ~= '' and (ARGV[2] == 'delivered' or ARGV[2] == 'failed') and redis.
   next = redis.call('ZRANGE', KEYS[11], 0, 0)[1] or ''
   if next ~= '' then redis.call('ZADD', KEYS[8], 'XX', ARGV[8], string.match(next, '^(%S+)')) end
 end
+giveBackClaim()
 local finished = old == 'delivered' or old == 'failed'
 if finished and ARGV[2] ~= 'delivered' then return {count, next} end
 redis.call('HSET', KEYS[1], 'status', ARGV[2])
