@@ -81,7 +81,7 @@ test("a route job run again while its first run's attempts are still sending sen
   const published = await hookbus.publish(surveySubmitted());
   await receiver.waitForRequests(3);
   // The same job again, as BullMQ runs a route job that failed once: same events, another run.
-  const route = openQueue(hookbus.config, "route");
+  const route = openQueue(hookbus.config, "route", published.body.id);
   try {
     await route.add("route", { eventIds: [published.body.id] }, { jobId: `${published.body.id}-again` });
   } finally {

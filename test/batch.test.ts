@@ -38,7 +38,7 @@ test("a batch's events share route jobs sized by their fan-out: about 100 delive
   ];
   const ids: string[] = (await batch(events)).body.items.map((item: { id: string }) => item.id);
 
-  const queue = openQueue(hookbus.config, "route");
+  const queue = openQueue(hookbus.config, "route", ids[0]);
   try {
     const jobs = await queue.getWaiting(0, -1);
     const groups = jobs.map((job) => job.data.eventIds as string[]).sort((a, b) => ids.indexOf(a[0]!) - ids.indexOf(b[0]!));

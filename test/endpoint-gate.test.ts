@@ -164,11 +164,13 @@ test("a slot the previous version handed to a parked delivery (kept among the at
     // flight, leased for the subscription's timeout plus the margin, and its job woken.
     const leaseEnd = Date.now() + 1000 + LEASE_MARGIN_MS;
     await context.redis.zadd(context.keys.endpointInFlight(subscription.id), leaseEnd, id);
-    await context.queues.deliver.add(
-      "deliver",
-      { deliveryId: id, eventId: (await context.deliveries.get(id)).eventId, subscriptionId: subscription.id },
-      { jobId: id },
-    );
+    await context.queues
+      .of(id)
+      .deliver.add(
+        "deliver",
+        { deliveryId: id, eventId: (await context.deliveries.get(id)).eventId, subscriptionId: subscription.id },
+        { jobId: id },
+      );
     await hookbus.startWorker();
     const [request] = await receiver.waitForRequests(1, 20_000);
     expect(request!.headers["webhook-id"]).toBe(id);

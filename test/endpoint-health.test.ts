@@ -109,10 +109,7 @@ test("an admin's disable stops retries at once and is announced; enabling it aga
   expect((await hookbus.delivery(id)).status).toBe("retrying");
   // Events published while it is disabled do not reach it.
   const later = await hookbus.publish(surveySubmitted("Weekly"));
-  await waitFor(
-    async () => (await hookbus.redisCommand("zscore", `${hookbus.config.queuePrefix}:evtidx:unrouted`, later.body.id)) === null,
-    "the event to be routed",
-  );
+  await waitFor(() => hookbus.routed(later.body.id), "the event to be routed");
   expect((await hookbus.api("GET", `/v1/events/${later.body.id}`)).body.deliveries).toEqual([]);
   await deliverQueuesIdle();
   expect(receiver.requests).toHaveLength(attemptsWhileDisabled);

@@ -138,7 +138,7 @@ test("erasing a participant removes their events on every path, with deliveries,
     expect(delivery).toMatchObject({ status: "erased", attempts: [] });
     expect((await hookbus.api("POST", `/v1/deliveries/${id}/replay`)).status).toBe(422);
   }
-  expect(await hookbus.redisCommand("KEYS", `${hookbus.config.queuePrefix}:idem:*survey-${alice.participantIdentifier}`)).toEqual([]);
+  expect(await hookbus.keysMatching(`idem:*survey-${alice.participantIdentifier}`)).toEqual([]);
 
   // The retries: Bob's brought forward, Alice's woken too (their jobs were left in the delayed set).
   const requestsForAlice = () => retrying.requests.filter((r) => found(alice, r.body).length > 0).length;
@@ -203,9 +203,9 @@ test("an event stored before the participant index (an upgrade in place) is foun
   const stored = JSON.parse((await context.redis.get(context.keys.event(id)))!);
   delete stored.idempotencyScope;
   await context.redis.set(context.keys.event(id), JSON.stringify(stored));
-  const indexKeys = await context.redis.keys(`${hookbus.config.queuePrefix}:pidx:default:*`);
+  const indexKeys = await hookbus.keysMatching("pidx:default:*");
   expect(indexKeys.length).toBeGreaterThan(0);
-  await context.redis.del(...indexKeys);
+  for (const key of indexKeys) await context.redis.del(key);
   await context.redis.set(context.keys.participantIndexSince(), Date.now() + 1);
 
   const scanned = await hookbus.api("POST", "/v1/erasures", { transId: alice.transId });
@@ -213,7 +213,7 @@ test("an event stored before the participant index (an upgrade in place) is foun
   const receipt = await hookbus.erasureDone(scanned.body.id);
   expect(receipt).toMatchObject({ events: 1, total: 1 });
   expect((await hookbus.api("GET", `/v1/events/${id}`)).status).toBe(404);
-  expect(await context.redis.keys(`${hookbus.config.queuePrefix}:idem:*legacy-key`)).toEqual([]);
+  expect(await hookbus.keysMatching("idem:*legacy-key")).toEqual([]);
   expect(found(alice, await hookbus.dumpRedis())).toEqual([]);
   // No event from before the index is left: the next erasure reads the index alone, and answers done.
   const next = await hookbus.api("POST", "/v1/erasures", { transId: "another" });

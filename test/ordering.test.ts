@@ -1,3 +1,4 @@
+import { partitionOfId } from "@hookbus/core/policy";
 import { enqueueRoute } from "@hookbus/core/queue";
 import { surveySubmitted } from "./fixtures/events.js";
 import { distinctiveParticipant, surveyOf } from "./fixtures/participants.js";
@@ -132,11 +133,11 @@ test("a later event routed before an earlier one of its key waits for it: it is 
   const second = await hookbus.publish(eventOf("k", 2));
   // The earlier event's route job is held back: the later one's runs first.
   const { queues, keys } = hookbus.context();
-  expect(await queues.route.remove(first.body.id)).toBe(1);
+  expect(await queues.of(first.body.id).route.remove(first.body.id)).toBe(1);
   await hookbus.startWorker();
 
   const [waiting] = await hookbus.deliveriesOf(second.body.id);
-  const blocked = keys.orderingKey("default", "k", "blocked");
+  const blocked = keys.orderingKey("default", "k", "blocked", partitionOfId(first.body.id));
   await waitFor(
     async () => ((await hookbus.redisCommand("SMEMBERS", blocked)) as string[]).some((m) => m.startsWith(waiting.id)),
     "the later delivery to wait on the earlier event",
@@ -209,9 +210,12 @@ test("events without an ordering key, and subscriptions stored before ordering e
   await legacy.waitForRequests(10);
   expect(receiver.maxInFlight).toBeGreaterThan(1);
   expect(legacy.maxInFlight).toBeGreaterThan(1);
-  expect(await hookbus.redisCommand("KEYS", `${hookbus.config.queuePrefix}:sub:${old.id}:lane:*`)).toEqual([]);
+  expect(await hookbus.keysMatching(`sub:${old.id}:lane:*`)).toEqual([]);
   // The ordered one's lane empties as its last delivery finishes.
-  await waitFor(async () => (await hookbus.redisCommand("EXISTS", keys.lane(subscription.id, "k"))) === 0, "the lane to empty");
+  await waitFor(
+    async () => (await hookbus.redisCommand("EXISTS", keys.lane(subscription.id, "k", keys.partitionOfOrderingKey("k")))) === 0,
+    "the lane to empty",
+  );
 });
 
 test("an ordering key is 1 to 256 characters, and ordering is none or key: anything else is 422", async () => {

@@ -44,7 +44,7 @@ test("a retry due in 10 s is not sent early when its job is woken before then", 
   const due = Date.parse(retrying.nextAttemptAt!);
   // What a freed slot or a reconciler's job does to a waiting delivery: its job runs now.
   const { Queue } = await import("bullmq");
-  const deliver = openQueue(hookbus.config, "deliver");
+  const deliver = openQueue(hookbus.config, "deliver", id);
   try {
     const job = await waitFor(async () => (await deliver.getJob(id)) ?? undefined, "the retry's job");
     await job.promote();

@@ -1,3 +1,4 @@
+import { partitionOfId } from "@hookbus/core/policy";
 import { recordUpdated } from "./fixtures/events.js";
 import { TestHookbus } from "./support/harness.js";
 import { ReceiverPool } from "./support/receiver.js";
@@ -34,19 +35,25 @@ async function deliveredInProject(projectId: string) {
   // Delivered at its retry: each status change extends what it keeps, by its project's window.
   await hookbus.deliveryWithStatus(id, "delivered");
   const { keys } = hookbus.context();
-  const [idempotencyKey] = (await hookbus.redisCommand("KEYS", `${keys.idempotency("*")}:retention-${projectId}`)) as string[];
+  const [idempotencyKey] = (await hookbus.redisCommand(
+    "KEYS",
+    `${keys.idempotency("*", partitionOfId(published.body.id))}:retention-${projectId}`,
+  )) as string[];
   return {
     event: await timeToLive(keys.event(published.body.id)),
     delivery: await timeToLive(keys.delivery(id)),
     attempts: await timeToLive(keys.attempts(id)),
     idempotency: await timeToLive(idempotencyKey!),
-    participantIndex: await participantIndexTimeToLive(projectId),
+    participantIndex: await participantIndexTimeToLive(projectId, partitionOfId(published.body.id)),
   };
 }
 
 /** How long Redis keeps the erasure index of the fixtures' participant (transId) in a project, in ms. */
-async function participantIndexTimeToLive(projectId: string): Promise<number> {
-  const indexKeys = (await hookbus.redisCommand("KEYS", hookbus.context().keys.participantIndex(projectId, "transId", "*"))) as string[];
+async function participantIndexTimeToLive(projectId: string, partition: number): Promise<number> {
+  const indexKeys = (await hookbus.redisCommand(
+    "KEYS",
+    hookbus.context().keys.participantIndex(projectId, "transId", "*", partition),
+  )) as string[];
   expect(indexKeys).toHaveLength(1);
   return timeToLive(indexKeys[0]!);
 }
@@ -75,12 +82,12 @@ test("a project with its own retention keeps its events, deliveries and attempts
 test("a retention shortened later never cuts a participant's erasure index short of the events it holds", async () => {
   const project = await hookbus.api("POST", "/v1/projects", { name: "Study shortened", retention: "2d" });
   // An event stored while the project kept events 20 days (a publish reads its project's retention a minute late at most).
-  await hookbus.context().events.store({ ...recordUpdated(), projectId: project.body.id, retentionMs: 20 * DAY });
+  const first = await hookbus.context().events.store({ ...recordUpdated(), projectId: project.body.id, retentionMs: 20 * DAY });
   const published = await hookbus.publish({ ...recordUpdated(), projectId: project.body.id });
   expect(published.status).toBe(202);
   expect(await timeToLive(hookbus.context().keys.event(published.body.id))).toBeLessThanOrEqual(2 * DAY);
   // The first event is kept 20 days: an index cut to 4 would lose it to an erasure on day 5.
-  expect(await participantIndexTimeToLive(project.body.id)).toBeGreaterThan(40 * DAY - 60_000);
+  expect(await participantIndexTimeToLive(project.body.id, partitionOfId(first.event.id))).toBeGreaterThan(40 * DAY - 60_000);
 });
 
 test("a retention is 1d to 3650d and holds the project's retry schedule; null gives the configured one back", async () => {

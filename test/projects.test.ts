@@ -339,21 +339,18 @@ test("subscriptions stored before projects belong to the default project: they s
   // Its delivery is written as before projects too, and listed in the default project.
   const { body: event } = await hookbus.api("GET", `/v1/events/${unnamed.body.id}`);
   const delivery = event.deliveries.find((d: { subscriptionId: string }) => d.subscriptionId === created.id);
-  expect(await hookbus.redisCommand("HEXISTS", `${hookbus.config.queuePrefix}:dlv:${delivery.id}`, "projectId")).toBe(0);
+  expect(await hookbus.redisCommand("HEXISTS", hookbus.context().keys.delivery(delivery.id), "projectId")).toBe(0);
   const inDefault = await hookbus.api("GET", `/v1/deliveries?projectId=default&subscriptionId=${created.id}`);
   expect(inDefault.body.items.map((d: { id: string; projectId: string }) => [d.id, d.projectId])).toEqual([[delivery.id, "default"]]);
   // The event is stored as before projects too: no project named means the default one.
-  expect(
-    JSON.parse((await hookbus.redisCommand("GET", `${hookbus.config.queuePrefix}:evt:${unnamed.body.id}`)) as string),
-  ).not.toHaveProperty("projectId");
+  expect(JSON.parse((await hookbus.redisCommand("GET", hookbus.context().keys.event(unnamed.body.id))) as string)).not.toHaveProperty(
+    "projectId",
+  );
 });
 
 /** The subscriptions an event was routed to, read once its route job has run. */
 async function routedTo(eventId: string): Promise<string[]> {
-  await waitFor(
-    async () => (await hookbus.redisCommand("ZSCORE", `${hookbus.config.queuePrefix}:evtidx:unrouted`, eventId)) === null,
-    `event ${eventId} to be routed`,
-  );
+  await waitFor(() => hookbus.routed(eventId), `event ${eventId} to be routed`);
   const { body } = await hookbus.api("GET", `/v1/events/${eventId}`);
   return body.deliveries.map((d: { subscriptionId: string }) => d.subscriptionId).sort();
 }

@@ -1,3 +1,4 @@
+import { partitionOfId } from "@hookbus/core/policy";
 import { reconcile } from "../apps/worker/src/jobs/reconcile.js";
 import { surveySubmitted } from "./fixtures/events.js";
 import { TestHookbus, waitFor } from "./support/harness.js";
@@ -50,9 +51,10 @@ test("deliveries waiting on purpose are not re-read by every reconcile pass: a d
   await hookbus.api("PATCH", `/v1/subscriptions/${subscriptionId}`, { enabled: false });
   const { keys, redis } = hookbus.context();
   // Overdue now, as a delivery whose job went missing would be.
-  await redis.zadd(keys.deliveriesToWatch(), "XX", Date.now() - 1000, id);
+  const watch = keys.deliveriesToWatch(partitionOfId(id));
+  await redis.zadd(watch, "XX", Date.now() - 1000, id);
   await reconcile(hookbus.context());
-  const watchAt = Number(await redis.zscore(keys.deliveriesToWatch(), id));
+  const watchAt = Number(await redis.zscore(watch, id));
   const expiresAt = Date.now() + (await redis.pttl(keys.delivery(id)));
   expect(watchAt).toBeGreaterThan(Date.now() + 24 * 3600_000);
   expect(watchAt).toBeLessThan(expiresAt);
@@ -70,7 +72,7 @@ test("a delivery waiting for its endpoint's circuit is watched from when the cir
   const published = await hookbus.publish(surveySubmitted());
   const [{ id }] = await hookbus.deliveriesOf(published.body.id);
   await waitFor(
-    async () => Number(await redis.zscore(keys.deliveriesToWatch(), id)) >= openUntil,
+    async () => Number(await redis.zscore(keys.deliveriesToWatch(partitionOfId(id)), id)) >= openUntil,
     "the delivery's watch to move past the circuit's cool-down",
   );
 });
@@ -93,6 +95,6 @@ test("the retention sweep keeps the index entries of a delivery whose lifetime a
   expect(listed.items.map((d) => d.id)).toEqual([keptId]);
   for (const status of ["delivered"] as const)
     expect((await hookbus.client.deliveries.list({ status, eventType: "survey.submitted" })).items.map((d) => d.id)).toEqual([keptId]);
-  expect(await redis.zscore(keys.deliveriesByStatus("delivered"), expiredId)).toBeNull();
-  expect(await redis.zscore(keys.deliveriesAll(), expiredId)).toBeNull();
+  expect(await redis.zscore(keys.deliveriesByStatus("delivered", partitionOfId(expiredId)), expiredId)).toBeNull();
+  expect(await redis.zscore(keys.deliveriesAll(partitionOfId(expiredId)), expiredId)).toBeNull();
 });

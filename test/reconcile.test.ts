@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 async function removeJob(queueName: string, jobId: string): Promise<void> {
-  const queue = openQueue(hookbus.config, queueName);
+  const queue = openQueue(hookbus.config, queueName, jobId);
   try {
     expect(await queue.remove(jobId)).toBe(1);
   } finally {
@@ -54,7 +54,7 @@ test("a job put back for a delivery of a rate-capped bulk replay stays part of t
   expect(await deliveries.claimForReplay(await deliveries.get(id), { id: "rpl_capped", ratePerSecond: 3 })).toBe(1);
 
   expect(await ensureDeliverJob(queues, await deliveries.get(id))).toBe(true);
-  const job = await queues.deliver.getJob(`${id}-r1`);
+  const job = await queues.of(id).deliver.getJob(`${id}-r1`);
   expect(job?.data).toMatchObject({ deliveryId: id, replayId: "rpl_capped", replayRatePerSecond: 3 });
 });
 
@@ -83,10 +83,10 @@ test("events published together share one route job, which the reconciler leaves
   );
   const ids: string[] = published.body.items.map((item: { id: string }) => item.id);
   const { queues, events } = hookbus.context();
-  expect((await queues.route.getJob(ids[0]!))?.data).toEqual({ eventIds: ids });
+  expect((await queues.of(ids[0]!).route.getJob(ids[0]!))?.data).toEqual({ eventIds: ids });
   const stored = await events.getMany(ids);
   for (const id of ids.slice(1)) expect(await ensureRouteJob(queues, id, stored.get(id)!.routeJobId)).toBe(false);
-  expect(await queues.route.getWaitingCount()).toBe(1);
+  expect(await queues.of(ids[0]!).route.getWaitingCount()).toBe(1);
 
   await removeJob("route", ids[0]!);
   await hookbus.startWorker(FAST_MAINTENANCE);
@@ -132,7 +132,7 @@ test("an event stored by a publish cut off before enqueueing its route job is ro
   await hookbus.startWorker(FAST_MAINTENANCE);
   await receiver.waitForRequests(1);
   await hookbus.deliveriesOf(event.id);
-  expect(await hookbus.redisCommand("zscore", `${hookbus.config.queuePrefix}:evtidx:unrouted`, event.id)).toBeNull();
+  expect(await hookbus.routed(event.id)).toBe(true);
 });
 
 test("publishing again with the same id routes an event whose route job failed", async () => {
@@ -173,7 +173,8 @@ test("each attempt extends the time to live of the delivery, its attempts and it
   const [{ id }] = await hookbus.deliveriesOf(published.body.id);
   await hookbus.deliveryWithStatus(id, "retrying");
   // As if the delivery were near the end of its window when its retry comes.
-  const keys = [`dlv:${id}`, `dlv:${id}:att`, `evt:${published.body.id}`].map((k) => `${hookbus.config.queuePrefix}:${k}`);
+  const { keys: named } = hookbus.context();
+  const keys = [named.delivery(id), named.attempts(id), named.event(published.body.id)];
   for (const key of keys) await hookbus.redisCommand("pexpire", key, "2000");
 
   await hookbus.deliveryWithStatus(id, "delivered");

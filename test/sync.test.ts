@@ -200,7 +200,8 @@ test("sync publishes never wait behind 10,000 queued async deliveries", async ()
   };
   expect((await backlog()).deliveries).toBe(10_000);
   await hookbus.startWorker();
-  await waitFor(async () => (await backlog()).routing === 5, "the worker to be busy with the backlog");
+  // Five at a time on one Redis; on a cluster, a route job at a time in each partition's queue.
+  await waitFor(async () => (await backlog()).routing >= 5, "the worker to be busy with the backlog");
 
   await hookbus.createSubscription({ url: fast.url, eventTypes: ["record.created"], mode: "sync", timeoutMs: 1000 });
   const { response, elapsedMs } = await timedPublish({ ...recordUpdated(), type: "record.created" });

@@ -9,9 +9,9 @@ import type {
 } from "@hookbus/schemas";
 import { randomBytes } from "node:crypto";
 import { Queue } from "bullmq";
-import { newEncryptionKey } from "@hookbus/core/policy";
+import { newEncryptionKey, partitionOfId } from "@hookbus/core/policy";
 import { createContext, createLogger, loadConfig, type HookbusContext, type RunConfig } from "@hookbus/core/runtime";
-import { createRedis, dataNodes, untilReady, type RedisConnection } from "@hookbus/core/store";
+import { createRedis, dataNodes, Keys, untilReady, type RedisConnection } from "@hookbus/core/store";
 import { startIngest, type RunningIngest } from "@hookbus/ingest";
 import { startWorker, type RunningWorker, type WorkerOptions } from "@hookbus/worker";
 
@@ -19,7 +19,8 @@ export type TestConfig = RunConfig;
 
 type AtLeastOne<T> = [T, ...T[]];
 
-const silent = createLogger("test", "silent");
+// HOOKBUS_TEST_LOG_LEVEL=warn shows what the apps log while a test runs.
+const silent = createLogger("test", process.env.HOOKBUS_TEST_LOG_LEVEL ?? "silent");
 
 /**
  * Where the tests' Redis is: REDIS_URL, or REDIS_CLUSTER_NODES when the run is on a cluster
@@ -64,10 +65,15 @@ export function openRedis(config: TestConfig): RedisConnection {
   return createRedis(config);
 }
 
-/** One of Hookbus's queues, on a connection of its own that closing the queue also quits. */
-export function openQueue<T = any>(config: TestConfig, name: string): Queue<T> {
+/**
+ * One of Hookbus's queues, on a connection of its own that closing the queue also quits: a
+ * route or deliver queue of the partition an event's or delivery's id names (`ofId`), else
+ * partition 0's.
+ */
+export function openQueue<T = any>(config: TestConfig, name: string, ofId?: string): Queue<T> {
   const connection = openRedis(config);
-  const queue = new Queue<T>(name, { connection, prefix: config.queuePrefix });
+  const prefixes = new Keys(config.queuePrefix, config.partitions).partitionPrefixes;
+  const queue = new Queue<T>(name, { connection, prefix: prefixes[ofId === undefined ? 0 : partitionOfId(ofId)] });
   // BullMQ leaves a connection it was given open; this one belongs to the queue alone.
   const closeQueue = queue.close.bind(queue);
   queue.close = async () => {
@@ -186,14 +192,16 @@ export class TestHookbus {
   }
 
   /** Jobs in one of Hookbus's queues, by state. */
+  /** A queue's jobs by state: a route or deliver queue's summed over every partition. */
   async queueCounts(name: string): Promise<{ waiting: number; active: number; delayed: number }> {
-    const queue = openQueue(this.config, name);
-    try {
-      const counts = await queue.getJobCounts("waiting", "active", "delayed");
-      return { waiting: counts.waiting ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0 };
-    } finally {
-      await queue.close();
-    }
+    const { queues } = this.context();
+    const partitioned = name === "route" || name === "deliver" || name === "deliver-sync";
+    const all = partitioned
+      ? queues.partitions.map((p) => ({ route: p.route, deliver: p.deliver, "deliver-sync": p.deliverSync })[name])
+      : [{ replay: queues.replay, erasure: queues.erasure, schedule: queues.schedule }[name as "replay"]];
+    const counts = await Promise.all(all.map((queue) => queue.getJobCounts("waiting", "active", "delayed")));
+    const sum = (state: string) => counts.reduce((total, c) => total + (c[state] ?? 0), 0);
+    return { waiting: sum("waiting"), active: sum("active"), delayed: sum("delayed") };
   }
 
   /** One Redis command on a connection of its own, for assertions on what Hookbus left in Redis (on a cluster, a command on a key). */
@@ -204,6 +212,18 @@ export class TestHookbus {
     } finally {
       await redis.quit();
     }
+  }
+
+  /** Hookbus's keys matching `pattern` after a prefix, in every partition (KEYS, on the Redis or master that holds each). */
+  async keysMatching(pattern: string): Promise<string[]> {
+    const prefixes = this.context().keys.partitionPrefixes;
+    const found = await Promise.all(prefixes.map((prefix) => this.redisCommand("KEYS", `${prefix}:${pattern}`) as Promise<string[]>));
+    return found.flat();
+  }
+
+  /** True once the event is routed: it has left its partition's index of events to route. */
+  async routed(eventId: string): Promise<boolean> {
+    return (await this.redisCommand("ZSCORE", this.context().keys.eventsToRoute(partitionOfId(eventId)), eventId)) === null;
   }
 
   /** A command without a key (KEYS, PUBSUB, INFO), run on the one Redis or on every master of a cluster: each one's reply. */

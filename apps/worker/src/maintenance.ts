@@ -32,6 +32,9 @@ export function startMaintenance(context: HookbusContext, logger: Logger, option
     if (removed > 0) logger.info({ removed }, "expired deliveries dropped from the indexes");
     const recovered = await recoverUnenqueuedClaims(context, orphanedAfter);
     if (recovered > 0) logger.warn({ recovered }, "replayed deliveries whose replayer stopped before enqueueing them");
+    await context.subscriptions.raiseVersionCopies();
+    const moved = await context.events.legacyKeys.moveAll();
+    if (moved > 0) logger.info({ moved }, "idempotency keys stored before partitions copied to their partitions");
     const timersRestored = await restoreLostTimers(context);
     if (timersRestored > 0)
       logger.warn({ schedules: timersRestored }, "schedules whose timer was lost: set again, and woken to make up what they missed");

@@ -54,10 +54,9 @@ export function startQueueMetrics(
     labelNames: ["state"],
     registers: [registry],
   });
+  // Each partition's route and deliver queues count under their one name.
   const queues: Queue[] = [
-    context.queues.route,
-    context.queues.deliver,
-    context.queues.deliverSync,
+    ...context.queues.partitions.flatMap(({ route, deliver, deliverSync }) => [route, deliver, deliverSync]),
     context.queues.replay,
     context.queues.erasure,
     context.queues.schedule,
@@ -74,10 +73,19 @@ export function startQueueMetrics(
       ),
       countSubscriptions(context),
     ]);
-    // Every value is set in one synchronous pass, so a scrape never sees half a refresh.
+    const byName = new Map<string, { counts: Record<string, number>; ageSeconds: number }>();
     for (const { queue, counts, ageSeconds } of perQueue) {
-      for (const state of JOB_STATES) jobs.set({ queue: queue.name, state }, counts[state] ?? 0);
-      oldestWaitingAge.set({ queue: queue.name }, ageSeconds);
+      const named = byName.get(queue.name);
+      if (!named) byName.set(queue.name, { counts: { ...counts }, ageSeconds });
+      else {
+        for (const state of JOB_STATES) named.counts[state] = (named.counts[state] ?? 0) + (counts[state] ?? 0);
+        named.ageSeconds = Math.max(named.ageSeconds, ageSeconds);
+      }
+    }
+    // Every value is set in one synchronous pass, so a scrape never sees half a refresh.
+    for (const [name, { counts, ageSeconds }] of byName) {
+      for (const state of JOB_STATES) jobs.set({ queue: name, state }, counts[state] ?? 0);
+      oldestWaitingAge.set({ queue: name }, ageSeconds);
     }
     // Reset first so a combination whose last subscription was deleted disappears instead of going stale.
     subscriptions.reset();

@@ -87,19 +87,22 @@ export async function startWorker(config: RunConfig, options: WorkerOptions = {}
   // Kept exact by the version each route job reads, so it needs no change announcements.
   const subscriptionCache = new SubscriptionCache(context.subscriptions);
   const fireContext = { ...context, store: new StoreCoalescer(context, subscriptionCache) };
-  let routeWorker: Worker<RouteJobData> | undefined;
+  // Each partition has its queues, and a worker of each here: the concurrency is shared out
+  // among them (the route jobs' attempts and events are bounded process-wide besides).
+  const perPartition = (concurrency: number) => Math.max(1, Math.ceil(concurrency / config.partitions));
+  const routeWorkers: Worker<RouteJobData>[] = [];
   const routes = new RouteEventJob(context, attempts, subscriptionCache, logger, {
     limitTo: (jobs) => {
-      if (routeWorker) routeWorker.concurrency = jobs;
+      for (const worker of routeWorkers) worker.concurrency = perPartition(jobs);
     },
     open: () => {
-      if (routeWorker) routeWorker.concurrency = config.asyncConcurrency;
+      for (const worker of routeWorkers) worker.concurrency = perPartition(config.asyncConcurrency);
     },
   });
   // A job whose worker died (kill -9, lost host) is found stalled once its lock lapses, and run
   // again: a stalled job is moved on at the second check that finds it unlocked, so checking at
   // half the lock takes it over within one and a half locks of the death. What the dead worker
-  // was sending waits for its attempt's lease besides (the gate's claim), so nothing is sent twice.
+  // was sending waits for its attempt's lease besides (its claim), so nothing is sent twice.
   const common = {
     connection: context.redis,
     prefix: config.queuePrefix,
@@ -109,15 +112,23 @@ export async function startWorker(config: RunConfig, options: WorkerOptions = {}
   };
   const running = new RunningJobs();
   const deliver = running.track((job: Job<DeliverJobData>, token?: string) => deliveries.process(job, token));
-  const workers = [
+  const route = running.track((job: Job<RouteJobData>, token?: string) => routes.process(job, token));
+  const partitionWorkers = context.keys.partitionPrefixes.flatMap((prefix) => {
+    const inPartition = { ...common, prefix };
     // Route jobs make first attempts themselves, so they wait on receivers as deliver jobs do.
-    (routeWorker = new Worker<RouteJobData>(
-      QUEUE_NAMES.route,
-      running.track((job: Job<RouteJobData>, token?: string) => routes.process(job, token)),
-      { ...common, concurrency: config.asyncConcurrency },
-    )),
-    new Worker<DeliverJobData>(QUEUE_NAMES.deliver, deliver, { ...common, concurrency: config.asyncConcurrency }),
-    new Worker<DeliverJobData>(QUEUE_NAMES.deliverSync, deliver, { ...common, concurrency: config.syncConcurrency }),
+    const routeWorker = new Worker<RouteJobData>(QUEUE_NAMES.route, route, {
+      ...inPartition,
+      concurrency: perPartition(config.asyncConcurrency),
+    });
+    routeWorkers.push(routeWorker);
+    return [
+      routeWorker,
+      new Worker<DeliverJobData>(QUEUE_NAMES.deliver, deliver, { ...inPartition, concurrency: perPartition(config.asyncConcurrency) }),
+      new Worker<DeliverJobData>(QUEUE_NAMES.deliverSync, deliver, { ...inPartition, concurrency: perPartition(config.syncConcurrency) }),
+    ];
+  });
+  const workers = [
+    ...partitionWorkers,
     new Worker<ReplayJobData>(
       QUEUE_NAMES.replay,
       running.track((job: Job<ReplayJobData>) => runBulkReplay(context, job.data.replayId)),

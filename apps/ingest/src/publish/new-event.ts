@@ -1,5 +1,4 @@
-import { newId } from "@hookbus/core/policy";
-import type { NewEvent } from "@hookbus/core/store";
+import type { EventStore, NewEvent } from "@hookbus/core/store";
 import type { EventPlacement } from "./known-projects.js";
 import { DEFAULT_PROJECT_ID, type PublishBody } from "@hookbus/schemas";
 
@@ -7,17 +6,18 @@ import { DEFAULT_PROJECT_ID, type PublishBody } from "@hookbus/schemas";
 export type IdentifiedEvent = NewEvent & { id: string };
 
 /**
- * A publish body as the event to store, with its id chosen now.
+ * A publish body as the event to store, with its id (which names its partition) chosen now by
+ * the store it goes to.
  * @param placement the project it is published in (publishProject; the default one is left unnamed, as before projects), and its retention
  */
 export function newEvent(
+  events: Pick<EventStore, "newEventId">,
   body: PublishBody,
   publisher: string,
   started: number,
   { projectId, retentionMs }: EventPlacement,
 ): IdentifiedEvent {
-  return {
-    id: newId("evt", started),
+  const event: NewEvent = {
     projectId: projectId === DEFAULT_PROJECT_ID ? undefined : projectId,
     type: body.type,
     data: body.data,
@@ -27,4 +27,5 @@ export function newEvent(
     orderingKey: body.orderingKey,
     retentionMs,
   };
+  return { ...event, id: events.newEventId(event, started) };
 }

@@ -41,7 +41,7 @@ export class Publisher {
    * @param placement the project it is published in (publishProject), with its retention
    */
   async publish(body: PublishBody, publisher: string, placement: EventPlacement, started = Date.now()): Promise<PublishResult> {
-    const candidate = newEvent(body, publisher, started, placement);
+    const candidate = newEvent(this.context.events, body, publisher, started, placement);
     const cached = await beforeDeadline(this.subscriptions.versioned(candidate), started + ASYNC_PUBLISH_DEADLINE_MS, UNAVAILABLE);
     const syncSubscriptions = cached.subscriptions.filter((s) => s.mode === "sync" && subscriptionMatches(s, candidate));
     if (syncSubscriptions.length > 0) return this.sync.publish(candidate, cached, syncSubscriptions, started);
@@ -61,7 +61,7 @@ export class Publisher {
     started = Date.now(),
   ): Promise<(StoredEvent | Error)[]> {
     const results = await this.async.storeAndRoute(
-      bodies.map(({ body, placement }) => newEvent(body, publisher, started, placement)),
+      bodies.map(({ body, placement }) => newEvent(this.context.events, body, publisher, started, placement)),
       started,
     );
     // Redis stored none of them (it is gone, or refused them all): the whole batch is a 503, not an answer item by item.

@@ -1,4 +1,4 @@
-import { newId, type EventRecord, type Subscription } from "@hookbus/core/policy";
+import type { EventRecord, Subscription } from "@hookbus/core/policy";
 import type { SyncOutcomeListener } from "@hookbus/core/store";
 import type { HookbusContext } from "@hookbus/core/runtime";
 import type { EventType, SyncResult } from "@hookbus/schemas";
@@ -20,7 +20,7 @@ export async function sendSample(
 ): Promise<{ event: EventRecord; result: SyncResult }> {
   const deadline = started + subscription.timeoutMs + SYNC_REPORT_GRACE_MS;
   const candidate: EventRecord = {
-    id: newId("evt", started),
+    id: context.events.newEventId({}, started),
     projectId: subscription.projectId,
     type,
     data,

@@ -1,4 +1,4 @@
-import type { EventRecord, RoutedDelivery, Subscription } from "@hookbus/core/policy";
+import { partitionOfId, type EventRecord, type RoutedDelivery, type Subscription } from "@hookbus/core/policy";
 import { releaseRoutedInOrder, routeNewEvent, routeStoringEvent } from "@hookbus/core/flows";
 import {
   loggedSyncOutcomes,
@@ -89,7 +89,7 @@ export class SyncPublisher {
   ): Promise<SyncResult[]> {
     const route = async () => {
       // The event is new, so its deliveries and their first jobs are made in one round trip.
-      const pipeline = await pipelineForJobs(this.context.queues);
+      const pipeline = await pipelineForJobs(this.context.queues, partitionOfId(event.id));
       const routed = await routeNewEvent(this.context.deliveries, event, candidates, {
         pipeline,
         add: (planned) =>
@@ -129,12 +129,11 @@ export class SyncPublisher {
     cached: VersionedSubscriptions,
     deadline: number,
   ): Promise<{ stored: StoredEvent; routed?: RoutedDelivery[] }> {
-    const pipeline = await pipelineForJobs(this.context.queues);
     let routing: Promise<RoutedDelivery[] | undefined> = Promise.resolve(undefined);
     const [stored] = await this.context.events.storeMany([{ ...candidate, deadline }], Date.now(), {
       alongside: {
-        pipeline,
-        add: ([event]) => {
+        pipelineFor: (partition) => pipelineForJobs(this.context.queues, partition),
+        add: ([event], pipeline) => {
           routing = routeStoringEvent(this.context.deliveries, event!, cached, {
             pipeline,
             add: (planned) => queueFirstAttempts(pipeline, this.context.queues, event!.id, planned, { reportTo: this.syncOutcomes.id }),

@@ -18,10 +18,16 @@ export function queueBoardRouter(
 ): [string, ...(RequestHandler | ErrorRequestHandler | Router)[]] {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(QUEUE_BOARD_PATH);
-  const { route, deliver, deliverSync, replay, erasure, schedule } = context.queues;
+  const { partitions, replay, erasure, schedule } = context.queues;
   const writable = context.config.queueBoardWritable;
+  // A partition's queues after the first are named with its number: `p2.route`.
+  const partitionQueues = partitions.flatMap(({ route, deliver, deliverSync }, partition) =>
+    [route, deliver, deliverSync].map(
+      (queue) => new BullMQAdapter(queue, { readOnlyMode: !writable, prefix: partition > 0 ? `p${partition}.` : "" }),
+    ),
+  );
   createBullBoard({
-    queues: [route, deliver, deliverSync, replay, erasure, schedule].map((queue) => new BullMQAdapter(queue, { readOnlyMode: !writable })),
+    queues: [...partitionQueues, ...[replay, erasure, schedule].map((queue) => new BullMQAdapter(queue, { readOnlyMode: !writable }))],
     serverAdapter,
     options: { uiConfig: { boardTitle: "Hookbus queues" } },
   });

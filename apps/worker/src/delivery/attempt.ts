@@ -101,7 +101,7 @@ export class DeliveryAttempt {
    */
   async resumeLane(delivery: Delivery, subscription: Subscription): Promise<void> {
     if (delivery.orderingKey === undefined) return;
-    await this.continueLane(await this.context.lanes.head(delivery.subscriptionId, delivery.orderingKey), subscription, {});
+    await this.continueLane(await this.context.lanes.headOf({ ...delivery, orderingKey: delivery.orderingKey }), subscription, {});
   }
 
   /**
@@ -163,11 +163,7 @@ export class DeliveryAttempt {
       handOff = await this.handOffs.waitForSlot(subscription.id, delivery.id, { claimable: true, parked: false }, longestLocalWait);
     }
     let [verdict, claim]: [GateVerdict, ClaimVerdict] =
-      handOff === "given" && held
-        ? [{ go: true }, held]
-        : await sendTogether(this.context.redis, () =>
-            Promise.all([this.context.endpoints.enter(subscription, job, replay), held ?? takeClaim()]),
-          );
+      handOff === "given" && held ? [{ go: true }, held] : await this.enterClaiming(subscription, delivery, job, replay, held ?? takeClaim);
     if (!claim.go) {
       const handedOff = verdict.go ? (await this.context.endpoints.leave(subscription, delivery.id, "none")).handedOff : verdict.handedOff;
       await this.wake(handedOff);
@@ -185,7 +181,14 @@ export class DeliveryAttempt {
         { claimable: replay === undefined, parked: true },
         longestLocalWait,
       );
-      verdict = handOff === "given" ? { go: true } : await this.context.endpoints.enter(subscription, job, replay);
+      verdict =
+        handOff === "given"
+          ? { go: true }
+          : await this.context.endpoints.enter(subscription, job, replay).catch(async (error: unknown) => {
+              // Nothing was sent: the claim goes back, as enterClaiming gives it back.
+              await this.context.claims.drop(delivery.id, owner).catch(() => undefined);
+              throw error;
+            });
     }
     const handedHere = handOff !== "none";
     if (!verdict.go) {
@@ -220,6 +223,30 @@ export class DeliveryAttempt {
     } finally {
       this.handOffs.settled(subscription.id);
     }
+  }
+
+  /**
+   * Asks the gate for a slot and takes the delivery's claim (unless `held` already), in one
+   * write. Should either fail (Redis refused one, its slot moving between masters, say), what
+   * the other took is given back before the error is thrown, so that the run again of the job
+   * does not find its own claim or slot in the way.
+   */
+  private async enterClaiming(
+    subscription: Subscription,
+    delivery: Delivery,
+    job: ParkedJob,
+    replay: { id: string; ratePerSecond: number } | undefined,
+    claiming: ClaimVerdict | (() => Promise<ClaimVerdict>),
+  ): Promise<[GateVerdict, ClaimVerdict]> {
+    const [entered, claimed] = await sendTogether(this.context.redis, () =>
+      Promise.allSettled([this.context.endpoints.enter(subscription, job, replay), typeof claiming === "function" ? claiming() : claiming]),
+    );
+    if (entered.status === "fulfilled" && claimed.status === "fulfilled") return [entered.value, claimed.value];
+    await Promise.allSettled([
+      entered.status === "fulfilled" && entered.value.go ? this.context.endpoints.leave(subscription, delivery.id, "none") : undefined,
+      claimed.status === "fulfilled" && claimed.value.go ? this.context.claims.drop(delivery.id, claimed.value.owner) : undefined,
+    ]);
+    throw entered.status === "rejected" ? entered.reason : (claimed as PromiseRejectedResult).reason;
   }
 
   /** Its claim refused: nothing to attempt (stale), or another process's attempt of it runs until its lease ends. */

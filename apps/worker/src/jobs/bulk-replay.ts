@@ -7,9 +7,10 @@ import type { HookbusContext } from "@hookbus/core/runtime";
  * The bulk-replay job: walks the deliveries a replay's filter matches, a batch at a time
  * (100,000 dead letters never sit in memory at once), claims each one still in the status the
  * replay asks for, and enqueues it. Deliveries of a disabled subscription are left where they
- * are (skipped). Each batch's last id is kept as the replay's cursor, so a job that runs again
- * (stalled, or its worker restarted) resumes after it; claims are counted in the claim itself,
- * so nothing is counted twice.
+ * are (skipped). Each batch's claims are counted as its last id is kept as the replay's cursor,
+ * so a job that runs again (stalled, or its worker restarted) resumes after it, and counts the
+ * claims an earlier run of the batch made (the deliveries name the replay) without enqueueing
+ * them twice.
  */
 export async function runBulkReplay(context: HookbusContext, replayId: string): Promise<void> {
   const { replays, deliveries, subscriptions } = context;
@@ -22,13 +23,15 @@ export async function runBulkReplay(context: HookbusContext, replayId: string): 
       (await subscriptions.getMany([...new Set(items.map((d) => d.subscriptionId))])).filter((s) => !s.enabled).map((s) => s.id),
     );
     const claimed: ClaimedDelivery[] = [];
+    let claims = 0;
     for (const delivery of items) {
       if (disabled.has(delivery.subscriptionId)) continue;
       const replayNumber = await deliveries.claimForReplay(delivery, ref);
+      if (replayNumber !== 0) claims++;
       if (replayNumber > 0) claimed.push({ delivery, replayNumber });
     }
     await replays.enqueue(claimed, ref);
-    await replays.saveCursor(replayId, last);
+    await replays.closePage(replayId, claims, last);
   }
   await replays.endWalk(replayId);
 }
@@ -40,14 +43,14 @@ export async function runBulkReplay(context: HookbusContext, replayId: string): 
  * once, never lost.
  */
 export async function recoverUnenqueuedClaims(context: HookbusContext, olderThanMs: number, now = Date.now()): Promise<number> {
-  const notes = await context.redis.zrangebyscore(
-    context.keys.replayClaimsNotEnqueued(),
-    "-inf",
-    now - olderThanMs,
-    "LIMIT",
-    0,
-    REPLAY_BATCH,
-  );
+  let recovered = 0;
+  for (const partition of context.keys.partitions()) recovered += await recoverInPartition(context, partition, olderThanMs, now);
+  return recovered;
+}
+
+async function recoverInPartition(context: HookbusContext, partition: number, olderThanMs: number, now: number): Promise<number> {
+  const notesKey = context.keys.replayClaimsNotEnqueued(partition);
+  const notes = await context.redis.zrangebyscore(notesKey, "-inf", now - olderThanMs, "LIMIT", 0, REPLAY_BATCH);
   let recovered = 0;
   for (const { deliveryId, replayId } of notes.map(parseReplayClaimNote)) {
     const [delivery] = await context.deliveries.getMany([deliveryId]);
@@ -56,6 +59,6 @@ export async function recoverUnenqueuedClaims(context: HookbusContext, olderThan
     recovered++;
   }
   // Notes of deliveries that have since expired go too.
-  if (notes.length > 0) await context.redis.zrem(context.keys.replayClaimsNotEnqueued(), ...notes);
+  if (notes.length > 0) await context.redis.zrem(notesKey, ...notes);
   return recovered;
 }

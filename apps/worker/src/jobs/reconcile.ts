@@ -26,7 +26,7 @@ export interface Reconciled {
  * when it was due. A delivery whose route job still runs is that job's to attempt.
  *
  * Deliveries that wait on purpose stay out of the way of the lost ones: a wait at the endpoint
- * moves the delivery's watch to when the wait ends (the gate does), and one whose subscription
+ * moves the delivery's watch to when the wait ends (as its claim is given back), and one whose subscription
  * is disabled, left for the enable that resumes it, is looked at again only shortly before its
  * record would expire. One whose subscription cannot be read here is looked at every pass and
  * gets its job once the key is back. A delivery that has not been attempted by then is
@@ -34,20 +34,25 @@ export interface Reconciled {
  */
 export async function reconcile(context: HookbusContext, now = Date.now()): Promise<Reconciled> {
   const result: Reconciled = { requeued: 0, rerouted: 0, expired: 0 };
+  for (const partition of context.keys.partitions()) await reconcilePartition(context, partition, now, result);
+  return result;
+}
+
+/** One partition's overdue deliveries and events. */
+async function reconcilePartition(context: HookbusContext, partition: number, now: number, result: Reconciled): Promise<void> {
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const ids = await context.deliveries.overdueForWatch(now, BATCH);
+    const ids = await context.deliveries.overdueForWatch(partition, now, BATCH);
     await reconcileDeliveries(context, ids, now, result);
     if (ids.length < BATCH) break;
   }
   const nextLook = now + context.config.reconcileAfterMs;
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const eventIds = await context.events.overdueForRouting(now, BATCH);
+    const eventIds = await context.events.overdueForRouting(partition, now, BATCH);
     const events = await context.events.getMany(eventIds);
     for (const id of eventIds) if (await ensureRouteJob(context.queues, id, events.get(id)?.routeJobId)) result.rerouted++;
     await context.events.watchRouting(eventIds, nextLook);
     if (eventIds.length < BATCH) break;
   }
-  return result;
 }
 
 async function reconcileDeliveries(context: HookbusContext, ids: string[], now: number, result: Reconciled): Promise<void> {

@@ -7,7 +7,10 @@ import { scopedIdempotencyKey } from "../store/event-store.js";
 import type { Keys } from "../store/keys.js";
 import type { ParticipantIndex } from "../store/participant-index.js";
 import { laneMember, parseLaneMember, type LaneMember } from "../store/lanes.js";
-import { defineScript, readLua } from "../store/redis.js";
+import { dataNodes, defineScript, readLua } from "../store/redis.js";
+import { perPartition } from "../store/partitioned.js";
+import { partitionOfId } from "../policy/ids.js";
+import { partitionOfKey } from "../policy/partitions.js";
 
 const ERASE_DELIVERY = readLua(import.meta.url, "erase-delivery.lua");
 
@@ -52,7 +55,7 @@ export class EventEraser {
   async erase(eventIds: string[], target: ErasureTarget, now = Date.now()): Promise<ErasedCounts> {
     const counts: ErasedCounts = { events: 0, deliveries: 0, attempts: 0, inFlight: [], nextInLanes: [] };
     if (eventIds.length === 0) return counts;
-    const raws = await this.redis.mget(eventIds.map((id) => this.keys.event(id)));
+    const raws = await perPartition(eventIds, (own) => this.redis.mget(own.map((id) => this.keys.event(id))));
     const events = raws.flatMap((raw) => (raw ? [JSON.parse(raw) as EventRecord] : [])).filter((event) => carries(event, target));
     const deliveriesOf = await Promise.all(events.map((event) => this.redis.hgetall(this.keys.eventDeliveries(event.id))));
     // Every delivery of the batch at once: ioredis sends concurrent commands together.
@@ -83,7 +86,8 @@ export class EventEraser {
   async scanUnindexed(target: ErasureTarget, indexedSince: number): Promise<{ eventIds: string[]; unindexedLeft: boolean }> {
     const eventIds: string[] = [];
     let unindexedLeft = false;
-    for await (const found of this.scan(`${this.keys.event("evt_")}*`)) {
+    const patterns = this.keys.partitions().map((partition) => `${this.keys.eventKeyPrefix(partition)}evt_*`);
+    for await (const found of this.scan(...patterns)) {
       const eventKeys = found.filter((key) => !key.endsWith(":dlv"));
       const raws = eventKeys.length > 0 ? await this.redis.mget(eventKeys) : [];
       for (const raw of raws) {
@@ -106,14 +110,15 @@ export class EventEraser {
     now: number,
   ): Promise<{ deliveryId: string; subscriptionId: string; attempts: number; leaseEnd: number; nextInLane?: LaneMember } | undefined> {
     const { id: deliveryId, subscriptionId, orderingKey } = delivery;
+    const partition = partitionOfId(deliveryId);
     const [attempts, leaseEnd, next] = await this.eraseDelivery.run(
       [
         this.keys.delivery(deliveryId),
         this.keys.attempts(deliveryId),
-        ...deliveryStatuses.map((s) => this.keys.deliveriesByStatus(s)),
-        this.keys.deliveriesToWatch(),
+        ...deliveryStatuses.map((s) => this.keys.deliveriesByStatus(s, partition)),
+        this.keys.deliveriesToWatch(partition),
         this.keys.attemptClaim(deliveryId),
-        this.keys.lane(subscriptionId, orderingKey ?? ""),
+        this.keys.lane(subscriptionId, orderingKey ?? "", partition),
       ],
       [deliveryId, now, orderingKey === undefined ? "" : laneMember(delivery)],
     );
@@ -121,34 +126,60 @@ export class EventEraser {
     return { deliveryId, subscriptionId, attempts, leaseEnd, nextInLane: parseLaneMember(next, subscriptionId) };
   }
 
-  /** The events, their deliveries' maps, their idempotency records and index entries: one transaction for the batch. */
+  /**
+   * The events, their deliveries' maps, their idempotency records and index entries: the
+   * idempotency records first (a copy may be in another partition than its event), then one
+   * transaction for each partition of the batch.
+   */
   private async eraseRecords(events: EventRecord[]): Promise<void> {
     if (events.length === 0) return;
-    const idempotencyKeys = await Promise.all(events.map((event) => (event.idempotencyKey ? this.idempotencyRecords(event) : [])));
-    const transaction = this.redis.multi();
-    for (const [i, event] of events.entries()) {
-      transaction.del(this.keys.event(event.id), this.keys.eventDeliveries(event.id), ...idempotencyKeys[i]!);
-      for (const { field, value } of participantValues(event.data))
-        for (const key of this.participants.keysFor(field, value, [projectOf(event)])) transaction.srem(key, event.id);
-    }
-    transaction.zrem(this.keys.eventsToRoute(), ...events.map((event) => event.id));
-    for (const [error] of (await transaction.exec()) ?? []) if (error) throw error;
+    const idempotencyKeys = (await Promise.all(events.map((event) => (event.idempotencyKey ? this.idempotencyRecords(event) : [])))).flat();
+    await Promise.all(idempotencyKeys.map((key) => this.redis.del(key)));
+    const byId = new Map(events.map((event) => [event.id, event]));
+    await perPartition([...byId.keys()], async (ids, partition) => {
+      const transaction = this.redis.multi();
+      for (const event of ids.map((id) => byId.get(id)!)) {
+        transaction.del(this.keys.event(event.id), this.keys.eventDeliveries(event.id));
+        for (const { field, value } of participantValues(event.data))
+          for (const key of this.participants.keysFor(field, value, [projectOf(event)], partition)) transaction.srem(key, event.id);
+      }
+      transaction.zrem(this.keys.eventsToRoute(partition), ...ids);
+      for (const [error] of (await transaction.exec()) ?? []) if (error) throw error;
+      return ids;
+    });
   }
 
   /**
-   * The idempotency records naming this event. An event stored before erasure existed does not
-   * say whose key it was: its record is found by scanning for the key under every scope.
+   * The idempotency records naming this event: in its partition, and for an event stored before
+   * partitions, the copies made of its key where it now belongs (see LegacyIdempotencyKeys). An
+   * event stored before erasure existed does not say whose key it was: its record is found by
+   * scanning for the key under every scope.
    */
   private async idempotencyRecords(event: EventRecord): Promise<string[]> {
     const key = event.idempotencyKey!;
-    const candidates =
-      event.idempotencyScope !== undefined
-        ? [this.keys.idempotency(scopedIdempotencyKey(event.idempotencyScope, key))]
-        : await this.scanKeys(this.keys.idempotency(`*:${escapeGlob(key)}`));
-    if (candidates.length === 0) return [];
-    const values = await this.redis.mget(candidates);
+    const partitions = this.idempotencyPartitionsOf(event);
+    const candidates = (
+      await Promise.all(
+        partitions.map(async (partition) =>
+          event.idempotencyScope !== undefined
+            ? [this.keys.idempotency(scopedIdempotencyKey(event.idempotencyScope, key), partition)]
+            : this.scanKeys(this.keys.idempotency(`*:${escapeGlob(key)}`, partition)),
+        ),
+      )
+    ).flat();
+    const values = await Promise.all(candidates.map((candidate) => this.redis.get(candidate)));
     // Another event's record under a key of the same name (another publisher's) is not this one's.
     return candidates.filter((_, i) => values[i]?.split(" ")[0] === event.id);
+  }
+
+  /** Where the event's idempotency record may be: its partition, and where a key stored before partitions was copied to. */
+  private idempotencyPartitionsOf(event: EventRecord): number[] {
+    const partition = partitionOfId(event.id);
+    if (partition !== 0 || this.keys.partitionCount === 1) return [partition];
+    const scoped = scopedIdempotencyKey(event.idempotencyScope, event.idempotencyKey!);
+    const copies = [partitionOfKey(scoped, this.keys.partitionCount)];
+    if (event.orderingKey !== undefined) copies.push(this.keys.partitionOfOrderingKey(event.orderingKey));
+    return [...new Set([0, ...copies])];
   }
 
   private async scanKeys(pattern: string): Promise<string[]> {
@@ -157,14 +188,20 @@ export class EventEraser {
     return keys;
   }
 
-  /** The keys matching `pattern`, a batch at a time. */
-  private async *scan(pattern: string): AsyncGenerator<string[]> {
-    let cursor = "0";
-    do {
-      const [next, found] = await this.redis.scan(cursor, "MATCH", pattern, "COUNT", SCAN_COUNT);
-      cursor = next;
-      yield found;
-    } while (cursor !== "0");
+  /**
+   * The keys matching each pattern (each of one partition: the keys of a batch share a slot),
+   * a batch at a time, from every node that holds data.
+   */
+  private async *scan(...patterns: string[]): AsyncGenerator<string[]> {
+    for (const pattern of patterns)
+      for (const node of dataNodes(this.redis)) {
+        let cursor = "0";
+        do {
+          const [next, found] = await node.scan(cursor, "MATCH", pattern, "COUNT", SCAN_COUNT);
+          cursor = next;
+          yield found;
+        } while (cursor !== "0");
+      }
   }
 }
 

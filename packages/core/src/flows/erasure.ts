@@ -81,7 +81,7 @@ export class Eraser {
   async start(request: ErasureRequest, now = Date.now()): Promise<{ receipt: ErasureReceipt; finished: boolean }> {
     const id = newId("era", now);
     const projectIds = await this.projectsOf(request);
-    const indexed = await this.participants.eventIds(this.participants.keysFor(request.field, request.value, projectIds));
+    const indexed = await this.participants.eventIds(request.field, request.value, projectIds);
     const receipt: ErasureReceipt = {
       id,
       status: "running",
@@ -145,9 +145,7 @@ export class Eraser {
    */
   private async eraseData(id: string, target: ErasureTarget): Promise<void> {
     const key = this.keys.erasure(id);
-    const eventIds = new Set(
-      await this.participants.eventIds(this.participants.keysFor(target.field, target.value, [...target.projectIds])),
-    );
+    const eventIds = new Set(await this.participants.eventIds(target.field, target.value, [...target.projectIds]));
     const { scan, before } = await this.participants.needsScan();
     const unindexed = scan ? await this.events.scanUnindexed(target, before) : undefined;
     for (const eventId of unindexed?.eventIds ?? []) eventIds.add(eventId);

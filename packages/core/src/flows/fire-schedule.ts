@@ -1,14 +1,16 @@
 import { ConflictError, NotFoundError } from "../policy/errors.js";
-import { newId } from "../policy/ids.js";
 import { MAX_CAUGHT_UP_FIRES, planFires, type FirePlan } from "../policy/fire-plan.js";
 import { Timetable } from "../policy/schedule-timetable.js";
 import { enqueueRoutes, type HookbusQueues } from "../queue/queues.js";
 import { clearScheduleTimer } from "../queue/schedule-timers.js";
+import type { EventStore } from "../store/event-store.js";
 import type { Schedule, ScheduleFire, ScheduleStore } from "../store/schedule-store.js";
 import type { Candidate, StoreCoalescer } from "./store-coalescer.js";
 
 export interface FireContext {
   schedules: ScheduleStore;
+  /** What names a fire's event, and so its partition. */
+  events: Pick<EventStore, "newEventId">;
   queues: HookbusQueues;
   /** Where fires are stored and routed: with the other fires of the moment, as publishes are. */
   store: StoreCoalescer;
@@ -67,7 +69,7 @@ export async function fireSchedule(
  */
 async function publishFires(context: FireContext, schedule: Schedule, planned: number[], now: number): Promise<ScheduleFire[]> {
   if (planned.length === 0) return [];
-  const stored = await context.store.store(planned.map((time) => fireEvent(schedule, time, now + FIRE_STORE_DEADLINE_MS)));
+  const stored = await context.store.store(planned.map((time) => fireEvent(context, schedule, time, now + FIRE_STORE_DEADLINE_MS)));
   const repeated: string[] = [];
   const fired: ScheduleFire[] = [];
   stored.forEach((result, i) => {
@@ -82,18 +84,18 @@ async function publishFires(context: FireContext, schedule: Schedule, planned: n
   return fired;
 }
 
-function fireEvent(schedule: Schedule, planned: number, deadline: number): Candidate {
+function fireEvent(context: FireContext, schedule: Schedule, planned: number, deadline: number): Candidate {
   const triggeredAt = new Date(planned).toISOString();
-  return {
-    id: newId("evt"),
+  const event = {
     deadline,
     projectId: schedule.projectId,
-    type: "schedule.triggered",
+    type: "schedule.triggered" as const,
     data: { ...schedule.data, scheduleId: schedule.id, scheduleName: schedule.name, triggeredAt },
     idempotencyKey: `${schedule.id}@${triggeredAt}`,
     idempotencyScope: SCHEDULE_IDEMPOTENCY_SCOPE,
     occurredAt: planned,
   };
+  return { ...event, id: context.events.newEventId(event) };
 }
 
 /** Marks a schedule ended and stops its timer; a change of its definition may start it again. */

@@ -6,6 +6,7 @@ import type { DeliveryFilter } from "../store/delivery-queries.js";
 import { NotFoundError, UnprocessableError } from "../policy/errors.js";
 import { newId } from "../policy/ids.js";
 import type { Keys } from "../store/keys.js";
+import { perPartition } from "../store/partitioned.js";
 import { defineScript, readLua } from "../store/redis.js";
 import {
   deliverJobId,
@@ -135,8 +136,15 @@ export class Replayer {
     return (await this.redis.hget(this.keys.replay(replayId), "cursor")) ?? undefined;
   }
 
-  async saveCursor(replayId: string, lastId: string): Promise<void> {
-    await this.redis.hset(this.keys.replay(replayId), "cursor", lastId);
+  /**
+   * Closes a page of a bulk replay's walk: counts the claims it made (or found made by an
+   * earlier run of the walk that died before this) and moves the cursor past it, together, so
+   * that a walk run again counts each claim once.
+   */
+  async closePage(replayId: string, claims: number, lastId: string): Promise<void> {
+    const key = this.keys.replay(replayId);
+    for (const [error] of (await this.redis.multi().hincrby(key, "claimed", claims).hset(key, "cursor", lastId).exec()) ?? [])
+      if (error) throw error;
   }
 
   /** Counts a replayed delivery's final outcome (called by the deliver job). */
@@ -153,7 +161,11 @@ export class Replayer {
   async enqueue(claimed: ClaimedDelivery[], replay?: ReplayRef): Promise<void> {
     if (claimed.length === 0) return;
     await enqueueReplayRuns(this.queues, claimed, replay);
-    await this.redis.zrem(this.keys.replayClaimsNotEnqueued(), ...claimed.map(({ delivery }) => replayClaimNote(delivery.id, replay?.id)));
+    const ids = claimed.map(({ delivery }) => delivery.id);
+    await perPartition(ids, async (own, partition) => {
+      await this.redis.zrem(this.keys.replayClaimsNotEnqueued(partition), ...own.map((id) => replayClaimNote(id, replay?.id)));
+      return own;
+    });
   }
 
   private async settle(replayId: string, add: { done?: number; failed?: number; walked?: boolean }): Promise<void> {

@@ -1,7 +1,7 @@
 -- Counts outcomes, and with `walked`, closes the walk: every delivery it expected and did not
 -- claim is skipped. The replay is done once the walk has closed and every claim has its outcome.
--- Counting claims (in the claim itself), not deliveries seen, keeps the numbers exact when a
--- replay job runs again after a crash, and when another replay takes deliveries first.
+-- Counting claims (as the walk closes each page), not deliveries seen, keeps the numbers exact
+-- when a replay job runs again after a crash, and when another replay takes deliveries first.
 -- KEYS: the replay. ARGV: done, failed, now, '1' when the walk has ended
 -- Returns 2 when this call finished the replay (once per replay), else 1; 0 for an unknown replay.
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end

@@ -1,4 +1,5 @@
 import { UnavailableError } from "../policy/errors.js";
+import { partitionOfId } from "../policy/ids.js";
 import { pipelineForJobs, queueRouteJobs, ROUTE_JOB_DELIVERIES, type HookbusQueues } from "../queue/queues.js";
 import type { EventStore, NewEvent, StoredEvent } from "../store/event-store.js";
 import type { SubscriptionCache } from "../store/subscription-cache.js";
@@ -45,9 +46,16 @@ export class StoreCoalescer {
     try {
       const candidates = waiting.flatMap((w) => w.candidates);
       const groups = await this.groupForRouteJobs(candidates);
-      const pipeline = await pipelineForJobs(this.context.queues);
       const results = await this.context.events.storeMany(candidates, Date.now(), {
-        alongside: { pipeline, add: () => queueRouteJobs(pipeline, this.context.queues, groups) },
+        alongside: {
+          pipelineFor: (partition) => pipelineForJobs(this.context.queues, partition),
+          add: (_, pipeline, partition) =>
+            queueRouteJobs(
+              pipeline,
+              this.context.queues,
+              groups.filter((group) => partitionOfId(group[0]!) === partition),
+            ),
+        },
       });
       let next = 0;
       for (const w of waiting) w.resolve(results.slice(next, (next += w.candidates.length)));
@@ -62,8 +70,9 @@ export class StoreCoalescer {
 
   /**
    * Groups the events, in order, into route jobs of about ROUTE_JOB_DELIVERIES deliveries
-   * (counted from the subscriptions to each type, as a guide: filters may match fewer), and
-   * notes on each event the job that carries it, named after the group's first event.
+   * (counted from the subscriptions to each type, as a guide: filters may match fewer), each of
+   * one partition's events (its queue's, beside them), and notes on each event the job that
+   * carries it, named after the group's first event.
    */
   private async groupForRouteJobs(candidates: Candidate[]): Promise<string[][]> {
     // Only a guide: a type whose subscriptions cannot be read now counts as one delivery an
@@ -85,17 +94,19 @@ export class StoreCoalescer {
       ),
     );
     const groups: string[][] = [];
-    let deliveries = Infinity;
+    const filling = new Map<number, { group: string[]; deliveries: number }>();
     for (const candidate of candidates) {
       const weight = Math.max(1, fanOut.get(fanOutOf(candidate)) ?? 0);
-      if (deliveries + weight > ROUTE_JOB_DELIVERIES) {
-        groups.push([]);
-        deliveries = 0;
+      const partition = partitionOfId(candidate.id);
+      let open = filling.get(partition);
+      if (!open || open.deliveries + weight > ROUTE_JOB_DELIVERIES) {
+        open = { group: [], deliveries: 0 };
+        filling.set(partition, open);
+        groups.push(open.group);
       }
-      const group = groups[groups.length - 1]!;
-      if (group.length > 0) candidate.routeJobId = group[0];
-      group.push(candidate.id);
-      deliveries += weight;
+      if (open.group.length > 0) candidate.routeJobId = open.group[0];
+      open.group.push(candidate.id);
+      open.deliveries += weight;
     }
     return groups;
   }

@@ -2,6 +2,7 @@ export * from "./attempt-outcome.js";
 export * from "./domain.js";
 export * from "./errors.js";
 export * from "./ids.js";
+export * from "./partitions.js";
 export * from "./retry.js";
 export * from "./secret-box.js";
 export * from "./signing.js";

@@ -1,8 +1,10 @@
 import { Job, Queue, type ConnectionOptions, type JobsOptions, type JobState } from "bullmq";
 import type { ChainableCommander } from "ioredis";
 import type { Delivery, RoutedDelivery } from "../policy/domain.js";
+import { partitionOfId } from "../policy/ids.js";
+import { perPartition } from "../store/partitioned.js";
 
-/** BullMQ queue names; their keys sit under HOOKBUS_QUEUE_PREFIX. */
+/** BullMQ queue names; their keys sit under HOOKBUS_QUEUE_PREFIX, the route and deliver queues under each partition's prefix. */
 export const QUEUE_NAMES = {
   /** event -> matching subscriptions -> delivery jobs */
   route: "route",
@@ -94,29 +96,40 @@ export const DELIVER_JOB_OPTIONS: JobsOptions = {
 /** Job states in which a job will still run. */
 const LIVE_JOB_STATES: ReadonlySet<JobState | "unknown"> = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children"]);
 
-export interface HookbusQueues {
+/** One partition's queues: the route and deliver jobs of its events, beside their records. */
+export interface PartitionQueues {
   route: Queue<RouteJobData>;
   deliver: Queue<DeliverJobData>;
   deliverSync: Queue<DeliverJobData>;
+}
+
+export interface HookbusQueues {
+  /** Each partition's queues, by number. */
+  partitions: PartitionQueues[];
+  /** The queues of the partition an event's or delivery's id (or a job id made of it) names. */
+  of(id: string): PartitionQueues;
   replay: Queue<ReplayJobData>;
   erasure: Queue<ErasureJobData>;
   schedule: Queue<ScheduleJobData>;
   close(): Promise<void>;
 }
 
-export function createQueues(connection: ConnectionOptions, prefix: string, onError: (error: Error) => void): HookbusQueues {
-  const route = new Queue<RouteJobData>(QUEUE_NAMES.route, { connection, prefix });
-  const deliver = new Queue<DeliverJobData>(QUEUE_NAMES.deliver, { connection, prefix });
-  const deliverSync = new Queue<DeliverJobData>(QUEUE_NAMES.deliverSync, { connection, prefix });
+/** @param prefixes each partition's key prefix (Keys.partitionPrefixes); the queues of no partition are under the first */
+export function createQueues(connection: ConnectionOptions, prefixes: string[], onError: (error: Error) => void): HookbusQueues {
+  const partitions = prefixes.map((prefix) => ({
+    route: new Queue<RouteJobData>(QUEUE_NAMES.route, { connection, prefix }),
+    deliver: new Queue<DeliverJobData>(QUEUE_NAMES.deliver, { connection, prefix }),
+    deliverSync: new Queue<DeliverJobData>(QUEUE_NAMES.deliverSync, { connection, prefix }),
+  }));
+  const prefix = prefixes[0]!;
   const replay = new Queue<ReplayJobData>(QUEUE_NAMES.replay, { connection, prefix });
   const erasure = new Queue<ErasureJobData>(QUEUE_NAMES.erasure, { connection, prefix });
   const schedule = new Queue<ScheduleJobData>(QUEUE_NAMES.schedule, { connection, prefix });
-  const all = [route, deliver, deliverSync, replay, erasure, schedule];
+  const all = [...partitions.flatMap((p) => [p.route, p.deliver, p.deliverSync]), replay, erasure, schedule];
   for (const queue of all) queue.on("error", onError);
   return {
-    route,
-    deliver,
-    deliverSync,
+    partitions,
+    of: (id) => partitions[partitionOfId(id)] ?? partitions[0]!,
     replay,
     erasure,
     schedule,
@@ -152,31 +165,46 @@ export async function enqueueReplayRuns(
   claimed: { delivery: Pick<Delivery, "id" | "eventId" | "subscriptionId">; replayNumber: number }[],
   replay?: ReplayRef,
 ): Promise<void> {
-  await queues.deliver.addBulk(
-    claimed.map(({ delivery, replayNumber }) => ({
-      name: "deliver",
-      data: deliverJobData(delivery, replay),
-      opts: { ...DELIVER_JOB_OPTIONS, jobId: deliverJobId({ id: delivery.id, replays: replayNumber }) },
-    })),
-  );
+  const byId = new Map(claimed.map((claim) => [claim.delivery.id, claim]));
+  await perPartition([...byId.keys()], async (ids) => {
+    await queues.of(ids[0]!).deliver.addBulk(
+      ids
+        .map((id) => byId.get(id)!)
+        .map(({ delivery, replayNumber }) => ({
+          name: "deliver",
+          data: deliverJobData(delivery, replay),
+          opts: { ...DELIVER_JOB_OPTIONS, jobId: deliverJobId({ id: delivery.id, replays: replayNumber }) },
+        })),
+    );
+    return ids;
+  });
 }
 
-/** A new delivery's next attempt, due at `at`, as a deliver job under the delivery's id (what its first attempt left). */
+/**
+ * A new delivery's next attempt, due at `at`, as a deliver job under the delivery's id (what
+ * its first attempt left). A job of that id may be there already, delayed (one that waited in
+ * the delivery's lane before its turn came and it was attempted without it): it is made due at
+ * `at` when it would run later, so that the retry does not wait out the lane's long wait.
+ */
 export async function enqueueNextAttempt(
   queues: HookbusQueues,
   delivery: Pick<Delivery, "id" | "eventId" | "subscriptionId">,
   at: number,
 ): Promise<void> {
-  await queues.deliver.add("deliver", deliverJobData(delivery), {
-    ...DELIVER_JOB_OPTIONS,
-    jobId: delivery.id,
-    delay: Math.max(0, at - Date.now()),
-  });
+  const { deliver } = queues.of(delivery.id);
+  const delay = Math.max(0, at - Date.now());
+  const existing = await deliver.getJob(delivery.id);
+  if (!existing) {
+    await deliver.add("deliver", deliverJobData(delivery), { ...DELIVER_JOB_OPTIONS, jobId: delivery.id, delay });
+    return;
+  }
+  if (existing.timestamp + existing.delay > at && (await existing.isDelayed())) await existing.changeDelay(delay).catch(() => undefined);
 }
 
 /** Runs a delayed job of either deliver queue now; false when it is not delayed (gone, or already running). */
 export async function promoteDeliverJob(queues: HookbusQueues, queueName: string, jobId: string): Promise<boolean> {
-  const job = await (queueName === QUEUE_NAMES.deliverSync ? queues.deliverSync : queues.deliver).getJob(jobId);
+  const own = queues.of(jobId);
+  const job = await (queueName === QUEUE_NAMES.deliverSync ? own.deliverSync : own.deliver).getJob(jobId);
   if (!job || !(await job.isDelayed())) return false;
   await job.promote().catch(() => undefined);
   return true;
@@ -199,14 +227,15 @@ export async function wakeDeliverJob(
   queues: HookbusQueues,
   delivery: Pick<Delivery, "id" | "eventId" | "subscriptionId">,
 ): Promise<boolean> {
-  for (const queue of [queues.deliver, queues.deliverSync]) {
+  const own = queues.of(delivery.id);
+  for (const queue of [own.deliver, own.deliverSync]) {
     const job = await queue.getJob(delivery.id);
     if (!job) continue;
     if (!(await job.isDelayed())) return false;
     await job.promote().catch(() => undefined);
     return true;
   }
-  await queues.deliver.add("deliver", deliverJobData(delivery), { ...DELIVER_JOB_OPTIONS, jobId: delivery.id });
+  await own.deliver.add("deliver", deliverJobData(delivery), { ...DELIVER_JOB_OPTIONS, jobId: delivery.id });
   return true;
 }
 
@@ -215,21 +244,25 @@ export async function enqueueRoute(queues: HookbusQueues, eventId: string): Prom
   await enqueueRoutes(queues, [eventId]);
 }
 
-/** Enqueues routing of several events in one round trip, a job each. */
+/** Enqueues routing of several events, a job each, in one round trip for each partition they are in. */
 export async function enqueueRoutes(queues: HookbusQueues, eventIds: string[]): Promise<void> {
-  if (eventIds.length === 0) return;
-  await queues.route.addBulk(
-    eventIds.map((eventId) => ({ name: "route", data: { eventIds: [eventId] }, opts: { ...ROUTE_JOB_OPTIONS, jobId: eventId } })),
-  );
+  await perPartition(eventIds, async (ids) => {
+    await queues
+      .of(ids[0]!)
+      .route.addBulk(
+        ids.map((eventId) => ({ name: "route", data: { eventIds: [eventId] }, opts: { ...ROUTE_JOB_OPTIONS, jobId: eventId } })),
+      );
+    return ids;
+  });
 }
 
 /**
- * A pipeline that jobs can be added to (queueRouteJobs, queueFirstAttempts) beside other
- * commands. BullMQ's client makes it, equipped to run BullMQ's scripts; underneath it is an
- * ioredis pipeline on the connection the stores share.
+ * A pipeline that jobs of one partition can be added to (queueRouteJobs, queueFirstAttempts)
+ * beside other commands of that partition. BullMQ's client makes it, equipped to run BullMQ's
+ * scripts; underneath it is an ioredis pipeline on the connection the stores share.
  */
-export async function pipelineForJobs(queues: HookbusQueues): Promise<ChainableCommander> {
-  return (await queues.route.client).pipeline() as unknown as ChainableCommander;
+export async function pipelineForJobs(queues: HookbusQueues, partition: number): Promise<ChainableCommander> {
+  return (await queues.partitions[partition]!.route.client).pipeline() as unknown as ChainableCommander;
 }
 
 /** Queues a job's add on a pipeline from pipelineForJobs. */
@@ -251,7 +284,7 @@ function addToPipeline<T>(
  */
 export function queueRouteJobs(pipeline: ChainableCommander, queues: HookbusQueues, groups: string[][]): void {
   for (const eventIds of groups)
-    addToPipeline(pipeline, queues.route, "route", { eventIds }, { ...ROUTE_JOB_OPTIONS, jobId: eventIds[0]! });
+    addToPipeline(pipeline, queues.of(eventIds[0]!).route, "route", { eventIds }, { ...ROUTE_JOB_OPTIONS, jobId: eventIds[0]! });
 }
 
 /**
@@ -298,12 +331,14 @@ export interface FirstAttemptOptions {
  * to `reportTo`.
  */
 function firstAttemptJobs(queues: HookbusQueues, eventId: string, routed: RoutedDelivery[], options: FirstAttemptOptions) {
+  // In the event's partition, with its deliveries.
+  const own = queues.of(eventId);
   return routed
     .filter((r) => r.needsJob)
     .map((r) => {
       const reported = options.reportAll === true || r.subscription.mode === "sync";
       return {
-        queue: reported ? queues.deliverSync : queues.deliver,
+        queue: reported ? own.deliverSync : own.deliver,
         data: { deliveryId: r.deliveryId, eventId, subscriptionId: r.subscription.id, reportTo: reported ? options.reportTo : undefined },
         opts: { ...DELIVER_JOB_OPTIONS, jobId: r.deliveryId },
       };
@@ -318,8 +353,9 @@ export async function enqueueFirstAttempts(
   options: FirstAttemptOptions = {},
 ): Promise<void> {
   const jobs = firstAttemptJobs(queues, eventId, routed, options);
+  const own = queues.of(eventId);
   await Promise.all(
-    [queues.deliver, queues.deliverSync].map(async (queue) => {
+    [own.deliver, own.deliverSync].map(async (queue) => {
       const own = jobs.filter((job) => job.queue === queue).map(({ data, opts }) => ({ name: "deliver", data, opts }));
       if (own.length > 0) await queue.addBulk(own);
     }),
@@ -346,13 +382,14 @@ export function queueFirstAttempts(
  */
 export async function ensureDeliverJob(queues: HookbusQueues, delivery: Delivery, now = Date.now()): Promise<boolean> {
   const jobId = deliverJobId(delivery);
-  for (const queue of [queues.deliver, queues.deliverSync]) {
+  const own = queues.of(delivery.id);
+  for (const queue of [own.deliver, own.deliverSync]) {
     const state = await queue.getJobState(jobId);
     if (LIVE_JOB_STATES.has(state)) return false;
     if (state !== "unknown") await queue.remove(jobId);
   }
   const delay = Math.max(0, (delivery.nextAttemptAt ?? now) - now);
-  await queues.deliver.add("deliver", deliverJobData(delivery, replayRefOf(delivery)), { ...DELIVER_JOB_OPTIONS, jobId, delay });
+  await own.deliver.add("deliver", deliverJobData(delivery, replayRefOf(delivery)), { ...DELIVER_JOB_OPTIONS, jobId, delay });
   return true;
 }
 
@@ -361,14 +398,16 @@ export async function ensureDeliverJob(queues: HookbusQueues, delivery: Delivery
  * (named after the first event of its group, `routeJobId`) or one of its own.
  */
 export async function routeJobAlive(queues: HookbusQueues, eventId: string, routeJobId = eventId): Promise<boolean> {
-  if (routeJobId !== eventId && LIVE_JOB_STATES.has(await queues.route.getJobState(routeJobId))) return true;
-  return LIVE_JOB_STATES.has(await queues.route.getJobState(eventId));
+  // A route job carries events of its own partition only.
+  const { route } = queues.of(eventId);
+  if (routeJobId !== eventId && LIVE_JOB_STATES.has(await route.getJobState(routeJobId))) return true;
+  return LIVE_JOB_STATES.has(await route.getJobState(eventId));
 }
 
 /** Makes sure a stored event has a route job that will run (see routeJobAlive). True when it had to add one. */
 export async function ensureRouteJob(queues: HookbusQueues, eventId: string, routeJobId = eventId): Promise<boolean> {
   if (await routeJobAlive(queues, eventId, routeJobId)) return false;
-  await queues.route.remove(eventId);
+  await queues.of(eventId).route.remove(eventId);
   await enqueueRoute(queues, eventId);
   return true;
 }

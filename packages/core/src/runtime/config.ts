@@ -3,6 +3,7 @@ import { parseRetrySchedule, DEFAULT_RETRY_SCHEDULE, scheduleBeyondRetention } f
 import { parseDuration } from "@hookbus/schemas";
 import { SecretBox } from "../policy/secret-box.js";
 import { AllowedNetworks } from "../policy/ssrf.js";
+import { MAX_PARTITIONS } from "../policy/partitions.js";
 import type { ReplicaWait } from "../store/event-store.js";
 import type { RedisNode } from "../store/redis.js";
 
@@ -107,6 +108,13 @@ const positiveDuration = z.string().transform((value, ctx) => {
   }
 });
 
+/**
+ * Partitions on a Redis Cluster unless HOOKBUS_PARTITIONS says otherwise: many more than the
+ * masters of a small cluster, so that each master holds a near-even share. One Redis gains
+ * nothing from more than one.
+ */
+export const CLUSTER_PARTITIONS = 16;
+
 const envSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   REDIS_CLUSTER_NODES: clusterNodes.optional(),
@@ -122,6 +130,7 @@ const envSchema = z.object({
   HOOKBUS_SEALING_KEY: z.string().optional(),
   HOOKBUS_RETRY_SCHEDULE: retrySchedule.default(DEFAULT_RETRY_SCHEDULE),
   HOOKBUS_QUEUE_PREFIX: z.string().min(1).default("{hookbus}"),
+  HOOKBUS_PARTITIONS: z.coerce.number().int().min(1).max(MAX_PARTITIONS).optional(),
   HOOKBUS_RETENTION: positiveDuration.default(30 * 24 * 3600 * 1000),
   // "never" (the default) keeps the audit trail for ever: it outlives the deliveries it speaks of.
   HOOKBUS_AUDIT_RETENTION: z.union([z.literal("never").transform(() => undefined), positiveDuration]).optional(),
@@ -164,6 +173,8 @@ export interface Config {
   /** Default delays (ms) before each retry: its length + 1 is the number of attempts. */
   retrySchedule: number[];
   queuePrefix: string;
+  /** How many partitions events are spread over (see Keys): each a hash tag, so a Redis Cluster spreads them over its masters. */
+  partitions: number;
   /** How long events and deliveries are kept, in ms. */
   retentionMs: number;
   /** How long audit entries are kept, in ms; undefined: for ever. */
@@ -252,6 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     encryption,
     retrySchedule: e.HOOKBUS_RETRY_SCHEDULE,
     queuePrefix: e.HOOKBUS_QUEUE_PREFIX,
+    partitions: e.HOOKBUS_PARTITIONS ?? (e.REDIS_CLUSTER_NODES ? CLUSTER_PARTITIONS : 1),
     retentionMs: e.HOOKBUS_RETENTION,
     auditRetentionMs: e.HOOKBUS_AUDIT_RETENTION,
     asyncConcurrency: e.HOOKBUS_ASYNC_CONCURRENCY,

@@ -51,8 +51,8 @@ export function createContext(config: RunConfig, logger: Logger, redisOptions: R
   const redis = createRedis(config, redisOptions);
   const outages = new OutageLog(logger);
   outages.watch(redis);
-  const keys = new Keys(config.queuePrefix);
-  const queues = createQueues(redis, config.queuePrefix, (error) => outages.error(error, "queue"));
+  const keys = new Keys(config.queuePrefix, config.partitions);
+  const queues = createQueues(redis, keys.partitionPrefixes, (error) => outages.error(error, "queue"));
   const subscriptions = new SubscriptionStore(redis, keys, config.encryption, (subscriptionId, reason) =>
     logger.error({ subscriptionId, reason }, "subscription unreadable: its deliveries wait until the key is back or it is deleted"),
   );

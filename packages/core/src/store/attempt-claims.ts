@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { RedisConnection } from "./redis.js";
 import type { Delivery } from "../policy/domain.js";
+import { partitionOfId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
 import { defineScript, readLua } from "./redis.js";
 
@@ -62,6 +63,6 @@ export class AttemptClaims {
   }
 
   private claimKeys(deliveryId: string): string[] {
-    return [this.keys.delivery(deliveryId), this.keys.attemptClaim(deliveryId), this.keys.deliveriesToWatch()];
+    return [this.keys.delivery(deliveryId), this.keys.attemptClaim(deliveryId), this.keys.deliveriesToWatch(partitionOfId(deliveryId))];
   }
 }

@@ -13,7 +13,7 @@ export interface AttemptInputs {
 
 /**
  * The delivery, its subscription (as it is now, so a fixed URL applies to the next retry)
- * and its event, in one round trip: this runs before every attempt, on the hot path. A caller
+ * and its event, read at once: this runs before every attempt, on the hot path. A caller
  * that has just loaded the subscription passes it (`known`), sparing its read and decryption.
  */
 export async function loadAttemptInputs(
@@ -21,9 +21,11 @@ export async function loadAttemptInputs(
   ids: { deliveryId: string; subscriptionId: string; eventId: string },
   known?: Subscription,
 ): Promise<AttemptInputs> {
-  const pipeline = redis.pipeline().hgetall(keys.delivery(ids.deliveryId)).get(keys.event(ids.eventId));
-  if (!known) pipeline.get(keys.subscription(ids.subscriptionId));
-  const [hash, event, subscription] = await execPipeline<unknown>(pipeline);
+  // The delivery and its event share their partition's slot; the subscription is in another.
+  const [[hash, event], subscription] = await Promise.all([
+    execPipeline<unknown>(redis.pipeline().hgetall(keys.delivery(ids.deliveryId)).get(keys.event(ids.eventId))),
+    known ? undefined : redis.get(keys.subscription(ids.subscriptionId)),
+  ]);
   const deliveryHash = hash as Record<string, string>;
   return {
     delivery: deliveryHash.id ? toDelivery(deliveryHash) : undefined,

@@ -9,7 +9,8 @@
 -- that key's lane, placed by its event's number (given, or read from the key's unrouted events
 -- when the event is being stored in the same round trip).
 -- KEYS: eventDeliveries, delivery, index all, index pending, index subscription, index type,
---       watch, event, subscriptions' version, lane, the key's unrouted events
+--       watch, event, the partition's copy of the subscriptions' version, lane, the key's unrouted
+--       events
 -- ARGV: subscriptionId, deliveryId, eventId, eventType, createdAt, retentionMs, check job at,
 --       subscriptions' version to be at ('' for any), projectId ('' for the default project, as
 --       deliveries made before projects have none), ordering key ('' for no lane), the event's
@@ -17,7 +18,8 @@
 --       the configured one, which ARGV[6] is then)
 if ARGV[8] ~= '' then
   if redis.call('EXISTS', KEYS[8]) == 0 then return {'', -1} end
-  if (redis.call('GET', KEYS[9]) or '0') ~= ARGV[8] then return {'', -1} end
+  -- The partition's copy of the version: raised to each change before the change is answered.
+  if tonumber(redis.call('GET', KEYS[9]) or '0') > tonumber(ARGV[8]) then return {'', -1} end
 end
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
 if existing then return {existing, 0} end

@@ -12,9 +12,10 @@ import {
   type Subscription,
 } from "../policy/domain.js";
 import { NotFoundError } from "../policy/errors.js";
-import { idLowerBound, newId } from "../policy/ids.js";
+import { idLowerBound, newId, partitionOfId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
 import { laneMember, parseLaneMember, type LaneMember } from "./lanes.js";
+import { perPartition, perPartitionOf } from "./partitioned.js";
 import { defineScript, readLua } from "./redis.js";
 import type { ReplayRef } from "../queue/queues.js";
 
@@ -63,7 +64,7 @@ export class DeliveryLog extends DeliveryQueries {
     super(redis, keys);
     this.createDelivery = defineScript<[string, number]>(redis, "hookbusCreateDelivery", 11, CREATE_DELIVERY);
     this.setStatus = defineScript<[number, string]>(redis, "hookbusSetDeliveryStatus", 11, SET_STATUS);
-    this.claim = defineScript<number>(redis, "hookbusClaimForReplay", 6, CLAIM_FOR_REPLAY);
+    this.claim = defineScript<number>(redis, "hookbusClaimForReplay", 5, CLAIM_FOR_REPLAY);
     this.bringForward = defineScript<number>(redis, "hookbusBringRetryForward", 1, BRING_RETRY_FORWARD);
   }
 
@@ -77,9 +78,16 @@ export class DeliveryLog extends DeliveryQueries {
   async routeMany(targets: { event: EventRecord; subscriptions: Subscription[] }[], now = Date.now()): Promise<RoutedDelivery[][]> {
     const pairs = targets.flatMap(({ event, subscriptions }) => subscriptions.map((subscription) => ({ event, subscription })));
     if (pairs.length === 0) return targets.map(() => []);
-    const pipeline = this.redis.pipeline();
-    this.queueCreates(pipeline, pairs, now);
-    const results = await execPipeline<[string, number]>(pipeline);
+    // A round trip for each partition the events are in.
+    const results = await perPartitionOf(
+      pairs,
+      ({ event }) => event.id,
+      (own) => {
+        const pipeline = this.redis.pipeline();
+        this.queueCreates(pipeline, own, now);
+        return execPipeline<[string, number]>(pipeline);
+      },
+    );
     const existing = results.flatMap(([id, created]) => (created === 1 ? [] : [id]));
     const states = new Map((await this.getMany(existing)).map((d) => [d.id, d]));
     const routed = results.map(([deliveryId, created], i): RoutedDelivery => {
@@ -172,7 +180,9 @@ export class DeliveryLog extends DeliveryQueries {
     ifAt?: { version: number; made: Promise<boolean>[] },
   ): string[] {
     return pairs.map(({ event, subscription }) => {
-      const deliveryId = newId("dlv", now);
+      // In its event's partition, as what it touches with it.
+      const partition = partitionOfId(event.id);
+      const deliveryId = newId("dlv", now, partition);
       let onReply: ((error: Error | null, reply: [string, number]) => void) | undefined;
       const orderingKey = laneKeyOf(event, subscription);
       if (ifAt)
@@ -182,15 +192,15 @@ export class DeliveryLog extends DeliveryQueries {
         [
           this.keys.eventDeliveries(event.id),
           this.keys.delivery(deliveryId),
-          this.keys.deliveriesAll(),
-          this.keys.deliveriesByStatus("pending"),
-          this.keys.deliveriesBySubscription(subscription.id),
-          this.keys.deliveriesByType(event.type),
-          this.keys.deliveriesToWatch(),
+          this.keys.deliveriesAll(partition),
+          this.keys.deliveriesByStatus("pending", partition),
+          this.keys.deliveriesBySubscription(subscription.id, partition),
+          this.keys.deliveriesByType(event.type, partition),
+          this.keys.deliveriesToWatch(partition),
           this.keys.event(event.id),
-          this.keys.subscriptionsVersion(),
-          this.keys.lane(subscription.id, orderingKey ?? ""),
-          this.keys.orderingKey(event.projectId ?? DEFAULT_PROJECT_ID, orderingKey ?? "", "unrouted"),
+          this.keys.subscriptionsVersion(partition),
+          this.keys.lane(subscription.id, orderingKey ?? "", partition),
+          this.keys.orderingKey(event.projectId ?? DEFAULT_PROJECT_ID, orderingKey ?? "", "unrouted", partition),
         ],
         [
           subscription.id,
@@ -233,22 +243,23 @@ export class DeliveryLog extends DeliveryQueries {
 
   /**
    * Claims a delivery for a replay if it is still in the status the replayer saw. Returns
-   * the replay's number, or 0 when another replay (or an attempt) got there first. A bulk
-   * replay's claim is counted in it; the claim stays noted until the replayer reports its job
-   * enqueued.
+   * the replay's number; 0 when another replay (or an attempt) got there first; for a bulk
+   * replay, minus the replay's number when this replay had claimed it already (its walk runs
+   * again after a crash: the claim is its to count, not to enqueue). The claim stays noted
+   * until the replayer reports its job enqueued.
    */
   async claimForReplay(delivery: Delivery, replay?: ReplayRef, now = Date.now()): Promise<number> {
     // An erased delivery has nothing left to send.
     if (delivery.status === "erased") return 0;
     const replayId = replay?.id;
+    const partition = partitionOfId(delivery.id);
     return this.claim.run(
       [
         this.keys.delivery(delivery.id),
-        this.keys.deliveriesByStatus("pending"),
-        this.keys.deliveriesByStatus(delivery.status),
-        this.keys.replayClaimsNotEnqueued(),
-        this.keys.deliveriesToWatch(),
-        this.keys.replay(replayId ?? "-"),
+        this.keys.deliveriesByStatus("pending", partition),
+        this.keys.deliveriesByStatus(delivery.status, partition),
+        this.keys.replayClaimsNotEnqueued(partition),
+        this.keys.deliveriesToWatch(partition),
       ],
       [
         delivery.id,
@@ -256,7 +267,6 @@ export class DeliveryLog extends DeliveryQueries {
         replayClaimNote(delivery.id, replayId),
         now,
         now + this.watchGraceMs,
-        replayId ? "1" : "",
         replayId ?? "",
         replay?.ratePerSecond ?? "",
       ],
@@ -275,13 +285,19 @@ export class DeliveryLog extends DeliveryQueries {
 
   /** Checks each delivery again at its own time, unless it finishes first. */
   async watchAt(entries: { id: string; at: number }[]): Promise<void> {
-    if (entries.length === 0) return;
-    await this.redis.zadd(this.keys.deliveriesToWatch(), "XX", ...entries.flatMap(({ id, at }) => [at, id]));
+    const at = new Map(entries.map((entry) => [entry.id, entry.at]));
+    await perPartition([...at.keys()], async (ids, partition) => {
+      await this.redis.zadd(this.keys.deliveriesToWatch(partition), "XX", ...ids.flatMap((id) => [at.get(id)!, id]));
+      return ids;
+    });
   }
 
   /** Stops watching deliveries that have expired or finished. */
   async unwatch(ids: string[]): Promise<void> {
-    if (ids.length > 0) await this.redis.zrem(this.keys.deliveriesToWatch(), ...ids);
+    await perPartition(ids, async (own, partition) => {
+      await this.redis.zrem(this.keys.deliveriesToWatch(partition), ...own);
+      return own;
+    });
   }
 
   /**
@@ -294,12 +310,18 @@ export class DeliveryLog extends DeliveryQueries {
    * Returns how many expired deliveries it found.
    */
   async sweepExpired(subscriptionIds: string[], now = Date.now()): Promise<number> {
+    let expired = 0;
+    for (const partition of this.keys.partitions()) expired += await this.sweepPartition(partition, subscriptionIds, now);
+    return expired;
+  }
+
+  private async sweepPartition(partition: number, subscriptionIds: string[], now: number): Promise<number> {
     const bound = `(${idLowerBound("dlv", now - this.retentionMs)}`;
-    const statusIndexes = deliveryStatuses.map((s) => this.keys.deliveriesByStatus(s));
+    const statusIndexes = deliveryStatuses.map((s) => this.keys.deliveriesByStatus(s, partition));
     const alive: Delivery[] = [];
     let expired = 0;
     for (let from = "-"; ; ) {
-      const ids = await this.redis.zrangebylex(this.keys.deliveriesAll(), from, bound, "LIMIT", 0, SWEEP_BATCH);
+      const ids = await this.redis.zrangebylex(this.keys.deliveriesAll(partition), from, bound, "LIMIT", 0, SWEEP_BATCH);
       if (ids.length === 0) break;
       const live = await this.getMany(ids);
       const liveIds = new Set(live.map((d) => d.id));
@@ -315,10 +337,10 @@ export class DeliveryLog extends DeliveryQueries {
       from = `(${ids[ids.length - 1]}`;
     }
     const indexes: [string, (d: Delivery) => boolean][] = [
-      [this.keys.deliveriesAll(), () => true],
-      ...eventTypes.map((t): [string, (d: Delivery) => boolean] => [this.keys.deliveriesByType(t), (d) => d.eventType === t]),
+      [this.keys.deliveriesAll(partition), () => true],
+      ...eventTypes.map((t): [string, (d: Delivery) => boolean] => [this.keys.deliveriesByType(t, partition), (d) => d.eventType === t]),
       ...subscriptionIds.map((id): [string, (d: Delivery) => boolean] => [
-        this.keys.deliveriesBySubscription(id),
+        this.keys.deliveriesBySubscription(id, partition),
         (d) => d.subscriptionId === id,
       ]),
     ];
@@ -342,16 +364,17 @@ export class DeliveryLog extends DeliveryQueries {
     now = Date.now(),
   ): Promise<StatusChange> {
     const deliveryId = delivery.id;
+    const partition = partitionOfId(deliveryId);
     const [count, next] = await this.setStatus.run(
       [
         this.keys.delivery(deliveryId),
         this.keys.attempts(deliveryId),
-        ...deliveryStatuses.map((s) => this.keys.deliveriesByStatus(s)),
+        ...deliveryStatuses.map((s) => this.keys.deliveriesByStatus(s, partition)),
         this.keys.attemptClaim(deliveryId),
-        this.keys.deliveriesToWatch(),
+        this.keys.deliveriesToWatch(partition),
         this.keys.event(delivery.eventId),
         this.keys.eventDeliveries(delivery.eventId),
-        this.keys.lane(delivery.subscriptionId, delivery.orderingKey ?? ""),
+        this.keys.lane(delivery.subscriptionId, delivery.orderingKey ?? "", partition),
       ],
       [
         deliveryId,

@@ -5,6 +5,7 @@ import { NotFoundError } from "../policy/errors.js";
 import { idLowerBound } from "../policy/ids.js";
 import { projectOf } from "../policy/project-scope.js";
 import type { Keys } from "./keys.js";
+import { perPartition, rangeOfEvery, type LexRange } from "./partitioned.js";
 
 /** Counts of one subscription's deliveries by status, and when it last succeeded and failed. */
 export interface SubscriptionStats {
@@ -55,18 +56,18 @@ export class DeliveryQueries {
   ) {}
 
   async stats(subscriptionId: string): Promise<SubscriptionStats> {
-    const bySubscription = this.keys.deliveriesBySubscription(subscriptionId);
-    const pipeline = this.redis.pipeline();
-    for (const status of deliveryStatuses) pipeline.call("ZINTERCARD", 2, bySubscription, this.keys.deliveriesByStatus(status));
-    pipeline.hgetall(this.keys.subscriptionOutcomes(subscriptionId));
-    const results = await execPipeline<unknown>(pipeline);
-    const outcomes = results[deliveryStatuses.length] as Record<string, string>;
-    const [pending, retrying, delivered, failed] = results.slice(0, deliveryStatuses.length).map(Number) as [
-      number,
-      number,
-      number,
-      number,
-    ];
+    const [outcomes, ...counts] = await Promise.all([
+      this.redis.hgetall(this.keys.subscriptionOutcomes(subscriptionId)),
+      ...this.keys.partitions().map((partition) => {
+        const bySubscription = this.keys.deliveriesBySubscription(subscriptionId, partition);
+        const pipeline = this.redis.pipeline();
+        for (const status of deliveryStatuses)
+          pipeline.call("ZINTERCARD", 2, bySubscription, this.keys.deliveriesByStatus(status, partition));
+        return execPipeline<number>(pipeline);
+      }),
+    ]);
+    const byStatus = (i: number) => counts.reduce((sum, partition) => sum + Number(partition[i]), 0);
+    const [pending, retrying, delivered, failed] = deliveryStatuses.map((_, i) => byStatus(i)) as [number, number, number, number];
     return {
       pending,
       retrying,
@@ -95,27 +96,28 @@ export class DeliveryQueries {
 
   async getMany(ids: string[]): Promise<Delivery[]> {
     if (ids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.keys.delivery(id));
-    const hashes = await execPipeline<Record<string, string>>(pipeline);
+    const hashes = await perPartition(ids, (own) => {
+      const pipeline = this.redis.pipeline();
+      for (const id of own) pipeline.hgetall(this.keys.delivery(id));
+      return execPipeline<Record<string, string>>(pipeline);
+    });
     return hashes.flatMap((hash) => (hash.id ? [toDelivery(hash)] : []));
   }
 
   /**
-   * Newest first. Reads the most selective index and filters the rest while scanning, so a
-   * page costs O(limit) reads when one filter is given. The cursor is the last id returned:
-   * ids only grow, so items written while paging never shift a page, and none is skipped or
-   * repeated.
+   * Newest first. Reads the most selective index (of every partition, merged) and filters the
+   * rest while scanning, so a page costs O(limit) reads per partition when one filter is given.
+   * The cursor is the last id returned: ids only grow, so items written while paging never
+   * shift a page, and none is skipped or repeated.
    */
   async list(filter: DeliveryFilter, limit: number, cursor?: string): Promise<DeliveryPage> {
-    const index = this.chooseIndex(filter);
     const lowest = filter.since !== undefined ? `[${idLowerBound("dlv", filter.since)}` : "-";
     let highest = filter.until !== undefined ? `(${idLowerBound("dlv", filter.until)}` : "+";
     if (cursor && (highest === "+" || cursor < highest.slice(1))) highest = `(${cursor}`;
     const items: Delivery[] = [];
     const batch = Math.max(limit, 100);
     for (;;) {
-      const ids = await this.redis.zrange(index, highest, lowest, "BYLEX", "REV", "LIMIT", 0, batch);
+      const ids = await this.range(filter, { low: lowest, high: highest, reverse: true }, batch);
       if (ids.length === 0) return { items };
       for (const delivery of await this.getMany(ids)) {
         if (!matches(delivery, filter)) continue;
@@ -132,11 +134,10 @@ export class DeliveryQueries {
    * batch starts after: a bulk replay keeps it as its cursor and resumes from it.
    */
   async *scan(filter: DeliveryFilter, batch = 500, after?: string): AsyncGenerator<ScannedBatch> {
-    const index = this.chooseIndex(filter);
     let lowest = after ? `(${after}` : filter.since !== undefined ? `[${idLowerBound("dlv", filter.since)}` : "-";
     const highest = filter.until !== undefined ? `(${idLowerBound("dlv", filter.until)}` : "+";
     for (;;) {
-      const ids = await this.redis.zrange(index, lowest, highest, "BYLEX", "LIMIT", 0, batch);
+      const ids = await this.range(filter, { low: lowest, high: highest, reverse: false }, batch);
       if (ids.length === 0) return;
       const deliveries = await this.getMany(ids);
       const last = ids[ids.length - 1]!;
@@ -146,24 +147,31 @@ export class DeliveryQueries {
     }
   }
 
-  private chooseIndex(filter: DeliveryFilter): string {
-    if (filter.subscriptionId) return this.keys.deliveriesBySubscription(filter.subscriptionId);
-    if (filter.status) return this.keys.deliveriesByStatus(filter.status);
-    if (filter.eventType) return this.keys.deliveriesByType(filter.eventType);
-    return this.keys.deliveriesAll();
+  /** The first ids of a range of the most selective index for the filter, across every partition. */
+  private range(filter: DeliveryFilter, range: LexRange, limit: number): Promise<string[]> {
+    return rangeOfEvery(this.redis, this.keys.partitions(), (partition) => this.chooseIndex(filter, partition), range, limit);
+  }
+
+  private chooseIndex(filter: DeliveryFilter, partition: number): string {
+    if (filter.subscriptionId) return this.keys.deliveriesBySubscription(filter.subscriptionId, partition);
+    if (filter.status) return this.keys.deliveriesByStatus(filter.status, partition);
+    if (filter.eventType) return this.keys.deliveriesByType(filter.eventType, partition);
+    return this.keys.deliveriesAll(partition);
   }
 
   /** How long each delivery's record has left before it expires, ms (negative: gone). */
   async timeToLive(ids: string[]): Promise<number[]> {
     if (ids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.pttl(this.keys.delivery(id));
-    return execPipeline<number>(pipeline);
+    return perPartition(ids, (own) => {
+      const pipeline = this.redis.pipeline();
+      for (const id of own) pipeline.pttl(this.keys.delivery(id));
+      return execPipeline<number>(pipeline);
+    });
   }
 
-  /** Pending or retrying deliveries due to be checked for a job by `now`, oldest first. */
-  async overdueForWatch(now: number, limit: number): Promise<string[]> {
-    return this.redis.zrangebyscore(this.keys.deliveriesToWatch(), "-inf", now, "LIMIT", 0, limit);
+  /** One partition's pending or retrying deliveries due to be checked for a job by `now`, oldest first. */
+  async overdueForWatch(partition: number, now: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.deliveriesToWatch(partition), "-inf", now, "LIMIT", 0, limit);
   }
 }
 

@@ -6,8 +6,11 @@ import { createHash } from "node:crypto";
 import { stringify } from "safe-stable-stringify";
 import { ConflictError, NotFoundError, UnavailableError } from "../policy/errors.js";
 import { newId } from "../policy/ids.js";
+import { partitionOfKey } from "../policy/partitions.js";
 import type { Keys } from "./keys.js";
 import type { ParticipantIndex } from "./participant-index.js";
+import { LegacyIdempotencyKeys } from "./legacy-idempotency-keys.js";
+import { perPartition } from "./partitioned.js";
 import { defineScript, readLua } from "./redis.js";
 import { RedisClock } from "./redis-clock.js";
 
@@ -48,13 +51,26 @@ export interface StoreOptions {
    */
   deadline?: number;
   /**
-   * More commands to share the stores' round trip: the pipeline to use, and what to add to it
-   * after the stores. They run whatever each store's outcome; their replies are not read here.
+   * More commands to share the stores' round trip, one for each partition the events are
+   * stored in: the pipeline to use for a partition, and what to add to it after the stores of
+   * that partition's events. They run whatever each store's outcome; their replies are not read here.
    */
-  alongside?: { pipeline: ChainableCommander; add: (events: EventRecord[]) => void };
+  alongside?: {
+    pipelineFor: (partition: number) => Promise<ChainableCommander>;
+    add: (events: EventRecord[], pipeline: ChainableCommander, partition: number) => void;
+  };
 }
 
 const STORE_EVENT = readLua(import.meta.url, "store-event.lua");
+
+/** store-event.lua's reply: {outcome, the event's id, Redis's time (ms; 0 when not asked), its number in its ordering key}. */
+type StoreReply = [number, string, number, number];
+
+/** The reply a store would give for an idempotency key found in a record "eventId digest": the earlier event, or another request's. */
+function earlierUse(record: string, digest: string): StoreReply {
+  const [id, earlierDigest] = record.split(" ");
+  return [earlierDigest && earlierDigest !== digest ? 2 : 0, id!, 0, 0];
+}
 
 /**
  * How many replicas must have an event before its publisher is answered, and how long to wait
@@ -69,6 +85,11 @@ export interface ReplicaWait {
 /** Published events, kept for the retention window. */
 export class EventStore {
   private readonly storeEvent;
+  /** Idempotency keys an earlier version stored in partition 0, looked up until they are moved. */
+  readonly legacyKeys: LegacyIdempotencyKeys;
+  /** The partition of events with neither an ordering key nor an idempotency key made in this turn of the event loop, and in the last turn that made one. */
+  private momentPartition: number | undefined;
+  private lastMomentPartition = -1;
 
   /**
    * @param routeGraceMs how long an event may wait for its route job before the reconciler looks
@@ -84,7 +105,8 @@ export class EventStore {
     private readonly clock = new RedisClock(),
     private readonly replicaWait?: ReplicaWait,
   ) {
-    this.storeEvent = defineScript<[number, string, number, number]>(redis, "hookbusStoreEvent", "variable", STORE_EVENT);
+    this.storeEvent = defineScript<StoreReply>(redis, "hookbusStoreEvent", "variable", STORE_EVENT);
+    this.legacyKeys = new LegacyIdempotencyKeys(redis, keys);
   }
 
   /**
@@ -115,60 +137,38 @@ export class EventStore {
       const unreachable = await this.clock.calibrate(this.redis).catch((error: Error) => error);
       if (unreachable) return inputs.map(() => refused(unreachable));
     }
-    const pipeline = options.alongside?.pipeline ?? this.redis.pipeline();
-    const events = inputs.map((input, i) => {
-      const event: EventRecord = {
-        id: input.id ?? newId("evt", now),
-        projectId: input.projectId,
-        type: input.type,
-        data: input.data,
-        idempotencyKey: input.idempotencyKey,
-        idempotencyScope: input.idempotencyKey ? input.idempotencyScope : undefined,
-        occurredAt: input.occurredAt ?? now,
-        createdAt: now,
-        sample: input.sample,
-        routeJobId: input.routeJobId,
-        orderingKey: input.orderingKey,
-        retentionMs: input.retentionMs,
-      };
-      const orderingKey = input.orderingKey ?? "";
-      const projectId = input.projectId ?? DEFAULT_PROJECT_ID;
-      const scopedKey = input.idempotencyKey ? scopedIdempotencyKey(input.idempotencyScope, input.idempotencyKey) : "-";
-      this.storeEvent.queue(
-        pipeline,
-        [
-          this.keys.event(event.id),
-          this.keys.idempotency(scopedKey),
-          this.keys.eventsToRoute(),
-          this.keys.orderingKey(projectId, orderingKey, "seq"),
-          this.keys.orderingKey(projectId, orderingKey, "unrouted"),
-          ...this.participants.keysOf(event),
-        ],
-        [
-          event.id,
-          JSON.stringify(event),
-          input.idempotencyKey ?? "",
-          input.retentionMs ?? this.retentionMs,
-          event.sample ? "" : now + this.routeGraceMs,
-          // Only a repeated key is compared with the request it was first used for.
-          input.idempotencyKey ? requestDigest(input) : "",
-          deadlines[i] === undefined ? "" : this.clock.onRedisClock(deadlines[i]!),
-          orderingKey,
-          this.participants.lifetimeMs(input.retentionMs),
-        ],
-      );
-      return event;
+    const events = inputs.map((input) => this.eventOf(input, now));
+    const legacy = await this.legacyKeys
+      .find(
+        events.map(({ id, idempotencyKey, idempotencyScope }) =>
+          idempotencyKey === undefined ? undefined : { id, scopedKey: scopedIdempotencyKey(idempotencyScope, idempotencyKey) },
+        ),
+      )
+      .catch((error: Error) => error);
+    if (legacy instanceof Error) return inputs.map(() => refused(legacy));
+    const toStore = inputs.flatMap((_, i) => (legacy[i] ? [] : [i]));
+    const indexOf = new Map(events.map((event, i) => [event.id, i]));
+    // One round trip for each partition: a pipeline's keys must all be on one Redis Cluster node.
+    const stored = await perPartition(
+      toStore.map((i) => events[i]!.id),
+      (ids, partition) =>
+        this.storeInPartition(
+          partition,
+          ids.map((id) => indexOf.get(id)!).map((i) => ({ input: inputs[i]!, event: events[i]!, deadline: deadlines[i] })),
+          now,
+          options.alongside,
+        ),
+    );
+    let next = 0;
+    const replies = inputs.map((input, i) => {
+      const record = legacy[i];
+      return record ? earlierUse(record, requestDigest(input)) : stored[next++]!;
     });
-    options.alongside?.add(events);
-    // Last in the pipeline, so it covers the stores and the route jobs added with them. WAIT
-    // has no key: a cluster sends it with the pipeline, to the master that ran the stores.
-    if (this.replicaWait) pipeline.call("WAIT", this.replicaWait.replicas, this.waitTimeout(deadlines, now));
-    const outcomes = await ownReplies<[number, string, number, number]>(pipeline, events.length, this.replicaWait);
-    const answered = outcomes.find((o): o is [number, string, number, number] => !(o instanceof Error));
+    const answered = replies.find((o): o is StoreReply => !(o instanceof Error) && o[2] > 0);
     if (answered) this.clock.observe(answered[2]);
-    const repeated = outcomes.flatMap((outcome) => (!(outcome instanceof Error) && outcome[0] === 0 ? [outcome[1]] : []));
+    const repeated = replies.flatMap((outcome) => (!(outcome instanceof Error) && outcome[0] === 0 ? [outcome[1]] : []));
     const earlier = await this.getMany(repeated).catch((error: Error) => error);
-    return outcomes.map((reply, i) => {
+    return replies.map((reply, i) => {
       if (reply instanceof Error) return refused(reply);
       const [outcome, id, , orderingSeq] = reply;
       const input = inputs[i]!;
@@ -190,26 +190,129 @@ export class EventStore {
     });
   }
 
+  /** The record of an event about to be stored, its id naming its partition. */
+  private eventOf(input: NewEvent, now: number): EventRecord {
+    return {
+      id: input.id ?? this.newEventId(input, now),
+      projectId: input.projectId,
+      type: input.type,
+      data: input.data,
+      idempotencyKey: input.idempotencyKey,
+      idempotencyScope: input.idempotencyKey ? input.idempotencyScope : undefined,
+      occurredAt: input.occurredAt ?? now,
+      createdAt: now,
+      sample: input.sample,
+      routeJobId: input.routeJobId,
+      orderingKey: input.orderingKey,
+      retentionMs: input.retentionMs,
+    };
+  }
+
+  /** Stores events of one partition in one round trip, with what `alongside` adds; each store's own reply. */
+  private async storeInPartition(
+    partition: number,
+    items: { input: NewEvent; event: EventRecord; deadline?: number }[],
+    now: number,
+    alongside?: StoreOptions["alongside"],
+  ): Promise<(StoreReply | Error)[]> {
+    const pipeline = alongside ? await alongside.pipelineFor(partition) : this.redis.pipeline();
+    for (const { input, event, deadline } of items) {
+      const orderingKey = input.orderingKey ?? "";
+      const projectId = input.projectId ?? DEFAULT_PROJECT_ID;
+      const idempotencyKey = input.idempotencyKey ? scopedIdempotencyKey(input.idempotencyScope, input.idempotencyKey) : "-";
+      this.storeEvent.queue(
+        pipeline,
+        [
+          this.keys.event(event.id),
+          this.keys.idempotency(idempotencyKey, partition),
+          this.keys.eventsToRoute(partition),
+          this.keys.orderingKey(projectId, orderingKey, "seq", partition),
+          this.keys.orderingKey(projectId, orderingKey, "unrouted", partition),
+          ...this.participants.keysOf(event),
+        ],
+        [
+          event.id,
+          JSON.stringify(event),
+          input.idempotencyKey ?? "",
+          input.retentionMs ?? this.retentionMs,
+          event.sample ? "" : now + this.routeGraceMs,
+          // Only a repeated key is compared with the request it was first used for.
+          input.idempotencyKey ? requestDigest(input) : "",
+          deadline === undefined ? "" : this.clock.onRedisClock(deadline),
+          orderingKey,
+          this.participants.lifetimeMs(input.retentionMs),
+        ],
+      );
+    }
+    alongside?.add(
+      items.map(({ event }) => event),
+      pipeline,
+      partition,
+    );
+    // Last in the pipeline, so it covers the stores and the route jobs added with them. WAIT
+    // has no key: a cluster sends it with the pipeline, to the master that ran the stores.
+    if (this.replicaWait)
+      pipeline.call(
+        "WAIT",
+        this.replicaWait.replicas,
+        this.waitTimeout(
+          items.map(({ deadline }) => deadline),
+          now,
+        ),
+      );
+    return ownReplies<StoreReply>(pipeline, items.length, this.replicaWait);
+  }
+
   /** WAIT's timeout: until the earliest publish deadline, else the configured wait. */
   private waitTimeout(deadlines: (number | undefined)[], now: number): number {
     const earliest = Math.min(...deadlines.map((deadline) => deadline ?? Infinity));
     return Math.max(1, Math.min(this.replicaWait!.timeoutMs, earliest - now));
   }
 
+  /**
+   * The id of a new event, naming the partition it is stored in: its ordering key's (all of a
+   * key's events in one place, numbered in one sequence), else its idempotency key's (a publish
+   * repeated with the key finds the first wherever it is retried), else the partition of the
+   * moment, which the events made in one turn of the event loop share (a batch's, and the
+   * publishes stored together: one round trip and one route job for them) and the next turn's
+   * events take the next of.
+   */
+  newEventId(input: Pick<NewEvent, "orderingKey" | "idempotencyKey" | "idempotencyScope">, now = Date.now()): string {
+    let partition: number;
+    if (input.orderingKey !== undefined) partition = this.keys.partitionOfOrderingKey(input.orderingKey);
+    else if (input.idempotencyKey !== undefined)
+      partition = partitionOfKey(scopedIdempotencyKey(input.idempotencyScope, input.idempotencyKey), this.keys.partitionCount);
+    else partition = this.partitionOfTheMoment();
+    return newId("evt", now, partition);
+  }
+
+  private partitionOfTheMoment(): number {
+    if (this.momentPartition === undefined) {
+      this.momentPartition = this.lastMomentPartition = (this.lastMomentPartition + 1) % this.keys.partitionCount;
+      setImmediate(() => (this.momentPartition = undefined));
+    }
+    return this.momentPartition;
+  }
+
   /** Notes that these events' route job has run: the reconciler no longer watches them. */
   async markRouted(ids: string[]): Promise<void> {
-    if (ids.length > 0) await this.redis.zrem(this.keys.eventsToRoute(), ...ids);
+    await perPartition(ids, async (own, partition) => {
+      await this.redis.zrem(this.keys.eventsToRoute(partition), ...own);
+      return own;
+    });
   }
 
-  /** Events whose route job was due by `now` and has not run: oldest first, at most `limit`. */
-  async overdueForRouting(now: number, limit: number): Promise<string[]> {
-    return this.redis.zrangebyscore(this.keys.eventsToRoute(), "-inf", now, "LIMIT", 0, limit);
+  /** One partition's events whose route job was due by `now` and has not run: oldest first, at most `limit`. */
+  async overdueForRouting(partition: number, now: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.eventsToRoute(partition), "-inf", now, "LIMIT", 0, limit);
   }
 
-  /** Looks at an overdue event again after `graceMs`, unless it is routed by then. */
+  /** Looks at overdue events again at `at`, unless they are routed by then. */
   async watchRouting(ids: string[], at: number): Promise<void> {
-    if (ids.length === 0) return;
-    await this.redis.zadd(this.keys.eventsToRoute(), "XX", ...ids.flatMap((id) => [at, id]));
+    await perPartition(ids, async (own, partition) => {
+      await this.redis.zadd(this.keys.eventsToRoute(partition), "XX", ...own.flatMap((id) => [at, id]));
+      return own;
+    });
   }
 
   async get(id: string): Promise<EventRecord> {
@@ -218,10 +321,10 @@ export class EventStore {
     return JSON.parse(raw) as EventRecord;
   }
 
-  /** Several events by id, in one round trip; unknown ids are left out. */
+  /** Several events by id, in one round trip per partition; unknown ids are left out. */
   async getMany(ids: string[]): Promise<Map<string, EventRecord>> {
     if (ids.length === 0) return new Map();
-    const raws = await this.redis.mget(ids.map((id) => this.keys.event(id)));
+    const raws = await perPartition(ids, (own) => this.redis.mget(own.map((id) => this.keys.event(id))));
     return new Map(raws.flatMap((raw, i) => (raw ? [[ids[i]!, JSON.parse(raw) as EventRecord] as const] : [])));
   }
 }

@@ -1,13 +1,44 @@
 import { DEFAULT_PROJECT_ID } from "@hookbus/schemas";
 import type { DeliveryStatus } from "../policy/domain.js";
+import { partitionOfId } from "../policy/ids.js";
+import { partitionOfKey, partitionPrefixes } from "../policy/partitions.js";
 
 /**
- * Every Redis key Hookbus writes outside BullMQ. All start with the queue prefix, whose
- * `{hash tag}` keeps them in one Redis Cluster slot with the queues, so that scripts may
- * touch several of them.
+ * Every Redis key Hookbus writes outside BullMQ. What is small and shared (subscriptions and
+ * their endpoints' gates, projects, keys, replays, erasures, schedules, the audit trail) starts
+ * with the queue prefix. An event and what belongs to it (its deliveries, their attempts and
+ * claims, its idempotency record, the indexes they are listed and watched in, its ordering
+ * key's lanes) start with its partition's prefix, whose `{hash tag}` keeps them in one Redis
+ * Cluster slot with the partition's queues, so that scripts may touch several of them.
+ * Partition 0's prefix is the queue prefix itself, where an earlier version kept everything.
+ * Keys of an event or delivery find its partition from its id (see newId); an ordering key's
+ * from the key.
  */
 export class Keys {
-  constructor(readonly prefix: string) {}
+  /** The prefix of each partition, by number. */
+  readonly partitionPrefixes: string[];
+
+  constructor(
+    readonly prefix: string,
+    readonly partitionCount = 1,
+  ) {
+    this.partitionPrefixes = partitionPrefixes(prefix, partitionCount);
+  }
+
+  /** Every partition's number. */
+  partitions(): number[] {
+    return this.partitionPrefixes.map((_, partition) => partition);
+  }
+  /** The partition of an ordering key: where its events, and its lanes, are stored. */
+  partitionOfOrderingKey(key: string): number {
+    return partitionOfKey(key, this.partitionCount);
+  }
+  private in(partition: number): string {
+    return this.partitionPrefixes[partition] ?? this.partitionPrefixes[0]!;
+  }
+  private of(id: string): string {
+    return this.in(partitionOfId(id));
+  }
 
   subscription(id: string) {
     return `${this.prefix}:sub:${id}`;
@@ -23,55 +54,72 @@ export class Keys {
   subscriptionsByType(type: string, projectId: string) {
     return projectId === DEFAULT_PROJECT_ID ? `${this.prefix}:subs:type:${type}` : `${this.prefix}:subs:prj:${projectId}:type:${type}`;
   }
-  /** Counts every subscription change: a cache loaded at an older count is stale. */
-  subscriptionsVersion() {
-    return `${this.prefix}:subs:version`;
+  /** Set once the idempotency keys stored before partitions have been moved to their partitions (see LegacyIdempotencyKeys). */
+  legacyIdempotencyMoved() {
+    return `${this.prefix}:partitions:idem-moved`;
+  }
+  /**
+   * Counts every subscription change: a cache loaded at an older count is stale. Each other
+   * partition holds a copy, raised to it after every change, for the scripts there that check it.
+   */
+  subscriptionsVersion(partition = 0) {
+    return `${this.in(partition)}:subs:version`;
   }
 
   event(id: string) {
-    return `${this.prefix}:evt:${id}`;
+    return `${this.eventKeyPrefix(partitionOfId(id))}${id}`;
+  }
+  /** What `event` names start with in a partition: for scripts that name the events they read. */
+  eventKeyPrefix(partition: number) {
+    return `${this.in(partition)}:evt:`;
   }
   /** subscriptionId -> deliveryId for one event: makes routing idempotent. */
   eventDeliveries(eventId: string) {
-    return `${this.prefix}:evt:${eventId}:dlv`;
+    return `${this.of(eventId)}:evt:${eventId}:dlv`;
   }
-  idempotency(key: string) {
-    return `${this.prefix}:idem:${key}`;
+  /** An idempotency record, in the partition its key belongs to (see EventStore). */
+  idempotency(key: string, partition: number) {
+    return `${this.in(partition)}:idem:${key}`;
   }
 
   delivery(id: string) {
-    return `${this.prefix}:dlv:${id}`;
+    return `${this.deliveryKeyPrefix(partitionOfId(id))}${id}`;
+  }
+  /** What `delivery` names start with in a partition: for scripts that name the deliveries they read. */
+  deliveryKeyPrefix(partition: number) {
+    return `${this.in(partition)}:dlv:`;
   }
   attempts(deliveryId: string) {
-    return `${this.prefix}:dlv:${deliveryId}:att`;
+    return `${this.of(deliveryId)}:dlv:${deliveryId}:att`;
   }
   /** The claim of the attempt being made of a delivery: its owner, for as long as the attempt's lease. Beside the delivery, in its slot. */
   attemptClaim(deliveryId: string) {
-    return `${this.prefix}:dlv:${deliveryId}:claim`;
+    return `${this.of(deliveryId)}:dlv:${deliveryId}:claim`;
   }
-  deliveriesAll() {
-    return `${this.prefix}:dlvidx:all`;
+  /** One partition's deliveries, by id; each index below is one partition's too. */
+  deliveriesAll(partition: number) {
+    return `${this.in(partition)}:dlvidx:all`;
   }
-  deliveriesByStatus(status: DeliveryStatus) {
-    return `${this.prefix}:dlvidx:status:${status}`;
+  deliveriesByStatus(status: DeliveryStatus, partition: number) {
+    return `${this.in(partition)}:dlvidx:status:${status}`;
   }
-  deliveriesBySubscription(subscriptionId: string) {
-    return `${this.prefix}:dlvidx:sub:${subscriptionId}`;
+  deliveriesBySubscription(subscriptionId: string, partition: number) {
+    return `${this.in(partition)}:dlvidx:sub:${subscriptionId}`;
   }
-  deliveriesByType(type: string) {
-    return `${this.prefix}:dlvidx:type:${type}`;
+  deliveriesByType(type: string, partition: number) {
+    return `${this.in(partition)}:dlvidx:type:${type}`;
   }
 
   /**
    * Deliveries that should have a job, scored by when to make sure they still do: what the
    * reconciler reads to find a delivery left without one.
    */
-  deliveriesToWatch() {
-    return `${this.prefix}:dlvidx:watch`;
+  deliveriesToWatch(partition: number) {
+    return `${this.in(partition)}:dlvidx:watch`;
   }
   /** Stored events not yet routed, scored by when to make sure a route job exists. */
-  eventsToRoute() {
-    return `${this.prefix}:evtidx:unrouted`;
+  eventsToRoute(partition: number) {
+    return `${this.in(partition)}:evtidx:unrouted`;
   }
 
   /** An endpoint's attempts in flight, the slots they hold: delivery id scored by when its lease expires. */
@@ -112,22 +160,22 @@ export class Keys {
   replayRateReserved(id: string) {
     return `${this.prefix}:rpl:${id}:rate:reserved`;
   }
-  /** Replay claims whose job is not yet enqueued, scored by claim time: what recovery re-enqueues. */
-  replayClaimsNotEnqueued() {
-    return `${this.prefix}:rpl:unqueued`;
+  /** Replay claims whose job is not yet enqueued, scored by claim time: what recovery re-enqueues. Beside the claimed deliveries, in their partition. */
+  replayClaimsNotEnqueued(partition: number) {
+    return `${this.in(partition)}:rpl:unqueued`;
   }
 
   /**
-   * The events of one participant value in one project: a set of event ids, named by the
-   * field and the value's keyed hash (never the value), what an erasure reads instead of
-   * scanning every event.
+   * The events of one participant value in one project in one partition: a set of event ids,
+   * named by the field and the value's keyed hash (never the value), what an erasure reads
+   * instead of scanning every event.
    */
-  participantIndex(projectId: string, field: string, digest: string) {
-    return `${this.prefix}:pidx:${projectId}:${field}:${digest}`;
+  participantIndex(projectId: string, field: string, digest: string, partition: number) {
+    return `${this.in(partition)}:pidx:${projectId}:${field}:${digest}`;
   }
-  /** The project and field of a key `participantIndex` made (neither holds a colon); undefined for any other key. */
-  participantIndexOf(key: string): { projectId: string; field: string } | undefined {
-    const head = `${this.prefix}:pidx:`;
+  /** The project and field of a key `participantIndex` made in that partition (neither holds a colon); undefined for any other key. */
+  participantIndexOf(key: string, partition: number): { projectId: string; field: string } | undefined {
+    const head = `${this.in(partition)}:pidx:`;
     const [projectId, field, digest, ...rest] = key.startsWith(head) ? key.slice(head.length).split(":") : [];
     return projectId && field && digest && rest.length === 0 ? { projectId, field } : undefined;
   }
@@ -181,12 +229,16 @@ export class Keys {
    * publish order, `unrouted` holds those not yet routed (event id by number), `blocked` the
    * deliveries whose turn came but wait for an earlier event of the key to be routed.
    */
-  orderingKey(projectId: string, key: string, part: "seq" | "unrouted" | "blocked") {
-    return `${this.prefix}:okey:${projectId}:${part}:${key}`;
+  orderingKey(projectId: string, key: string, part: "seq" | "unrouted" | "blocked", partition: number) {
+    return `${this.in(partition)}:okey:${projectId}:${part}:${key}`;
   }
-  /** A lane: one ordered subscription's unfinished deliveries of one ordering key, by event number; the first is the one that may try. */
-  lane(subscriptionId: string, key: string) {
-    return `${this.prefix}:sub:${subscriptionId}:lane:${key}`;
+  /**
+   * A lane: one ordered subscription's unfinished deliveries of one ordering key, by event
+   * number; the first is the one that may try. In the partition of the key's events: the one
+   * the key names (partitionOfOrderingKey), or 0 for events stored before partitions.
+   */
+  lane(subscriptionId: string, key: string, partition: number) {
+    return `${this.in(partition)}:sub:${subscriptionId}:lane:${key}`;
   }
 
   /** A schedule's definition. */

@@ -1,7 +1,10 @@
 import type { RedisConnection } from "./redis.js";
 import { DEFAULT_PROJECT_ID } from "@hookbus/schemas";
 import type { Delivery, EventRecord } from "../policy/domain.js";
+import { partitionOfId } from "../policy/ids.js";
+import { execPipeline } from "./delivery-queries.js";
 import type { Keys } from "./keys.js";
+import { perPartition } from "./partitioned.js";
 import { defineScript, readLua } from "./redis.js";
 
 const LANE_TURN = readLua(import.meta.url, "lane-turn.lua");
@@ -55,21 +58,34 @@ export class Lanes {
   async turn(delivery: LaneDelivery & { orderingKey: string }, lookAgainAt = Date.now() + this.waitMs): Promise<LaneTurn> {
     const key = delivery.orderingKey;
     const projectId = delivery.projectId ?? DEFAULT_PROJECT_ID;
+    // A lane is in the partition of its key's events, with their deliveries.
+    const partition = partitionOfId(delivery.id);
     const turn = await this.laneTurn.run(
       [
-        this.keys.lane(delivery.subscriptionId, key),
-        this.keys.orderingKey(projectId, key, "unrouted"),
-        this.keys.orderingKey(projectId, key, "blocked"),
-        this.keys.deliveriesToWatch(),
+        this.keys.lane(delivery.subscriptionId, key, partition),
+        this.keys.orderingKey(projectId, key, "unrouted", partition),
+        this.keys.orderingKey(projectId, key, "blocked", partition),
+        this.keys.deliveriesToWatch(partition),
       ],
-      [laneMember(delivery), this.keys.delivery(""), this.keys.event(""), lookAgainAt, this.retentionMs, delivery.subscriptionId],
+      [
+        laneMember(delivery),
+        this.keys.deliveryKeyPrefix(partition),
+        this.keys.eventKeyPrefix(partition),
+        lookAgainAt,
+        this.retentionMs,
+        delivery.subscriptionId,
+      ],
     );
     return TURNS[turn]!;
   }
 
-  /** The first of a lane, the one whose turn it is (or, should it be a record gone, the one that drops it at its next look). */
-  async head(subscriptionId: string, key: string): Promise<LaneMember | undefined> {
-    const [first] = await this.redis.zrange(this.keys.lane(subscriptionId, key), 0, 0);
+  /**
+   * The first of the lane a delivery is in, the one whose turn it is (or, should it be a record
+   * gone, the one that drops it at its next look).
+   */
+  async headOf(delivery: Pick<Delivery, "id" | "subscriptionId"> & { orderingKey: string }): Promise<LaneMember | undefined> {
+    const { subscriptionId, orderingKey } = delivery;
+    const [first] = await this.redis.zrange(this.keys.lane(subscriptionId, orderingKey, partitionOfId(delivery.id)), 0, 0);
     return first === undefined ? undefined : parseLaneMember(first, subscriptionId);
   }
 
@@ -78,19 +94,22 @@ export class Lanes {
    * later event of their keys waits on them any more. Returns the deliveries that waited, to wake.
    */
   async routed(events: Pick<EventRecord, "id" | "projectId" | "orderingKey">[]): Promise<LaneMember[]> {
-    const ordered = events.filter((event) => event.orderingKey !== undefined);
-    if (ordered.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const { id, projectId = DEFAULT_PROJECT_ID, orderingKey } of ordered)
-      this.orderingRouted.queue(
-        pipeline,
-        [this.keys.orderingKey(projectId, orderingKey!, "unrouted"), this.keys.orderingKey(projectId, orderingKey!, "blocked")],
-        [id],
-      );
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.flatMap(([error, blocked]) => {
-      if (error) throw error;
-      return (blocked as string[]).map((member) => {
+    const ordered = new Map(events.filter((event) => event.orderingKey !== undefined).map((event) => [event.id, event]));
+    const blockedOfEach = await perPartition([...ordered.keys()], (ids, partition) => {
+      const pipeline = this.redis.pipeline();
+      for (const { id, projectId = DEFAULT_PROJECT_ID, orderingKey } of ids.map((id) => ordered.get(id)!))
+        this.orderingRouted.queue(
+          pipeline,
+          [
+            this.keys.orderingKey(projectId, orderingKey!, "unrouted", partition),
+            this.keys.orderingKey(projectId, orderingKey!, "blocked", partition),
+          ],
+          [id],
+        );
+      return execPipeline<string[]>(pipeline);
+    });
+    return blockedOfEach.flatMap((blocked) => {
+      return blocked.map((member) => {
         const [deliveryId, eventId, subscriptionId] = member.split(" ") as [string, string, string];
         return { deliveryId, eventId, subscriptionId };
       });

@@ -4,7 +4,9 @@ import type { EventRecord } from "../policy/domain.js";
 import type { ParticipantHasher } from "../policy/participant-hash.js";
 import { participantValues } from "../policy/participant-values.js";
 import { projectOf } from "../policy/project-scope.js";
+import { partitionOfId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
+import { perPartition } from "./partitioned.js";
 
 const MOVE_INDEX_SET = readLua(import.meta.url, "move-index-set.lua");
 
@@ -39,24 +41,30 @@ export class ParticipantIndex {
     return 2 * retentionMs;
   }
 
-  /** The index keys a new event is added to: one per participant value it carries, under the sealing key. */
-  keysOf(event: Pick<EventRecord, "data" | "projectId">): string[] {
+  /** The index keys a new event is added to, in its partition: one per participant value it carries, under the sealing key. */
+  keysOf(event: Pick<EventRecord, "id" | "data" | "projectId">): string[] {
     const projectId = projectOf(event);
     return participantValues(event.data).map(({ field, value }) =>
-      this.keys.participantIndex(projectId, field, this.hasher.hash(value).digest),
+      this.keys.participantIndex(projectId, field, this.hasher.hash(value).digest, partitionOfId(event.id)),
     );
   }
 
-  /** Every index key that may hold this value's events in these projects (under every key held, for entries made before a rotation). */
-  keysFor(field: ErasureField, value: string, projectIds: string[]): string[] {
+  /**
+   * Every index key of one partition that may hold this value's events in these projects
+   * (under every key held, for entries made before a rotation).
+   */
+  keysFor(field: ErasureField, value: string, projectIds: string[], partition: number): string[] {
     const digests = this.hasher.hashesUnderEveryKey(value).map((h) => h.digest);
-    return projectIds.flatMap((projectId) => digests.map((digest) => this.keys.participantIndex(projectId, field, digest)));
+    return projectIds.flatMap((projectId) => digests.map((digest) => this.keys.participantIndex(projectId, field, digest, partition)));
   }
 
-  /** The ids of the events indexed under these keys. */
-  async eventIds(indexKeys: string[]): Promise<string[]> {
-    if (indexKeys.length === 0) return [];
-    return this.redis.sunion(...indexKeys);
+  /** The ids of the events indexed under this value in these projects, in every partition. */
+  async eventIds(field: ErasureField, value: string, projectIds: string[]): Promise<string[]> {
+    if (projectIds.length === 0) return [];
+    const each = await Promise.all(
+      this.keys.partitions().map((partition) => this.redis.sunion(...this.keysFor(field, value, projectIds, partition))),
+    );
+    return each.flat();
   }
 
   /** Notes when the index began, once: events stored before it are found by a scan (see `needsScan`). */
@@ -88,21 +96,23 @@ export class ParticipantIndex {
    */
   async rekeyAll(): Promise<number> {
     let moved = 0;
-    const pattern = this.keys.participantIndex("*", "*", "*");
-    for (const node of dataNodes(this.redis)) {
-      let cursor = "0";
-      do {
-        const [next, found] = await node.scan(cursor, "MATCH", pattern, "COUNT", REKEY_BATCH);
-        cursor = next;
-        moved += await this.rekey(found);
-      } while (cursor !== "0");
+    for (const partition of this.keys.partitions()) {
+      const pattern = this.keys.participantIndex("*", "*", "*", partition);
+      for (const node of dataNodes(this.redis)) {
+        let cursor = "0";
+        do {
+          const [next, found] = await node.scan(cursor, "MATCH", pattern, "COUNT", REKEY_BATCH);
+          cursor = next;
+          moved += await this.rekey(found, partition);
+        } while (cursor !== "0");
+      }
     }
     return moved;
   }
 
-  private async rekey(indexKeys: string[]): Promise<number> {
+  private async rekey(indexKeys: string[], partition: number): Promise<number> {
     const sets = indexKeys.flatMap((key) => {
-      const named = this.keys.participantIndexOf(key);
+      const named = this.keys.participantIndexOf(key, partition);
       return named && erasureFields.includes(named.field as ErasureField)
         ? [{ key, projectId: named.projectId, field: named.field as ErasureField }]
         : [];
@@ -111,7 +121,7 @@ export class ParticipantIndex {
     for (const set of sets) {
       const value = await this.valueIndexed(set.key, set.field);
       if (value === undefined) continue;
-      const current = this.keys.participantIndex(set.projectId, set.field, this.hasher.hash(value).digest);
+      const current = this.keys.participantIndex(set.projectId, set.field, this.hasher.hash(value).digest, partition);
       if (current === set.key) continue;
       await this.moveSet.run([set.key, current], []);
       moved++;
@@ -124,7 +134,7 @@ export class ParticipantIndex {
     const sampled = await this.redis.srandmember(indexKey, EVENTS_SAMPLED);
     const fromEvents = async (ids: string[]) => {
       if (ids.length === 0) return undefined;
-      for (const raw of await this.redis.mget(ids.map((id) => this.keys.event(id)))) {
+      for (const raw of await perPartition(ids, (own) => this.redis.mget(own.map((id) => this.keys.event(id))))) {
         const value = raw === null ? undefined : (JSON.parse(raw) as Pick<EventRecord, "data">).data[field];
         if (typeof value === "string" && value !== "") return value;
       }

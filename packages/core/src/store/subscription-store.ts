@@ -21,6 +21,9 @@ import { SubscriptionCodec, type UnreadableListener } from "../policy/subscripti
 
 const SUBSCRIPTIONS_FOR_TYPE = readLua(import.meta.url, "subscriptions-for-type.lua");
 const WRITE_IF_UNCHANGED = readLua(import.meta.url, "write-subscription-if-unchanged.lua");
+/** Sets a partition's copy of the subscriptions' version to ARGV[1] unless it is past it already. */
+const RAISE_VERSION_COPY =
+  "if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end return 1";
 
 /** How often a change is made again after losing a race before giving up with 503. */
 const MAX_CHANGE_TRIES = 20;
@@ -55,6 +58,7 @@ const CENSUS_PAGE = 500;
 export class SubscriptionStore {
   private readonly subscriptionsForType;
   private readonly writeIfUnchanged;
+  private readonly raiseCopy;
   private readonly changeListeners: (() => void)[] = [];
   readonly codec: SubscriptionCodec;
 
@@ -67,6 +71,7 @@ export class SubscriptionStore {
     this.codec = new SubscriptionCodec(encryption, onUnreadable);
     this.subscriptionsForType = defineScript<string[]>(redis, "hookbusSubscriptionsForType", 2, SUBSCRIPTIONS_FOR_TYPE);
     this.writeIfUnchanged = defineScript<number>(redis, "hookbusWriteSubscriptionIfUnchanged", 4, WRITE_IF_UNCHANGED);
+    this.raiseCopy = defineScript<number>(redis, "hookbusRaiseVersionCopy", 1, RAISE_VERSION_COPY);
   }
 
   /** @param projectId the project it is made in: only that project's events reach it */
@@ -323,8 +328,26 @@ export class SubscriptionStore {
         ...types,
       ],
     );
-    if (written === 1) for (const listener of this.changeListeners) listener();
-    return written === 1;
+    if (written === 0) return false;
+    await this.raiseVersionCopies(written);
+    for (const listener of this.changeListeners) listener();
+    return true;
+  }
+
+  /**
+   * Raises each other partition's copy of the version to `version` (never lowers one: changes
+   * racing each other may get here out of order), so that routing there sees the change before
+   * it is answered. The worker's upkeep raises them to the version too, should a process die
+   * between a change and this.
+   */
+  async raiseVersionCopies(version?: number): Promise<void> {
+    const to = version ?? (await this.version());
+    await Promise.all(
+      this.keys
+        .partitions()
+        .filter((partition) => partition > 0)
+        .map((partition) => this.raiseCopy.run([this.keys.subscriptionsVersion(partition)], [to])),
+    );
   }
 
   /** Calls `listener` after every change this process makes. */

@@ -4,6 +4,7 @@
 -- fresh IV), so the value itself is the version. Type index keys are built in the script from
 -- their prefix, which shares the hash tag (one Redis Cluster slot).
 -- Every write counts in the version counter, which caches compare with.
+-- Returns the version the write made, or 0 when the stored value had changed (nothing written).
 -- KEYS: the subscription, its outcomes, the id index, the version counter. ARGV: expected value, new value ("" deletes),
 -- id, changes channel, the type index prefix of the subscription's project, number of types left,
 -- then the types left and joined.
@@ -19,6 +20,6 @@ else
   redis.call('ZADD', KEYS[3], 0, ARGV[3])
   for i = 7 + left, #ARGV do redis.call('SADD', ARGV[5] .. ARGV[i], ARGV[3]) end
 end
-redis.call('INCR', KEYS[4])
+local version = redis.call('INCR', KEYS[4])
 redis.call('PUBLISH', ARGV[4], ARGV[3])
-return 1
+return version

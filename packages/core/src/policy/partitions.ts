@@ -1,0 +1,60 @@
+import calculateSlot from "cluster-key-slot";
+
+/** The most partitions Hookbus spreads over (HOOKBUS_PARTITIONS). */
+export const MAX_PARTITIONS = 64;
+
+const CLUSTER_SLOTS = 16_384;
+/** How close to its target slot a partition's tag must hash: 1/128 of the slots. */
+const SLOT_WINDOW = CLUSTER_SLOTS / 128;
+
+/**
+ * The key prefix of each of `count` partitions. Partition 0's is `prefix` itself, where
+ * everything lived before partitions, so what an earlier version stored is partition 0's. The
+ * others get a hash tag of their own, chosen so that their Redis Cluster slots spread evenly
+ * from partition 0's: partition k aims at the point the bit-reversed k marks around the slot
+ * ring (1/2, 1/4, 3/4, 1/8...), so that however many there are, and however the slots are
+ * shared among masters, they sit about evenly apart. Tags named by number alone can hash to
+ * neighbouring slots, and so to one master (`{hookbus:2}` and `{hookbus:3}` do).
+ */
+export function partitionPrefixes(prefix: string, count: number): string[] {
+  const open = prefix.indexOf("{");
+  const close = prefix.indexOf("}", open + 1);
+  const tag = open >= 0 && close > open + 1 ? prefix.slice(open + 1, close) : prefix;
+  const firstSlot = calculateSlot(prefix);
+  const tagged = (inner: string) =>
+    open >= 0 && close > open + 1 ? `${prefix.slice(0, open)}{${inner}}${prefix.slice(close + 1)}` : `{${inner}}`;
+  const prefixes = [prefix];
+  for (let k = 1; k < count; k++) {
+    const target = (firstSlot + Math.round(bitReversedFraction(k) * CLUSTER_SLOTS)) % CLUSTER_SLOTS;
+    for (let variant = 0; ; variant++) {
+      const inner = `${tag}:${k}.${variant}`;
+      const distance = Math.abs(calculateSlot(inner) - target);
+      if (Math.min(distance, CLUSTER_SLOTS - distance) <= SLOT_WINDOW / 2) {
+        prefixes.push(tagged(inner));
+        break;
+      }
+    }
+  }
+  return prefixes;
+}
+
+/** k's binary digits mirrored behind the point: 1 -> 1/2, 2 -> 1/4, 3 -> 3/4, 4 -> 1/8. */
+function bitReversedFraction(k: number): number {
+  let fraction = 0;
+  for (let weight = 0.5; k > 0; k >>= 1, weight /= 2) if (k & 1) fraction += weight;
+  return fraction;
+}
+
+/**
+ * The partition a string key (an ordering key, an idempotency key) belongs to among `count`:
+ * FNV-1a, cheap and even enough for spreading, and the same in every process.
+ */
+export function partitionOfKey(key: string, count: number): number {
+  if (count <= 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % count;
+}
