@@ -36,14 +36,16 @@ function testRedisVariables(env: Record<string, string>): Record<string, string>
 
 /**
  * A config for one test file: its own key prefix on the test Redis, loopback receivers
- * allow-listed; `adminKeyName` names the admin key (`name=admin:key`).
+ * allow-listed; `adminKeyName` names the admin key (`name=admin:key`); `keys`, the admin and
+ * publisher keys to take (an earlier config's), else new ones.
  */
 export function testConfig(
   env: Record<string, string> = {},
   adminKeyName?: string,
+  keys?: { adminKey: string; publisherKey: string },
 ): TestConfig & { adminKey: string; publisherKey: string; env: Record<string, string> } {
-  const adminKey = `adm_${randomBytes(16).toString("hex")}`;
-  const publisherKey = `pub_${randomBytes(16).toString("hex")}`;
+  const adminKey = keys?.adminKey ?? `adm_${randomBytes(16).toString("hex")}`;
+  const publisherKey = keys?.publisherKey ?? `pub_${randomBytes(16).toString("hex")}`;
   // Kept as variables too, for an app started as a process of its own.
   const variables: Record<string, string> = {
     ...testRedisVariables(env),
@@ -107,8 +109,14 @@ export class TestHookbus {
     this.publisher = new HookbusClient({ baseUrl: ingest.url, apiKey: config.publisherKey });
   }
 
-  static async start(options: { env?: Record<string, string>; worker?: boolean; adminKeyName?: string } = {}): Promise<TestHookbus> {
-    const config = testConfig(options.env, options.adminKeyName);
+  /** @param options.restartOf a Hookbus stopped before, whose Redis data, prefix and keys this one takes over (with `env` over its variables) */
+  static async start(
+    options: { env?: Record<string, string>; worker?: boolean; adminKeyName?: string; restartOf?: TestHookbus } = {},
+  ): Promise<TestHookbus> {
+    const earlier = options.restartOf?.config;
+    const config = earlier
+      ? testConfig({ ...earlier.env, ...options.env }, options.adminKeyName, earlier)
+      : testConfig(options.env, options.adminKeyName);
     const hookbus = new TestHookbus(config, await startIngest(config, { logger: silent }));
     if (options.worker !== false) await hookbus.startWorker();
     return hookbus;

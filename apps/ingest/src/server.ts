@@ -4,6 +4,7 @@ import type { Express } from "express";
 import { createRedis, FAIL_FAST, SubscriptionCache, SyncOutcomeListener, untilReady } from "@hookbus/core/store";
 import {
   checkEncryptionKeys,
+  checkPartitions,
   createContext,
   createLogger,
   createMetricsRegistry,
@@ -29,6 +30,11 @@ export async function startIngest(config: RunConfig, options: { logger?: Logger 
   const logger = options.logger ?? createLogger("hookbus-ingest", config.logLevel);
   const context = createContext(config, logger, FAIL_FAST);
   await untilReady(context.redis);
+  // A count this Redis cannot be run with stops the start, with nothing left open.
+  await checkPartitions(context.redis, context.keys).catch(async (error: unknown) => {
+    await context.close();
+    throw error;
+  });
   await checkEncryptionKeys(context.subscriptions, config.encryption, logger);
   // What was made before projects is the default project's: it must exist to be listed and read.
   await context.projects.ensureDefault();

@@ -11,6 +11,7 @@ import {
 } from "@hookbus/core/queue";
 import {
   checkEncryptionKeys,
+  checkPartitions,
   createContext,
   createLogger,
   createMetricsRegistry,
@@ -75,6 +76,11 @@ const SCHEDULE_CONCURRENCY = 200;
 export async function startWorker(config: RunConfig, options: WorkerOptions = {}): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger("hookbus-worker", config.logLevel);
   const context = createContext(config, logger);
+  // A count this Redis cannot be run with stops the start, with nothing left open.
+  await checkPartitions(context.redis, context.keys).catch(async (error: unknown) => {
+    await context.close();
+    throw error;
+  });
   await checkEncryptionKeys(context.subscriptions, config.encryption, logger);
   const registry = createMetricsRegistry("worker");
   const metrics = new WorkerMetrics(registry);

@@ -31,6 +31,9 @@ import { LOCAL_WAIT_MS, LocalHandOffs, type HandOff } from "./local-hand-offs.js
 import { keptWrite } from "./kept-write.js";
 import { signedRequest } from "./signed-request.js";
 
+/** A claim held this long (ms) while its delivery waited here for a slot is leased again before the attempt. */
+const CLAIM_RENEWED_AFTER_MS = 1_000;
+
 /** Response bodies kept in the delivery log. */
 export const LOGGED_BODY_BYTES = 4 * 1024;
 
@@ -146,10 +149,13 @@ export class DeliveryAttempt {
     }
     const longestLocalWait = options.longestLocalWaitMs ?? LOCAL_WAIT_MS;
     // The delivery is claimed as it asks for a slot (or waits here for one), so that no other
-    // process attempts it meanwhile and it is still what its caller loaded; the claim lasts
-    // through both waits here and the attempt, and goes back with the attempt's record, or when
-    // the delivery waits elsewhere.
-    const takeClaim = () => this.context.claims.take(delivery, attemptLeaseMs(subscription) + 2 * longestLocalWait);
+    // process attempts it meanwhile and it is still what its caller loaded. The claim is leased
+    // for an attempt, leased again once a wait here for a slot has taken a while (a worker that
+    // dies holds it no longer than one attempt's lease), and goes back with the attempt's
+    // record, or when the delivery waits elsewhere.
+    const leaseMs = attemptLeaseMs(subscription);
+    const takeClaim = () => this.context.claims.take(delivery, leaseMs);
+    let claimedAt = performance.now();
     // Behind this process's own attempts to the endpoint, which hold every slot: the gate would
     // park it, so it waits here for the slot one of them frees without asking (a round trip
     // saved per attempt where one endpoint takes many). Deliveries the gate parked, other
@@ -160,6 +166,7 @@ export class DeliveryAttempt {
     if (replay === undefined && !subscription.ratePerSecond && this.handOffs.holdsEverySlot(subscription.id, maxInFlight(subscription))) {
       held = await takeClaim();
       if (!held.go) return this.claimRefused(held);
+      claimedAt = performance.now();
       handOff = await this.handOffs.waitForSlot(subscription.id, delivery.id, { claimable: true, parked: false }, longestLocalWait);
     }
     let [verdict, claim]: [GateVerdict, ClaimVerdict] =
@@ -170,6 +177,7 @@ export class DeliveryAttempt {
       return this.claimRefused(claim);
     }
     const { owner } = claim;
+    if (!held) claimedAt = performance.now();
     // Parked behind this process's own attempts to the endpoint: the slot one of them frees
     // comes here, without the queue, when it comes soon enough; given it by that release, the
     // attempt goes without asking the gate again.
@@ -211,6 +219,13 @@ export class DeliveryAttempt {
     }
     if (!handedHere) this.handOffs.began(subscription.id);
     try {
+      if (performance.now() - claimedAt > CLAIM_RENEWED_AFTER_MS) {
+        const renewed = await this.context.claims.take(delivery, leaseMs, owner);
+        if (!renewed.go) {
+          await this.wake((await this.context.endpoints.leave(subscription, delivery.id, "none")).handedOff);
+          return this.claimRefused(renewed);
+        }
+      }
       const sendSlot = options.sendSlot ?? ((attempt) => attempt());
       const end = await sendSlot(() => this.attempt({ delivery, subscription, event, data }, attemptInRun, reportTo, owner));
       if (end) return end;

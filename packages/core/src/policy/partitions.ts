@@ -17,25 +17,31 @@ const SLOT_WINDOW = CLUSTER_SLOTS / 128;
  * neighbouring slots, and so to one master (`{hookbus:2}` and `{hookbus:3}` do).
  */
 export function partitionPrefixes(prefix: string, count: number): string[] {
-  const open = prefix.indexOf("{");
-  const close = prefix.indexOf("}", open + 1);
-  const tag = open >= 0 && close > open + 1 ? prefix.slice(open + 1, close) : prefix;
   const firstSlot = calculateSlot(prefix);
-  const tagged = (inner: string) =>
-    open >= 0 && close > open + 1 ? `${prefix.slice(0, open)}{${inner}}${prefix.slice(close + 1)}` : `{${inner}}`;
   const prefixes = [prefix];
   for (let k = 1; k < count; k++) {
     const target = (firstSlot + Math.round(bitReversedFraction(k) * CLUSTER_SLOTS)) % CLUSTER_SLOTS;
     for (let variant = 0; ; variant++) {
-      const inner = `${tag}:${k}.${variant}`;
-      const distance = Math.abs(calculateSlot(inner) - target);
+      const tagged = prefixTagged(prefix, `${k}.${variant}`);
+      const distance = Math.abs(calculateSlot(tagged) - target);
       if (Math.min(distance, CLUSTER_SLOTS - distance) <= SLOT_WINDOW / 2) {
-        prefixes.push(tagged(inner));
+        prefixes.push(tagged);
         break;
       }
     }
   }
   return prefixes;
+}
+
+/**
+ * The prefix with its `{hash tag}` (or, without one, the whole prefix as a tag) extended by
+ * `suffix`: a tag of its own, in a slot of its own, that still reads as the prefix's.
+ */
+export function prefixTagged(prefix: string, suffix: string): string {
+  const open = prefix.indexOf("{");
+  const close = prefix.indexOf("}", open + 1);
+  if (open < 0 || close <= open + 1) return `{${prefix}:${suffix}}`;
+  return `${prefix.slice(0, open)}{${prefix.slice(open + 1, close)}:${suffix}}${prefix.slice(close + 1)}`;
 }
 
 /** k's binary digits mirrored behind the point: 1 -> 1/2, 2 -> 1/4, 3 -> 3/4, 4 -> 1/8. */

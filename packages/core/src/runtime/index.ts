@@ -5,3 +5,4 @@ export * from "./metrics.js";
 export * from "./outage-log.js";
 export * from "./service.js";
 export * from "./key-check.js";
+export * from "./partition-check.js";

@@ -4,7 +4,8 @@
 --
 -- 'take' claims the delivery for the attempt about to be sent: it must still be unfinished and
 -- at the attempt count its caller loaded (else 'stale': finished, attempted since, erased or
--- gone); a claim already held by another owner is 'busy' until its lease ends. The attempt's
+-- gone); a claim already held by another owner is 'busy' until its lease ends; one its owner
+-- holds already is leased again from now (it waited for a slot meanwhile). The attempt's
 -- record gives the claim back (set-delivery-status.lua), and an attempt that dies with its
 -- worker loses it when the lease ends.
 -- 'drop' gives back a claim its owner holds without recording an attempt, and when the
@@ -25,4 +26,8 @@ end
 local state = redis.call('HMGET', KEYS[1], 'status', 'attemptCount')
 if not ((state[1] == 'pending' or state[1] == 'retrying') and state[2] == ARGV[2]) then return {'stale', 0} end
 if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[4]) then return {'go', 0} end
+if redis.call('GET', KEYS[2]) == ARGV[3] then
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+  return {'go', 0}
+end
 return {'busy', math.max(redis.call('PTTL', KEYS[2]), 0)}

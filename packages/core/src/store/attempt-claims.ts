@@ -37,9 +37,11 @@ export class AttemptClaims {
     this.claim = defineScript<[string, number] | number>(redis, "hookbusAttemptClaim", 3, CLAIM);
   }
 
-  /** Claims the delivery for an attempt to be sent now, held for at most `leaseMs`. */
-  async take(delivery: ClaimedDelivery, leaseMs: number, now = Date.now()): Promise<ClaimVerdict> {
-    const owner = randomUUID();
+  /**
+   * Claims the delivery for an attempt to be sent now, held for at most `leaseMs`; with the
+   * `owner` of a claim taken before, leases it again from now.
+   */
+  async take(delivery: ClaimedDelivery, leaseMs: number, owner: string = randomUUID(), now = Date.now()): Promise<ClaimVerdict> {
     const reply = await this.claim.run(this.claimKeys(delivery.id), ["take", delivery.attemptCount, owner, Math.ceil(leaseMs)]);
     const [verdict, leftMs] = reply as [string, number];
     if (verdict === "go") return { go: true, owner };

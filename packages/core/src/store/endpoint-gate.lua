@@ -7,11 +7,9 @@
 -- 'acquire' asks for a slot at an endpoint for one attempt of one delivery. In order: an
 -- attempt of it already in flight ('busy' until its lease ends), the circuit (open: wait until
 -- it closes; half-open: one probe at a time), the cap on attempts in flight (full: the delivery
--- is parked, first come first served, and handed a slot when one frees), then the rate limits:
--- the endpoint's own, and the bulk replay's the delivery belongs to, if capped. Each is GCRA
--- with no burst, so sends are spaced evenly; a delivery that must wait reserves its send time
--- on each limiter (so waiting deliveries keep their order instead of racing for the next free
--- moment) and, back at that time, sends without being charged again.
+-- is parked, first come first served, and handed a slot when one frees), then the endpoint's
+-- rate limit (send-rate.lua, read ahead of this script). A capped bulk replay's rate is kept
+-- apart (replay-rate.lua), before the gate is asked.
 --
 -- 'release' frees a delivery's slot, notes when the endpoint last succeeded or failed, updates
 -- the circuit from the attempt's outcome (a failed probe reopens it for twice the last
@@ -30,10 +28,9 @@
 --
 -- KEYS for 'acquire': in flight (running attempts: delivery id -> lease end), parked, health,
 --       handed (slots handed to parked deliveries: delivery id -> lease end), endpoint rate, its
---       reservations, replay rate, its reservations
+--       reservations
 -- KEYS for 'release': in flight, parked, health, handed, last outcomes
--- ARGV for 'acquire': op, deliveryId, parked member, now, lease ms, cap, endpoint interval ms,
---       replay interval ms (0: none)
+-- ARGV for 'acquire': op, deliveryId, parked member, now, lease ms, cap, endpoint interval ms
 --   Returns {verdict, until, handed members...}: 'go'; 'open' | 'parked' | 'rate' | 'busy' with
 --   the time to look again.
 -- ARGV for 'release': op, deliveryId, now, cap, lease ms, outcome ('ok' | 'fail' | 'none'),
@@ -49,6 +46,8 @@ local op, id = ARGV[1], ARGV[2]
 -- once and its id is added to `given`; any other is handed the slot and its member added to
 -- `out`.
 local function handOn(now, cap, leaseMs, out, named, given)
+  -- Nobody waits (nearly always while the endpoint keeps up): nothing to hand on.
+  if #(named or {}) == 0 and redis.call('ZCARD', parked) == 0 then return end
   if tonumber(redis.call('HGET', health, 'openUntil') or '0') > 0 then return end
   redis.call('ZREMRANGEBYSCORE', inFlight, '-inf', now)
   redis.call('ZREMRANGEBYSCORE', handed, '-inf', now)
@@ -82,10 +81,12 @@ end
 if op == 'release' then
   local now, cap, leaseMs = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
   redis.call('ZREM', inFlight, id)
-  local wasProbe = redis.call('HGET', health, 'probe') == id
+  local before = redis.call('HMGET', health, 'probe', 'failures', 'failingSince', 'openUntil')
+  local wasProbe = before[1] == id
   if wasProbe then redis.call('HDEL', health, 'probe', 'probeUntil') end
   if ARGV[6] ~= 'none' then redis.call('HSET', KEYS[5], ARGV[6] == 'ok' and 'lastSuccessAt' or 'lastFailureAt', ARGV[10]) end
-  if ARGV[6] == 'ok' then
+  -- A healthy endpoint's success has nothing to clear (the common case: no write).
+  if ARGV[6] == 'ok' and (before[2] or before[3] or before[4]) then
     redis.call('HDEL', health, 'failures', 'failingSince', 'openUntil', 'cooldown')
   elseif ARGV[6] == 'fail' then
     local failures = redis.call('HINCRBY', health, 'failures', 1)
@@ -118,15 +119,16 @@ local function wait(verdict, untilMs, keepHanded)
   return out
 end
 
-redis.call('ZREMRANGEBYSCORE', inFlight, '-inf', now)
-redis.call('ZREMRANGEBYSCORE', handed, '-inf', now)
+-- Leases that lapsed (a dead worker's) are pruned only where they could keep a slot taken:
+-- below, once the endpoint looks full.
 local running = tonumber(redis.call('ZSCORE', inFlight, id) or '0')
-if running > 0 then return {'busy', running} end
+if running > now then return {'busy', running} end
 
 local openUntil = tonumber(redis.call('HGET', health, 'openUntil') or '0')
 if openUntil > now then return wait('open', openUntil, false) end
 local halfOpen = openUntil > 0
-local holdsHanded = redis.call('ZSCORE', handed, id) ~= false
+local handedUntil = tonumber(redis.call('ZSCORE', handed, id) or '0')
+local holdsHanded = handedUntil > now
 local function park()
   redis.call('ZADD', parked, 'NX', now, member)
   return {'parked', now + leaseMs}
@@ -136,38 +138,25 @@ if halfOpen then
   local probeUntil = tonumber(redis.call('HGET', health, 'probeUntil') or '0')
   if probe and probe ~= id and probeUntil > now then return park() end
 end
-if not holdsHanded and redis.call('ZCARD', inFlight) + redis.call('ZCARD', handed) >= cap then return park() end
-
--- When this delivery may send by one limiter. The limiter keeps the next free send time, handed
--- out in order (a waiting delivery reserves its time), and the time of the last send: however
--- late a delivery comes back for its reserved time, sends stay at least an interval apart.
-local function sendTime(rateKey, reservedKey, interval)
-  if interval <= 0 then return now end
-  redis.call('ZREMRANGEBYSCORE', reservedKey, '-inf', now - 60000)
-  local state = redis.call('HMGET', rateKey, 'nextFree', 'last')
-  local nextFree, last = tonumber(state[1] or '0'), tonumber(state[2] or '0')
-  local reserved = tonumber(redis.call('ZSCORE', reservedKey, id) or '-1')
-  if reserved < 0 then
-    reserved = math.max(nextFree, now)
-    redis.call('HSET', rateKey, 'nextFree', tostring(reserved + interval))
-    redis.call('ZADD', reservedKey, reserved, id)
+if not holdsHanded then
+  local taken = redis.call('ZCARD', inFlight) + redis.call('ZCARD', handed)
+  if taken >= cap then
+    redis.call('ZREMRANGEBYSCORE', inFlight, '-inf', now)
+    redis.call('ZREMRANGEBYSCORE', handed, '-inf', now)
+    taken = redis.call('ZCARD', inFlight) + redis.call('ZCARD', handed)
   end
-  redis.call('PEXPIRE', rateKey, math.ceil(math.max(nextFree, reserved) + interval - now) + 60000)
-  return math.max(reserved, last + interval)
+  if taken >= cap then return park() end
 end
-local sendAt = math.max(sendTime(KEYS[5], KEYS[6], tonumber(ARGV[7])), sendTime(KEYS[7], KEYS[8], tonumber(ARGV[8])))
+
+local interval = tonumber(ARGV[7])
+local sendAt = sendTime(KEYS[5], KEYS[6], interval, id, now)
 if sendAt > now then return wait('rate', math.ceil(sendAt), holdsHanded) end
 
--- Sending now: the reservations are spent, the limiters note the send, and the delivery takes
--- its place among the attempts in flight.
-for _, limiter in ipairs({{KEYS[5], KEYS[6], ARGV[7]}, {KEYS[7], KEYS[8], ARGV[8]}}) do
-  if tonumber(limiter[3]) > 0 then
-    redis.call('ZREM', limiter[2], id)
-    redis.call('HSET', limiter[1], 'last', now)
-  end
-end
+-- Sending now: the rate limit notes the send, and the delivery takes its place among the
+-- attempts in flight.
+if interval > 0 then spendSendTime(KEYS[5], KEYS[6], id, now) end
 redis.call('ZREM', parked, member)
-redis.call('ZREM', handed, id)
+if handedUntil > 0 then redis.call('ZREM', handed, id) end
 redis.call('ZADD', inFlight, now + leaseMs, id)
 if halfOpen then redis.call('HSET', health, 'probe', id, 'probeUntil', now + leaseMs) end
 return {'go', 0}

@@ -10,7 +10,9 @@ import { defineScript, readLua } from "./redis.js";
  */
 export const LEASE_MARGIN_MS = 5_000;
 
-const GATE = readLua(import.meta.url, "endpoint-gate.lua");
+const SEND_RATE = readLua(import.meta.url, "send-rate.lua");
+const GATE = `${SEND_RATE}\n${readLua(import.meta.url, "endpoint-gate.lua")}`;
+const REPLAY_RATE = `${SEND_RATE}\n${readLua(import.meta.url, "replay-rate.lua")}`;
 
 /** A job waiting at the gate, as it is parked: enough to wake it and to lease it a slot. */
 export interface ParkedJob {
@@ -75,6 +77,7 @@ export interface WaitingDelivery {
  */
 export class EndpointGate {
   private readonly gate;
+  private readonly replayRate;
 
   constructor(
     private readonly redis: RedisConnection,
@@ -82,6 +85,7 @@ export class EndpointGate {
     private readonly circuit: CircuitSettings,
   ) {
     this.gate = defineScript<(string | number)[]>(redis, "hookbusEndpointGate", "variable", GATE);
+    this.replayRate = defineScript<number>(redis, "hookbusReplayRate", 2, REPLAY_RATE);
   }
 
   /**
@@ -95,10 +99,14 @@ export class EndpointGate {
     replay?: { id: string; ratePerSecond: number },
     now = Date.now(),
   ): Promise<GateVerdict> {
-    const endpointRate = [this.keys.endpointRate(subscription.id), this.keys.endpointRateReserved(subscription.id)];
-    const replayRate = replay ? [this.keys.replayRate(replay.id), this.keys.replayRateReserved(replay.id)] : endpointRate;
+    // The replay's rate first: its limiter is shared by endpoints whose gates are in other slots.
+    const replayRate = replay && [this.keys.replayRate(replay.id), this.keys.replayRateReserved(replay.id)];
+    if (replayRate) {
+      const sendAt = await this.replayRate.run(replayRate, ["reserve", job.deliveryId, now, intervalMs(replay.ratePerSecond)]);
+      if (sendAt > now) return { go: false, why: "rate_limited", until: sendAt, handedOff: [] };
+    }
     const [verdict, until, ...handed] = await this.gate.run(
-      [...this.slotKeys(subscription.id), ...endpointRate, ...replayRate],
+      [...this.slotKeys(subscription.id), this.keys.endpointRate(subscription.id), this.keys.endpointRateReserved(subscription.id)],
       [
         "acquire",
         job.deliveryId,
@@ -107,10 +115,12 @@ export class EndpointGate {
         attemptLeaseMs(subscription),
         maxInFlight(subscription),
         intervalMs(subscription.ratePerSecond),
-        intervalMs(replay?.ratePerSecond),
       ],
     );
-    if (verdict === "go") return { go: true };
+    if (verdict === "go") {
+      if (replayRate) await this.replayRate.run(replayRate, ["spend", job.deliveryId, now]);
+      return { go: true };
+    }
     const handedOff = (handed as string[]).map(parseParkedMember);
     return { go: false, why: VERDICTS[verdict as keyof typeof VERDICTS], until: Number(until), handedOff };
   }
@@ -173,20 +183,10 @@ export class EndpointGate {
     return toHealth(failures, openUntil, failingSince, now);
   }
 
-  /** Health of several endpoints in one round trip. */
+  /** Health of several endpoints, read at once (each gate may be in a slot of its own). */
   async healthOfMany(subscriptionIds: string[], now = Date.now()): Promise<Map<string, EndpointHealth>> {
-    if (subscriptionIds.length === 0) return new Map();
-    const pipeline = this.redis.pipeline();
-    for (const id of subscriptionIds) pipeline.hmget(this.keys.endpointHealth(id), "failures", "openUntil", "failingSince");
-    const results = (await pipeline.exec()) ?? [];
-    return new Map(
-      subscriptionIds.map((id, i) => {
-        const [error, values] = results[i] ?? [];
-        if (error) throw error;
-        const [failures, openUntil, failingSince] = values as (string | null)[];
-        return [id, toHealth(failures, openUntil, failingSince, now)];
-      }),
-    );
+    const all = await Promise.all(subscriptionIds.map((id) => this.health(id, now)));
+    return new Map(subscriptionIds.map((id, i) => [id, all[i]!]));
   }
 
   /** The keys of an endpoint's slots and circuit, in the order the gate script takes them. */

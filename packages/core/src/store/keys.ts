@@ -1,7 +1,7 @@
 import { DEFAULT_PROJECT_ID } from "@hookbus/schemas";
 import type { DeliveryStatus } from "../policy/domain.js";
 import { partitionOfId } from "../policy/ids.js";
-import { partitionOfKey, partitionPrefixes } from "../policy/partitions.js";
+import { partitionOfKey, partitionPrefixes, prefixTagged } from "../policy/partitions.js";
 
 /**
  * Every Redis key Hookbus writes outside BullMQ. What is small and shared (subscriptions and
@@ -33,6 +33,16 @@ export class Keys {
   partitionOfOrderingKey(key: string): number {
     return partitionOfKey(key, this.partitionCount);
   }
+  /**
+   * Where an endpoint's gate (its slots, circuit, rate limit, last outcomes) is kept: with one
+   * partition, under the prefix, as an earlier version kept it; with several, under a tag of
+   * its own, so that the gates of many endpoints spread over a cluster's masters as the
+   * partitions do. What a gate holds is short-lived: moving to several partitions starts each
+   * afresh (circuits closed, no slot taken).
+   */
+  private endpoint(subscriptionId: string): string {
+    return this.partitionCount === 1 ? this.prefix : prefixTagged(this.prefix, subscriptionId);
+  }
   private in(partition: number): string {
     return this.partitionPrefixes[partition] ?? this.partitionPrefixes[0]!;
   }
@@ -53,6 +63,10 @@ export class Keys {
    */
   subscriptionsByType(type: string, projectId: string) {
     return projectId === DEFAULT_PROJECT_ID ? `${this.prefix}:subs:type:${type}` : `${this.prefix}:subs:prj:${projectId}:type:${type}`;
+  }
+  /** The most partitions events have been stored in here (see checkPartitions). */
+  partitionCountNote() {
+    return `${this.prefix}:partitions:count`;
   }
   /** Set once the idempotency keys stored before partitions have been moved to their partitions (see LegacyIdempotencyKeys). */
   legacyIdempotencyMoved() {
@@ -124,31 +138,31 @@ export class Keys {
 
   /** An endpoint's attempts in flight, the slots they hold: delivery id scored by when its lease expires. */
   endpointInFlight(subscriptionId: string) {
-    return `${this.prefix}:sub:${subscriptionId}:inflight`;
+    return `${this.endpoint(subscriptionId)}:sub:${subscriptionId}:inflight`;
   }
   /** Slots handed to parked deliveries, not yet taken: delivery id scored by when the hand-over lapses. */
   endpointHanded(subscriptionId: string) {
-    return `${this.prefix}:sub:${subscriptionId}:handed`;
+    return `${this.endpoint(subscriptionId)}:sub:${subscriptionId}:handed`;
   }
   /** Jobs waiting for a free slot at the endpoint, first come first served. */
   endpointParked(subscriptionId: string) {
-    return `${this.prefix}:sub:${subscriptionId}:parked`;
+    return `${this.endpoint(subscriptionId)}:sub:${subscriptionId}:parked`;
   }
   /** The endpoint's circuit: consecutive failures, when the run of failures began, open until when, the probe. */
   endpointHealth(subscriptionId: string) {
-    return `${this.prefix}:sub:${subscriptionId}:health`;
+    return `${this.endpoint(subscriptionId)}:sub:${subscriptionId}:health`;
   }
   /** The endpoint's rate limit: the next free send time, and the send times reserved by waiting deliveries. */
   endpointRate(subscriptionId: string) {
-    return `${this.prefix}:sub:${subscriptionId}:rate`;
+    return `${this.endpoint(subscriptionId)}:sub:${subscriptionId}:rate`;
   }
   endpointRateReserved(subscriptionId: string) {
-    return `${this.prefix}:sub:${subscriptionId}:rate:reserved`;
+    return `${this.endpoint(subscriptionId)}:sub:${subscriptionId}:rate:reserved`;
   }
 
   /** When a subscription's deliveries last succeeded and failed. */
   subscriptionOutcomes(subscriptionId: string) {
-    return `${this.prefix}:sub:${subscriptionId}:outcomes`;
+    return `${this.endpoint(subscriptionId)}:sub:${subscriptionId}:outcomes`;
   }
   replay(id: string) {
     return `${this.prefix}:rpl:${id}`;

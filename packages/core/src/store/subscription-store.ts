@@ -70,7 +70,7 @@ export class SubscriptionStore {
   ) {
     this.codec = new SubscriptionCodec(encryption, onUnreadable);
     this.subscriptionsForType = defineScript<string[]>(redis, "hookbusSubscriptionsForType", 2, SUBSCRIPTIONS_FOR_TYPE);
-    this.writeIfUnchanged = defineScript<number>(redis, "hookbusWriteSubscriptionIfUnchanged", 4, WRITE_IF_UNCHANGED);
+    this.writeIfUnchanged = defineScript<number>(redis, "hookbusWriteSubscriptionIfUnchanged", 3, WRITE_IF_UNCHANGED);
     this.raiseCopy = defineScript<number>(redis, "hookbusRaiseVersionCopy", 1, RAISE_VERSION_COPY);
   }
 
@@ -316,7 +316,7 @@ export class SubscriptionStore {
     const left = previous.eventTypes.filter((type) => !types.includes(type));
     const value = subscription ? this.codec.encode(subscription) : "";
     const written = await this.writeIfUnchanged.run(
-      [this.keys.subscription(id), this.keys.subscriptionOutcomes(id), this.keys.subscriptions(), this.keys.subscriptionsVersion()],
+      [this.keys.subscription(id), this.keys.subscriptions(), this.keys.subscriptionsVersion()],
       [
         expected,
         value,
@@ -329,6 +329,8 @@ export class SubscriptionStore {
       ],
     );
     if (written === 0) return false;
+    // Its endpoint's last outcomes are kept with its gate, in another slot.
+    if (!subscription) await this.redis.del(this.keys.subscriptionOutcomes(id));
     await this.raiseVersionCopies(written);
     for (const listener of this.changeListeners) listener();
     return true;

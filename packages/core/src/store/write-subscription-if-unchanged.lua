@@ -5,7 +5,7 @@
 -- their prefix, which shares the hash tag (one Redis Cluster slot).
 -- Every write counts in the version counter, which caches compare with.
 -- Returns the version the write made, or 0 when the stored value had changed (nothing written).
--- KEYS: the subscription, its outcomes, the id index, the version counter. ARGV: expected value, new value ("" deletes),
+-- KEYS: the subscription, the id index, the version counter. ARGV: expected value, new value ("" deletes),
 -- id, changes channel, the type index prefix of the subscription's project, number of types left,
 -- then the types left and joined.
 local current = redis.call('GET', KEYS[1]) or ''
@@ -13,13 +13,13 @@ if current ~= ARGV[1] then return 0 end
 local left = tonumber(ARGV[6])
 for i = 7, 6 + left do redis.call('SREM', ARGV[5] .. ARGV[i], ARGV[3]) end
 if ARGV[2] == '' then
-  redis.call('DEL', KEYS[1], KEYS[2])
-  redis.call('ZREM', KEYS[3], ARGV[3])
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[3])
 else
   redis.call('SET', KEYS[1], ARGV[2])
-  redis.call('ZADD', KEYS[3], 0, ARGV[3])
+  redis.call('ZADD', KEYS[2], 0, ARGV[3])
   for i = 7 + left, #ARGV do redis.call('SADD', ARGV[5] .. ARGV[i], ARGV[3]) end
 end
-local version = redis.call('INCR', KEYS[4])
+local version = redis.call('INCR', KEYS[3])
 redis.call('PUBLISH', ARGV[4], ARGV[3])
 return version
