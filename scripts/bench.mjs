@@ -560,6 +560,18 @@ function printThroughput(atDefaults, atUncapped) {
       );
     }
   }
+  if (ON_CLUSTER) {
+    console.log("\nRedis CPU ms per delivery on each master, at the default cap (its share of the cluster's):");
+    for (const [name, key] of [
+      ["fan-out 1", "fanOut1"],
+      ["batches of 100", "batched"],
+      ["fan-out 10", "fanOut10"],
+    ]) {
+      const cpu = atDefaults[key].cpuMsPerDelivery;
+      const each = Object.keys(cpu).filter((k) => k.startsWith("master "));
+      console.log(`- ${name}: ${each.map((k) => `${ms(cpu[k])} (${((cpu[k] / cpu.redis) * 100).toFixed(0)}%)`).join(", ")}`);
+    }
+  }
   console.log("\nAt the default cap against uncapped, in this run:");
   for (const [name, key] of [
     ["fan-out 1", "fanOut1"],
@@ -626,7 +638,9 @@ async function main() {
       return (await response.json()).id;
     };
     const unsubscribe = (id) => fetch(`${ingestUrl}/v1/subscriptions/${id}`, { method: "DELETE", headers: admin });
-    const pids = { ingest: [ingest.pid], worker: workers.map((w) => w.pid), redis: redis.pids };
+    // On a cluster each master is measured on its own too: how evenly the partitions share the work.
+    const masters = ON_CLUSTER ? Object.fromEntries(redis.pids.map((pid, i) => [`master ${i + 1}`, [pid]])) : {};
+    const pids = { ingest: [ingest.pid], worker: workers.map((w) => w.pid), redis: redis.pids, ...masters };
     if (ONLY === "ordered") return printOrdering(await benchOrdering(ingestUrl, publisherKey, receiver, pids, subscribe, unsubscribe));
     // Each measure has an event type of its own, so they never mix. The sync and latency
     // measures take the receiver uncapped (`maxInFlight: 1000`); the async throughput is

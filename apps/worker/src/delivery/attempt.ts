@@ -31,7 +31,7 @@ import { LOCAL_WAIT_MS, LocalHandOffs, type HandOff } from "./local-hand-offs.js
 import { keptWrite } from "./kept-write.js";
 import { signedRequest } from "./signed-request.js";
 
-/** A claim held this long (ms) while its delivery waited here for a slot is leased again before the attempt. */
+/** A claim held this long (ms) while its delivery waited here (for a slot, or its turn to send) is leased again before the attempt. */
 const CLAIM_RENEWED_AFTER_MS = 1_000;
 
 /** Response bodies kept in the delivery log. */
@@ -219,15 +219,18 @@ export class DeliveryAttempt {
     }
     if (!handedHere) this.handOffs.began(subscription.id);
     try {
-      if (performance.now() - claimedAt > CLAIM_RENEWED_AFTER_MS) {
-        const renewed = await this.context.claims.take(delivery, leaseMs, owner);
-        if (!renewed.go) {
-          await this.wake((await this.context.endpoints.leave(subscription, delivery.id, "none")).handedOff);
-          return this.claimRefused(renewed);
-        }
-      }
       const sendSlot = options.sendSlot ?? ((attempt) => attempt());
-      const end = await sendSlot(() => this.attempt({ delivery, subscription, event, data }, attemptInRun, reportTo, owner));
+      const end = await sendSlot(async () => {
+        // Waited a while here (for a slot, or for its turn to send): its claim is leased again first.
+        if (performance.now() - claimedAt > CLAIM_RENEWED_AFTER_MS) {
+          const renewed = await this.context.claims.take(delivery, leaseMs, owner);
+          if (!renewed.go) {
+            await this.wake((await this.context.endpoints.leave(subscription, delivery.id, "none")).handedOff);
+            return this.claimRefused(renewed);
+          }
+        }
+        return this.attempt({ delivery, subscription, event, data }, attemptInRun, reportTo, owner);
+      });
       if (end) return end;
       const [released] = await Promise.all([
         this.context.endpoints.leave(subscription, delivery.id, "none"),
