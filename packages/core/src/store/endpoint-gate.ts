@@ -99,12 +99,6 @@ export class EndpointGate {
     replay?: { id: string; ratePerSecond: number },
     now = Date.now(),
   ): Promise<GateVerdict> {
-    // The replay's rate first: its limiter is shared by endpoints whose gates are in other slots.
-    const replayRate = replay && [this.keys.replayRate(replay.id), this.keys.replayRateReserved(replay.id)];
-    if (replayRate) {
-      const sendAt = await this.replayRate.run(replayRate, ["reserve", job.deliveryId, now, intervalMs(replay.ratePerSecond)]);
-      if (sendAt > now) return { go: false, why: "rate_limited", until: sendAt, handedOff: [] };
-    }
     const [verdict, until, ...handed] = await this.gate.run(
       [...this.slotKeys(subscription.id), this.keys.endpointRate(subscription.id), this.keys.endpointRateReserved(subscription.id)],
       [
@@ -117,12 +111,27 @@ export class EndpointGate {
         intervalMs(subscription.ratePerSecond),
       ],
     );
-    if (verdict === "go") {
-      if (replayRate) await this.replayRate.run(replayRate, ["spend", job.deliveryId, now]);
-      return { go: true };
-    }
+    if (verdict === "go") return replay ? this.withinReplayRate(subscription, job, replay) : { go: true };
     const handedOff = (handed as string[]).map(parseParkedMember);
     return { go: false, why: VERDICTS[verdict as keyof typeof VERDICTS], until: Number(until), handedOff };
+  }
+
+  /**
+   * A capped bulk replay's rate, once the gate let the delivery through: its limiter is shared
+   * by endpoints whose gates are in other slots, so it is asked apart, just before the send. A
+   * delivery that must wait for it gives its slot back.
+   */
+  private async withinReplayRate(
+    subscription: Subscription,
+    job: ParkedJob,
+    replay: { id: string; ratePerSecond: number },
+  ): Promise<GateVerdict> {
+    const keys = [this.keys.replayRate(replay.id), this.keys.replayRateReserved(replay.id)];
+    const now = Date.now();
+    const sendAt = await this.replayRate.run(keys, [job.deliveryId, now, intervalMs(replay.ratePerSecond)]);
+    if (sendAt <= 0) return { go: true };
+    const { handedOff } = await this.leave(subscription, job.deliveryId, "none");
+    return { go: false, why: "rate_limited", until: sendAt, handedOff };
   }
 
   /**
