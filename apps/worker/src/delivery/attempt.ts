@@ -169,15 +169,14 @@ export class DeliveryAttempt {
       claimedAt = performance.now();
       handOff = await this.handOffs.waitForSlot(subscription.id, delivery.id, { claimable: true, parked: false }, longestLocalWait);
     }
-    let [verdict, claim]: [GateVerdict, ClaimVerdict] =
-      handOff === "given" && held ? [{ go: true }, held] : await this.enterClaiming(subscription, delivery, job, replay, held ?? takeClaim);
-    if (!claim.go) {
-      const handedOff = verdict.go ? (await this.context.endpoints.leave(subscription, delivery.id, "none")).handedOff : verdict.handedOff;
-      await this.wake(handedOff);
-      return this.claimRefused(claim);
-    }
+    // The claim comes before the gate: two runs of one delivery asking both at once could each
+    // be refused by the other (one by the claim, the other by the slot the first took), and both
+    // wait out a lease.
+    const claim = held ?? (await takeClaim());
+    if (!claim.go) return this.claimRefused(claim);
     const { owner } = claim;
     if (!held) claimedAt = performance.now();
+    let verdict: GateVerdict = handOff === "given" ? { go: true } : await this.enterHolding(subscription, delivery, job, replay, owner);
     // Parked behind this process's own attempts to the endpoint: the slot one of them frees
     // comes here, without the queue, when it comes soon enough; given it by that release, the
     // attempt goes without asking the gate again.
@@ -189,14 +188,7 @@ export class DeliveryAttempt {
         { claimable: replay === undefined, parked: true },
         longestLocalWait,
       );
-      verdict =
-        handOff === "given"
-          ? { go: true }
-          : await this.context.endpoints.enter(subscription, job, replay).catch(async (error: unknown) => {
-              // Nothing was sent: the claim goes back, as enterClaiming gives it back.
-              await this.context.claims.drop(delivery.id, owner).catch(() => undefined);
-              throw error;
-            });
+      verdict = handOff === "given" ? { go: true } : await this.enterHolding(subscription, delivery, job, replay, owner);
     }
     const handedHere = handOff !== "none";
     if (!verdict.go) {
@@ -243,28 +235,21 @@ export class DeliveryAttempt {
     }
   }
 
-  /**
-   * Asks the gate for a slot and takes the delivery's claim (unless `held` already), in one
-   * write. Should either fail (Redis refused one, its slot moving between masters, say), what
-   * the other took is given back before the error is thrown, so that the run again of the job
-   * does not find its own claim or slot in the way.
-   */
-  private async enterClaiming(
+  /** Asks the gate for a slot for a delivery whose claim `owner` holds; should the call fail, the claim goes back before the error is thrown. */
+  private async enterHolding(
     subscription: Subscription,
     delivery: Delivery,
     job: ParkedJob,
     replay: { id: string; ratePerSecond: number } | undefined,
-    claiming: ClaimVerdict | (() => Promise<ClaimVerdict>),
-  ): Promise<[GateVerdict, ClaimVerdict]> {
-    const [entered, claimed] = await sendTogether(this.context.redis, () =>
-      Promise.allSettled([this.context.endpoints.enter(subscription, job, replay), typeof claiming === "function" ? claiming() : claiming]),
-    );
-    if (entered.status === "fulfilled" && claimed.status === "fulfilled") return [entered.value, claimed.value];
-    await Promise.allSettled([
-      entered.status === "fulfilled" && entered.value.go ? this.context.endpoints.leave(subscription, delivery.id, "none") : undefined,
-      claimed.status === "fulfilled" && claimed.value.go ? this.context.claims.drop(delivery.id, claimed.value.owner) : undefined,
-    ]);
-    throw entered.status === "rejected" ? entered.reason : (claimed as PromiseRejectedResult).reason;
+    owner: string,
+  ): Promise<GateVerdict> {
+    try {
+      return await this.context.endpoints.enter(subscription, job, replay);
+    } catch (error) {
+      // Nothing was sent: the run again of its job must not find its own claim in the way.
+      await this.context.claims.drop(delivery.id, owner).catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Its claim refused: nothing to attempt (stale), or another process's attempt of it runs until its lease ends. */
