@@ -7,8 +7,8 @@ import { scopedIdempotencyKey } from "../store/event-store.js";
 import type { Keys } from "../store/keys.js";
 import type { ParticipantIndex } from "../store/participant-index.js";
 import { laneMember, parseLaneMember, type LaneMember } from "../store/lanes.js";
-import { dataNodes, defineScript, readLua } from "../store/redis.js";
-import { perPartition } from "../store/partitioned.js";
+import { defineScript, readLua, scanEveryNode } from "../store/redis.js";
+import { eachPartition, perPartition } from "../store/partitioned.js";
 import { partitionOfId } from "../policy/ids.js";
 import { partitionOfKey } from "../policy/partitions.js";
 
@@ -136,7 +136,7 @@ export class EventEraser {
     const idempotencyKeys = (await Promise.all(events.map((event) => (event.idempotencyKey ? this.idempotencyRecords(event) : [])))).flat();
     await Promise.all(idempotencyKeys.map((key) => this.redis.del(key)));
     const byId = new Map(events.map((event) => [event.id, event]));
-    await perPartition([...byId.keys()], async (ids, partition) => {
+    await eachPartition([...byId.keys()], async (ids, partition) => {
       const transaction = this.redis.multi();
       for (const event of ids.map((id) => byId.get(id)!)) {
         transaction.del(this.keys.event(event.id), this.keys.eventDeliveries(event.id));
@@ -145,7 +145,6 @@ export class EventEraser {
       }
       transaction.zrem(this.keys.eventsToRoute(partition), ...ids);
       for (const [error] of (await transaction.exec()) ?? []) if (error) throw error;
-      return ids;
     });
   }
 
@@ -193,15 +192,7 @@ export class EventEraser {
    * a batch at a time, from every node that holds data.
    */
   private async *scan(...patterns: string[]): AsyncGenerator<string[]> {
-    for (const pattern of patterns)
-      for (const node of dataNodes(this.redis)) {
-        let cursor = "0";
-        do {
-          const [next, found] = await node.scan(cursor, "MATCH", pattern, "COUNT", SCAN_COUNT);
-          cursor = next;
-          yield found;
-        } while (cursor !== "0");
-      }
+    for (const pattern of patterns) yield* scanEveryNode(this.redis, pattern, SCAN_COUNT);
   }
 }
 

@@ -6,7 +6,7 @@ import type { DeliveryFilter } from "../store/delivery-queries.js";
 import { NotFoundError, UnprocessableError } from "../policy/errors.js";
 import { newId } from "../policy/ids.js";
 import type { Keys } from "../store/keys.js";
-import { perPartition } from "../store/partitioned.js";
+import { eachPartition } from "../store/partitioned.js";
 import { defineScript, readLua } from "../store/redis.js";
 import {
   deliverJobId,
@@ -162,10 +162,9 @@ export class Replayer {
     if (claimed.length === 0) return;
     await enqueueReplayRuns(this.queues, claimed, replay);
     const ids = claimed.map(({ delivery }) => delivery.id);
-    await perPartition(ids, async (own, partition) => {
-      await this.redis.zrem(this.keys.replayClaimsNotEnqueued(partition), ...own.map((id) => replayClaimNote(id, replay?.id)));
-      return own;
-    });
+    await eachPartition(ids, (own, partition) =>
+      this.redis.zrem(this.keys.replayClaimsNotEnqueued(partition), ...own.map((id) => replayClaimNote(id, replay?.id))),
+    );
   }
 
   private async settle(replayId: string, add: { done?: number; failed?: number; walked?: boolean }): Promise<void> {

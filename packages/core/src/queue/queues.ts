@@ -2,7 +2,7 @@ import { Job, Queue, type ConnectionOptions, type JobsOptions, type JobState } f
 import type { ChainableCommander } from "ioredis";
 import type { Delivery, RoutedDelivery } from "../policy/domain.js";
 import { partitionOfId } from "../policy/ids.js";
-import { perPartition } from "../store/partitioned.js";
+import { eachPartition } from "../store/partitioned.js";
 
 /** BullMQ queue names; their keys sit under HOOKBUS_QUEUE_PREFIX, the route and deliver queues under each partition's prefix. */
 export const QUEUE_NAMES = {
@@ -166,8 +166,8 @@ export async function enqueueReplayRuns(
   replay?: ReplayRef,
 ): Promise<void> {
   const byId = new Map(claimed.map((claim) => [claim.delivery.id, claim]));
-  await perPartition([...byId.keys()], async (ids) => {
-    await queues.of(ids[0]!).deliver.addBulk(
+  await eachPartition([...byId.keys()], (ids) =>
+    queues.of(ids[0]!).deliver.addBulk(
       ids
         .map((id) => byId.get(id)!)
         .map(({ delivery, replayNumber }) => ({
@@ -175,9 +175,8 @@ export async function enqueueReplayRuns(
           data: deliverJobData(delivery, replay),
           opts: { ...DELIVER_JOB_OPTIONS, jobId: deliverJobId({ id: delivery.id, replays: replayNumber }) },
         })),
-    );
-    return ids;
-  });
+    ),
+  );
 }
 
 /**
@@ -246,14 +245,13 @@ export async function enqueueRoute(queues: HookbusQueues, eventId: string): Prom
 
 /** Enqueues routing of several events, a job each, in one round trip for each partition they are in. */
 export async function enqueueRoutes(queues: HookbusQueues, eventIds: string[]): Promise<void> {
-  await perPartition(eventIds, async (ids) => {
-    await queues
+  await eachPartition(eventIds, (ids) =>
+    queues
       .of(ids[0]!)
       .route.addBulk(
         ids.map((eventId) => ({ name: "route", data: { eventIds: [eventId] }, opts: { ...ROUTE_JOB_OPTIONS, jobId: eventId } })),
-      );
-    return ids;
-  });
+      ),
+  );
 }
 
 /**

@@ -8,7 +8,7 @@ import { defineScript, readLua } from "./redis.js";
 const CLAIM = readLua(import.meta.url, "attempt-claim.lua");
 
 /** The delivery an attempt is for, at the attempt count its caller loaded it with. */
-export type ClaimedDelivery = Pick<Delivery, "id" | "attemptCount">;
+export type ClaimableDelivery = Pick<Delivery, "id" | "attemptCount">;
 
 /** What a claim's taking says: go (the caller holds it, as `owner`), or why not. */
 export type ClaimVerdict =
@@ -41,7 +41,7 @@ export class AttemptClaims {
    * Claims the delivery for an attempt to be sent now, held for at most `leaseMs`; with the
    * `owner` of a claim taken before, leases it again from now.
    */
-  async take(delivery: ClaimedDelivery, leaseMs: number, owner: string = randomUUID(), now = Date.now()): Promise<ClaimVerdict> {
+  async take(delivery: ClaimableDelivery, leaseMs: number, owner: string = randomUUID(), now = Date.now()): Promise<ClaimVerdict> {
     const reply = await this.claim.run(this.claimKeys(delivery.id), ["take", delivery.attemptCount, owner, Math.ceil(leaseMs)]);
     const [verdict, leftMs] = reply as [string, number];
     if (verdict === "go") return { go: true, owner };

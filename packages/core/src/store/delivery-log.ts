@@ -15,7 +15,7 @@ import { NotFoundError } from "../policy/errors.js";
 import { idLowerBound, newId, partitionOfId } from "../policy/ids.js";
 import type { Keys } from "./keys.js";
 import { laneMember, parseLaneMember, type LaneMember } from "./lanes.js";
-import { perPartition, perPartitionOf } from "./partitioned.js";
+import { eachPartition, perPartitionOf } from "./partitioned.js";
 import { defineScript, readLua } from "./redis.js";
 import type { ReplayRef } from "../queue/queues.js";
 
@@ -286,18 +286,14 @@ export class DeliveryLog extends DeliveryQueries {
   /** Checks each delivery again at its own time, unless it finishes first. */
   async watchAt(entries: { id: string; at: number }[]): Promise<void> {
     const at = new Map(entries.map((entry) => [entry.id, entry.at]));
-    await perPartition([...at.keys()], async (ids, partition) => {
-      await this.redis.zadd(this.keys.deliveriesToWatch(partition), "XX", ...ids.flatMap((id) => [at.get(id)!, id]));
-      return ids;
-    });
+    await eachPartition([...at.keys()], (ids, partition) =>
+      this.redis.zadd(this.keys.deliveriesToWatch(partition), "XX", ...ids.flatMap((id) => [at.get(id)!, id])),
+    );
   }
 
   /** Stops watching deliveries that have expired or finished. */
   async unwatch(ids: string[]): Promise<void> {
-    await perPartition(ids, async (own, partition) => {
-      await this.redis.zrem(this.keys.deliveriesToWatch(partition), ...own);
-      return own;
-    });
+    await eachPartition(ids, (own, partition) => this.redis.zrem(this.keys.deliveriesToWatch(partition), ...own));
   }
 
   /**

@@ -10,7 +10,7 @@ import { partitionOfKey } from "../policy/partitions.js";
 import type { Keys } from "./keys.js";
 import type { ParticipantIndex } from "./participant-index.js";
 import { LegacyIdempotencyKeys } from "./legacy-idempotency-keys.js";
-import { perPartition } from "./partitioned.js";
+import { eachPartition, perPartition } from "./partitioned.js";
 import { defineScript, readLua } from "./redis.js";
 import { RedisClock } from "./redis-clock.js";
 
@@ -296,10 +296,7 @@ export class EventStore {
 
   /** Notes that these events' route job has run: the reconciler no longer watches them. */
   async markRouted(ids: string[]): Promise<void> {
-    await perPartition(ids, async (own, partition) => {
-      await this.redis.zrem(this.keys.eventsToRoute(partition), ...own);
-      return own;
-    });
+    await eachPartition(ids, (own, partition) => this.redis.zrem(this.keys.eventsToRoute(partition), ...own));
   }
 
   /** One partition's events whose route job was due by `now` and has not run: oldest first, at most `limit`. */
@@ -309,10 +306,9 @@ export class EventStore {
 
   /** Looks at overdue events again at `at`, unless they are routed by then. */
   async watchRouting(ids: string[], at: number): Promise<void> {
-    await perPartition(ids, async (own, partition) => {
-      await this.redis.zadd(this.keys.eventsToRoute(partition), "XX", ...own.flatMap((id) => [at, id]));
-      return own;
-    });
+    await eachPartition(ids, (own, partition) =>
+      this.redis.zadd(this.keys.eventsToRoute(partition), "XX", ...own.flatMap((id) => [at, id])),
+    );
   }
 
   async get(id: string): Promise<EventRecord> {

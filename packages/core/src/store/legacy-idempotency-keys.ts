@@ -4,7 +4,7 @@ import { partitionOfId } from "../policy/ids.js";
 import { partitionOfKey } from "../policy/partitions.js";
 import { execPipeline } from "./delivery-queries.js";
 import type { Keys } from "./keys.js";
-import { dataNodes } from "./redis.js";
+import { scanEveryNode } from "./redis.js";
 
 /** How often a process that has not seen the keys moved looks again. */
 const MOVED_LOOK_MS = 5_000;
@@ -53,14 +53,7 @@ export class LegacyIdempotencyKeys {
   async moveAll(): Promise<number> {
     if (await this.allMoved()) return 0;
     let copied = 0;
-    for (const node of dataNodes(this.redis)) {
-      let cursor = "0";
-      do {
-        const [next, found] = await node.scan(cursor, "MATCH", this.keys.idempotency("*", 0), "COUNT", MOVE_BATCH);
-        cursor = next;
-        copied += await this.copy(found);
-      } while (cursor !== "0");
-    }
+    for await (const found of scanEveryNode(this.redis, this.keys.idempotency("*", 0), MOVE_BATCH)) copied += await this.copy(found);
     await this.redis.set(this.keys.legacyIdempotencyMoved(), "1");
     this.moved = true;
     return copied;

@@ -1,4 +1,4 @@
-import { dataNodes, defineScript, readLua, type RedisConnection } from "./redis.js";
+import { defineScript, readLua, scanEveryNode, type RedisConnection } from "./redis.js";
 import { erasureFields, type ErasureField } from "@hookbus/schemas";
 import type { EventRecord } from "../policy/domain.js";
 import type { ParticipantHasher } from "../policy/participant-hash.js";
@@ -98,14 +98,7 @@ export class ParticipantIndex {
     let moved = 0;
     for (const partition of this.keys.partitions()) {
       const pattern = this.keys.participantIndex("*", "*", "*", partition);
-      for (const node of dataNodes(this.redis)) {
-        let cursor = "0";
-        do {
-          const [next, found] = await node.scan(cursor, "MATCH", pattern, "COUNT", REKEY_BATCH);
-          cursor = next;
-          moved += await this.rekey(found, partition);
-        } while (cursor !== "0");
-      }
+      for await (const found of scanEveryNode(this.redis, pattern, REKEY_BATCH)) moved += await this.rekey(found, partition);
     }
     return moved;
   }

@@ -10,6 +10,14 @@ export function perPartition<T>(ids: string[], read: (ids: string[], partition: 
   return perPartitionOf(ids, (id) => id, read);
 }
 
+/** Runs `write` once for each partition the ids name, all at once: per-partition writes with no result to read. */
+export async function eachPartition(ids: string[], write: (ids: string[], partition: number) => Promise<unknown>): Promise<void> {
+  await perPartition(ids, async (own, partition) => {
+    await write(own, partition);
+    return own;
+  });
+}
+
 /** The same for items that each belong to the partition of an id (`idOf`). */
 export async function perPartitionOf<Item, T>(
   items: Item[],

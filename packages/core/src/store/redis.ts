@@ -87,6 +87,18 @@ export function dataNodes(redis: RedisConnection): Redis[] {
   return redis instanceof Cluster ? redis.nodes("master") : [redis];
 }
 
+/** The keys matching `pattern` on every server that holds data, a SCAN batch (of about `count`) at a time. */
+export async function* scanEveryNode(redis: RedisConnection, pattern: string, count: number): AsyncGenerator<string[]> {
+  for (const node of dataNodes(redis)) {
+    let cursor = "0";
+    do {
+      const [next, found] = await node.scan(cursor, "MATCH", pattern, "COUNT", count);
+      cursor = next;
+      yield found;
+    } while (cursor !== "0");
+  }
+}
+
 /**
  * Options for a connection that serves requests with deadlines (the ingest's): while it is not
  * connected, a command fails at once instead of waiting in ioredis's offline queue. A request
