@@ -27,7 +27,7 @@ import type { HookbusContext, Logger } from "@hookbus/core/runtime";
 import type { DisabledReason } from "@hookbus/schemas";
 import type { WorkerMetrics } from "../metrics.js";
 import { truncate, type AttemptResult, type WebhookHttpClient } from "./http-client.js";
-import { LOCAL_WAIT_MS, LocalHandOffs, type HandOff } from "./local-hand-offs.js";
+import { LOCAL_WAIT_MS, LocalHandOffs, type AskAnswered, type HandOff } from "./local-hand-offs.js";
 import { keptWrite } from "./kept-write.js";
 import { signedRequest } from "./signed-request.js";
 
@@ -163,20 +163,39 @@ export class DeliveryAttempt {
     // gate's acquire keeps it.
     let handOff: HandOff = "none";
     let held: ClaimVerdict | undefined;
+    // One that goes to ask counts as asking from now on, its claim's round trip included, so
+    // that those behind it in the same burst wait here.
+    let asking: AskAnswered | undefined;
     if (replay === undefined && !subscription.ratePerSecond && this.handOffs.holdsEverySlot(subscription.id, maxInFlight(subscription))) {
       held = await takeClaim();
       if (!held.go) return this.claimRefused(held);
       claimedAt = performance.now();
       handOff = await this.handOffs.waitForSlot(subscription.id, delivery.id, { claimable: true, parked: false }, longestLocalWait);
-    }
+    } else asking = this.handOffs.asks(subscription.id);
     // The claim comes before the gate: two runs of one delivery asking both at once could each
     // be refused by the other (one by the claim, the other by the slot the first took), and both
     // wait out a lease.
-    const claim = held ?? (await takeClaim());
-    if (!claim.go) return this.claimRefused(claim);
+    let claim: ClaimVerdict;
+    try {
+      claim = held ?? (await takeClaim());
+    } catch (error) {
+      asking?.(false);
+      throw error;
+    }
+    if (!claim.go) {
+      asking?.(false);
+      return this.claimRefused(claim);
+    }
     const { owner } = claim;
     if (!held) claimedAt = performance.now();
-    let verdict: GateVerdict = handOff === "given" ? { go: true } : await this.enterHolding(subscription, delivery, job, replay, owner);
+    // Given a slot by a release: it goes. Handed one by the gate: it takes it there. Else it asks.
+    const verdictAfter = (wait: HandOff): Promise<GateVerdict> =>
+      wait === "given"
+        ? Promise.resolve({ go: true })
+        : wait === "handed"
+          ? this.enterHolding(subscription, delivery, job, replay, owner)
+          : this.ask(subscription, delivery, job, replay, owner, asking);
+    let verdict = await verdictAfter(handOff);
     // Parked behind this process's own attempts to the endpoint: the slot one of them frees
     // comes here, without the queue, when it comes soon enough; given it by that release, the
     // attempt goes without asking the gate again.
@@ -188,7 +207,7 @@ export class DeliveryAttempt {
         { claimable: replay === undefined, parked: true },
         longestLocalWait,
       );
-      verdict = handOff === "given" ? { go: true } : await this.enterHolding(subscription, delivery, job, replay, owner);
+      verdict = await verdictAfter(handOff);
     }
     const handedHere = handOff !== "none";
     if (!verdict.go) {
@@ -232,6 +251,28 @@ export class DeliveryAttempt {
       return { kind: "again", at: Date.now(), waitedForEndpoint: false };
     } finally {
       this.handOffs.settled(subscription.id);
+    }
+  }
+
+  /**
+   * Asks the gate for a slot for a delivery that was handed none (`enterHolding`), counted
+   * among this process's attempts to the endpoint while it asks (LocalHandOffs.asks).
+   */
+  private async ask(
+    subscription: Subscription,
+    delivery: Delivery,
+    job: ParkedJob,
+    replay: { id: string; ratePerSecond: number } | undefined,
+    owner: string,
+    answered: AskAnswered = this.handOffs.asks(subscription.id),
+  ): Promise<GateVerdict> {
+    let go = false;
+    try {
+      const verdict = await this.enterHolding(subscription, delivery, job, replay, owner);
+      go = verdict.go;
+      return verdict;
+    } finally {
+      answered(go);
     }
   }
 

@@ -20,6 +20,9 @@ const ANSWER_WAIT_MS = 5;
  */
 const NAMED_PER_RELEASE = 4;
 
+/** Ends an ask that `LocalHandOffs.asks` counted, with whether the gate let the attempt through; once only, later calls do nothing. */
+export type AskAnswered = (go: boolean) => void;
+
 /** How a local wait ended: given its slot by the release, handed a slot to take at the gate, or neither. */
 export type HandOff = "given" | "handed" | "none";
 
@@ -46,6 +49,8 @@ interface Waiter extends WaitingDelivery {
 export class LocalHandOffs {
   private readonly waiting = new Map<string, Waiter>();
   private readonly inFlight = new Map<string, number>();
+  /** Attempts of this process asking the gate for a slot, by endpoint, their answer not yet come. */
+  private readonly asking = new Map<string, number>();
   /** When an attempt of this process to each endpoint last ended. */
   private readonly lastRelease = new Map<string, number>();
 
@@ -64,17 +69,51 @@ export class LocalHandOffs {
     if (left > 0) return void this.inFlight.set(subscriptionId, left);
     this.inFlight.delete(subscriptionId);
     this.lastRelease.delete(subscriptionId);
+    if (!this.asking.has(subscriptionId)) this.wakeAll(subscriptionId);
+  }
+
+  /** Sends every delivery waiting here at the endpoint back to the gate. */
+  private wakeAll(subscriptionId: string): void {
     for (const waiter of [...this.waiting.values()]) if (waiter.subscriptionId === subscriptionId) waiter.wake("none");
   }
 
-  /** True when this process has attempts in flight to the endpoint: their releases will hand slots on. */
-  expectsRelease(subscriptionId: string): boolean {
-    return this.inFlight.has(subscriptionId);
+  /**
+   * Counts an attempt asking the gate for a slot, until `askAnswered`. The attempts asking
+   * count as holding slots: a burst of deliveries to one endpoint sends at most its cap of them
+   * to ask, while the rest wait here for the slots those free, without a round trip each to be
+   * parked.
+   */
+  asks(subscriptionId: string): AskAnswered {
+    this.asking.set(subscriptionId, (this.asking.get(subscriptionId) ?? 0) + 1);
+    let answered = false;
+    return (go) => {
+      if (answered) return;
+      answered = true;
+      this.askAnswered(subscriptionId, go);
+    };
   }
 
-  /** True when this process's attempts to the endpoint hold all its `cap` slots: the gate would park another. */
+  /**
+   * The gate answered an ask (`go`: the attempt is let through, and counted by `began`), or it
+   * was given up. When it was not let through, and this process has nothing left in flight or
+   * asking there, no release of its own is coming: the deliveries waiting behind its asks go to
+   * ask the gate themselves.
+   */
+  private askAnswered(subscriptionId: string, go: boolean): void {
+    const left = this.asking.get(subscriptionId)! - 1;
+    if (left > 0) this.asking.set(subscriptionId, left);
+    else this.asking.delete(subscriptionId);
+    if (!go && left === 0 && !this.inFlight.has(subscriptionId)) this.wakeAll(subscriptionId);
+  }
+
+  /** True when this process has attempts in flight to the endpoint, or asking: their releases will hand slots on. */
+  expectsRelease(subscriptionId: string): boolean {
+    return this.inFlight.has(subscriptionId) || this.asking.has(subscriptionId);
+  }
+
+  /** True when this process's attempts to the endpoint hold (or ask for) all its `cap` slots: the gate would park another. */
   holdsEverySlot(subscriptionId: string, cap: number): boolean {
-    return (this.inFlight.get(subscriptionId) ?? 0) >= cap;
+    return (this.inFlight.get(subscriptionId) ?? 0) + (this.asking.get(subscriptionId) ?? 0) >= cap;
   }
 
   /**
