@@ -99,10 +99,7 @@ export async function startWorker(config: RunConfig, options: WorkerOptions = {}
   const routeWorkers: Worker<RouteJobData>[] = [];
   const routes = new RouteEventJob(context, attempts, subscriptionCache, logger, {
     limitTo: (jobs) => {
-      for (const worker of routeWorkers) worker.concurrency = perPartition(jobs);
-    },
-    open: () => {
-      for (const worker of routeWorkers) worker.concurrency = perPartition(config.asyncConcurrency);
+      for (const worker of routeWorkers) worker.concurrency = perPartition(Math.min(jobs, config.asyncConcurrency));
     },
   });
   // A job whose worker died (kill -9, lost host) is found stalled once its lock lapses, and run

@@ -89,7 +89,10 @@ export class RouteEventJob {
       await this.eventSlots.runExclusive(() => this.routeAll(eventIds, runsAgain(job)), weight);
     } finally {
       this.running--;
-      this.intake.open();
+      // As many more jobs as the room left fits jobs of this one's size (at least one): taking
+      // as many as the concurrency allows while most of the room is still held would take jobs
+      // only to put them back, a round trip each way.
+      this.intake.limitTo(this.running + Math.max(1, Math.floor(this.eventSlots.getValue() / weight)));
     }
   }
 
@@ -205,10 +208,8 @@ export class RouteEventJob {
 
 /** How many route jobs this process takes at once: the worker that feeds it jobs. */
 export interface RouteIntake {
-  /** Take no more jobs than this many at once until `open`. */
+  /** Take no more jobs than this many at once (never more than the configured concurrency). */
   limitTo(jobs: number): void;
-  /** Take as many as the configured concurrency again. */
-  open(): void;
 }
 
 /** A delivery of one of the job's events, as routing made (or found) it. */
