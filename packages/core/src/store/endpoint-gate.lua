@@ -41,6 +41,16 @@
 local inFlight, parked, health, handed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local op, id = ARGV[1], ARGV[2]
 
+-- Slots taken, running or handed. Leases that lapsed (a dead worker's) are pruned only where
+-- they could keep a slot taken: once the endpoint looks full.
+local function slotsTaken(now, cap)
+  local taken = redis.call('ZCARD', inFlight) + redis.call('ZCARD', handed)
+  if taken < cap then return taken end
+  redis.call('ZREMRANGEBYSCORE', inFlight, '-inf', now)
+  redis.call('ZREMRANGEBYSCORE', handed, '-inf', now)
+  return redis.call('ZCARD', inFlight) + redis.call('ZCARD', handed)
+end
+
 -- Hands every free slot to the deliveries parked longest, then to the caller's own that wait
 -- unparked. One of `named` (the caller's own, in its order: {id, parked}) takes its slot at
 -- once and its id is added to `given`; any other is handed the slot and its member added to
@@ -49,9 +59,7 @@ local function handOn(now, cap, leaseMs, out, named, given)
   -- Nobody waits (nearly always while the endpoint keeps up): nothing to hand on.
   if #(named or {}) == 0 and redis.call('ZCARD', parked) == 0 then return end
   if tonumber(redis.call('HGET', health, 'openUntil') or '0') > 0 then return end
-  redis.call('ZREMRANGEBYSCORE', inFlight, '-inf', now)
-  redis.call('ZREMRANGEBYSCORE', handed, '-inf', now)
-  local free = cap - redis.call('ZCARD', inFlight) - redis.call('ZCARD', handed)
+  local free = cap - slotsTaken(now, cap)
   local own = {}
   for _, delivery in ipairs(named or {}) do own[delivery[1]] = delivery end
   local function give(deliveryId)
@@ -119,8 +127,6 @@ local function wait(verdict, untilMs, keepHanded)
   return out
 end
 
--- Leases that lapsed (a dead worker's) are pruned only where they could keep a slot taken:
--- below, once the endpoint looks full.
 local running = tonumber(redis.call('ZSCORE', inFlight, id) or '0')
 if running > now then return {'busy', running} end
 
@@ -138,15 +144,7 @@ if halfOpen then
   local probeUntil = tonumber(redis.call('HGET', health, 'probeUntil') or '0')
   if probe and probe ~= id and probeUntil > now then return park() end
 end
-if not holdsHanded then
-  local taken = redis.call('ZCARD', inFlight) + redis.call('ZCARD', handed)
-  if taken >= cap then
-    redis.call('ZREMRANGEBYSCORE', inFlight, '-inf', now)
-    redis.call('ZREMRANGEBYSCORE', handed, '-inf', now)
-    taken = redis.call('ZCARD', inFlight) + redis.call('ZCARD', handed)
-  end
-  if taken >= cap then return park() end
-end
+if not holdsHanded and slotsTaken(now, cap) >= cap then return park() end
 
 local interval = tonumber(ARGV[7])
 local sendAt = sendTime(KEYS[5], KEYS[6], interval, id, now)
