@@ -54,11 +54,11 @@ end
 -- Hands every free slot to the deliveries parked longest, then to the caller's own that wait
 -- unparked. One of `named` (the caller's own, in its order: {id, parked}) takes its slot at
 -- once and its id is added to `given`; any other is handed the slot and its member added to
--- `out`.
-local function handOn(now, cap, leaseMs, out, named, given)
+-- `out`. `openUntil`: the circuit's, where the caller knows it.
+local function handOn(now, cap, leaseMs, out, named, given, openUntil)
   -- Nobody waits (nearly always while the endpoint keeps up): nothing to hand on.
   if #(named or {}) == 0 and redis.call('ZCARD', parked) == 0 then return end
-  if tonumber(redis.call('HGET', health, 'openUntil') or '0') > 0 then return end
+  if (openUntil or tonumber(redis.call('HGET', health, 'openUntil') or '0')) > 0 then return end
   local free = cap - slotsTaken(now, cap)
   local own = {}
   for _, delivery in ipairs(named or {}) do own[delivery[1]] = delivery end
@@ -89,28 +89,34 @@ end
 if op == 'release' then
   local now, cap, leaseMs = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
   redis.call('ZREM', inFlight, id)
-  local before = redis.call('HMGET', health, 'probe', 'failures', 'failingSince', 'openUntil')
+  local before = redis.call('HMGET', health, 'probe', 'failures', 'failingSince', 'openUntil', 'cooldown')
+  -- The circuit as it stands after this release, kept here as it changes (no read back).
+  local failures, failingSince, openUntil = tonumber(before[2] or '0'), tonumber(before[3] or '0'), tonumber(before[4] or '0')
   local wasProbe = before[1] == id
   if wasProbe then redis.call('HDEL', health, 'probe', 'probeUntil') end
   if ARGV[6] ~= 'none' then redis.call('HSET', KEYS[5], ARGV[6] == 'ok' and 'lastSuccessAt' or 'lastFailureAt', ARGV[10]) end
   -- A healthy endpoint's success has nothing to clear (the common case: no write).
   if ARGV[6] == 'ok' and (before[2] or before[3] or before[4]) then
     redis.call('HDEL', health, 'failures', 'failingSince', 'openUntil', 'cooldown')
+    failures, failingSince, openUntil = 0, 0, 0
   elseif ARGV[6] == 'fail' then
-    local failures = redis.call('HINCRBY', health, 'failures', 1)
-    redis.call('HSETNX', health, 'failingSince', now)
+    failures = redis.call('HINCRBY', health, 'failures', 1)
+    if failingSince == 0 then
+      failingSince = now
+      redis.call('HSET', health, 'failingSince', now)
+    end
     if wasProbe or failures >= tonumber(ARGV[7]) then
-      local cooldown = tonumber(redis.call('HGET', health, 'cooldown') or ARGV[8])
+      local cooldown = tonumber(before[5] or ARGV[8])
       if wasProbe then cooldown = math.min(2 * cooldown, tonumber(ARGV[9])) end
-      redis.call('HSET', health, 'openUntil', now + cooldown, 'cooldown', cooldown)
+      openUntil = now + cooldown
+      redis.call('HSET', health, 'openUntil', openUntil, 'cooldown', cooldown)
     end
   end
   local named = {}
   for i = 11, #ARGV, 2 do named[#named + 1] = {ARGV[i], ARGV[i + 1] == '1'} end
   local handedMembers, given = {}, {}
-  handOn(now, cap, leaseMs, handedMembers, named, given)
-  local state = redis.call('HMGET', health, 'failingSince', 'openUntil', 'failures')
-  local out = {tonumber(state[1] or '0'), tonumber(state[2] or '0'), tonumber(state[3] or '0'), #handedMembers}
+  handOn(now, cap, leaseMs, handedMembers, named, given, openUntil)
+  local out = {failingSince, openUntil, failures, #handedMembers}
   for _, member in ipairs(handedMembers) do out[#out + 1] = member end
   for _, deliveryId in ipairs(given) do out[#out + 1] = deliveryId end
   return out
