@@ -1,5 +1,5 @@
 import calculateSlot from "cluster-key-slot";
-import { partitionOfKey, partitionPrefixes } from "./partitions.js";
+import { MomentPartitions, partitionOfKey, partitionPrefixes } from "./partitions.js";
 
 /** How many of these slots each of `masters` equal shares of the slot ring holds, as `redis-cli --cluster create` shares them. */
 function perMaster(slots: number[], masters: number): number[] {
@@ -36,4 +36,38 @@ test("a key's partition is the same in every process and spreads keys about even
   for (let i = 0; i < 16_000; i++) counts[partitionOfKey(`key-${i}`, 16)]!++;
   expect(Math.min(...counts)).toBeGreaterThan(800);
   expect(Math.max(...counts)).toBeLessThan(1200);
+});
+
+test("the partitions of a moment are one on each master, dealt from each master in turn, and each master's partitions taken in turn", () => {
+  const prefixes = partitionPrefixes("{hookbus}", 16);
+  const masterOf = (slot: number) => Math.min(2, Math.floor((slot * 3) / 16_384));
+  const masterOfPartition = (partition: number) => masterOf(calculateSlot(prefixes[partition]!));
+  const partitionsOnEach = perMaster(
+    prefixes.map((prefix) => calculateSlot(prefix)),
+    3,
+  );
+  expect(Math.max(...partitionsOnEach)).toBeGreaterThan(Math.min(...partitionsOnEach));
+
+  const moments = new MomentPartitions(prefixes, (slot) => `master-${masterOf(slot)}`);
+  // 420 is a multiple of any master's count of partitions here (4 to 7).
+  const momentCount = 3 * 420;
+  const taken = new Map<number, number>();
+  const dealtFirst = new Map<number, number>();
+  const dealtFirstOnMaster = [0, 0, 0];
+  for (let moment = 0; moment < momentCount; moment++) {
+    const partitions = moments.next(0);
+    expect(new Set(partitions.map(masterOfPartition)).size).toBe(3);
+    for (const partition of partitions) taken.set(partition, (taken.get(partition) ?? 0) + 1);
+    dealtFirst.set(partitions[0]!, (dealtFirst.get(partitions[0]!) ?? 0) + 1);
+    dealtFirstOnMaster[masterOfPartition(partitions[0]!)]!++;
+  }
+  // Moments of a single event give each master the same share, and reach every partition.
+  expect(dealtFirstOnMaster).toEqual([420, 420, 420]);
+  expect(dealtFirst.size).toBe(16);
+  // Each of a master's partitions is taken as often as the others of that master.
+  for (const [partition, times] of taken) expect(times * partitionsOnEach[masterOfPartition(partition)]!).toBe(momentCount);
+
+  // On one Redis (no slot map), one partition a moment, in turn.
+  const alone = new MomentPartitions(prefixes.slice(0, 4), () => undefined);
+  expect(Array.from({ length: 6 }, () => alone.next(0))).toEqual([[0], [1], [2], [3], [0], [1]]);
 });

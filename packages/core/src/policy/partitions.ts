@@ -64,3 +64,57 @@ export function partitionOfKey(key: string, count: number): number {
   }
   return (hash >>> 0) % count;
 }
+
+/** How long the partitions' grouping by master is kept before it is made again from the cluster's slot map. */
+const REGROUP_MS = 10_000;
+
+/**
+ * The partitions of the moment: where the events free to go anywhere (no ordering key, no
+ * idempotency key) made in one turn of the event loop are stored, one partition on each
+ * master, each master's partitions taken in turn from one moment to the next. The events of a
+ * moment are dealt over them: a batch's or a busy moment's events spread over every master at
+ * once, and each master gets the same share, although N partitions' tags fall on the masters
+ * only as evenly as N allows (16 on 3 masters: 6, 5 and 5, or 7, 5 and 4). Any partition is
+ * right for these events, so following the slot map as it is now (slots move) is safe. On one
+ * Redis, one partition a moment, the partitions in turn.
+ */
+export class MomentPartitions {
+  private moment = -1;
+  private groups: number[][] = [];
+  private groupedAt = -Infinity;
+
+  /**
+   * @param prefixes each partition's key prefix (its hash tag)
+   * @param masterOfSlot the master that serves a slot now; undefined on one Redis, or before the slot map is known
+   */
+  constructor(
+    private readonly prefixes: string[],
+    private readonly masterOfSlot: (slot: number) => string | undefined,
+  ) {}
+
+  /**
+   * The next moment's partitions, one on each master, to be dealt in this order: the master
+   * dealt first changes from one moment to the next, as most moments make only an event or two.
+   */
+  next(now = Date.now()): number[] {
+    if (now - this.groupedAt >= REGROUP_MS) {
+      this.groups = this.byMaster();
+      this.groupedAt = now;
+    }
+    this.moment++;
+    const masters = this.groups.length;
+    return this.groups.map((_, i) => {
+      const group = this.groups[(this.moment + i) % masters]!;
+      return group[Math.floor(this.moment / masters) % group.length]!;
+    });
+  }
+
+  private byMaster(): number[][] {
+    const groups = new Map<string, number[]>();
+    this.prefixes.forEach((prefix, partition) => {
+      const master = this.masterOfSlot(calculateSlot(prefix)) ?? "";
+      groups.set(master, [...(groups.get(master) ?? []), partition]);
+    });
+    return [...groups.values()];
+  }
+}

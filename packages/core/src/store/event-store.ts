@@ -6,12 +6,12 @@ import { createHash } from "node:crypto";
 import { stringify } from "safe-stable-stringify";
 import { ConflictError, NotFoundError, UnavailableError } from "../policy/errors.js";
 import { newId } from "../policy/ids.js";
-import { partitionOfKey } from "../policy/partitions.js";
+import { MomentPartitions, partitionOfKey } from "../policy/partitions.js";
 import type { Keys } from "./keys.js";
 import type { ParticipantIndex } from "./participant-index.js";
 import { LegacyIdempotencyKeys } from "./legacy-idempotency-keys.js";
 import { eachPartition, perPartition } from "./partitioned.js";
-import { defineScript, readLua } from "./redis.js";
+import { defineScript, masterOfSlot, readLua } from "./redis.js";
 import { RedisClock } from "./redis-clock.js";
 
 export interface NewEvent {
@@ -87,9 +87,9 @@ export class EventStore {
   private readonly storeEvent;
   /** Idempotency keys an earlier version stored in partition 0, looked up until they are moved. */
   readonly legacyKeys: LegacyIdempotencyKeys;
-  /** The partition of events with neither an ordering key nor an idempotency key made in this turn of the event loop, and in the last turn that made one. */
-  private momentPartition: number | undefined;
-  private lastMomentPartition = -1;
+  /** Where the events with neither an ordering key nor an idempotency key made in this turn of the event loop go, and how many were dealt. */
+  private moment: { partitions: number[]; dealt: number } | undefined;
+  private readonly momentPartitions: MomentPartitions;
 
   /**
    * @param routeGraceMs how long an event may wait for its route job before the reconciler looks
@@ -107,6 +107,7 @@ export class EventStore {
   ) {
     this.storeEvent = defineScript<StoreReply>(redis, "hookbusStoreEvent", "variable", STORE_EVENT);
     this.legacyKeys = new LegacyIdempotencyKeys(redis, keys);
+    this.momentPartitions = new MomentPartitions(keys.partitionPrefixes, (slot) => masterOfSlot(redis, slot));
   }
 
   /**
@@ -272,10 +273,10 @@ export class EventStore {
   /**
    * The id of a new event, naming the partition it is stored in: its ordering key's (all of a
    * key's events in one place, numbered in one sequence), else its idempotency key's (a publish
-   * repeated with the key finds the first wherever it is retried), else the partition of the
-   * moment, which the events made in one turn of the event loop share (a batch's, and the
-   * publishes stored together: one round trip and one route job for them) and the next turn's
-   * events take the next of.
+   * repeated with the key finds the first wherever it is retried), else one of the partitions
+   * of the moment, one on each master, over which the events made in one turn of the event loop
+   * (a batch's, and the publishes stored together) are dealt: one round trip and one route job
+   * for each master's share (MomentPartitions).
    */
   newEventId(input: Pick<NewEvent, "orderingKey" | "idempotencyKey" | "idempotencyScope">, now = Date.now()): string {
     let partition: number;
@@ -287,11 +288,12 @@ export class EventStore {
   }
 
   private partitionOfTheMoment(): number {
-    if (this.momentPartition === undefined) {
-      this.momentPartition = this.lastMomentPartition = (this.lastMomentPartition + 1) % this.keys.partitionCount;
-      setImmediate(() => (this.momentPartition = undefined));
+    if (this.moment === undefined) {
+      this.moment = { partitions: this.momentPartitions.next(), dealt: 0 };
+      setImmediate(() => (this.moment = undefined));
     }
-    return this.momentPartition;
+    const { partitions } = this.moment;
+    return partitions[this.moment.dealt++ % partitions.length]!;
   }
 
   /** Notes that these events' route job has run: the reconciler no longer watches them. */

@@ -87,6 +87,11 @@ export function dataNodes(redis: RedisConnection): Redis[] {
   return redis instanceof Cluster ? redis.nodes("master") : [redis];
 }
 
+/** The master that serves a slot now, as the client's slot map has it; undefined on one Redis. */
+export function masterOfSlot(redis: RedisConnection, slot: number): string | undefined {
+  return redis instanceof Cluster ? redis.slots[slot]?.[0] : undefined;
+}
+
 /** The keys matching `pattern` on every server that holds data, a SCAN batch (of about `count`) at a time. */
 export async function* scanEveryNode(redis: RedisConnection, pattern: string, count: number): AsyncGenerator<string[]> {
   for (const node of dataNodes(redis)) {
