@@ -9,6 +9,7 @@ export type IdentifiedEvent = NewEvent & { id: string };
  * A publish body as the event to store, with its id (which names its partition) chosen now by
  * the store it goes to.
  * @param placement the project it is published in (publishProject; the default one is left unnamed, as before projects), and its retention
+ * @param unkeyedPartition where it goes if it has no key (see EventStore.newEventId)
  */
 export function newEvent(
   events: Pick<EventStore, "newEventId">,
@@ -16,6 +17,7 @@ export function newEvent(
   publisher: string,
   started: number,
   { projectId, retentionMs }: EventPlacement,
+  unkeyedPartition?: number,
 ): IdentifiedEvent {
   const event: NewEvent = {
     projectId: projectId === DEFAULT_PROJECT_ID ? undefined : projectId,
@@ -27,5 +29,5 @@ export function newEvent(
     orderingKey: body.orderingKey,
     retentionMs,
   };
-  return { ...event, id: events.newEventId(event, started) };
+  return { ...event, id: events.newEventId(event, started, unkeyedPartition) };
 }

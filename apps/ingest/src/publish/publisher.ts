@@ -60,8 +60,10 @@ export class Publisher {
     publisher: string,
     started = Date.now(),
   ): Promise<(StoredEvent | Error)[]> {
+    // The batch's events without keys stay together: one partition, one round trip and route job.
+    const partition = this.context.events.partitionOfTheMoment();
     const results = await this.async.storeAndRoute(
-      bodies.map(({ body, placement }) => newEvent(this.context.events, body, publisher, started, placement)),
+      bodies.map(({ body, placement }) => newEvent(this.context.events, body, publisher, started, placement, partition)),
       started,
     );
     // Redis stored none of them (it is gone, or refused them all): the whole batch is a 503, not an answer item by item.

@@ -273,21 +273,28 @@ export class EventStore {
   /**
    * The id of a new event, naming the partition it is stored in: its ordering key's (all of a
    * key's events in one place, numbered in one sequence), else its idempotency key's (a publish
-   * repeated with the key finds the first wherever it is retried), else one of the partitions
-   * of the moment, one on each master, over which the events made in one turn of the event loop
-   * (a batch's, and the publishes stored together) are dealt: one round trip and one route job
-   * for each master's share (MomentPartitions).
+   * repeated with the key finds the first wherever it is retried), else `unkeyedPartition`, or
+   * the next of the partitions of the moment (partitionOfTheMoment).
    */
-  newEventId(input: Pick<NewEvent, "orderingKey" | "idempotencyKey" | "idempotencyScope">, now = Date.now()): string {
+  newEventId(
+    input: Pick<NewEvent, "orderingKey" | "idempotencyKey" | "idempotencyScope">,
+    now = Date.now(),
+    unkeyedPartition?: number,
+  ): string {
     let partition: number;
     if (input.orderingKey !== undefined) partition = this.keys.partitionOfOrderingKey(input.orderingKey);
     else if (input.idempotencyKey !== undefined)
       partition = partitionOfKey(scopedIdempotencyKey(input.idempotencyScope, input.idempotencyKey), this.keys.partitionCount);
-    else partition = this.partitionOfTheMoment();
+    else partition = unkeyedPartition ?? this.partitionOfTheMoment();
     return newId("evt", now, partition);
   }
 
-  private partitionOfTheMoment(): number {
+  /**
+   * One of the partitions of the moment, one on each master, over which what is made in one
+   * turn of the event loop (publishes, batches) is dealt: one round trip and one route job for
+   * each master's share (MomentPartitions). A batch takes one for all its events.
+   */
+  partitionOfTheMoment(): number {
     if (this.moment === undefined) {
       this.moment = { partitions: this.momentPartitions.next(), dealt: 0 };
       setImmediate(() => (this.moment = undefined));
