@@ -62,18 +62,19 @@ export class LocalHandOffs {
     this.inFlight.set(subscriptionId, (this.inFlight.get(subscriptionId) ?? 0) + 1);
   }
 
-  /** Ends what `began` or a hand-off counted: the last one in flight to an endpoint sends its waiters back to the gate. */
+  /** Ends what `began` or a hand-off counted: the last one in flight or asking at an endpoint sends its waiters back to the gate. */
   settled(subscriptionId: string): void {
     this.lastRelease.set(subscriptionId, performance.now());
     const left = this.inFlight.get(subscriptionId)! - 1;
     if (left > 0) return void this.inFlight.set(subscriptionId, left);
     this.inFlight.delete(subscriptionId);
     this.lastRelease.delete(subscriptionId);
-    if (!this.asking.has(subscriptionId)) this.wakeAll(subscriptionId);
+    this.wakeAllUnlessReleaseComing(subscriptionId);
   }
 
-  /** Sends every delivery waiting here at the endpoint back to the gate. */
-  private wakeAll(subscriptionId: string): void {
+  /** With no release of this process's own coming at the endpoint, sends every delivery waiting here back to the gate. */
+  private wakeAllUnlessReleaseComing(subscriptionId: string): void {
+    if (this.expectsRelease(subscriptionId)) return;
     for (const waiter of [...this.waiting.values()]) if (waiter.subscriptionId === subscriptionId) waiter.wake("none");
   }
 
@@ -103,7 +104,7 @@ export class LocalHandOffs {
     const left = this.asking.get(subscriptionId)! - 1;
     if (left > 0) this.asking.set(subscriptionId, left);
     else this.asking.delete(subscriptionId);
-    if (!go && left === 0 && !this.inFlight.has(subscriptionId)) this.wakeAll(subscriptionId);
+    if (!go) this.wakeAllUnlessReleaseComing(subscriptionId);
   }
 
   /** True when this process has attempts in flight to the endpoint, or asking: their releases will hand slots on. */
