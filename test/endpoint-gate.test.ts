@@ -50,12 +50,12 @@ test("a parked delivery that takes the slot on its own timer leaves the parked s
   // Its lease lapses; `a` wakes on its own timer and takes the slot.
   const later = t0 + leaseMs + 10;
   expect(await context.endpoints.enter(subscription, jobOf(a), undefined, later)).toEqual({ go: true });
-  const released = await context.endpoints.leave(subscription, a, "ok", later + 5);
+  const released = await context.endpoints.leave(subscription, a, "ok", { now: later + 5 });
   expect(released.handedOff.map((job) => job.deliveryId)).toEqual([b]);
   // `b` comes for the slot it was handed; `c` still waits for one.
   expect(await context.endpoints.enter(subscription, jobOf(b), undefined, later + 6)).toEqual({ go: true });
   expect(await context.endpoints.enter(subscription, jobOf(c), undefined, later + 7)).toMatchObject({ why: "at_capacity" });
-  expect((await context.endpoints.leave(subscription, b, "ok", later + 8)).handedOff.map((job) => job.deliveryId)).toEqual([c]);
+  expect((await context.endpoints.leave(subscription, b, "ok", { now: later + 8 })).handedOff.map((job) => job.deliveryId)).toEqual([c]);
 });
 
 test("a parked delivery that becomes the half-open probe leaves the parked set: its release hands the slot on", async () => {
@@ -71,7 +71,7 @@ test("a parked delivery that becomes the half-open probe leaves the parked set: 
   // The probe's worker dies; `a` wakes on its own timer and is the probe now.
   const later = t0 + leaseMs + 10;
   expect(await context.endpoints.enter(subscription, jobOf(a), undefined, later)).toEqual({ go: true });
-  const released = await context.endpoints.leave(subscription, a, "ok", later + 5);
+  const released = await context.endpoints.leave(subscription, a, "ok", { now: later + 5 });
   expect(released.handedOff.map((job) => job.deliveryId)).toEqual([b]);
 });
 
@@ -124,7 +124,7 @@ test("a release gives its slot to the caller's own parked delivery whose turn co
     expect(await context.endpoints.enter(subscription, jobOf(id))).toMatchObject({ why: "at_capacity" });
 
   // The caller names its own two waiting deliveries: the first in line is given the slot.
-  const first = await context.endpoints.leave(subscription, running, "ok", Date.now(), [parkedHere(own), parkedHere(moved)]);
+  const first = await context.endpoints.leave(subscription, running, "ok", { waitingHere: [parkedHere(own), parkedHere(moved)] });
   expect(first).toMatchObject({ givenToCaller: [own], handedOff: [] });
   expect(await context.endpoints.enter(subscription, jobOf(own))).toMatchObject({ why: "attempt_running" });
 
@@ -132,7 +132,7 @@ test("a release gives its slot to the caller's own parked delivery whose turn co
   // and the slot it gives back goes to the next in line, another process's.
   const movedOn = (await context.deliveries.getMany([moved]))[0]!;
   await context.deliveries.recordAttempt(movedOn, { at: Date.now(), statusCode: 200, durationMs: 1 }, "delivered");
-  const second = await context.endpoints.leave(subscription, own, "ok", Date.now(), [parkedHere(moved)]);
+  const second = await context.endpoints.leave(subscription, own, "ok", { waitingHere: [parkedHere(moved)] });
   expect(second).toMatchObject({ givenToCaller: [moved], handedOff: [] });
   expect(await context.claims.take(fresh(moved), leaseOf(subscription))).toEqual({ go: false, why: "stale" });
   expect(await context.endpoints.leave(subscription, moved, "none")).toMatchObject({ givenToCaller: [], handedOff: [jobOf(other)] });
@@ -145,14 +145,54 @@ test("a caller's delivery that waits unparked, behind the caller's own attempts,
   expect(await context.endpoints.enter(subscription, jobOf(parked))).toMatchObject({ why: "at_capacity" });
 
   // Another process's delivery parked first: it is handed the slot, although the caller's waits too.
-  const first = await context.endpoints.leave(subscription, running, "ok", Date.now(), [waitingUnparked(unparked)]);
+  const first = await context.endpoints.leave(subscription, running, "ok", { waitingHere: [waitingUnparked(unparked)] });
   expect(first).toMatchObject({ givenToCaller: [], handedOff: [jobOf(parked)] });
   expect(await context.endpoints.enter(subscription, jobOf(parked))).toEqual({ go: true });
 
   // None is parked now: the caller's is given the slot.
-  const second = await context.endpoints.leave(subscription, parked, "ok", Date.now(), [waitingUnparked(unparked)]);
+  const second = await context.endpoints.leave(subscription, parked, "ok", { waitingHere: [waitingUnparked(unparked)] });
   expect(second).toMatchObject({ givenToCaller: [unparked], handedOff: [] });
   expect(await context.endpoints.enter(subscription, jobOf(unparked))).toMatchObject({ why: "attempt_running" });
+});
+
+test("a slot passed on at an attempt's answer is held by the delivery it went to; passing on stops while another delivery is parked", async () => {
+  const { subscription, ids } = await deliveriesTo({ maxInFlight: 1 }, 4);
+  const [first, passedTo, parked, later] = ids as [string, string, string, string];
+  expect(await context.endpoints.enter(subscription, jobOf(first))).toEqual({ go: true });
+  expect(await context.endpoints.leave(subscription, first, "ok", { passedTo })).toMatchObject({ mayPassOn: true, handedOff: [] });
+  // The slot is the passed-to delivery's now: nobody else gets in, and it counts as running.
+  expect(await context.endpoints.enter(subscription, jobOf(passedTo))).toMatchObject({ why: "attempt_running" });
+  expect(await context.endpoints.enter(subscription, jobOf(parked))).toMatchObject({ why: "at_capacity" });
+
+  // Another delivery parked: the release that passes the slot on says not to pass the next one on.
+  expect(await context.endpoints.leave(subscription, passedTo, "ok", { passedTo: later })).toMatchObject({
+    mayPassOn: false,
+    handedOff: [],
+  });
+  // The release that frees the slot hands it to the parked one, first in line.
+  expect(await context.endpoints.leave(subscription, later, "ok")).toMatchObject({ mayPassOn: true, handedOff: [jobOf(parked)] });
+  expect(await context.endpoints.enter(subscription, jobOf(parked))).toEqual({ go: true });
+});
+
+test("a cap lowered while its slots are passed on stops the passing on: the next releases free slots down to the new cap", async () => {
+  const { subscription, ids } = await deliveriesTo({ maxInFlight: 2 }, 4);
+  const [a, b, c, d] = ids as [string, string, string, string];
+  for (const id of [a, b]) expect(await context.endpoints.enter(subscription, jobOf(id))).toEqual({ go: true });
+  const lowered = { ...subscription, maxInFlight: 1 };
+  expect(await context.endpoints.leave(lowered, a, "ok", { passedTo: c })).toMatchObject({ mayPassOn: false });
+  expect(await context.endpoints.leave(lowered, b, "ok")).toMatchObject({ mayPassOn: true });
+  expect(await context.endpoints.enter(lowered, jobOf(d))).toMatchObject({ why: "at_capacity" });
+});
+
+test("a release that passed its slot on, reaching the gate after the release of the delivery it passed it to, takes no slot", async () => {
+  const { subscription, ids } = await deliveriesTo({ maxInFlight: 1 }, 3);
+  const [first, passedTo, next] = ids as [string, string, string];
+  expect(await context.endpoints.enter(subscription, jobOf(first))).toEqual({ go: true });
+  // The first release failed and was tried again, after the passed-to delivery's own release.
+  await context.endpoints.leave(subscription, passedTo, "ok");
+  await context.endpoints.leave(subscription, first, "ok", { passedTo });
+  // Both attempts ended: the slot is free, not held by a finished attempt until its lease ends.
+  expect(await context.endpoints.enter(subscription, jobOf(next))).toEqual({ go: true });
 });
 
 test("a slot the previous version handed to a parked delivery (kept among the attempts in flight) still delivers it, once, when that lease ends", async () => {

@@ -196,6 +196,8 @@ export class DeliveryAttempt {
           ? this.enterHolding(subscription, delivery, job, replay, owner)
           : this.ask(subscription, delivery, job, replay, owner, asking);
     let verdict = await verdictAfter(handOff);
+    // Parked, or its circuit open: others wait for the endpoint's slots, which are not passed on meanwhile.
+    if (!verdict.go && (verdict.why === "at_capacity" || verdict.why === "circuit_open")) this.handOffs.gateSays(subscription.id, false);
     // Parked behind this process's own attempts to the endpoint: the slot one of them frees
     // comes here, without the queue, when it comes soon enough; given it by that release, the
     // attempt goes without asking the gate again.
@@ -316,7 +318,11 @@ export class DeliveryAttempt {
       attemptInRun,
       now,
     });
-    const named = this.handOffs.claimable(subscription.id);
+    // Passed on at once, the slot is held no longer than the answer took to come.
+    const passedTo = result.ok ? this.handOffs.passOn(subscription.id) : undefined;
+    if (passedTo) this.metrics.recordSlotHold(performance.now() - slotTakenAt, result.durationMs);
+    // A slot passed on frees none: the release names nobody to give one to.
+    const named = passedTo ? [] : this.handOffs.claimable(subscription.id);
     const kept = <T>(write: () => Promise<T>, what: string) => keptWrite(this.context.redis, write, what, this.logger);
     const record = attemptRecord(result, now);
     const [recorded, released] = await sendTogether(this.context.redis, () =>
@@ -326,14 +332,21 @@ export class DeliveryAttempt {
           "the attempt's record",
         ),
         kept(
-          () => this.context.endpoints.leave(subscription, delivery.id, result.ok ? "ok" : "fail", now, named, record.at),
+          () =>
+            this.context.endpoints.leave(subscription, delivery.id, result.ok ? "ok" : "fail", {
+              now,
+              attemptAt: record.at,
+              waitingHere: named,
+              passedTo,
+            }),
           "the slot's release",
         ),
         reportTo ? kept(() => this.reportOutcome(reportTo, delivery, result), "the sync report") : undefined,
         kept(() => this.countReplayOutcome(data.replayId, decision.status), "the replay's count"),
       ]),
     ).finally(() => this.handOffs.answered(named));
-    this.metrics.recordSlotHold(performance.now() - slotTakenAt, result.durationMs);
+    if (!passedTo) this.metrics.recordSlotHold(performance.now() - slotTakenAt, result.durationMs);
+    this.handOffs.gateSays(subscription.id, released.mayPassOn);
     await Promise.all([this.wake(released.handedOff), this.startGiven(subscription, released.givenToCaller)]);
     const failingFor = released.failingSince === undefined ? 0 : now - released.failingSince;
     const disableFor = decision.disable ?? (failingFor >= this.context.config.disableAfterMs ? "failing" : undefined);

@@ -32,15 +32,17 @@ interface Waiter extends WaitingDelivery {
   claimable: boolean;
   /** Releases naming it whose answer has not come: it may be given a slot by one, so it does not give up meanwhile. */
   namedBy: number;
-  wake: (handOff: HandOff) => void;
+  /** Ends the wait now; `atTurnEnd`: the waiter goes on once the event loop's current round of I/O is handled. */
+  wake: (handOff: HandOff, when?: "now" | "atTurnEnd") => void;
 }
 
 /**
  * Attempts of this process parked at their endpoint's cap, waiting for the slot an attempt of
  * the same process frees. The gate still decides who gets a slot, first come first served
- * across all workers: this only lets a release give its slot to the next attempt of this process in the
- * same step (or wake the waiter it handed a slot to) in memory, instead of a delayed job added,
- * promoted and taken again. A wait ends when the slot comes, when this process has no attempt
+ * across all workers: this only lets a release give its slot to the next attempt of this
+ * process in the same step (or wake the waiter it handed a slot to) in memory, instead of a
+ * delayed job added, promoted and taken again; and, while nobody else waits at the endpoint,
+ * an attempt pass its slot on at its answer, ahead of its release (`passOn`). A wait ends when the slot comes, when this process has no attempt
  * to that endpoint in flight any more (no release of its own is coming), or at its time limit;
  * the waiter then asks the gate again, and parks as a delayed job if it must. A slot handed or
  * given here counts as in flight from that moment, so the other waiters do not give up in
@@ -48,11 +50,15 @@ interface Waiter extends WaitingDelivery {
  */
 export class LocalHandOffs {
   private readonly waiting = new Map<string, Waiter>();
+  /** The same waiters by endpoint, longest waiting first: a release looks only at its own endpoint's. */
+  private readonly waitingAt = new Map<string, Set<Waiter>>();
   private readonly inFlight = new Map<string, number>();
   /** Attempts of this process asking the gate for a slot, by endpoint, their answer not yet come. */
   private readonly asking = new Map<string, number>();
   /** When an attempt of this process to each endpoint last ended. */
   private readonly lastRelease = new Map<string, number>();
+  /** Endpoints whose last release found nobody parked and the circuit closed (`gateSays`). */
+  private readonly passOnAllowed = new Set<string>();
 
   /**
    * Counts an attempt the gate let through, from that moment (before it waits for a send slot,
@@ -69,13 +75,14 @@ export class LocalHandOffs {
     if (left > 0) return void this.inFlight.set(subscriptionId, left);
     this.inFlight.delete(subscriptionId);
     this.lastRelease.delete(subscriptionId);
+    this.passOnAllowed.delete(subscriptionId);
     this.wakeAllUnlessReleaseComing(subscriptionId);
   }
 
   /** With no release of this process's own coming at the endpoint, sends every delivery waiting here back to the gate. */
   private wakeAllUnlessReleaseComing(subscriptionId: string): void {
     if (this.expectsRelease(subscriptionId)) return;
-    for (const waiter of [...this.waiting.values()]) if (waiter.subscriptionId === subscriptionId) waiter.wake("none");
+    for (const waiter of [...this.waitersAt(subscriptionId)]) waiter.wake("none");
   }
 
   /**
@@ -141,22 +148,37 @@ export class LocalHandOffs {
         else timer = setTimeout(look, Math.min(released + LOCAL_WAIT_MS, giveUpAt) - now);
       };
       let timer = setTimeout(look, LOCAL_WAIT_MS);
-      const wake = (handOff: HandOff) => {
+      const wake = (handOff: HandOff, when: "now" | "atTurnEnd" = "now") => {
         clearTimeout(timer);
-        this.waiting.delete(deliveryId);
-        resolve(handOff);
+        this.stopsWaiting(waiter);
+        if (when === "atTurnEnd") setImmediate(resolve, handOff);
+        else resolve(handOff);
       };
       const waiter: Waiter = { subscriptionId, deliveryId, parked, claimable, namedBy: 0, wake };
-      this.waiting.set(deliveryId, waiter);
+      this.startsWaiting(waiter);
     });
+  }
+
+  private startsWaiting(waiter: Waiter): void {
+    this.waiting.set(waiter.deliveryId, waiter);
+    const atEndpoint = this.waitingAt.get(waiter.subscriptionId);
+    if (atEndpoint) atEndpoint.add(waiter);
+    else this.waitingAt.set(waiter.subscriptionId, new Set([waiter]));
+  }
+
+  private stopsWaiting(waiter: Waiter): void {
+    this.waiting.delete(waiter.deliveryId);
+    const atEndpoint = this.waitingAt.get(waiter.subscriptionId);
+    atEndpoint?.delete(waiter);
+    if (atEndpoint?.size === 0) this.waitingAt.delete(waiter.subscriptionId);
   }
 
   /** The deliveries waiting here at an endpoint that a release may give its slot to, longest waiting first. */
   claimable(subscriptionId: string): WaitingDelivery[] {
     const named: WaitingDelivery[] = [];
-    for (const waiter of this.waiting.values()) {
+    for (const waiter of this.waitersAt(subscriptionId)) {
       if (named.length === NAMED_PER_RELEASE) break;
-      if (waiter.subscriptionId !== subscriptionId || !waiter.claimable) continue;
+      if (!waiter.claimable) continue;
       waiter.namedBy++;
       named.push({ deliveryId: waiter.deliveryId, parked: waiter.parked });
     }
@@ -169,6 +191,41 @@ export class LocalHandOffs {
       const waiter = this.waiting.get(deliveryId);
       if (waiter) waiter.namedBy--;
     }
+  }
+
+  /**
+   * What the gate said of the endpoint in a release, or in parking an ask of this process: with
+   * nobody parked there and its circuit closed, the next attempt to end may pass its slot on.
+   */
+  gateSays(subscriptionId: string, mayPassOn: boolean): void {
+    if (mayPassOn) this.passOnAllowed.add(subscriptionId);
+    else this.passOnAllowed.delete(subscriptionId);
+  }
+
+  /**
+   * At a successful attempt's answer, gives its slot to the delivery waiting here longest
+   * behind this process's own attempts (not parked, not named in a release on its way), so that
+   * it goes at once instead of after the release's round trip; the release then tells the gate
+   * (`EndpointGate.leave`'s `passedTo`). Only while the gate last said nobody else waits for a
+   * slot there (`gateSays`). Returns the delivery given the slot, if any.
+   */
+  passOn(subscriptionId: string): string | undefined {
+    if (!this.passOnAllowed.has(subscriptionId)) return undefined;
+    for (const waiter of this.waitersAt(subscriptionId)) {
+      if (!waiter.claimable || waiter.parked || waiter.namedBy > 0) continue;
+      this.began(subscriptionId);
+      // It starts once the answers that came with this one are handled, not in their midst: the
+      // attempts passed slots in one round of I/O then send together, and their answers come
+      // back together, handled in fewer turns (measured at ten endpoints: a fifth less worker CPU
+      // a delivery than starting each at once).
+      waiter.wake("given", "atTurnEnd");
+      return waiter.deliveryId;
+    }
+    return undefined;
+  }
+
+  private waitersAt(subscriptionId: string): Iterable<Waiter> {
+    return this.waitingAt.get(subscriptionId) ?? [];
   }
 
   /** Wakes the delivery if it waits here, counting its slot in flight; false when it does not (its job must be woken, or its slot freed). */

@@ -20,6 +20,15 @@
 -- waited behind its own process's attempts, which held every slot, without asking: it gets one
 -- only once no parked delivery is left, so the deliveries of other processes parked here go
 -- first. The caller names none where a rate limit applies, which only 'acquire' keeps.
+-- The caller may also say it passed the slot on, at the attempt's answer, to a delivery of its
+-- own that waited for one: that delivery holds the slot from then on, in the released one's
+-- place. It does so only while its last release found nobody parked, the circuit closed and
+-- the endpoint within its cap, so that other processes' parked deliveries lose at most one
+-- round trip's turns (and a lowered cap holds from the next release on). The release
+-- that passes a slot on is sent before the next attempt begins, so it nearly always reaches
+-- the gate first; should it be tried again after a failure, the attempt it passed the slot to
+-- may have been released already: a release that finds no slot to free notes so, and the pass
+-- on it then meets takes no slot.
 --
 -- A parked delivery leaves the parked set as soon as it takes a slot or waits for anything
 -- else, so a slot is only ever handed to one still waiting for a slot. A handed slot is held
@@ -29,15 +38,16 @@
 -- KEYS for 'acquire': in flight (running attempts: delivery id -> lease end), parked, health,
 --       handed (slots handed to parked deliveries: delivery id -> lease end), endpoint rate, its
 --       reservations
--- KEYS for 'release': in flight, parked, health, handed, last outcomes
+-- KEYS for 'release': in flight, parked, health, handed, last outcomes, released early
 -- ARGV for 'acquire': op, deliveryId, parked member, now, lease ms, cap, endpoint interval ms
 --   Returns {verdict, until, handed members...}: 'go'; 'open' | 'parked' | 'rate' | 'busy' with
 --   the time to look again.
 -- ARGV for 'release': op, deliveryId, now, cap, lease ms, outcome ('ok' | 'fail' | 'none'),
---       failures to open, cool-down ms, longest cool-down ms, the attempt's time, then for each
---       named delivery its id and '1' if it is parked here, else '0'
---   Returns {failingSince, openUntil, consecutive failures, number of handed members, handed
---   members..., ids of named deliveries given a slot...}
+--       failures to open, cool-down ms, longest cool-down ms, the attempt's time, the delivery
+--       the slot was passed on to (or ''), then for each named delivery its id and '1' if it
+--       is parked here, else '0'
+--   Returns {failingSince, openUntil, consecutive failures, 1 if slots may be passed on, else
+--   0, number of handed members, handed members..., ids of named deliveries given a slot...}
 local inFlight, parked, health, handed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local op, id = ARGV[1], ARGV[2]
 
@@ -88,7 +98,16 @@ end
 
 if op == 'release' then
   local now, cap, leaseMs = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-  redis.call('ZREM', inFlight, id)
+  local releasedEarly = KEYS[6]
+  if redis.call('ZREM', inFlight, id) == 0 then
+    redis.call('ZADD', releasedEarly, now + leaseMs, id)
+    redis.call('ZREMRANGEBYSCORE', releasedEarly, '-inf', now)
+    redis.call('PEXPIRE', releasedEarly, leaseMs)
+  end
+  local passedTo = ARGV[11]
+  if passedTo ~= '' and redis.call('ZREM', releasedEarly, passedTo) == 0 then
+    redis.call('ZADD', inFlight, now + leaseMs, passedTo)
+  end
   local before = redis.call('HMGET', health, 'probe', 'failures', 'failingSince', 'openUntil', 'cooldown')
   -- The circuit as it stands after this release, kept here as it changes (no read back).
   local failures, failingSince, openUntil = tonumber(before[2] or '0'), tonumber(before[3] or '0'), tonumber(before[4] or '0')
@@ -113,10 +132,14 @@ if op == 'release' then
     end
   end
   local named = {}
-  for i = 11, #ARGV, 2 do named[#named + 1] = {ARGV[i], ARGV[i + 1] == '1'} end
+  for i = 12, #ARGV, 2 do named[#named + 1] = {ARGV[i], ARGV[i + 1] == '1'} end
   local handedMembers, given = {}, {}
   handOn(now, cap, leaseMs, handedMembers, named, given, openUntil)
-  local out = {failingSince, openUntil, failures, #handedMembers}
+  -- Slots may go on being passed on while nobody is parked, the circuit is closed and the
+  -- endpoint is within its cap (which may have been lowered).
+  local taken = redis.call('ZCARD', inFlight) + redis.call('ZCARD', handed)
+  local mayPassOn = openUntil == 0 and taken <= cap and redis.call('ZCARD', parked) == 0
+  local out = {failingSince, openUntil, failures, mayPassOn and 1 or 0, #handedMembers}
   for _, member in ipairs(handedMembers) do out[#out + 1] = member end
   for _, deliveryId in ipairs(given) do out[#out + 1] = deliveryId end
   return out

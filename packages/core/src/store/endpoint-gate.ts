@@ -39,6 +39,23 @@ export interface ReleaseResult {
   handedOff: ParkedJob[];
   /** The caller's own waiting deliveries (see `leave`) whose turn came: given their slot already. */
   givenToCaller: string[];
+  /**
+   * True when, after this release, no delivery is parked at the endpoint, its circuit is closed
+   * and it is within its cap: the caller may pass its next slots on at the attempt's answer
+   * (see `leave`).
+   */
+  mayPassOn: boolean;
+}
+
+/** How a release came about, beside the attempt's outcome (see `EndpointGate.leave`). */
+export interface ReleaseOptions {
+  now?: number;
+  /** When the attempt was made: the endpoint's last success or failure. */
+  attemptAt?: number;
+  /** Deliveries of the caller's process waiting here for a slot, longest waiting first. */
+  waitingHere?: WaitingDelivery[];
+  /** The delivery of the caller's process the slot was passed on to at the attempt's answer. */
+  passedTo?: string;
 }
 
 export type CircuitState = (typeof circuitStates)[number];
@@ -142,18 +159,25 @@ export class EndpointGate {
    * only `enter` keeps. One not parked (it waited behind its process's own attempts, which
    * held every slot, without asking) gets a slot only once no parked delivery of any process
    * is left.
+   *
+   * `passedTo`: the caller already passed the slot on, at the attempt's answer, to a delivery
+   * of its own that waited for one (which it may do only while the last release said
+   * `mayPassOn`): that delivery takes this one's place among the attempts in flight. The next
+   * attempt then goes without waiting for this release's round trip.
    */
   async leave(
     subscription: Subscription,
     deliveryId: string,
     outcome: AttemptOutcomeForCircuit,
-    now = Date.now(),
-    waitingHere: WaitingDelivery[] = [],
-    attemptAt = now,
+    { now = Date.now(), attemptAt = now, waitingHere = [], passedTo = "" }: ReleaseOptions = {},
   ): Promise<ReleaseResult> {
     const named = subscription.ratePerSecond ? [] : waitingHere;
-    const [failingSince, , failures, handedCount, ...members] = await this.gate.run(
-      [...this.slotKeys(subscription.id), this.keys.subscriptionOutcomes(subscription.id)],
+    const [failingSince, , failures, mayPassOn, handedCount, ...members] = await this.gate.run(
+      [
+        ...this.slotKeys(subscription.id),
+        this.keys.subscriptionOutcomes(subscription.id),
+        this.keys.endpointReleasedEarly(subscription.id),
+      ],
       [
         "release",
         deliveryId,
@@ -165,6 +189,7 @@ export class EndpointGate {
         this.circuit.cooldownMs,
         this.circuit.longestCooldownMs,
         attemptAt,
+        passedTo,
         ...named.flatMap(({ deliveryId, parked }) => [deliveryId, parked ? "1" : "0"]),
       ],
     );
@@ -174,6 +199,7 @@ export class EndpointGate {
       consecutiveFailures: Number(failures),
       handedOff: handed.slice(0, Number(handedCount)).map(parseParkedMember),
       givenToCaller: handed.slice(Number(handedCount)),
+      mayPassOn: Number(mayPassOn) === 1,
     };
   }
 

@@ -144,6 +144,13 @@ export class Keys {
   endpointHanded(subscriptionId: string) {
     return `${this.endpoint(subscriptionId)}:sub:${subscriptionId}:handed`;
   }
+  /**
+   * Deliveries whose slot was released before the release that passed it on to them reached
+   * the gate (that one was tried again after a failure): scored by when the note lapses.
+   */
+  endpointReleasedEarly(subscriptionId: string) {
+    return `${this.endpoint(subscriptionId)}:sub:${subscriptionId}:released`;
+  }
   /** Jobs waiting for a free slot at the endpoint, first come first served. */
   endpointParked(subscriptionId: string) {
     return `${this.endpoint(subscriptionId)}:sub:${subscriptionId}:parked`;
