@@ -318,8 +318,9 @@ export class DeliveryAttempt {
       attemptInRun,
       now,
     });
-    // Passed on at once, the slot is held no longer than the answer took to come.
-    const passedTo = result.ok ? this.handOffs.passOn(subscription.id) : undefined;
+    // Passed on at once, the slot is held no longer than the answer took to come. Not where a
+    // rate limit applies (set since the waiters began to wait): only the gate's acquire keeps it.
+    const passedTo = result.ok && !subscription.ratePerSecond ? this.handOffs.passOn(subscription.id) : undefined;
     if (passedTo) this.metrics.recordSlotHold(performance.now() - slotTakenAt, result.durationMs);
     // A slot passed on frees none: the release names nobody to give one to.
     const named = passedTo ? [] : this.handOffs.claimable(subscription.id);
