@@ -321,7 +321,7 @@ export class DeliveryAttempt {
     // Passed on at once, the slot is held no longer than the answer took to come. Not where a
     // rate limit applies (set since the waiters began to wait): only the gate's acquire keeps it.
     const passedTo = result.ok && !subscription.ratePerSecond ? this.handOffs.passOn(subscription.id) : undefined;
-    if (passedTo) this.metrics.recordSlotHold(performance.now() - slotTakenAt, result.durationMs);
+    const passedAt = passedTo ? performance.now() : undefined;
     // A slot passed on frees none: the release names nobody to give one to.
     const named = passedTo ? [] : this.handOffs.claimable(subscription.id);
     const kept = <T>(write: () => Promise<T>, what: string) => keptWrite(this.context.redis, write, what, this.logger);
@@ -346,7 +346,7 @@ export class DeliveryAttempt {
         kept(() => this.countReplayOutcome(data.replayId, decision.status), "the replay's count"),
       ]),
     ).finally(() => this.handOffs.answered(named));
-    if (!passedTo) this.metrics.recordSlotHold(performance.now() - slotTakenAt, result.durationMs);
+    this.metrics.recordSlotHold((passedAt ?? performance.now()) - slotTakenAt, result.durationMs);
     this.handOffs.gateSays(subscription.id, released.mayPassOn);
     await Promise.all([this.wake(released.handedOff), this.startGiven(subscription, released.givenToCaller)]);
     const failingFor = released.failingSince === undefined ? 0 : now - released.failingSince;

@@ -42,8 +42,9 @@ interface Waiter extends WaitingDelivery {
  * across all workers: this only lets a release give its slot to the next attempt of this
  * process in the same step (or wake the waiter it handed a slot to) in memory, instead of a
  * delayed job added, promoted and taken again; and, while nobody else waits at the endpoint,
- * an attempt pass its slot on at its answer, ahead of its release (`passOn`). A wait ends when the slot comes, when this process has no attempt
- * to that endpoint in flight any more (no release of its own is coming), or at its time limit;
+ * an attempt pass its slot on at its answer, ahead of its release (`passOn`). A wait ends
+ * when the slot comes, when this process has no attempt to that endpoint in flight any more
+ * (no release of its own is coming), or at its time limit;
  * the waiter then asks the gate again, and parks as a delayed job if it must. A slot handed or
  * given here counts as in flight from that moment, so the other waiters do not give up in
  * the instant before it is taken.
@@ -57,7 +58,7 @@ export class LocalHandOffs {
   private readonly asking = new Map<string, number>();
   /** When an attempt of this process to each endpoint last ended. */
   private readonly lastRelease = new Map<string, number>();
-  /** Endpoints whose last release found nobody parked and the circuit closed (`gateSays`). */
+  /** Endpoints whose last release said slots may be passed on there (`gateSays`). */
   private readonly passOnAllowed = new Set<string>();
 
   /**
@@ -195,7 +196,8 @@ export class LocalHandOffs {
 
   /**
    * What the gate said of the endpoint in a release, or in parking an ask of this process: with
-   * nobody parked there and its circuit closed, the next attempt to end may pass its slot on.
+   * nobody parked there, its circuit closed and its cap kept, the next attempt to end may pass
+   * its slot on.
    */
   gateSays(subscriptionId: string, mayPassOn: boolean): void {
     if (mayPassOn) this.passOnAllowed.add(subscriptionId);
@@ -213,12 +215,11 @@ export class LocalHandOffs {
     if (!this.passOnAllowed.has(subscriptionId)) return undefined;
     for (const waiter of this.waitersAt(subscriptionId)) {
       if (!waiter.claimable || waiter.parked || waiter.namedBy > 0) continue;
-      this.began(subscriptionId);
       // It starts once the answers that came with this one are handled, not in their midst: the
       // attempts passed slots in one round of I/O then send together, and their answers come
       // back together, handled in fewer turns (measured at ten endpoints: a fifth less worker CPU
       // a delivery than starting each at once).
-      waiter.wake("given", "atTurnEnd");
+      this.give(waiter, "given", "atTurnEnd");
       return waiter.deliveryId;
     }
     return undefined;
@@ -232,8 +233,13 @@ export class LocalHandOffs {
   handTo(deliveryId: string, handOff: Exclude<HandOff, "none">): boolean {
     const waiter = this.waiting.get(deliveryId);
     if (!waiter) return false;
-    this.began(waiter.subscriptionId);
-    waiter.wake(handOff);
+    this.give(waiter, handOff, "now");
     return true;
+  }
+
+  /** Ends a wait with a slot, counted in flight from this moment. */
+  private give(waiter: Waiter, handOff: Exclude<HandOff, "none">, when: "now" | "atTurnEnd"): void {
+    this.began(waiter.subscriptionId);
+    waiter.wake(handOff, when);
   }
 }

@@ -137,8 +137,7 @@ if op == 'release' then
   handOn(now, cap, leaseMs, handedMembers, named, given, openUntil)
   -- Slots may go on being passed on while nobody is parked, the circuit is closed and the
   -- endpoint is within its cap (which may have been lowered).
-  local taken = redis.call('ZCARD', inFlight) + redis.call('ZCARD', handed)
-  local mayPassOn = openUntil == 0 and taken <= cap and redis.call('ZCARD', parked) == 0
+  local mayPassOn = openUntil == 0 and slotsTaken(now, cap) <= cap and redis.call('ZCARD', parked) == 0
   local out = {failingSince, openUntil, failures, mayPassOn and 1 or 0, #handedMembers}
   for _, member in ipairs(handedMembers) do out[#out + 1] = member end
   for _, deliveryId in ipairs(given) do out[#out + 1] = deliveryId end
