@@ -52,10 +52,10 @@ local inFlight, parked, health, handed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local op, id = ARGV[1], ARGV[2]
 
 -- Slots taken, running or handed. Leases that lapsed (a dead worker's) are pruned only where
--- they could keep a slot taken: once the endpoint looks full.
-local function slotsTaken(now, cap)
+-- they could change the caller's answer: once the count reaches `threshold`.
+local function slotsTaken(now, threshold)
   local taken = redis.call('ZCARD', inFlight) + redis.call('ZCARD', handed)
-  if taken < cap then return taken end
+  if taken < threshold then return taken end
   redis.call('ZREMRANGEBYSCORE', inFlight, '-inf', now)
   redis.call('ZREMRANGEBYSCORE', handed, '-inf', now)
   return redis.call('ZCARD', inFlight) + redis.call('ZCARD', handed)
@@ -137,7 +137,8 @@ if op == 'release' then
   handOn(now, cap, leaseMs, handedMembers, named, given, openUntil)
   -- Slots may go on being passed on while nobody is parked, the circuit is closed and the
   -- endpoint is within its cap (which may have been lowered).
-  local mayPassOn = openUntil == 0 and slotsTaken(now, cap) <= cap and redis.call('ZCARD', parked) == 0
+  -- A full endpoint is the rule while slots are passed on: only a count over the cap is pruned.
+  local mayPassOn = openUntil == 0 and slotsTaken(now, cap + 1) <= cap and redis.call('ZCARD', parked) == 0
   local out = {failingSince, openUntil, failures, mayPassOn and 1 or 0, #handedMembers}
   for _, member in ipairs(handedMembers) do out[#out + 1] = member end
   for _, deliveryId in ipairs(given) do out[#out + 1] = deliveryId end
