@@ -339,10 +339,27 @@ async function benchOrdering(ingestUrl, publisherKey, receiver, pids, subscribe,
   return { none: meanOfRuns(runs.none), key: meanOfRuns(runs.key) };
 }
 
-/** The mean of several runs of one measure, field by field (numbers nested in objects too). */
-function meanOfRuns(runs) {
-  if (typeof runs[0] === "number") return sum(runs) / runs.length;
-  return Object.fromEntries(Object.keys(runs[0]).map((key) => [key, meanOfRuns(runs.map((run) => run[key]))]));
+/** Several runs of one measure summed up field by field (numbers nested in objects too), by `of` (a list of numbers to one). */
+function combineRuns(runs, of) {
+  if (typeof runs[0] === "number") return of(runs);
+  return Object.fromEntries(
+    Object.keys(runs[0]).map((key) => [
+      key,
+      combineRuns(
+        runs.map((run) => run[key]),
+        of,
+      ),
+    ]),
+  );
+}
+
+const meanOfRuns = (runs) => combineRuns(runs, (values) => sum(values) / values.length);
+
+/** The median, of an even count the mean of the middle two. */
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return Number.isInteger(middle) ? (sorted[middle - 1] + sorted[middle]) / 2 : sorted[Math.floor(middle)];
 }
 
 function printOrdering({ none, key }) {
@@ -537,10 +554,28 @@ function reportSchedules(result) {
   );
 }
 
-/** The async throughput tables: each scenario at the default cap and uncapped, then the one against the other. */
-function printThroughput(atDefaults, atUncapped) {
+/** Runs of each cap in pairs, in turns which goes first: (default, uncapped), (uncapped, default), ... */
+const THROUGHPUT_PAIRS = 4;
+
+/** CPU ms per delivery of the three Hookbus processes together. */
+const hookbusCpu = (r) => r.cpuMsPerDelivery.ingest + r.cpuMsPerDelivery.worker + r.cpuMsPerDelivery.redis;
+
+/**
+ * The async throughput tables, from THROUGHPUT_PAIRS pairs of runs (`pairs`: each
+ * {defaults, uncapped}): each scenario at the default cap and uncapped, the median of its runs,
+ * then the one against the other as the median of the pairs' ratios, with their range. A
+ * pair's two runs follow each other, so a moment when the shared machine is slow, which can
+ * raise every process's CPU per delivery by a third, spoils one pair rather than a cap's mean.
+ */
+function printThroughput(pairs) {
+  const [atDefaults, atUncapped] = ["defaults", "uncapped"].map((cap) =>
+    combineRuns(
+      pairs.map((pair) => pair[cap]),
+      median,
+    ),
+  );
   console.log(
-    `\nAsync: ${ASYNC_EVENTS} deliveries each, the mean of two runs per cap (default, uncapped, uncapped, default), from ${CONCURRENCY} publishers in parallel (single-event publishes unless batched)`,
+    `\nAsync: ${ASYNC_EVENTS} deliveries each, the median of ${THROUGHPUT_PAIRS} runs per cap (in pairs, each pair's first in turns default and uncapped), from ${CONCURRENCY} publishers in parallel (single-event publishes unless batched)`,
   );
   console.log(
     `| | direct POST /s | its CPU ms, both ends | Hookbus deliveries/s | ratio | CPU ms per delivery: ingest | ${WORKERS === 1 ? "worker" : `${WORKERS} workers`} | Redis | all three | publishers and receiver | cores busy | slot held beyond the answer, p50 / p99 ms |\n|---|---|---|---|---|---|---|---|---|---|---|---|`,
@@ -572,17 +607,17 @@ function printThroughput(atDefaults, atUncapped) {
       console.log(`- ${name}: ${each.map((k) => `${ms(cpu[k])} (${((cpu[k] / cpu.redis) * 100).toFixed(0)}%)`).join(", ")}`);
     }
   }
-  console.log("\nAt the default cap against uncapped, in this run:");
+  console.log(`\nAt the default cap against uncapped, in this run: the median of the ${THROUGHPUT_PAIRS} pairs (their range)`);
+  const percent = (n) => (n * 100).toFixed(0);
+  const spread = (ratios, shown) => `${shown(median(ratios))}% (${shown(Math.min(...ratios))} to ${shown(Math.max(...ratios))})`;
   for (const [name, key] of [
     ["fan-out 1", "fanOut1"],
     ["batches of 100", "batched"],
     ["fan-out 10", "fanOut10"],
   ]) {
-    const [d, u] = [atDefaults[key], atUncapped[key]];
-    const cpu = (r) => r.cpuMsPerDelivery.ingest + r.cpuMsPerDelivery.worker + r.cpuMsPerDelivery.redis;
-    console.log(
-      `- ${name}: ${((d.hookbusPerSecond / u.hookbusPerSecond) * 100).toFixed(0)}% of the uncapped rate, ${((cpu(d) / cpu(u) - 1) * 100).toFixed(0)}% more CPU per delivery`,
-    );
+    const rates = pairs.map(({ defaults, uncapped }) => defaults[key].hookbusPerSecond / uncapped[key].hookbusPerSecond);
+    const cpus = pairs.map(({ defaults, uncapped }) => hookbusCpu(defaults[key]) / hookbusCpu(uncapped[key]) - 1);
+    console.log(`- ${name}: ${spread(rates, percent)} of the uncapped rate, ${spread(cpus, percent)} more CPU per delivery`);
   }
 }
 
@@ -668,13 +703,16 @@ async function main() {
     // the JIT has not yet compiled: after a short run of 2,000 deliveries, the next run still
     // cost the worker about 30% more CPU per delivery than the ones after it, whichever cap.
     for (const endpoint of [{ url: receiver.url }, uncapped]) await throughput(endpoint);
-    // Each cap twice, in the order default, uncapped, uncapped, default: a machine warming up or
-    // slowing down over the run weighs on both alike.
-    const capped = { defaults: [], uncapped: [] };
-    for (const cap of ["defaults", "uncapped", "uncapped", "defaults"])
-      capped[cap].push(await throughput(cap === "defaults" ? { url: receiver.url } : uncapped));
-    const [atDefaults, atUncapped] = [meanOfRuns(capped.defaults), meanOfRuns(capped.uncapped)];
-    if (ONLY === "throughput") return printThroughput(atDefaults, atUncapped);
+    // Each cap in pairs of runs, which goes first in turns: a machine warming up or slowing down
+    // over the run weighs on both alike.
+    const pairs = [];
+    for (let i = 0; i < THROUGHPUT_PAIRS; i++) {
+      const pair = {};
+      for (const cap of i % 2 === 0 ? ["defaults", "uncapped"] : ["uncapped", "defaults"])
+        pair[cap] = await throughput(cap === "defaults" ? { url: receiver.url } : uncapped);
+      pairs.push(pair);
+    }
+    if (ONLY === "throughput") return printThroughput(pairs);
     await subscribe({ ...uncapped, eventTypes: ["record.updated"], mode: "sync" });
     const sync = await benchSync(ingestUrl, publisherKey, receiver);
     const ordering = await benchOrdering(ingestUrl, publisherKey, receiver, pids, subscribe, unsubscribe);
@@ -690,7 +728,7 @@ async function main() {
     console.log(`| Hookbus sync publish | ${ms(sync.hookbus.p50)} | ${ms(sync.hookbus.p99)} |`);
     console.log(`| overhead | ${ms(sync.hookbus.p50 - sync.direct.p50)} | ${ms(sync.hookbus.p99 - sync.direct.p99)} |`);
     console.log(`| of which, publish to the attempt reaching the receiver | ${ms(sync.toReceiver.p50)} | ${ms(sync.toReceiver.p99)} |`);
-    printThroughput(atDefaults, atUncapped);
+    printThroughput(pairs);
     printOrdering(ordering);
     console.log(
       `\npublish -> receiver latency at a fixed ${FIXED_RATE} events/s (${FIXED_RATE * 10} events): p50 ${ms(fixedRate.p50)} ms, p95 ${ms(fixedRate.p95)} ms, p99 ${ms(fixedRate.p99)} ms`,
