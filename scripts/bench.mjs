@@ -125,12 +125,10 @@ async function waitUntil(probe, what, timeoutMs = 20_000) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** CPU ms per delivery of the three Hookbus processes together. */
+const hookbusCpu = (r) => r.cpuMsPerDelivery.ingest + r.cpuMsPerDelivery.worker + r.cpuMsPerDelivery.redis;
 /** How many cores the whole run kept busy: every process's CPU per delivery times deliveries per second. */
-const cores = (r) =>
-  (
-    ((r.cpuMsPerDelivery.ingest + r.cpuMsPerDelivery.worker + r.cpuMsPerDelivery.redis + r.benchCpuMsPerDelivery) * r.hookbusPerSecond) /
-    1000
-  ).toFixed(2);
+const cores = (r) => (((hookbusCpu(r) + r.benchCpuMsPerDelivery) * r.hookbusPerSecond) / 1000).toFixed(2);
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const ms = (n) => n.toFixed(2);
 
@@ -557,9 +555,6 @@ function reportSchedules(result) {
 /** Runs of each cap in pairs, in turns which goes first: (default, uncapped), (uncapped, default), ... */
 const THROUGHPUT_PAIRS = 4;
 
-/** CPU ms per delivery of the three Hookbus processes together. */
-const hookbusCpu = (r) => r.cpuMsPerDelivery.ingest + r.cpuMsPerDelivery.worker + r.cpuMsPerDelivery.redis;
-
 /**
  * The async throughput tables, from THROUGHPUT_PAIRS pairs of runs (`pairs`: each
  * {defaults, uncapped}): each scenario at the default cap and uncapped, the median of its runs,
@@ -591,7 +586,7 @@ function printThroughput(pairs) {
     ]) {
       const cpu = r.cpuMsPerDelivery;
       console.log(
-        `| ${name}, ${cap} | ${r.directPerSecond.toFixed(0)} | ${ms(r.directCpuMsPerRequest)} | ${r.hookbusPerSecond.toFixed(0)} | ${(r.hookbusPerSecond / r.directPerSecond).toFixed(2)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} | ${ms(cpu.ingest + cpu.worker + cpu.redis)} | ${ms(r.benchCpuMsPerDelivery)} | ${cores(r)} | ${ms(r.overhold.p50)} / ${ms(r.overhold.p99)} |`,
+        `| ${name}, ${cap} | ${r.directPerSecond.toFixed(0)} | ${ms(r.directCpuMsPerRequest)} | ${r.hookbusPerSecond.toFixed(0)} | ${(r.hookbusPerSecond / r.directPerSecond).toFixed(2)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} | ${ms(hookbusCpu(r))} | ${ms(r.benchCpuMsPerDelivery)} | ${cores(r)} | ${ms(r.overhold.p50)} / ${ms(r.overhold.p99)} |`,
       );
     }
   }
@@ -609,7 +604,7 @@ function printThroughput(pairs) {
   }
   console.log(`\nAt the default cap against uncapped, in this run: the median of the ${THROUGHPUT_PAIRS} pairs (their range)`);
   const percent = (n) => (n * 100).toFixed(0);
-  const spread = (ratios, shown) => `${shown(median(ratios))}% (${shown(Math.min(...ratios))} to ${shown(Math.max(...ratios))})`;
+  const spread = (ratios) => `${percent(median(ratios))}% (${percent(Math.min(...ratios))} to ${percent(Math.max(...ratios))})`;
   for (const [name, key] of [
     ["fan-out 1", "fanOut1"],
     ["batches of 100", "batched"],
@@ -617,7 +612,7 @@ function printThroughput(pairs) {
   ]) {
     const rates = pairs.map(({ defaults, uncapped }) => defaults[key].hookbusPerSecond / uncapped[key].hookbusPerSecond);
     const cpus = pairs.map(({ defaults, uncapped }) => hookbusCpu(defaults[key]) / hookbusCpu(uncapped[key]) - 1);
-    console.log(`- ${name}: ${spread(rates, percent)} of the uncapped rate, ${spread(cpus, percent)} more CPU per delivery`);
+    console.log(`- ${name}: ${spread(rates)} of the uncapped rate, ${spread(cpus)} more CPU per delivery`);
   }
 }
 
