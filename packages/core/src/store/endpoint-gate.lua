@@ -136,8 +136,8 @@ if op == 'release' then
   local handedMembers, given = {}, {}
   handOn(now, cap, leaseMs, handedMembers, named, given, openUntil)
   -- Slots may go on being passed on while nobody is parked, the circuit is closed and the
-  -- endpoint is within its cap (which may have been lowered).
-  -- A full endpoint is the rule while slots are passed on: only a count over the cap is pruned.
+  -- endpoint is within its cap (which may have been lowered). A full endpoint is the rule while
+  -- slots are passed on, so lapsed leases are pruned only from a count over the cap.
   local mayPassOn = openUntil == 0 and slotsTaken(now, cap + 1) <= cap and redis.call('ZCARD', parked) == 0
   local out = {failingSince, openUntil, failures, mayPassOn and 1 or 0, #handedMembers}
   for _, member in ipairs(handedMembers) do out[#out + 1] = member end
