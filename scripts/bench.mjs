@@ -553,7 +553,7 @@ function reportSchedules(result) {
 }
 
 /** Runs of each cap in pairs, in turns which goes first: (default, uncapped), (uncapped, default), ... */
-const THROUGHPUT_PAIRS = 4;
+const THROUGHPUT_PAIRS = 6;
 
 /**
  * The async throughput tables, from THROUGHPUT_PAIRS pairs of runs (`pairs`: each
@@ -678,35 +678,35 @@ async function main() {
     const uncapped = { url: receiver.url, maxInFlight: 1000 };
 
     const overhold = () => slotOverhold(workerMetricsPorts);
-    /** The three throughput scenarios with subscriptions made from `endpoint`, each with the slots' overhold it saw. */
-    const throughput = async (endpoint) => {
-      const measured = async (run) => {
-        const before = await overhold();
-        const result = await run();
-        return { ...result, overhold: overholdPercentiles(before, await overhold()) };
-      };
-      const single = [await subscribe({ ...endpoint, eventTypes: ["record.created"] })];
-      const fanOut1 = await measured(() => benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids));
-      const batched = await measured(() => benchAsync(ingestUrl, publisherKey, receiver, "record.created", 1, pids, { batchSize: 100 }));
-      const ten = [];
-      for (let i = 0; i < 10; i++) ten.push(await subscribe({ ...endpoint, eventTypes: ["record.review_changed"] }));
-      const fanOut10 = await measured(() => benchAsync(ingestUrl, publisherKey, receiver, "record.review_changed", 10, pids));
-      await Promise.all([...single, ...ten].map(unsubscribe));
-      return { fanOut1, batched, fanOut10 };
+    /** The throughput scenarios: the event type each publishes, to how many subscriptions, and how it publishes. */
+    const scenarios = {
+      fanOut1: { type: "record.created", fanOut: 1, options: {} },
+      batched: { type: "record.created", fanOut: 1, options: { batchSize: 100 } },
+      fanOut10: { type: "record.review_changed", fanOut: 10, options: {} },
     };
+    /** One run of a scenario, to subscriptions made from `endpoint` for it alone, with the slots' overhold it saw. */
+    const runScenario = async ({ type, fanOut, options }, endpoint) => {
+      const ids = [];
+      for (let i = 0; i < fanOut; i++) ids.push(await subscribe({ ...endpoint, eventTypes: [type] }));
+      const before = await overhold();
+      const result = await benchAsync(ingestUrl, publisherKey, receiver, type, fanOut, pids, options);
+      const overheld = overholdPercentiles(before, await overhold());
+      await Promise.all(ids.map(unsubscribe));
+      return { ...result, overhold: overheld };
+    };
+    const endpoints = { defaults: { url: receiver.url }, uncapped };
     // Every scenario once at each cap first, unmeasured, so that neither cap is measured on code
     // the JIT has not yet compiled: after a short run of 2,000 deliveries, the next run still
     // cost the worker about 30% more CPU per delivery than the ones after it, whichever cap.
-    for (const endpoint of [{ url: receiver.url }, uncapped]) await throughput(endpoint);
-    // Each cap in pairs of runs, which goes first in turns: a machine warming up or slowing down
-    // over the run weighs on both alike.
-    const pairs = [];
-    for (let i = 0; i < THROUGHPUT_PAIRS; i++) {
-      const pair = {};
-      for (const cap of i % 2 === 0 ? ["defaults", "uncapped"] : ["uncapped", "defaults"])
-        pair[cap] = await throughput(cap === "defaults" ? { url: receiver.url } : uncapped);
-      pairs.push(pair);
-    }
+    for (const scenario of Object.values(scenarios)) for (const endpoint of Object.values(endpoints)) await runScenario(scenario, endpoint);
+    // Each scenario's runs in pairs, one at each cap, back to back, which goes first in turns: a
+    // slow moment of the shared machine, or one warming up or slowing down over the run, then
+    // weighs on a pair's two runs alike.
+    const pairs = Array.from({ length: THROUGHPUT_PAIRS }, () => ({ defaults: {}, uncapped: {} }));
+    for (const [i, pair] of pairs.entries())
+      for (const [name, scenario] of Object.entries(scenarios))
+        for (const cap of i % 2 === 0 ? ["defaults", "uncapped"] : ["uncapped", "defaults"])
+          pair[cap][name] = await runScenario(scenario, endpoints[cap]);
     if (ONLY === "throughput") return printThroughput(pairs);
     await subscribe({ ...uncapped, eventTypes: ["record.updated"], mode: "sync" });
     const sync = await benchSync(ingestUrl, publisherKey, receiver);
