@@ -555,6 +555,13 @@ function reportSchedules(result) {
 /** Runs of each cap in pairs, in turns which goes first: (default, uncapped), (uncapped, default), ... */
 const THROUGHPUT_PAIRS = 6;
 
+/** The throughput scenarios: what each is called, the event type it publishes, to how many subscriptions, and how it publishes. */
+const THROUGHPUT_SCENARIOS = {
+  fanOut1: { label: "fan-out 1", type: "record.created", fanOut: 1, options: {} },
+  batched: { label: "batches of 100", type: "record.created", fanOut: 1, options: { batchSize: 100 } },
+  fanOut10: { label: "fan-out 10", type: "record.review_changed", fanOut: 10, options: {} },
+};
+
 /**
  * The async throughput tables, from THROUGHPUT_PAIRS pairs of runs (`pairs`: each
  * {defaults, uncapped}): each scenario at the default cap and uncapped, the median of its runs,
@@ -579,40 +586,29 @@ function printThroughput(pairs) {
     ["default cap (10 in flight)", atDefaults],
     ["uncapped (1000 in flight)", atUncapped],
   ]) {
-    for (const [name, r] of [
-      ["fan-out 1", results.fanOut1],
-      ["batches of 100, fan-out 1", results.batched],
-      ["fan-out 10", results.fanOut10],
-    ]) {
+    for (const [key, { label }] of Object.entries(THROUGHPUT_SCENARIOS)) {
+      const r = results[key];
       const cpu = r.cpuMsPerDelivery;
       console.log(
-        `| ${name}, ${cap} | ${r.directPerSecond.toFixed(0)} | ${ms(r.directCpuMsPerRequest)} | ${r.hookbusPerSecond.toFixed(0)} | ${(r.hookbusPerSecond / r.directPerSecond).toFixed(2)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} | ${ms(hookbusCpu(r))} | ${ms(r.benchCpuMsPerDelivery)} | ${cores(r)} | ${ms(r.overhold.p50)} / ${ms(r.overhold.p99)} |`,
+        `| ${label}, ${cap} | ${r.directPerSecond.toFixed(0)} | ${ms(r.directCpuMsPerRequest)} | ${r.hookbusPerSecond.toFixed(0)} | ${(r.hookbusPerSecond / r.directPerSecond).toFixed(2)} | ${ms(cpu.ingest)} | ${ms(cpu.worker)} | ${ms(cpu.redis)} | ${ms(hookbusCpu(r))} | ${ms(r.benchCpuMsPerDelivery)} | ${cores(r)} | ${ms(r.overhold.p50)} / ${ms(r.overhold.p99)} |`,
       );
     }
   }
   if (ON_CLUSTER) {
     console.log("\nRedis CPU ms per delivery on each master, at the default cap (its share of the cluster's):");
-    for (const [name, key] of [
-      ["fan-out 1", "fanOut1"],
-      ["batches of 100", "batched"],
-      ["fan-out 10", "fanOut10"],
-    ]) {
+    for (const [key, { label }] of Object.entries(THROUGHPUT_SCENARIOS)) {
       const cpu = atDefaults[key].cpuMsPerDelivery;
       const each = Object.keys(cpu).filter((k) => k.startsWith("master "));
-      console.log(`- ${name}: ${each.map((k) => `${ms(cpu[k])} (${((cpu[k] / cpu.redis) * 100).toFixed(0)}%)`).join(", ")}`);
+      console.log(`- ${label}: ${each.map((k) => `${ms(cpu[k])} (${((cpu[k] / cpu.redis) * 100).toFixed(0)}%)`).join(", ")}`);
     }
   }
   console.log(`\nAt the default cap against uncapped, in this run: the median of the ${THROUGHPUT_PAIRS} pairs (their range)`);
   const percent = (n) => (n * 100).toFixed(0);
   const spread = (ratios) => `${percent(median(ratios))}% (${percent(Math.min(...ratios))} to ${percent(Math.max(...ratios))})`;
-  for (const [name, key] of [
-    ["fan-out 1", "fanOut1"],
-    ["batches of 100", "batched"],
-    ["fan-out 10", "fanOut10"],
-  ]) {
+  for (const [key, { label }] of Object.entries(THROUGHPUT_SCENARIOS)) {
     const rates = pairs.map(({ defaults, uncapped }) => defaults[key].hookbusPerSecond / uncapped[key].hookbusPerSecond);
     const cpus = pairs.map(({ defaults, uncapped }) => hookbusCpu(defaults[key]) / hookbusCpu(uncapped[key]) - 1);
-    console.log(`- ${name}: ${spread(rates)} of the uncapped rate, ${spread(cpus)} more CPU per delivery`);
+    console.log(`- ${label}: ${spread(rates)} of the uncapped rate, ${spread(cpus)} more CPU per delivery`);
   }
 }
 
@@ -678,12 +674,6 @@ async function main() {
     const uncapped = { url: receiver.url, maxInFlight: 1000 };
 
     const overhold = () => slotOverhold(workerMetricsPorts);
-    /** The throughput scenarios: the event type each publishes, to how many subscriptions, and how it publishes. */
-    const scenarios = {
-      fanOut1: { type: "record.created", fanOut: 1, options: {} },
-      batched: { type: "record.created", fanOut: 1, options: { batchSize: 100 } },
-      fanOut10: { type: "record.review_changed", fanOut: 10, options: {} },
-    };
     /** One run of a scenario, to subscriptions made from `endpoint` for it alone, with the slots' overhold it saw. */
     const runScenario = async ({ type, fanOut, options }, endpoint) => {
       const ids = [];
@@ -698,15 +688,16 @@ async function main() {
     // Every scenario once at each cap first, unmeasured, so that neither cap is measured on code
     // the JIT has not yet compiled: after a short run of 2,000 deliveries, the next run still
     // cost the worker about 30% more CPU per delivery than the ones after it, whichever cap.
-    for (const scenario of Object.values(scenarios)) for (const endpoint of Object.values(endpoints)) await runScenario(scenario, endpoint);
+    for (const scenario of Object.values(THROUGHPUT_SCENARIOS))
+      for (const endpoint of Object.values(endpoints)) await runScenario(scenario, endpoint);
     // Each scenario's runs in pairs, one at each cap, back to back, which goes first in turns: a
     // slow moment of the shared machine, or one warming up or slowing down over the run, then
     // weighs on a pair's two runs alike.
     const pairs = Array.from({ length: THROUGHPUT_PAIRS }, () => ({ defaults: {}, uncapped: {} }));
     for (const [i, pair] of pairs.entries())
-      for (const [name, scenario] of Object.entries(scenarios))
+      for (const [key, scenario] of Object.entries(THROUGHPUT_SCENARIOS))
         for (const cap of i % 2 === 0 ? ["defaults", "uncapped"] : ["uncapped", "defaults"])
-          pair[cap][name] = await runScenario(scenario, endpoints[cap]);
+          pair[cap][key] = await runScenario(scenario, endpoints[cap]);
     if (ONLY === "throughput") return printThroughput(pairs);
     await subscribe({ ...uncapped, eventTypes: ["record.updated"], mode: "sync" });
     const sync = await benchSync(ingestUrl, publisherKey, receiver);
